@@ -1,0 +1,238 @@
+//! Command-line definitions (clap derive) and nothing else: validation that needs more than one
+//! flag, the environment or a file lives in `settings`.
+//!
+//! Flags follow mosquitto_pub/mosquitto_sub, so `-h` is the host and help is `--help`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::duration::parse_duration;
+
+/// The exit code table, shown under every `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (also: sub ended by Ctrl+C, or by -C/-W as asked)
+  1  other runtime error
+  2  bad usage or bad input, found before connecting
+  3  could not connect: DNS, refused, unreachable, connect timeout
+  4  TLS failed: handshake or certificate verification
+  5  broker refused the connection (CONNACK: bad credentials, not authorised, ...)
+  6  broker rejected an operation: SUBACK failure, negative PUBACK/PUBREC, server DISCONNECT
+  7  timeout: the expected messages or acks did not arrive in time
+  8  connection lost and not recovered
+
+Keep the password off the command line (where other users see it in the process list):
+use MQTT_PASSWORD or --password-file instead of -P.";
+
+/// A command-line MQTT test client: publish, subscribe, smoke-test brokers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mqtt-cli",
+    version,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// Print help.
+    #[arg(long, action = ArgAction::Help, global = true)]
+    help: Option<bool>,
+
+    /// Print the version.
+    #[arg(long, action = ArgAction::Version)]
+    version: Option<bool>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Publish messages: one, a file, stdin, one per line, or a cycle on an interval.
+    #[command(disable_help_flag = true, after_help = EXIT_CODES)]
+    Pub(PubArgs),
+    /// Subscribe to topic filters and print the messages that arrive.
+    #[command(disable_help_flag = true, after_help = EXIT_CODES)]
+    Sub(SubArgs),
+}
+
+/// MQTT protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolVersion {
+    /// MQTT 3.1.1
+    #[value(name = "311", alias = "3.1.1", alias = "mqttv311", alias = "4")]
+    V311,
+    /// MQTT 5
+    #[value(name = "5", alias = "mqttv5")]
+    V5,
+}
+
+/// Connection options shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectArgs {
+    /// Broker host name or IP address [default: localhost].
+    #[arg(short = 'h', long, env = "MQTT_HOST")]
+    pub host: Option<String>,
+
+    /// Broker port [default: 1883].
+    #[arg(short = 'p', long, env = "MQTT_PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// Broker URL: mqtt://[user[:password]@]host[:port][/topic] (also mqtts://, ws://, wss://).
+    ///
+    /// Flags given next to it win over the URL's parts.
+    #[arg(short = 'L', long, env = "MQTT_URL", value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Client identifier [default: mqtt-cli- plus random characters].
+    #[arg(short = 'i', long = "id", env = "MQTT_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Keepalive interval in seconds (0 turns it off).
+    #[arg(short = 'k', long, default_value_t = 60, value_name = "SECONDS")]
+    pub keepalive: u16,
+
+    /// Persistent session: the broker keeps subscriptions and queued messages (needs --id).
+    #[arg(short = 'c', long)]
+    pub no_clean: bool,
+
+    /// User name.
+    #[arg(short = 'u', long, env = "MQTT_USERNAME")]
+    pub username: Option<String>,
+
+    /// Password. Visible to other users in the process list: prefer MQTT_PASSWORD or --password-file.
+    #[arg(short = 'P', long, env = "MQTT_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// Read the password from the first line of FILE (keeps it off the command line).
+    #[arg(long, env = "MQTT_PASSWORD_FILE", value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Topic of the will message the broker publishes if this client drops off.
+    #[arg(long, value_name = "TOPIC", help_heading = "Will")]
+    pub will_topic: Option<String>,
+
+    /// Payload of the will message [default: empty].
+    #[arg(long, value_name = "PAYLOAD", help_heading = "Will")]
+    pub will_payload: Option<String>,
+
+    /// QoS of the will message.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2), help_heading = "Will")]
+    pub will_qos: u8,
+
+    /// Retain the will message.
+    #[arg(long, help_heading = "Will")]
+    pub will_retain: bool,
+
+    /// Give up connecting (TCP and CONNACK) after this long.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+
+    /// MQTT protocol version.
+    #[arg(short = 'V', long, default_value = "311", value_name = "VERSION")]
+    pub protocol_version: ProtocolVersion,
+
+    /// Trace every packet sent and received on stderr (passwords are never shown).
+    #[arg(short = 'd', long, help_heading = "Output")]
+    pub debug: bool,
+
+    /// Print no notices or warnings on stderr (errors are still printed).
+    #[arg(long, help_heading = "Output", conflicts_with = "debug")]
+    pub quiet: bool,
+}
+
+/// `mqtt-cli pub`.
+#[derive(Debug, Clone, Args)]
+pub struct PubArgs {
+    /// Topic to publish to.
+    #[arg(short = 't', long)]
+    pub topic: Option<String>,
+
+    /// Message payload; repeat the flag to send several messages in turn.
+    #[arg(short = 'm', long = "message", value_name = "MESSAGE", group = "payload")]
+    pub messages: Vec<String>,
+
+    /// Send the whole file as one message (binary-safe).
+    #[arg(short = 'f', long, value_name = "FILE", group = "payload")]
+    pub file: Option<PathBuf>,
+
+    /// Send all of standard input as one message.
+    #[arg(short = 's', long, group = "payload")]
+    pub stdin: bool,
+
+    /// Send each line of standard input as a message, as it arrives.
+    #[arg(short = 'l', long, group = "payload")]
+    pub lines: bool,
+
+    /// Send an empty (zero-length) message.
+    #[arg(short = 'n', long, group = "payload")]
+    pub null: bool,
+
+    /// Quality of service: 0, 1 or 2.
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    /// Ask the broker to retain the message.
+    #[arg(short = 'r', long)]
+    pub retain: bool,
+
+    /// Send the message(s) this many times; 0 repeats until interrupted.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: u64,
+
+    /// Wait this long between messages (e.g. 500ms, 1s).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Option<Duration>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `mqtt-cli sub`.
+#[derive(Debug, Clone, Args)]
+pub struct SubArgs {
+    /// Topic filter to subscribe to (repeatable; + and # wildcards).
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    pub topics: Vec<String>,
+
+    /// Maximum QoS to receive: 0, 1 or 2.
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    /// Exit after printing this many messages.
+    #[arg(short = 'C', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// With -C: fail (exit 7) if the messages have not all arrived in time. Alone: watch this long.
+    #[arg(short = 'W', long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// Print the topic before each payload: `topic payload`.
+    #[arg(short = 'v', long, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Skip messages that carry the retain flag (stale values kept by the broker).
+    #[arg(short = 'R', long)]
+    pub no_retained: bool,
+
+    /// Exit as soon as the subscription is acknowledged (with -c: sets up a persistent session).
+    #[arg(short = 'E', long)]
+    pub exit_on_subscribe: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,218 @@
+//! `mqtt-cli pub`: publishes and exits only when every message is acknowledged.
+//!
+//! A producer task feeds the session (fixed payloads in a cycle, or stdin lines read by a thread
+//! in batches); this task counts completions (QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP) and
+//! disconnects once the count matches what was handed over. Ctrl+C stops the producer, never the
+//! acknowledgements already owed.
+
+use std::io::{self, BufRead, BufReader};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Interval, MissedTickBehavior};
+use tracing::info;
+
+use crate::client::{Message, Publisher, Session, SessionEvent, SessionOptions};
+use crate::commands::Interrupts;
+use crate::error::{ErrorKind, Failure};
+use crate::settings::{Payloads, PubSettings};
+
+/// Lines handed from the reader thread at once, at most; fewer when input comes slowly.
+const LINE_BATCH: usize = 256;
+
+/// What the producer did: how many messages it handed to the session, and why it stopped early.
+struct Produced {
+    sent: u64,
+    error: Option<anyhow::Error>,
+}
+
+pub async fn run(settings: PubSettings) -> Result<()> {
+    let mut interrupts = Interrupts::listen()?;
+    let mut session =
+        Session::connect(&settings.connect, SessionOptions { manual_acks: false }).await?;
+    let template = Message {
+        topic: settings.topic.clone(),
+        payload: Bytes::new(),
+        qos: settings.qos,
+        retain: settings.retain,
+    };
+    let (stop, stopped) = watch::channel(false);
+    let mut producer = tokio::spawn(produce(
+        settings.payloads,
+        template,
+        session.publisher(),
+        settings.interval,
+        stopped,
+    ));
+
+    let mut acknowledged: u64 = 0;
+    let mut total: Option<u64> = None;
+    let mut producer_error = None;
+    let mut interrupted = false;
+    while total.is_none_or(|total| acknowledged < total) {
+        tokio::select! {
+            event = session.next_event() => match event {
+                Some(SessionEvent::Published) => acknowledged += 1,
+                Some(SessionEvent::Lost(err)) => {
+                    return Err(err).with_context(|| lost_context(&settings.topic, acknowledged));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(Failure::new(ErrorKind::Lost, "connection lost"))
+                        .with_context(|| lost_context(&settings.topic, acknowledged));
+                }
+            },
+            produced = &mut producer, if total.is_none() => {
+                let produced = produced.context("the message producer failed")?;
+                total = Some(produced.sent);
+                producer_error = produced.error;
+            }
+            _ = interrupts.recv(), if !interrupted => {
+                interrupted = true;
+                let _ = stop.send(true);
+            }
+        }
+    }
+    session.disconnect().await;
+    if interrupted {
+        info!("interrupted: {acknowledged} message(s) published and acknowledged");
+    }
+    producer_error.map_or(Ok(()), Err)
+}
+
+fn lost_context(topic: &str, acknowledged: u64) -> String {
+    format!("publishing to '{topic}' ({acknowledged} message(s) acknowledged before)")
+}
+
+async fn produce(
+    payloads: Payloads,
+    template: Message,
+    publisher: Publisher,
+    interval: Option<Duration>,
+    mut stop: watch::Receiver<bool>,
+) -> Produced {
+    let mut pacer = Pacer::new(interval);
+    let mut sent = 0;
+    let message = |payload: Bytes| Message {
+        payload,
+        ..template.clone()
+    };
+    match payloads {
+        Payloads::Cycle { payloads, repeat } => {
+            let mut round = 0;
+            while repeat == 0 || round < repeat {
+                for payload in &payloads {
+                    match send(&publisher, message(payload.clone()), &mut pacer, &mut stop).await {
+                        Ok(true) => sent += 1,
+                        Ok(false) => return Produced { sent, error: None },
+                        Err(error) => return Produced { sent, error: Some(error) },
+                    }
+                }
+                round += 1;
+            }
+        }
+        Payloads::Lines => {
+            let (lines_tx, mut lines) = mpsc::channel(4);
+            std::thread::spawn(move || read_lines(lines_tx));
+            loop {
+                let batch = tokio::select! {
+                    batch = lines.recv() => batch,
+                    _ = stop.changed() => None,
+                };
+                let batch = match batch {
+                    None => break,
+                    Some(Ok(batch)) => batch,
+                    Some(Err(err)) => {
+                        let error = anyhow::Error::new(err).context("reading standard input");
+                        return Produced { sent, error: Some(error) };
+                    }
+                };
+                for line in batch {
+                    match send(&publisher, message(line), &mut pacer, &mut stop).await {
+                        Ok(true) => sent += 1,
+                        Ok(false) => return Produced { sent, error: None },
+                        Err(error) => return Produced { sent, error: Some(error) },
+                    }
+                }
+            }
+        }
+    }
+    Produced { sent, error: None }
+}
+
+/// Waits for the pace and hands one message over. `Ok(false)`: stopped before it was sent.
+async fn send(
+    publisher: &Publisher,
+    message: Message,
+    pacer: &mut Pacer,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<bool> {
+    if *stop.borrow() {
+        return Ok(false);
+    }
+    tokio::select! {
+        () = pacer.wait() => {}
+        _ = stop.changed() => return Ok(false),
+    }
+    tokio::select! {
+        sent = publisher.publish(message) => sent.map(|()| true),
+        _ = stop.changed() => Ok(false),
+    }
+}
+
+/// `--interval`: a steady rhythm from the first message (no drift), or no waiting at all.
+struct Pacer(Option<Interval>);
+
+impl Pacer {
+    fn new(interval: Option<Duration>) -> Pacer {
+        Pacer(interval.map(|period| {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            ticks
+        }))
+    }
+
+    async fn wait(&mut self) {
+        if let Some(ticks) = &mut self.0 {
+            ticks.tick().await;
+        }
+    }
+}
+
+/// Reads stdin line by line on a thread of its own (stdin blocks), handing lines over in
+/// batches: whatever is already buffered goes at once, so `tail -f` lines are not held back.
+fn read_lines(batches: mpsc::Sender<io::Result<Vec<Bytes>>>) {
+    let mut reader = BufReader::with_capacity(64 * 1024, io::stdin().lock());
+    let mut batch = Vec::with_capacity(LINE_BATCH);
+    loop {
+        let mut line = Vec::new();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                }
+                batch.push(Bytes::from(line));
+                if batch.len() >= LINE_BATCH || reader.buffer().is_empty() {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(LINE_BATCH));
+                    if batches.blocking_send(Ok(full)).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => {
+                let _ = batches.blocking_send(Err(err));
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = batches.blocking_send(Ok(batch));
+    }
+}

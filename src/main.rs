@@ -1,0 +1,64 @@
+//! The `mqtt-cli` binary: parse, set up logging, run, and map the outcome to an exit code.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use mqtt_cli::cli::Cli;
+use mqtt_cli::error::{exit_code_of, is_broken_pipe};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let connect = cli.command.connect_args();
+    init_logging(connect.debug, connect.quiet);
+
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("mqtt-cli: error: cannot start the async runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let outcome = runtime.block_on(mqtt_cli::run(cli.command));
+    // Do not wait for the stdin reader thread or lingering tasks.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("mqtt-cli: error: {err:#}");
+            ExitCode::from(exit_code_of(&err))
+        }
+    }
+}
+
+/// Notices go to stderr; `--debug` adds packet traces with timestamps, `--quiet` silences notices.
+fn init_logging(debug: bool, quiet: bool) {
+    let level = if quiet {
+        LevelFilter::OFF
+    } else if debug {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::INFO
+    };
+    let filter = Targets::new().with_target("mqtt_cli", level);
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_level(debug)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+    if debug {
+        tracing_subscriber::registry()
+            .with(layer.with_filter(filter))
+            .init();
+    } else {
+        tracing_subscriber::registry()
+            .with(layer.without_time().with_filter(filter))
+            .init();
+    }
+}

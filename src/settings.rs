@@ -1,0 +1,572 @@
+//! Turns flags, environment variables and files into one validated value before any network I/O.
+//!
+//! Everything a user can get wrong dies here with a one-line message and exit 2, so the network
+//! layer never sees a bad topic, an unreadable file or a keepalive rumqttc would panic on.
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use bytes::Bytes;
+use percent_encoding::percent_decode_str;
+use url::Url;
+
+use crate::cli::{ConnectArgs, ProtocolVersion, PubArgs, SubArgs};
+use crate::client::{Message, Qos};
+use crate::error::usage;
+use crate::topic::{validate_topic_filter, validate_topic_name};
+
+/// The largest packet MQTT can describe (remaining length of 268,435,455 bytes).
+pub const MAX_PACKET_SIZE: usize = 268_435_455;
+
+/// A password: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it to the broker.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How bytes travel to the broker. Chosen from the URL scheme, never guessed by rumqttc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Tls,
+    Ws { path: String },
+    Wss { path: String },
+}
+
+/// Everything needed to open one MQTT session.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    pub host: String,
+    pub port: u16,
+    pub transport: Transport,
+    pub client_id: String,
+    pub keepalive: Duration,
+    pub clean_session: bool,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub will: Option<Message>,
+    pub connect_timeout: Duration,
+    pub protocol: ProtocolVersion,
+}
+
+impl ConnectSettings {
+    /// `host:port` as people write it (IPv6 in brackets).
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Where `pub` takes its payloads from.
+#[derive(Debug, Clone)]
+pub enum Payloads {
+    /// A fixed list of payloads sent in turn, `repeat` times over (0 = until interrupted).
+    Cycle { payloads: Vec<Bytes>, repeat: u64 },
+    /// One message per line of standard input, streamed.
+    Lines,
+}
+
+#[derive(Debug, Clone)]
+pub struct PubSettings {
+    pub connect: ConnectSettings,
+    pub topic: String,
+    pub qos: Qos,
+    pub retain: bool,
+    pub payloads: Payloads,
+    pub interval: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubSettings {
+    pub connect: ConnectSettings,
+    pub filters: Vec<String>,
+    pub qos: Qos,
+    pub count: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub verbose: bool,
+    pub no_retained: bool,
+    pub exit_on_subscribe: bool,
+}
+
+/// Reads environment variables; a seam so tests need not touch the process environment.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|value| !value.is_empty())
+    }
+}
+
+/// What a `-L` URL contributes; every part is optional except the transport.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct UrlParts {
+    transport: Option<Transport>,
+    host: Option<String>,
+    port: Option<u16>,
+    username: Option<String>,
+    password: Option<String>,
+    topic: Option<String>,
+}
+
+fn parse_url(text: &str) -> Result<UrlParts> {
+    let bad = |why: &str| usage(format!("invalid URL '{}': {why}", redact_url(text)));
+    let url = Url::parse(text).map_err(|err| bad(&err.to_string()))?;
+    let (transport, default_port) = match url.scheme() {
+        "mqtt" | "tcp" => (Transport::Tcp, 1883),
+        "mqtts" | "ssl" | "tls" => (Transport::Tls, 8883),
+        "ws" => (Transport::Ws { path: ws_path(&url) }, 80),
+        "wss" => (Transport::Wss { path: ws_path(&url) }, 443),
+        other => {
+            return Err(bad(&format!(
+                "unknown scheme '{other}' (use mqtt, mqtts, ws or wss)"
+            )));
+        }
+    };
+    let host = match url.host() {
+        Some(url::Host::Domain(name)) if !name.is_empty() => name.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        _ => return Err(bad("it has no host")),
+    };
+    let decode = |part: &str, what: &str| {
+        percent_decode_str(part)
+            .decode_utf8()
+            .map(|text| text.into_owned())
+            .map_err(|_| bad(&format!("the {what} is not valid UTF-8")))
+    };
+    let username = match url.username() {
+        "" => None,
+        name => Some(decode(name, "user name")?),
+    };
+    let password = url
+        .password()
+        .map(|secret| decode(secret, "password"))
+        .transpose()?;
+    let topic = match transport {
+        Transport::Tcp | Transport::Tls => {
+            let path = url.path().trim_start_matches('/');
+            if path.is_empty() {
+                None
+            } else {
+                Some(decode(path, "topic")?)
+            }
+        }
+        _ => None,
+    };
+    Ok(UrlParts {
+        transport: Some(transport),
+        host: Some(host),
+        port: Some(url.port().unwrap_or(default_port)),
+        username,
+        password,
+        topic,
+    })
+}
+
+fn ws_path(url: &Url) -> String {
+    match url.path() {
+        "" | "/" => "/mqtt".to_string(),
+        path => path.to_string(),
+    }
+}
+
+/// The URL with any password replaced, fit for an error message.
+fn redact_url(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(_) => text.to_string(),
+        // Unparseable: cut anything between "://" and "@", which is where a password would be.
+        Err(_) => match (text.find("://"), text.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                format!("{}***{}", &text[..start + 3], &text[at..])
+            }
+            _ => text.to_string(),
+        },
+    }
+}
+
+fn qos(level: u8) -> Qos {
+    match level {
+        0 => Qos::AtMostOnce,
+        1 => Qos::AtLeastOnce,
+        _ => Qos::ExactlyOnce,
+    }
+}
+
+fn read_password_file(path: &Path) -> Result<Secret> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| usage(format!("cannot read password file {}: {err}", path.display())))?;
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(usage(format!(
+            "password file {} is empty: put the password on its first line",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(line))
+}
+
+/// Builds the connection settings (URL and flags; flags win, then the URL, then the environment).
+pub fn connect_settings(
+    args: &ConnectArgs,
+    env: &dyn Environment,
+) -> Result<(ConnectSettings, Option<String>)> {
+    let url = match args.url.clone().or_else(|| env.var("MQTT_URL")) {
+        Some(text) => parse_url(&text)?,
+        None => UrlParts::default(),
+    };
+
+    let host = args
+        .host
+        .clone()
+        .or(url.host)
+        .or_else(|| env.var("MQTT_HOST"))
+        .unwrap_or_else(|| "localhost".to_string());
+    if host.is_empty() {
+        return Err(usage("the host name is empty"));
+    }
+    let host = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(&host)
+        .to_string();
+
+    let transport = url.transport.unwrap_or(Transport::Tcp);
+    match transport {
+        Transport::Tcp => {}
+        Transport::Tls => {
+            return Err(usage(
+                "TLS (mqtts://) is not supported by this version of mqtt-cli yet",
+            ));
+        }
+        Transport::Ws { .. } | Transport::Wss { .. } => {
+            return Err(usage(
+                "WebSockets (ws://, wss://) are not supported by this version of mqtt-cli yet",
+            ));
+        }
+    }
+
+    let port = match (args.port, url.port, env.var("MQTT_PORT")) {
+        (Some(port), _, _) | (None, Some(port), _) => port,
+        (None, None, Some(text)) => match text.parse::<u16>() {
+            Ok(port) if port > 0 => port,
+            _ => return Err(usage(format!("invalid MQTT_PORT '{text}': use 1-65535"))),
+        },
+        (None, None, None) => 1883,
+    };
+
+    if args.protocol_version == ProtocolVersion::V5 {
+        return Err(usage(
+            "MQTT 5 (-V 5) is not supported by this version of mqtt-cli yet; use -V 311",
+        ));
+    }
+
+    let client_id = match &args.client_id {
+        Some(id) if id.is_empty() => {
+            return Err(usage("the client id (-i) is empty"));
+        }
+        Some(id) if id.len() > crate::topic::MAX_TOPIC_LEN => {
+            return Err(usage("the client id (-i) is longer than 65535 bytes"));
+        }
+        Some(id) => id.clone(),
+        None if args.no_clean => {
+            return Err(usage(
+                "--no-clean (-c) needs --id (-i): the broker finds a persistent session by its client id",
+            ));
+        }
+        None => format!(
+            "mqtt-cli-{}",
+            std::iter::repeat_with(fastrand::alphanumeric)
+                .take(10)
+                .collect::<String>()
+        ),
+    };
+
+    let username = args
+        .username
+        .clone()
+        .or(url.username)
+        .or_else(|| env.var("MQTT_USERNAME"));
+    let explicit_password = match (&args.password, &args.password_file) {
+        (Some(_), Some(_)) => {
+            return Err(usage("give the password once: -P or --password-file, not both"));
+        }
+        (Some(password), None) => Some(Secret::new(password.as_str())),
+        (None, Some(path)) => Some(read_password_file(path)?),
+        (None, None) => match env.var("MQTT_PASSWORD_FILE") {
+            Some(path) => Some(read_password_file(Path::new(&path))?),
+            None => url.password.map(Secret::new),
+        },
+    };
+    let password = match (explicit_password, &username) {
+        (Some(_), None) => {
+            return Err(usage(
+                "a password needs a user name (-u or MQTT_USERNAME) in MQTT 3.1.1",
+            ));
+        }
+        (Some(secret), Some(_)) => Some(secret),
+        // MQTT_PASSWORD is only used together with a user name, so a stray one in the
+        // environment cannot break anonymous connections.
+        (None, Some(_)) => env.var("MQTT_PASSWORD").map(Secret::new),
+        (None, None) => None,
+    };
+
+    let will = match &args.will_topic {
+        Some(topic) => {
+            validate_topic_name(topic).map_err(|err| usage(format!("--will-topic: {err}")))?;
+            Some(Message {
+                topic: topic.clone(),
+                payload: Bytes::from(args.will_payload.clone().unwrap_or_default()),
+                qos: qos(args.will_qos),
+                retain: args.will_retain,
+            })
+        }
+        None if args.will_payload.is_some() || args.will_retain || args.will_qos != 0 => {
+            return Err(usage(
+                "--will-payload, --will-qos and --will-retain need --will-topic",
+            ));
+        }
+        None => None,
+    };
+
+    if args.connect_timeout.is_zero() {
+        return Err(usage("--connect-timeout must be longer than 0"));
+    }
+
+    let settings = ConnectSettings {
+        host,
+        port,
+        transport,
+        client_id,
+        keepalive: Duration::from_secs(u64::from(args.keepalive)),
+        clean_session: !args.no_clean,
+        username,
+        password,
+        will,
+        connect_timeout: args.connect_timeout,
+        protocol: args.protocol_version,
+    };
+    Ok((settings, url.topic))
+}
+
+/// Validates `pub` arguments and loads file or stdin payloads.
+pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings> {
+    let (connect, url_topic) = connect_settings(&args.connect, env)?;
+    let topic = args.topic.clone().or(url_topic).ok_or_else(|| {
+        usage("no topic: give one with -t TOPIC (or as the path of the -L URL)")
+    })?;
+    validate_topic_name(&topic).map_err(usage)?;
+
+    let payloads = if args.lines {
+        if args.repeat != 1 {
+            return Err(usage(
+                "--repeat does not go with --lines: each line is sent once",
+            ));
+        }
+        Payloads::Lines
+    } else {
+        let payloads: Vec<Bytes> = if !args.messages.is_empty() {
+            args.messages
+                .iter()
+                .map(|message| Bytes::from(message.clone()))
+                .collect()
+        } else if let Some(path) = &args.file {
+            let data = std::fs::read(path)
+                .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))?;
+            vec![Bytes::from(data)]
+        } else if args.stdin {
+            let mut data = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut data)
+                .map_err(|err| usage(format!("cannot read standard input: {err}")))?;
+            vec![Bytes::from(data)]
+        } else if args.null {
+            vec![Bytes::new()]
+        } else {
+            return Err(usage(
+                "no message: give one with -m, -f FILE, -s (stdin), -l (lines) or -n (empty)",
+            ));
+        };
+        // Fixed header (5) + topic length prefix (2) + topic + packet id (2).
+        let overhead = 5 + 2 + topic.len() + 2;
+        if let Some(big) = payloads
+            .iter()
+            .find(|payload| payload.len() + overhead > MAX_PACKET_SIZE)
+        {
+            return Err(usage(format!(
+                "the message is {} bytes: MQTT packets are limited to {MAX_PACKET_SIZE} bytes",
+                big.len()
+            )));
+        }
+        Payloads::Cycle {
+            payloads,
+            repeat: args.repeat,
+        }
+    };
+
+    Ok(PubSettings {
+        connect,
+        topic,
+        qos: qos(args.qos),
+        retain: args.retain,
+        payloads,
+        interval: args.interval.filter(|interval| !interval.is_zero()),
+    })
+}
+
+/// Validates `sub` arguments.
+pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings> {
+    let (connect, url_topic) = connect_settings(&args.connect, env)?;
+    let mut filters = args.topics.clone();
+    if filters.is_empty() {
+        filters.extend(url_topic);
+    }
+    if filters.is_empty() {
+        return Err(usage(
+            "no topic: give at least one filter with -t FILTER (e.g. -t 'sensors/#')",
+        ));
+    }
+    for filter in &filters {
+        validate_topic_filter(filter).map_err(usage)?;
+    }
+    if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
+        return Err(usage("-W must be longer than 0"));
+    }
+    Ok(SubSettings {
+        connect,
+        filters,
+        qos: qos(args.qos),
+        count: args.count,
+        timeout: args.timeout,
+        verbose: args.verbose,
+        no_retained: args.no_retained,
+        exit_on_subscribe: args.exit_on_subscribe,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    struct FakeEnv(HashMap<&'static str, &'static str>);
+
+    impl Environment for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|value| value.to_string())
+        }
+    }
+
+    fn sub(argv: &[&str], env: &[(&'static str, &'static str)]) -> Result<SubSettings> {
+        let cli = Cli::try_parse_from(["mqtt-cli", "sub"].iter().chain(argv))
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        let Command::Sub(args) = cli.command else {
+            unreachable!("parsed a sub command")
+        };
+        sub_settings(&args, &FakeEnv(env.iter().copied().collect()))
+    }
+
+    #[test]
+    fn url_parts_fill_in_and_flags_win() {
+        let settings = sub(&["-L", "mqtt://alice:s%40cret@broker.example:1884/a/b"], &[])
+            .expect("valid");
+        assert_eq!(settings.connect.host, "broker.example");
+        assert_eq!(settings.connect.port, 1884);
+        assert_eq!(settings.connect.username.as_deref(), Some("alice"));
+        assert_eq!(settings.connect.password, Some(Secret::new("s@cret")));
+        assert_eq!(settings.filters, vec!["a/b".to_string()]);
+
+        let settings = sub(
+            &["-L", "mqtt://broker.example/x", "-h", "other", "-p", "1", "-t", "y"],
+            &[("MQTT_HOST", "envhost")],
+        )
+        .expect("valid");
+        assert_eq!(settings.connect.address(), "other:1");
+        assert_eq!(settings.filters, vec!["y".to_string()]);
+    }
+
+    #[test]
+    fn environment_is_the_last_resort() {
+        let settings = sub(
+            &["-t", "x"],
+            &[
+                ("MQTT_HOST", "envhost"),
+                ("MQTT_PORT", "1999"),
+                ("MQTT_USERNAME", "bob"),
+                ("MQTT_PASSWORD", "pw"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(settings.connect.address(), "envhost:1999");
+        assert_eq!(settings.connect.password, Some(Secret::new("pw")));
+        // A password in the environment without a user name is ignored, not an error.
+        let settings = sub(&["-t", "x"], &[("MQTT_PASSWORD", "pw")]).expect("valid");
+        assert_eq!(settings.connect.password, None);
+    }
+
+    #[test]
+    fn ipv6_hosts() {
+        let settings = sub(&["-L", "mqtt://[::1]:1884", "-t", "x"], &[]).expect("valid");
+        assert_eq!(settings.connect.host, "::1");
+        assert_eq!(settings.connect.address(), "[::1]:1884");
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let settings = sub(&["-t", "x", "-u", "u", "-P", "hunter2"], &[]).expect("valid");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let err = sub(&["-L", "mqtt://u:hunter2@host:notaport", "-t", "x"], &[])
+            .expect_err("bad port");
+        assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
+    }
+
+    #[test]
+    fn bad_input_is_usage() {
+        for argv in [
+            &["-t", "a/#/b"][..],
+            &["-t", ""],
+            &["-L", "http://host", "-t", "x"],
+            &["-L", "mqtt://", "-t", "x"],
+            &["-t", "x", "-c"],
+            &["-t", "x", "-P", "pw"],
+            &["-t", "x", "--will-payload", "bye"],
+            &["-t", "x", "-V", "5"],
+            &["-t", "x", "-W", "0s"],
+        ] {
+            let err = sub(argv, &[]).expect_err("must fail");
+            assert_eq!(crate::error::exit_code_of(&err), 2, "{argv:?}: {err:#}");
+        }
+    }
+}
