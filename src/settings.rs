@@ -179,10 +179,14 @@ fn parse_url(text: &str) -> Result<UrlParts> {
         }
         _ => None,
     };
+    let port = url.port().unwrap_or(default_port);
+    if port == 0 {
+        return Err(bad("port 0 is not a port a broker can listen on"));
+    }
     Ok(UrlParts {
         transport: Some(transport),
         host: Some(host),
-        port: Some(url.port().unwrap_or(default_port)),
+        port: Some(port),
         username,
         password,
         topic,

@@ -1,0 +1,339 @@
+//! Test support: a real mosquitto per test on a free loopback port, and the mqtt-cli binary.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// How long any single step may take before the test fails instead of hanging.
+pub const STEP: Duration = Duration::from_secs(20);
+
+/// The mosquitto broker binary, or a panic that says how to install it.
+pub fn mosquitto_path() -> PathBuf {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("mosquitto")).collect())
+        .unwrap_or_default();
+    candidates.push("/usr/sbin/mosquitto".into());
+    candidates.push("/usr/local/sbin/mosquitto".into());
+    candidates
+        .into_iter()
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "mosquitto not found: these tests need the mosquitto broker \
+                 (Debian/Ubuntu: apt-get install -y mosquitto; macOS: brew install mosquitto)"
+            )
+        })
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("bind a loopback port")
+}
+
+/// A mosquitto process, killed on drop.
+pub struct Broker {
+    child: Child,
+    pub port: u16,
+    pub dir: TempDir,
+}
+
+impl Broker {
+    /// Anonymous access on a free loopback port.
+    pub fn start() -> Broker {
+        Broker::with_config("allow_anonymous true\n")
+    }
+
+    /// `config` is added to the listener line; files it names may live in `dir` (see `with_files`).
+    pub fn with_config(config: &str) -> Broker {
+        Broker::with_files(|_| config.to_string())
+    }
+
+    /// Builds the config with access to the broker's own temporary directory, for password
+    /// files and the like.
+    pub fn with_files(config: impl Fn(&std::path::Path) -> String) -> Broker {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let body = config(dir.path());
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let conf = dir.path().join("mosquitto.conf");
+            std::fs::write(
+                &conf,
+                format!("user root\npersistence false\nlistener {port} 127.0.0.1\n{body}"),
+            )
+            .expect("write mosquitto.conf");
+            let log = dir.path().join("mosquitto.log");
+            let mut child = Command::new(mosquitto_path())
+                .arg("-c")
+                .arg(&conf)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"))
+                .spawn()
+                .expect("start mosquitto");
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Broker { child, port, dir };
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            last_log = std::fs::read_to_string(&log).unwrap_or_default();
+        }
+        panic!("mosquitto did not start; its log:\n{last_log}");
+    }
+
+    /// `-h 127.0.0.1 -p PORT`.
+    pub fn args(&self) -> Vec<String> {
+        vec![
+            "-h".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            self.port.to_string(),
+        ]
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The mqtt-cli binary under test, with a clean environment for the variables it reads.
+pub fn cli() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mqtt-cli"));
+    for var in [
+        "MQTT_HOST",
+        "MQTT_PORT",
+        "MQTT_URL",
+        "MQTT_USERNAME",
+        "MQTT_PASSWORD",
+        "MQTT_PASSWORD_FILE",
+        "MQTT_CLIENT_ID",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("NO_COLOR", "1");
+    command
+}
+
+/// Runs mqtt-cli to the end (with `stdin` as its input), failing the test if it hangs.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = cli()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mqtt-cli");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = thread::spawn(move || {
+        use std::io::Write;
+        let _ = input.write_all(&data);
+    });
+    let output = wait_output(child, STEP);
+    let _ = writer.join();
+    output
+}
+
+/// Collects a child's output, killing it (and failing) if it runs past `limit`.
+pub fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let collect = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut buffer = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buffer);
+            }
+            buffer
+        })
+    };
+    let out = collect(stdout.map(|pipe| Box::new(pipe) as Box<dyn Read + Send>));
+    let err = collect(stderr.map(|pipe| Box::new(pipe) as Box<dyn Read + Send>));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+            panic!("mqtt-cli still running after {limit:?}; stderr:\n{stderr}");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// Builds an argument list from the broker's address and more words.
+pub fn with_broker(broker: &Broker, args: &[&str]) -> Vec<String> {
+    let mut all = broker.args();
+    all.extend(args.iter().map(|arg| arg.to_string()));
+    all
+}
+
+/// Runs `SUBCOMMAND -h 127.0.0.1 -p PORT REST...` against the broker and returns its output.
+pub fn run_on(broker: &Broker, args: &[&str]) -> Output {
+    let mut all = vec![args[0].to_string()];
+    all.extend(with_broker(broker, &args[1..]));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    run(&refs, b"")
+}
+
+/// A subscriber (or any mqtt-cli) running in the background, started with `-d` so that the test
+/// can wait for its SUBACK instead of sleeping.
+pub struct Background {
+    child: Option<Child>,
+    stderr_lines: mpsc::Receiver<String>,
+    stderr_seen: Vec<String>,
+    stderr_rest: Option<thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Starts `mqtt-cli ARGS -d` and returns once its stderr shows `ready` (e.g. "received SUBACK").
+    pub fn spawn(args: &[String], ready: &str) -> Background {
+        let mut child = cli()
+            .args(args)
+            .arg("-d")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mqtt-cli");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let rest = thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut background = Background {
+            child: Some(child),
+            stderr_lines: rx,
+            stderr_seen: Vec::new(),
+            stderr_rest: Some(rest),
+        };
+        background.wait_for_stderr(ready);
+        background
+    }
+
+    /// Starts a subscriber: `sub ARGS` against the broker, returning once it is subscribed.
+    pub fn sub(broker: &Broker, args: &[&str]) -> Background {
+        let mut all = vec!["sub".to_string()];
+        all.extend(with_broker(broker, args));
+        Background::spawn(&all, "received SUBACK")
+    }
+
+    /// Waits until a stderr line (seen before or arriving now) contains `needle`.
+    pub fn wait_for_stderr(&mut self, needle: &str) {
+        if self.stderr_seen.iter().any(|line| line.contains(needle)) {
+            return;
+        }
+        let deadline = Instant::now() + STEP;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    self.stderr_seen.push(line);
+                    if found {
+                        return;
+                    }
+                }
+                Err(_) => panic!(
+                    "no stderr line with {needle:?}; stderr so far:\n{}",
+                    self.stderr_seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Closes our end of the process's stdout, so its next write fails with a broken pipe.
+    pub fn close_stdout(&mut self) {
+        if let Some(child) = &mut self.child {
+            child.stdout = None;
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Sends a signal (e.g. "INT", "TERM", "KILL") to the process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to end; stderr is everything it printed.
+    pub fn finish(mut self) -> Output {
+        let mut child = self.child.take().expect("child");
+        child.stderr = None;
+        let mut output = wait_output(child, STEP);
+        if let Some(rest) = self.stderr_rest.take() {
+            let _ = rest.join();
+        }
+        let mut lines = std::mem::take(&mut self.stderr_seen);
+        lines.extend(self.stderr_lines.try_iter());
+        output.stderr = lines.join("\n").into_bytes();
+        output
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing stderr when it differs.
+#[track_caller]
+pub fn assert_code(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit status {:?}, expected {code}; stderr:\n{}",
+        output.status,
+        stderr(output)
+    );
+}

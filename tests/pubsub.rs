@@ -1,0 +1,251 @@
+//! pub and sub against a real mosquitto: every flag of the foundation issue.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn round_trip_at_each_qos() {
+    let broker = Broker::start();
+    for qos in ["0", "1", "2"] {
+        let sub = Background::sub(&broker, &["-t", "rt/#", "-q", qos, "-C", "1", "-v"]);
+        let out = run_on(&broker, &["pub", "-t", "rt/x", "-m", "hello", "-q", qos]);
+        assert_code(&out, 0);
+        let got = sub.finish();
+        assert_code(&got, 0);
+        assert_eq!(stdout(&got), "rt/x hello\n", "qos {qos}");
+    }
+}
+
+#[test]
+fn repeated_messages_are_sent_in_turn_blink_cycle() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "led", "-C", "4", "-q", "1"]);
+    let started = std::time::Instant::now();
+    let out = run_on(
+        &broker,
+        &["pub", "-t", "led", "-m", "1", "-m", "0", "--repeat", "2", "--interval", "100ms", "-q", "1"],
+    );
+    assert_code(&out, 0);
+    // Four messages, three gaps of 100 ms between them.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(stdout(&sub.finish()), "1\n0\n1\n0\n");
+}
+
+#[test]
+fn endless_repeat_stops_cleanly_on_ctrl_c() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "led", "-C", "3"]);
+    let mut args = vec!["pub".to_string()];
+    args.extend(with_broker(
+        &broker,
+        &["-t", "led", "-m", "1", "-m", "0", "--repeat", "0", "--interval", "50ms", "-q", "1"],
+    ));
+    let mut publisher = Background::spawn(&args, "received CONNACK");
+    let got = sub.finish();
+    assert_eq!(stdout(&got), "1\n0\n1\n");
+    publisher.wait_for_stderr("received PUBACK");
+    publisher.signal("INT");
+    let out = publisher.finish();
+    assert_code(&out, 0);
+    let err = stderr(&out);
+    assert!(err.contains("sent DISCONNECT"), "{err}");
+    assert!(err.contains("interrupted:"), "{err}");
+}
+
+#[test]
+fn file_payload_of_one_mebibyte_arrives_intact() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("blob.bin");
+    let data: Vec<u8> = (0..1_048_576u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&path, &data).expect("write blob");
+    let sub = Background::sub(&broker, &["-t", "blob", "-C", "1", "-q", "1"]);
+    let out = run_on(&broker, &["pub", "-t", "blob", "-f", path.to_str().expect("utf-8"), "-q", "1"]);
+    assert_code(&out, 0);
+    let got = sub.finish();
+    assert_code(&got, 0);
+    let mut expected = data;
+    expected.push(b'\n');
+    assert!(got.stdout == expected, "payload differs ({} bytes received)", got.stdout.len());
+}
+
+#[test]
+fn stdin_is_one_message_and_lines_are_many() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "in", "-C", "1"]);
+    let mut args = vec!["pub".to_string()];
+    args.extend(with_broker(&broker, &["-t", "in", "-s"]));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_code(&run(&refs, b"two\nlines\0with nul"), 0);
+    assert_eq!(sub.finish().stdout, b"two\nlines\0with nul\n");
+
+    let sub = Background::sub(&broker, &["-t", "in", "-C", "4"]);
+    let mut args = vec!["pub".to_string()];
+    args.extend(with_broker(&broker, &["-t", "in", "-l", "-q", "2"]));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    // CRLF is stripped, an empty line is an empty message, a last line without newline counts.
+    assert_code(&run(&refs, b"a\r\nb\n\nlast"), 0);
+    assert_eq!(stdout(&sub.finish()), "a\nb\n\nlast\n");
+}
+
+#[test]
+fn null_message_is_empty() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "n", "-C", "1", "-v"]);
+    assert_code(&run_on(&broker, &["pub", "-t", "n", "-n"]), 0);
+    assert_eq!(stdout(&sub.finish()), "n \n");
+}
+
+#[test]
+fn retained_messages_and_no_retained() {
+    let broker = Broker::start();
+    assert_code(&run_on(&broker, &["pub", "-t", "state", "-m", "on", "-r", "-q", "1"]), 0);
+    // A new subscriber gets the retained value.
+    let got = run_on(&broker, &["sub", "-t", "state", "-C", "1", "-W", "5s"]);
+    assert_code(&got, 0);
+    assert_eq!(stdout(&got), "on\n");
+    // -R skips it: nothing printed, and -W without -C ends with 0.
+    let got = run_on(&broker, &["sub", "-t", "state", "-R", "-W", "300ms"]);
+    assert_code(&got, 0);
+    assert_eq!(stdout(&got), "");
+    // -R still prints live messages.
+    let sub = Background::sub(&broker, &["-t", "state", "-R", "-C", "1"]);
+    assert_code(&run_on(&broker, &["pub", "-t", "state", "-m", "live"]), 0);
+    assert_eq!(stdout(&sub.finish()), "live\n");
+}
+
+#[test]
+fn persistent_session_keeps_messages_while_away() {
+    let broker = Broker::start();
+    // -E: subscribe, then leave at once; -c -i: the broker keeps the session.
+    let setup = run_on(&broker, &["sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-E"]);
+    assert_code(&setup, 0);
+    for message in ["m1", "m2", "m3"] {
+        assert_code(&run_on(&broker, &["pub", "-t", "queue", "-m", message, "-q", "1"]), 0);
+    }
+    let got = run_on(
+        &broker,
+        &["sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-C", "2", "-W", "5s"],
+    );
+    assert_code(&got, 0);
+    assert_eq!(stdout(&got), "m1\nm2\n");
+    // The third was not acknowledged by the run that stopped at -C 2: it is still queued.
+    let got = run_on(
+        &broker,
+        &["sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-C", "1", "-W", "5s"],
+    );
+    assert_code(&got, 0);
+    assert_eq!(stdout(&got), "m3\n");
+}
+
+#[test]
+fn several_filters_and_wildcards() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "a/+", "-t", "b/#", "-C", "3", "-v"]);
+    for topic in ["a/1", "c/1", "b/x/y", "a/2/deep", "a/3"] {
+        assert_code(&run_on(&broker, &["pub", "-t", topic, "-m", "m"]), 0);
+    }
+    assert_eq!(stdout(&sub.finish()), "a/1 m\nb/x/y m\na/3 m\n");
+}
+
+#[test]
+fn url_gives_host_port_credentials_and_topic() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "from/url", "-C", "1"]);
+    let url = format!("mqtt://127.0.0.1:{}/from%2Furl", broker.port);
+    assert_code(&run(&["pub", "-L", &url, "-m", "via url"], b""), 0);
+    assert_eq!(stdout(&sub.finish()), "via url\n");
+}
+
+#[test]
+fn environment_supplies_host_and_port() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "env", "-C", "1"]);
+    let out = cli()
+        .args(["pub", "-t", "env", "-m", "from env"])
+        .env("MQTT_HOST", "127.0.0.1")
+        .env("MQTT_PORT", broker.port.to_string())
+        .output()
+        .expect("run");
+    assert_code(&out, 0);
+    assert_eq!(stdout(&sub.finish()), "from env\n");
+}
+
+#[test]
+fn will_is_published_when_the_client_dies() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "wills", "-C", "1", "-v"]);
+    let mut args = vec!["pub".to_string()];
+    args.extend(with_broker(
+        &broker,
+        &[
+            "-t", "alive", "-m", "x", "--repeat", "0", "--interval", "1s",
+            "--will-topic", "wills", "--will-payload", "device gone", "--will-qos", "1",
+        ],
+    ));
+    let publisher = Background::spawn(&args, "received CONNACK");
+    publisher.signal("KILL");
+    let _ = publisher.finish();
+    assert_eq!(stdout(&sub.finish()), "wills device gone\n");
+}
+
+#[test]
+fn keepalive_pings_the_broker() {
+    let broker = Broker::start();
+    let mut sub = Background::sub(&broker, &["-t", "k", "-k", "1", "-W", "5s"]);
+    sub.wait_for_stderr("sent PINGREQ");
+    sub.wait_for_stderr("received PINGRESP");
+}
+
+#[test]
+fn client_id_is_sent() {
+    let broker = Broker::start();
+    let mut sub = Background::sub(&broker, &["-t", "k", "-i", "my-device-42", "-W", "5s"]);
+    sub.wait_for_stderr("my-device-42");
+}
+
+#[test]
+fn quiet_silences_notices_but_not_errors() {
+    let broker = Broker::start();
+    let mut args = vec!["pub".to_string()];
+    args.extend(with_broker(&broker, &["-t", "q", "-m", "x", "--repeat", "0", "--interval", "20ms"]));
+    // Without --quiet, Ctrl+C prints a notice...
+    let publisher = Background::spawn(&args, "sent PUBLISH");
+    publisher.signal("INT");
+    let out = publisher.finish();
+    assert_code(&out, 0);
+    assert!(stderr(&out).contains("interrupted:"));
+    // ...with --quiet, stderr stays empty on success and carries only the error on failure.
+    let mut child = cli()
+        .args(&args)
+        .arg("--quiet")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let mut err = String::new();
+    use std::io::Read;
+    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(err, "");
+    let out = run(&["pub", "--quiet", "-h", "127.0.0.1", "-p", &free_port().to_string(), "-t", "q", "-m", "x"], b"");
+    assert_code(&out, 3);
+    assert!(stderr(&out).starts_with("mqtt-cli: error:"));
+}
+
+#[test]
+fn broken_pipe_ends_quietly() {
+    let broker = Broker::start();
+    let mut sub = Background::sub(&broker, &["-t", "p", "-q", "1"]);
+    // Nobody reads the subscriber's stdout any more (as with `sub | head -1`).
+    sub.close_stdout();
+    for _ in 0..3 {
+        assert_code(&run_on(&broker, &["pub", "-t", "p", "-m", "x", "-q", "1"]), 0);
+    }
+    let out = sub.finish();
+    assert_code(&out, 0);
+    assert!(!stderr(&out).contains("error"), "{}", stderr(&out));
+}
