@@ -152,7 +152,12 @@ pub struct PubArgs {
     pub topic: Option<String>,
 
     /// Message payload; repeat the flag to send several messages in turn.
-    #[arg(short = 'm', long = "message", value_name = "MESSAGE", group = "payload")]
+    #[arg(
+        short = 'm',
+        long = "message",
+        value_name = "MESSAGE",
+        group = "payload"
+    )]
     pub messages: Vec<String>,
 
     /// Send the whole file as one message (binary-safe).
@@ -178,6 +183,11 @@ pub struct PubArgs {
     /// Ask the broker to retain the message.
     #[arg(short = 'r', long)]
     pub retain: bool,
+
+    /// Unacknowledged messages in flight at once [default: 100 at QoS 1, 20 at QoS 2, which
+    /// is all mosquitto accepts by default].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_inflight: Option<u16>,
 
     /// Send the message(s) this many times; 0 repeats until interrupted.
     #[arg(long, default_value_t = 1, value_name = "N")]

@@ -10,7 +10,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("empty duration: use e.g. 500ms, 1s, 2m".to_string());
     }
     if let Ok(seconds) = text.parse::<f64>() {
-        if !seconds.is_finite() || seconds < 0.0 || seconds > 1e9 {
+        if !(0.0..=1e9).contains(&seconds) {
             return Err(format!("invalid duration '{text}': out of range"));
         }
         return Ok(Duration::from_secs_f64(seconds));

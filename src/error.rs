@@ -54,18 +54,17 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-impl Failure {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(Failure {
-            kind,
-            message: message.into(),
-        })
-    }
+/// An error that exits with `kind`'s code.
+pub fn failure(kind: ErrorKind, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        kind,
+        message: message.into(),
+    })
 }
 
 /// Shorthand for a bad-input error (exit 2).
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    Failure::new(ErrorKind::Usage, message)
+    failure(ErrorKind::Usage, message)
 }
 
 /// The exit code an error maps to: the first [`Failure`] in its chain, else 1.
@@ -91,9 +90,9 @@ mod tests {
 
     #[test]
     fn kind_survives_context() {
-        let err = Err::<(), _>(Failure::new(ErrorKind::Refused, "bad user name or password"))
+        let err = Err::<(), _>(failure(ErrorKind::Refused, "bad user name or password"))
             .context("connecting to localhost:1883")
-            .unwrap_err();
+            .expect_err("an error");
         assert_eq!(exit_code_of(&err), 5);
         assert_eq!(
             format!("{err:#}"),

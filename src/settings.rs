@@ -68,6 +68,24 @@ pub struct ConnectSettings {
 }
 
 impl ConnectSettings {
+    /// Plain TCP to `host:port` with the command-line defaults: a random client id, keepalive
+    /// 60 s, clean session, no credentials, 10 s connect timeout, MQTT 3.1.1.
+    pub fn tcp(host: impl Into<String>, port: u16) -> ConnectSettings {
+        ConnectSettings {
+            host: host.into(),
+            port,
+            transport: Transport::Tcp,
+            client_id: random_client_id(),
+            keepalive: Duration::from_secs(60),
+            clean_session: true,
+            username: None,
+            password: None,
+            will: None,
+            connect_timeout: Duration::from_secs(10),
+            protocol: ProtocolVersion::V311,
+        }
+    }
+
     /// `host:port` as people write it (IPv6 in brackets).
     pub fn address(&self) -> String {
         if self.host.contains(':') {
@@ -95,6 +113,7 @@ pub struct PubSettings {
     pub retain: bool,
     pub payloads: Payloads,
     pub interval: Option<Duration>,
+    pub max_inflight: u16,
 }
 
 #[derive(Debug, Clone)]
@@ -140,8 +159,18 @@ fn parse_url(text: &str) -> Result<UrlParts> {
     let (transport, default_port) = match url.scheme() {
         "mqtt" | "tcp" => (Transport::Tcp, 1883),
         "mqtts" | "ssl" | "tls" => (Transport::Tls, 8883),
-        "ws" => (Transport::Ws { path: ws_path(&url) }, 80),
-        "wss" => (Transport::Wss { path: ws_path(&url) }, 443),
+        "ws" => (
+            Transport::Ws {
+                path: ws_path(&url),
+            },
+            80,
+        ),
+        "wss" => (
+            Transport::Wss {
+                path: ws_path(&url),
+            },
+            443,
+        ),
         other => {
             return Err(bad(&format!(
                 "unknown scheme '{other}' (use mqtt, mqtts, ws or wss)"
@@ -218,6 +247,14 @@ fn redact_url(text: &str) -> String {
     }
 }
 
+/// `mqtt-cli-` and ten random letters and digits.
+fn random_client_id() -> String {
+    let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(10)
+        .collect();
+    format!("mqtt-cli-{suffix}")
+}
+
 fn qos(level: u8) -> Qos {
     match level {
         0 => Qos::AtMostOnce,
@@ -227,8 +264,12 @@ fn qos(level: u8) -> Qos {
 }
 
 fn read_password_file(path: &Path) -> Result<Secret> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| usage(format!("cannot read password file {}: {err}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        usage(format!(
+            "cannot read password file {}: {err}",
+            path.display()
+        ))
+    })?;
     let line = text.lines().next().unwrap_or("");
     if line.is_empty() {
         return Err(usage(format!(
@@ -307,12 +348,7 @@ pub fn connect_settings(
                 "--no-clean (-c) needs --id (-i): the broker finds a persistent session by its client id",
             ));
         }
-        None => format!(
-            "mqtt-cli-{}",
-            std::iter::repeat_with(fastrand::alphanumeric)
-                .take(10)
-                .collect::<String>()
-        ),
+        None => random_client_id(),
     };
 
     let username = args
@@ -322,7 +358,9 @@ pub fn connect_settings(
         .or_else(|| env.var("MQTT_USERNAME"));
     let explicit_password = match (&args.password, &args.password_file) {
         (Some(_), Some(_)) => {
-            return Err(usage("give the password once: -P or --password-file, not both"));
+            return Err(usage(
+                "give the password once: -P or --password-file, not both",
+            ));
         }
         (Some(password), None) => Some(Secret::new(password.as_str())),
         (None, Some(path)) => Some(read_password_file(path)?),
@@ -385,9 +423,10 @@ pub fn connect_settings(
 /// Validates `pub` arguments and loads file or stdin payloads.
 pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings> {
     let (connect, url_topic) = connect_settings(&args.connect, env)?;
-    let topic = args.topic.clone().or(url_topic).ok_or_else(|| {
-        usage("no topic: give one with -t TOPIC (or as the path of the -L URL)")
-    })?;
+    let topic =
+        args.topic.clone().or(url_topic).ok_or_else(|| {
+            usage("no topic: give one with -t TOPIC (or as the path of the -L URL)")
+        })?;
     validate_topic_name(&topic).map_err(usage)?;
 
     let payloads = if args.lines {
@@ -445,6 +484,9 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
         retain: args.retain,
         payloads,
         interval: args.interval.filter(|interval| !interval.is_zero()),
+        max_inflight: args
+            .max_inflight
+            .unwrap_or_else(|| crate::client::default_max_inflight(qos(args.qos))),
     })
 }
 
@@ -504,8 +546,11 @@ mod tests {
 
     #[test]
     fn url_parts_fill_in_and_flags_win() {
-        let settings = sub(&["-L", "mqtt://alice:s%40cret@broker.example:1884/a/b"], &[])
-            .expect("valid");
+        let settings = sub(
+            &["-L", "mqtt://alice:s%40cret@broker.example:1884/a/b"],
+            &[],
+        )
+        .expect("valid");
         assert_eq!(settings.connect.host, "broker.example");
         assert_eq!(settings.connect.port, 1884);
         assert_eq!(settings.connect.username.as_deref(), Some("alice"));
@@ -513,7 +558,16 @@ mod tests {
         assert_eq!(settings.filters, vec!["a/b".to_string()]);
 
         let settings = sub(
-            &["-L", "mqtt://broker.example/x", "-h", "other", "-p", "1", "-t", "y"],
+            &[
+                "-L",
+                "mqtt://broker.example/x",
+                "-h",
+                "other",
+                "-p",
+                "1",
+                "-t",
+                "y",
+            ],
             &[("MQTT_HOST", "envhost")],
         )
         .expect("valid");
@@ -551,8 +605,8 @@ mod tests {
     fn secrets_are_not_printed() {
         let settings = sub(&["-t", "x", "-u", "u", "-P", "hunter2"], &[]).expect("valid");
         assert!(!format!("{settings:?}").contains("hunter2"));
-        let err = sub(&["-L", "mqtt://u:hunter2@host:notaport", "-t", "x"], &[])
-            .expect_err("bad port");
+        let err =
+            sub(&["-L", "mqtt://u:hunter2@host:notaport", "-t", "x"], &[]).expect_err("bad port");
         assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
     }
 

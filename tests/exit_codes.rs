@@ -12,16 +12,37 @@ use rumqttc::{ConnAck, ConnectReturnCode, Packet, SubAck, SubscribeReasonCode};
 
 #[test]
 fn refused_port_is_3() {
-    let out = run(&["pub", "-h", "127.0.0.1", "-p", &free_port().to_string(), "-t", "x", "-m", "x"], b"");
+    let out = run(
+        &[
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &free_port().to_string(),
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ],
+        b"",
+    );
     assert_code(&out, 3);
-    assert!(stderr(&out).contains("connection refused"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("connection refused"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn unknown_host_is_3() {
     let out = run(&["sub", "-h", "no-such-host.invalid", "-t", "x"], b"");
     assert_code(&out, 3);
-    assert!(stderr(&out).contains("cannot resolve host name 'no-such-host.invalid'"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot resolve host name 'no-such-host.invalid'"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -30,10 +51,29 @@ fn silent_server_times_out_with_3() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port().to_string();
     let started = std::time::Instant::now();
-    let out = run(&["pub", "-h", "127.0.0.1", "-p", &port, "-t", "x", "-m", "x", "--connect-timeout", "500ms"], b"");
+    let out = run(
+        &[
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "x",
+            "-m",
+            "x",
+            "--connect-timeout",
+            "500ms",
+        ],
+        b"",
+    );
     assert_code(&out, 3);
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
-    assert!(stderr(&out).contains("no CONNACK within 500ms"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no CONNACK within 500ms"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn password_broker() -> Broker {
@@ -58,30 +98,103 @@ fn credentials_good_and_bad() {
     assert_code(&out, 5);
     assert!(stderr(&out).contains("not authorised"), "{}", stderr(&out));
     // Wrong password: refused (5), and the password is not echoed.
-    let out = run_on(&broker, &["pub", "-t", "x", "-m", "x", "-u", "alice", "-P", "wrong-pw-123"]);
+    let out = run_on(
+        &broker,
+        &[
+            "pub",
+            "-t",
+            "x",
+            "-m",
+            "x",
+            "-u",
+            "alice",
+            "-P",
+            "wrong-pw-123",
+        ],
+    );
     assert_code(&out, 5);
     assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("wrong-pw-123"));
     // Right password three ways: -P, MQTT_PASSWORD, --password-file.
-    assert_code(&run_on(&broker, &["pub", "-t", "x", "-m", "x", "-u", "alice", "-P", "s3cret-pw"]), 0);
+    assert_code(
+        &run_on(
+            &broker,
+            &[
+                "pub",
+                "-t",
+                "x",
+                "-m",
+                "x",
+                "-u",
+                "alice",
+                "-P",
+                "s3cret-pw",
+            ],
+        ),
+        0,
+    );
     let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(&broker, &["-t", "x", "-m", "x", "-u", "alice", "-d"]));
-    let out = cli().args(&args).env("MQTT_PASSWORD", "s3cret-pw").output().expect("run");
+    args.extend(with_broker(
+        &broker,
+        &["-t", "x", "-m", "x", "-u", "alice", "-d"],
+    ));
+    let out = cli()
+        .args(&args)
+        .env("MQTT_PASSWORD", "s3cret-pw")
+        .output()
+        .expect("run");
     assert_code(&out, 0);
-    assert!(!stderr(&out).contains("s3cret-pw"), "password in debug output");
-    assert!(stderr(&out).contains("password <redacted>"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("s3cret-pw"),
+        "password in debug output"
+    );
+    assert!(
+        stderr(&out).contains("password <redacted>"),
+        "{}",
+        stderr(&out)
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("pw");
     std::fs::write(&file, "s3cret-pw\n").expect("write");
-    let out = run_on(&broker, &["pub", "-t", "x", "-m", "x", "-u", "alice", "--password-file", file.to_str().expect("utf-8")]);
+    let out = run_on(
+        &broker,
+        &[
+            "pub",
+            "-t",
+            "x",
+            "-m",
+            "x",
+            "-u",
+            "alice",
+            "--password-file",
+            file.to_str().expect("utf-8"),
+        ],
+    );
     assert_code(&out, 0);
     // URL credentials.
     let url = format!("mqtt://alice:s3cret-pw@127.0.0.1:{}", broker.port);
     assert_code(&run(&["pub", "-L", &url, "-t", "x", "-m", "x"], b""), 0);
     // A password file that is a directory, or missing: bad input (2), named.
-    let out = run_on(&broker, &["pub", "-t", "x", "-m", "x", "-u", "alice", "--password-file", dir.path().to_str().expect("utf-8")]);
+    let out = run_on(
+        &broker,
+        &[
+            "pub",
+            "-t",
+            "x",
+            "-m",
+            "x",
+            "-u",
+            "alice",
+            "--password-file",
+            dir.path().to_str().expect("utf-8"),
+        ],
+    );
     assert_code(&out, 2);
-    assert!(stderr(&out).contains("cannot read password file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot read password file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A scripted broker: accepts one client, answers CONNECT, refuses every subscription whose
@@ -108,7 +221,10 @@ fn fake_broker_refusing_subscriptions() -> (u16, thread::JoinHandle<()>) {
                 }
             };
             let reply = match packet {
-                Packet::Connect(_) => Some(Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false))),
+                Packet::Connect(_) => Some(Packet::ConnAck(ConnAck::new(
+                    ConnectReturnCode::Success,
+                    false,
+                ))),
                 Packet::Subscribe(subscribe) => Some(Packet::SubAck(SubAck::new(
                     subscribe.pkid,
                     subscribe
@@ -140,9 +256,26 @@ fn fake_broker_refusing_subscriptions() -> (u16, thread::JoinHandle<()>) {
 #[test]
 fn suback_failure_is_6_and_names_the_filter() {
     let (port, broker) = fake_broker_refusing_subscriptions();
-    let out = run(&["sub", "-h", "127.0.0.1", "-p", &port.to_string(), "-t", "fine/#", "-t", "denied/secret"], b"");
+    let out = run(
+        &[
+            "sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "fine/#",
+            "-t",
+            "denied/secret",
+        ],
+        b"",
+    );
     assert_code(&out, 6);
-    assert!(stderr(&out).contains("refused the subscription to 'denied/secret'"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the subscription to 'denied/secret'"),
+        "{}",
+        stderr(&out)
+    );
     broker.join().expect("fake broker");
 }
 
@@ -150,7 +283,10 @@ fn suback_failure_is_6_and_names_the_filter() {
 fn count_not_reached_in_time_is_7() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "slow", "-C", "3", "-W", "1s"]);
-    assert_code(&run_on(&broker, &["pub", "-t", "slow", "-m", "only one"]), 0);
+    assert_code(
+        &run_on(&broker, &["pub", "-t", "slow", "-m", "only one"]),
+        0,
+    );
     let out = sub.finish();
     assert_code(&out, 7);
     assert_eq!(stdout(&out), "only one\n");
@@ -177,25 +313,61 @@ fn bad_input_is_2_before_connecting() {
         (vec!["pub", "-t", "a/#", "-m", "x"], "wildcards"),
         (vec!["pub", "-t", "", "-m", "x"], "empty"),
         (vec!["pub", "-t", &long_topic, "-m", "x"], "65535"),
-        (vec!["pub", "-L", "mqtt://127.0.0.1:9/a%00b", "-m", "x"], "NUL"),
+        (
+            vec!["pub", "-L", "mqtt://127.0.0.1:9/a%00b", "-m", "x"],
+            "NUL",
+        ),
         (vec!["pub", "-m", "x"], "no topic"),
         (vec!["pub", "-t", "a"], "no message"),
         (vec!["pub", "-t", "a", "-m", "x", "-q", "3"], "3"),
-        (vec!["pub", "-t", "a", "-m", "x", "-f", "/nonexistent/file"], "cannot be used with"),
-        (vec!["pub", "-t", "a", "-f", "/nonexistent/file"], "cannot read /nonexistent/file"),
-        (vec!["pub", "-t", "a", "-m", "x", "--interval", "soon"], "invalid duration"),
-        (vec!["pub", "-t", "a", "-l", "--repeat", "3"], "--repeat does not go with --lines"),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "-f", "/nonexistent/file"],
+            "cannot be used with",
+        ),
+        (
+            vec!["pub", "-t", "a", "-f", "/nonexistent/file"],
+            "cannot read /nonexistent/file",
+        ),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "--interval", "soon"],
+            "invalid duration",
+        ),
+        (
+            vec!["pub", "-t", "a", "-l", "--repeat", "3"],
+            "--repeat does not go with --lines",
+        ),
         (vec!["pub", "-t", "a", "-m", "x", "-c"], "needs --id"),
         (vec!["pub", "-t", "a", "-m", "x", "-k", "70000"], "70000"),
-        (vec!["pub", "-t", "a", "-m", "x", "-L", "mqtt://127.0.0.1:0"], "port 0"),
-        (vec!["pub", "-t", "a", "-m", "x", "-L", "http://host"], "unknown scheme"),
-        (vec!["pub", "-t", "a", "-m", "x", "-L", "not a url"], "invalid URL"),
-        (vec!["pub", "-t", "a", "-m", "x", "--will-qos", "1"], "need --will-topic"),
-        (vec!["pub", "-t", "a", "-m", "x", "--will-topic", "w/#"], "--will-topic"),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "-L", "mqtt://127.0.0.1:0"],
+            "port 0",
+        ),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "-L", "http://host"],
+            "unknown scheme",
+        ),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "-L", "not a url"],
+            "invalid URL",
+        ),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "--will-qos", "1"],
+            "need --will-topic",
+        ),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "--will-topic", "w/#"],
+            "--will-topic",
+        ),
         (vec!["pub", "-t", "a", "-m", "x", "-V", "4.0"], "4.0"),
         (vec!["pub", "-t", "a", "-m", "x", "-i", ""], "client id"),
-        (vec!["pub", "-t", "a", "-m", "x", "-P", "pw"], "needs a user name"),
-        (vec!["pub", "-t", "a", "-m", "x", "--connect-timeout", "0s"], "--connect-timeout"),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "-P", "pw"],
+            "needs a user name",
+        ),
+        (
+            vec!["pub", "-t", "a", "-m", "x", "--connect-timeout", "0s"],
+            "--connect-timeout",
+        ),
         (vec!["sub", "-t", "a/#/b"], "'#' must be"),
         (vec!["sub", "-t", "a+"], "'+' must be"),
         (vec!["sub"], "no topic"),
@@ -210,7 +382,10 @@ fn bad_input_is_2_before_connecting() {
         let out = run(&all, b"");
         assert_code(&out, 2);
         let err = stderr(&out);
-        assert!(err.contains(needle), "{args:?}: expected {needle:?} in:\n{err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected {needle:?} in:\n{err}"
+        );
         assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
     }
 }
@@ -219,7 +394,11 @@ fn bad_input_is_2_before_connecting() {
 fn port_zero_is_2() {
     let out = run(&["pub", "-p", "0", "-t", "a", "-m", "x"], b"");
     assert_code(&out, 2);
-    assert!(stderr(&out).contains("0 is not in 1..=65535"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 is not in 1..=65535"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -229,6 +408,9 @@ fn help_documents_exit_codes_and_password_safety() {
         assert_code(&out, 0);
         let help = stdout(&out);
         assert!(help.contains("Exit codes:"), "{command:?}");
-        assert!(help.contains("MQTT_PASSWORD or --password-file"), "{command:?}");
+        assert!(
+            help.contains("MQTT_PASSWORD or --password-file"),
+            "{command:?}"
+        );
     }
 }

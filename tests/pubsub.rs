@@ -24,7 +24,21 @@ fn repeated_messages_are_sent_in_turn_blink_cycle() {
     let started = std::time::Instant::now();
     let out = run_on(
         &broker,
-        &["pub", "-t", "led", "-m", "1", "-m", "0", "--repeat", "2", "--interval", "100ms", "-q", "1"],
+        &[
+            "pub",
+            "-t",
+            "led",
+            "-m",
+            "1",
+            "-m",
+            "0",
+            "--repeat",
+            "2",
+            "--interval",
+            "100ms",
+            "-q",
+            "1",
+        ],
     );
     assert_code(&out, 0);
     // Four messages, three gaps of 100 ms between them.
@@ -39,7 +53,20 @@ fn endless_repeat_stops_cleanly_on_ctrl_c() {
     let mut args = vec!["pub".to_string()];
     args.extend(with_broker(
         &broker,
-        &["-t", "led", "-m", "1", "-m", "0", "--repeat", "0", "--interval", "50ms", "-q", "1"],
+        &[
+            "-t",
+            "led",
+            "-m",
+            "1",
+            "-m",
+            "0",
+            "--repeat",
+            "0",
+            "--interval",
+            "50ms",
+            "-q",
+            "1",
+        ],
     ));
     let mut publisher = Background::spawn(&args, "received CONNACK");
     let got = sub.finish();
@@ -58,16 +85,33 @@ fn file_payload_of_one_mebibyte_arrives_intact() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("blob.bin");
-    let data: Vec<u8> = (0..1_048_576u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let data: Vec<u8> = (0..1_048_576u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(&path, &data).expect("write blob");
     let sub = Background::sub(&broker, &["-t", "blob", "-C", "1", "-q", "1"]);
-    let out = run_on(&broker, &["pub", "-t", "blob", "-f", path.to_str().expect("utf-8"), "-q", "1"]);
+    let out = run_on(
+        &broker,
+        &[
+            "pub",
+            "-t",
+            "blob",
+            "-f",
+            path.to_str().expect("utf-8"),
+            "-q",
+            "1",
+        ],
+    );
     assert_code(&out, 0);
     let got = sub.finish();
     assert_code(&got, 0);
     let mut expected = data;
     expected.push(b'\n');
-    assert!(got.stdout == expected, "payload differs ({} bytes received)", got.stdout.len());
+    assert!(
+        got.stdout == expected,
+        "payload differs ({} bytes received)",
+        got.stdout.len()
+    );
 }
 
 #[test]
@@ -100,7 +144,13 @@ fn null_message_is_empty() {
 #[test]
 fn retained_messages_and_no_retained() {
     let broker = Broker::start();
-    assert_code(&run_on(&broker, &["pub", "-t", "state", "-m", "on", "-r", "-q", "1"]), 0);
+    assert_code(
+        &run_on(
+            &broker,
+            &["pub", "-t", "state", "-m", "on", "-r", "-q", "1"],
+        ),
+        0,
+    );
     // A new subscriber gets the retained value.
     let got = run_on(&broker, &["sub", "-t", "state", "-C", "1", "-W", "5s"]);
     assert_code(&got, 0);
@@ -119,21 +169,31 @@ fn retained_messages_and_no_retained() {
 fn persistent_session_keeps_messages_while_away() {
     let broker = Broker::start();
     // -E: subscribe, then leave at once; -c -i: the broker keeps the session.
-    let setup = run_on(&broker, &["sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-E"]);
+    let setup = run_on(
+        &broker,
+        &["sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-E"],
+    );
     assert_code(&setup, 0);
     for message in ["m1", "m2", "m3"] {
-        assert_code(&run_on(&broker, &["pub", "-t", "queue", "-m", message, "-q", "1"]), 0);
+        assert_code(
+            &run_on(&broker, &["pub", "-t", "queue", "-m", message, "-q", "1"]),
+            0,
+        );
     }
     let got = run_on(
         &broker,
-        &["sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-C", "2", "-W", "5s"],
+        &[
+            "sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-C", "2", "-W", "5s",
+        ],
     );
     assert_code(&got, 0);
     assert_eq!(stdout(&got), "m1\nm2\n");
     // The third was not acknowledged by the run that stopped at -C 2: it is still queued.
     let got = run_on(
         &broker,
-        &["sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-C", "1", "-W", "5s"],
+        &[
+            "sub", "-t", "queue", "-q", "1", "-c", "-i", "keeper", "-C", "1", "-W", "5s",
+        ],
     );
     assert_code(&got, 0);
     assert_eq!(stdout(&got), "m3\n");
@@ -180,8 +240,20 @@ fn will_is_published_when_the_client_dies() {
     args.extend(with_broker(
         &broker,
         &[
-            "-t", "alive", "-m", "x", "--repeat", "0", "--interval", "1s",
-            "--will-topic", "wills", "--will-payload", "device gone", "--will-qos", "1",
+            "-t",
+            "alive",
+            "-m",
+            "x",
+            "--repeat",
+            "0",
+            "--interval",
+            "1s",
+            "--will-topic",
+            "wills",
+            "--will-payload",
+            "device gone",
+            "--will-qos",
+            "1",
         ],
     ));
     let publisher = Background::spawn(&args, "received CONNACK");
@@ -209,7 +281,10 @@ fn client_id_is_sent() {
 fn quiet_silences_notices_but_not_errors() {
     let broker = Broker::start();
     let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(&broker, &["-t", "q", "-m", "x", "--repeat", "0", "--interval", "20ms"]));
+    args.extend(with_broker(
+        &broker,
+        &["-t", "q", "-m", "x", "--repeat", "0", "--interval", "20ms"],
+    ));
     // Without --quiet, Ctrl+C prints a notice...
     let publisher = Background::spawn(&args, "sent PUBLISH");
     publisher.signal("INT");
@@ -225,13 +300,34 @@ fn quiet_silences_notices_but_not_errors() {
         .spawn()
         .expect("spawn");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
     let mut err = String::new();
     use std::io::Read;
-    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read");
     assert!(child.wait().expect("wait").success());
     assert_eq!(err, "");
-    let out = run(&["pub", "--quiet", "-h", "127.0.0.1", "-p", &free_port().to_string(), "-t", "q", "-m", "x"], b"");
+    let out = run(
+        &[
+            "pub",
+            "--quiet",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &free_port().to_string(),
+            "-t",
+            "q",
+            "-m",
+            "x",
+        ],
+        b"",
+    );
     assert_code(&out, 3);
     assert!(stderr(&out).starts_with("mqtt-cli: error:"));
 }
@@ -243,7 +339,10 @@ fn broken_pipe_ends_quietly() {
     // Nobody reads the subscriber's stdout any more (as with `sub | head -1`).
     sub.close_stdout();
     for _ in 0..3 {
-        assert_code(&run_on(&broker, &["pub", "-t", "p", "-m", "x", "-q", "1"]), 0);
+        assert_code(
+            &run_on(&broker, &["pub", "-t", "p", "-m", "x", "-q", "1"]),
+            0,
+        );
     }
     let out = sub.finish();
     assert_code(&out, 0);

@@ -4,36 +4,36 @@ use std::io;
 
 use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
 
-use crate::error::{ErrorKind, Failure};
+use crate::error::{ErrorKind, failure};
 use crate::settings::ConnectSettings;
 
 /// An error while connecting (before a successful CONNACK).
 pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) -> anyhow::Error {
     match err {
-        ConnectionError::ConnectionRefused(code) => Failure::new(
+        ConnectionError::ConnectionRefused(code) => failure(
             ErrorKind::Refused,
             format!("the broker refused the connection: {}", refusal(code)),
         ),
-        ConnectionError::NetworkTimeout => Failure::new(
+        ConnectionError::NetworkTimeout => failure(
             ErrorKind::Connect,
             "timed out waiting for the broker (--connect-timeout)",
         ),
-        ConnectionError::Io(io) => Failure::new(ErrorKind::Connect, io_reason(&io, settings)),
+        ConnectionError::Io(io) => failure(ErrorKind::Connect, io_reason(&io, settings)),
         ConnectionError::MqttState(StateError::ConnectionAborted)
-        | ConnectionError::MqttState(StateError::Io(_)) => Failure::new(
+        | ConnectionError::MqttState(StateError::Io(_)) => failure(
             ErrorKind::Connect,
             "the server closed the connection before answering CONNECT \
              (is this an MQTT port? does the broker accept this protocol version and client id?)",
         ),
-        ConnectionError::MqttState(StateError::Deserialization(err)) => Failure::new(
+        ConnectionError::MqttState(StateError::Deserialization(err)) => failure(
             ErrorKind::Connect,
             format!("the server's answer is not MQTT ({err}): is this an MQTT port?"),
         ),
-        ConnectionError::NotConnAck(packet) => Failure::new(
+        ConnectionError::NotConnAck(packet) => failure(
             ErrorKind::Connect,
             format!("the server answered CONNECT with {packet:?} instead of CONNACK"),
         ),
-        other => Failure::new(ErrorKind::Connect, other.to_string()),
+        other => failure(ErrorKind::Connect, other.to_string()),
     }
 }
 
@@ -49,7 +49,7 @@ pub(super) fn lost_error(err: ConnectionError) -> anyhow::Error {
         }
         other => other.to_string(),
     };
-    Failure::new(ErrorKind::Lost, format!("connection lost: {reason}"))
+    failure(ErrorKind::Lost, format!("connection lost: {reason}"))
 }
 
 fn io_reason(io: &io::Error, settings: &ConnectSettings) -> String {

@@ -12,13 +12,13 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use rumqttc::{
-    AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions,
-    Outgoing, Packet, QoS, SubscribeFilter, SubscribeReasonCode,
+    AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions, Outgoing, Packet, QoS,
+    SubscribeFilter, SubscribeReasonCode,
 };
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use crate::error::{ErrorKind, Failure};
+use crate::error::{ErrorKind, failure};
 use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
 
 /// Quality of service.
@@ -89,14 +89,37 @@ pub struct ConnectInfo {
 pub struct SessionOptions {
     /// Acknowledge incoming QoS 1/2 messages only when the command says so (see [`Session::ack`]).
     pub manual_acks: bool,
+    /// Outgoing QoS 1/2 messages awaiting acknowledgement at once (at least 1).
+    pub max_inflight: u16,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            manual_acks: false,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
+        }
+    }
+}
+
+/// The in-flight window when the command does not choose one.
+pub const DEFAULT_MAX_INFLIGHT: u16 = 20;
+
+/// The in-flight window for publishing at `qos`. MQTT 3.1.1 cannot negotiate a receive maximum:
+/// mosquitto accepts 20 unacknowledged QoS 2 messages by default (`max_inflight_messages`) and
+/// drops the connection at the 21st, so QoS 2 stays at 20; QoS 1 is not limited that way, and
+/// 100 (AWS IoT Core's limit) keeps the pipe full on a fast link.
+pub fn default_max_inflight(qos: Qos) -> u16 {
+    match qos {
+        Qos::ExactlyOnce => 20,
+        _ => 100,
+    }
 }
 
 /// How many requests may wait for the event loop; bounds memory for `pub -l` on endless input.
 const REQUEST_CAPACITY: usize = 256;
 /// How many events may wait for the command.
 const EVENT_CAPACITY: usize = 1024;
-/// Outgoing QoS 1/2 messages awaiting acknowledgement at once.
-const MAX_INFLIGHT: u16 = 100;
 /// How long to wait for the broker to close the connection after our DISCONNECT.
 const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
 
@@ -134,7 +157,7 @@ impl Publisher {
                 message.payload,
             )
             .await
-            .map_err(|_| Failure::new(ErrorKind::Lost, "the connection is closed"))
+            .map_err(|_| failure(ErrorKind::Lost, "the connection is closed"))
     }
 }
 
@@ -149,11 +172,14 @@ impl Session {
         mqtt.set_keep_alive(settings.keepalive)
             .set_clean_session(settings.clean_session)
             .set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE)
-            .set_inflight(MAX_INFLIGHT)
+            .set_inflight(options.max_inflight.max(1))
             .set_request_channel_capacity(REQUEST_CAPACITY)
             .set_manual_acks(options.manual_acks);
         if let Some(username) = &settings.username {
-            let password = settings.password.as_ref().map_or("", |secret| secret.expose());
+            let password = settings
+                .password
+                .as_ref()
+                .map_or("", |secret| secret.expose());
             mqtt.set_credentials(username.clone(), password);
         }
         if let Some(will) = &settings.will {
@@ -179,13 +205,20 @@ impl Session {
             settings.keepalive.as_secs(),
             settings.clean_session,
             settings.username.as_deref().unwrap_or("none"),
-            if settings.password.is_some() { "<redacted>" } else { "none" },
-            settings.will.as_ref().map_or("none", |will| will.topic.as_str()),
+            if settings.password.is_some() {
+                "<redacted>"
+            } else {
+                "none"
+            },
+            settings
+                .will
+                .as_ref()
+                .map_or("none", |will| will.topic.as_str()),
         );
         let first = tokio::time::timeout(settings.connect_timeout, eventloop.poll()).await;
         let info = match first {
             Err(_) => {
-                return Err(Failure::new(
+                return Err(failure(
                     ErrorKind::Connect,
                     format!(
                         "no CONNACK within {} (--connect-timeout)",
@@ -249,7 +282,7 @@ impl Session {
         self.client
             .subscribe_many(filters)
             .await
-            .map_err(|_| Failure::new(ErrorKind::Lost, "the connection is closed"))
+            .map_err(|_| failure(ErrorKind::Lost, "the connection is closed"))
     }
 
     /// Acknowledges a message received with manual acks on (see [`SessionOptions`]).
@@ -295,7 +328,9 @@ async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
             Ok(event) => event,
             Err(err) => {
                 debug!("connection closed: {err}");
-                let _ = events.send(SessionEvent::Lost(errors::lost_error(err))).await;
+                let _ = events
+                    .send(SessionEvent::Lost(errors::lost_error(err)))
+                    .await;
                 return;
             }
         };
@@ -330,10 +365,10 @@ async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
             }
             _ => None,
         };
-        if let Some(forward) = forward {
-            if events.send(forward).await.is_err() {
-                return;
-            }
+        if let Some(forward) = forward
+            && events.send(forward).await.is_err()
+        {
+            return;
         }
     }
 }

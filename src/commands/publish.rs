@@ -5,22 +5,22 @@
 //! disconnects once the count matches what was handed over. Ctrl+C stops the producer, never the
 //! acknowledgements already owed.
 
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, Read};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Interval, MissedTickBehavior};
 use tracing::info;
 
 use crate::client::{Message, Publisher, Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
-use crate::error::{ErrorKind, Failure};
+use crate::error::{ErrorKind, failure};
 use crate::settings::{Payloads, PubSettings};
 
-/// Lines handed from the reader thread at once, at most; fewer when input comes slowly.
-const LINE_BATCH: usize = 256;
+/// How much of stdin is read at once.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// What the producer did: how many messages it handed to the session, and why it stopped early.
 struct Produced {
@@ -30,8 +30,11 @@ struct Produced {
 
 pub async fn run(settings: PubSettings) -> Result<()> {
     let mut interrupts = Interrupts::listen()?;
-    let mut session =
-        Session::connect(&settings.connect, SessionOptions { manual_acks: false }).await?;
+    let options = SessionOptions {
+        max_inflight: settings.max_inflight,
+        ..SessionOptions::default()
+    };
+    let mut session = Session::connect(&settings.connect, options).await?;
     let template = Message {
         topic: settings.topic.clone(),
         payload: Bytes::new(),
@@ -52,7 +55,9 @@ pub async fn run(settings: PubSettings) -> Result<()> {
     let mut producer_error = None;
     let mut interrupted = false;
     while total.is_none_or(|total| acknowledged < total) {
+        // `biased`: events first; the other branches cost nothing while events keep coming.
         tokio::select! {
+            biased;
             event = session.next_event() => match event {
                 Some(SessionEvent::Published) => acknowledged += 1,
                 Some(SessionEvent::Lost(err)) => {
@@ -60,7 +65,7 @@ pub async fn run(settings: PubSettings) -> Result<()> {
                 }
                 Some(_) => {}
                 None => {
-                    return Err(Failure::new(ErrorKind::Lost, "connection lost"))
+                    return Err(failure(ErrorKind::Lost, "connection lost"))
                         .with_context(|| lost_context(&settings.topic, acknowledged));
                 }
             },
@@ -107,7 +112,12 @@ async fn produce(
                     match send(&publisher, message(payload.clone()), &mut pacer, &mut stop).await {
                         Ok(true) => sent += 1,
                         Ok(false) => return Produced { sent, error: None },
-                        Err(error) => return Produced { sent, error: Some(error) },
+                        Err(error) => {
+                            return Produced {
+                                sent,
+                                error: Some(error),
+                            };
+                        }
                     }
                 }
                 round += 1;
@@ -126,14 +136,22 @@ async fn produce(
                     Some(Ok(batch)) => batch,
                     Some(Err(err)) => {
                         let error = anyhow::Error::new(err).context("reading standard input");
-                        return Produced { sent, error: Some(error) };
+                        return Produced {
+                            sent,
+                            error: Some(error),
+                        };
                     }
                 };
                 for line in batch {
                     match send(&publisher, message(line), &mut pacer, &mut stop).await {
                         Ok(true) => sent += 1,
                         Ok(false) => return Produced { sent, error: None },
-                        Err(error) => return Produced { sent, error: Some(error) },
+                        Err(error) => {
+                            return Produced {
+                                sent,
+                                error: Some(error),
+                            };
+                        }
                     }
                 }
             }
@@ -152,11 +170,15 @@ async fn send(
     if *stop.borrow() {
         return Ok(false);
     }
+    // `biased`: the work is polled first, so the stop signal costs nothing while the work is
+    // ready at once (the common case when publishing fast).
     tokio::select! {
+        biased;
         () = pacer.wait() => {}
         _ = stop.changed() => return Ok(false),
     }
     tokio::select! {
+        biased;
         sent = publisher.publish(message) => sent.map(|()| true),
         _ = stop.changed() => Ok(false),
     }
@@ -181,30 +203,29 @@ impl Pacer {
     }
 }
 
-/// Reads stdin line by line on a thread of its own (stdin blocks), handing lines over in
-/// batches: whatever is already buffered goes at once, so `tail -f` lines are not held back.
+/// Reads stdin on a thread of its own (stdin blocks) and hands lines over in batches: whatever is
+/// already read goes out before the next read, so `tail -f` lines are not held back. Lines are
+/// slices of the read buffer, not copies.
 fn read_lines(batches: mpsc::Sender<io::Result<Vec<Bytes>>>) {
-    let mut reader = BufReader::with_capacity(64 * 1024, io::stdin().lock());
-    let mut batch = Vec::with_capacity(LINE_BATCH);
+    let mut stdin = io::stdin().lock();
+    let mut buffer = BytesMut::with_capacity(READ_CHUNK);
+    let mut chunk = vec![0u8; READ_CHUNK];
     loop {
-        let mut line = Vec::new();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {
-                if line.last() == Some(&b'\n') {
-                    line.pop();
-                    if line.last() == Some(&b'\r') {
-                        line.pop();
-                    }
-                }
-                batch.push(Bytes::from(line));
-                if batch.len() >= LINE_BATCH || reader.buffer().is_empty() {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(LINE_BATCH));
-                    if batches.blocking_send(Ok(full)).is_err() {
-                        return;
-                    }
-                }
+        let mut batch = Vec::new();
+        while let Some(end) = buffer.iter().position(|&byte| byte == b'\n') {
+            let mut line = buffer.split_to(end + 1);
+            line.truncate(end);
+            if line.last() == Some(&b'\r') {
+                line.truncate(end - 1);
             }
+            batch.push(line.freeze());
+        }
+        if !batch.is_empty() && batches.blocking_send(Ok(batch)).is_err() {
+            return;
+        }
+        match stdin.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(read) => buffer.extend_from_slice(&chunk[..read]),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => {
                 let _ = batches.blocking_send(Err(err));
@@ -212,7 +233,8 @@ fn read_lines(batches: mpsc::Sender<io::Result<Vec<Bytes>>>) {
             }
         }
     }
-    if !batch.is_empty() {
-        let _ = batches.blocking_send(Ok(batch));
+    // The last line may lack its newline.
+    if !buffer.is_empty() {
+        let _ = batches.blocking_send(Ok(vec![buffer.freeze()]));
     }
 }

@@ -9,14 +9,18 @@ use tokio::time::Instant;
 
 use crate::client::{Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
-use crate::error::{ErrorKind, Failure};
+use crate::error::{ErrorKind, failure};
 use crate::output::{Format, Printer};
 use crate::settings::SubSettings;
 
 pub async fn run(settings: SubSettings) -> Result<()> {
     let mut interrupts = Interrupts::listen()?;
     let manual_acks = !settings.connect.clean_session && settings.count.is_some();
-    let mut session = Session::connect(&settings.connect, SessionOptions { manual_acks }).await?;
+    let options = SessionOptions {
+        manual_acks,
+        ..SessionOptions::default()
+    };
+    let mut session = Session::connect(&settings.connect, options).await?;
     session.subscribe(&settings.filters, settings.qos).await?;
 
     let mut printer = Printer::stdout(Format {
@@ -25,7 +29,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
     let mut printed: u64 = 0;
     let outcome = loop {
+        // `biased`: events first; the other branches cost nothing while events keep coming.
         tokio::select! {
+            biased;
             event = session.next_event() => match event {
                 Some(SessionEvent::Subscribed(granted)) => {
                     if let Some((filter, _)) = settings
@@ -34,7 +40,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         .zip(&granted)
                         .find(|(_, qos)| qos.is_none())
                     {
-                        break Err(Failure::new(
+                        break Err(failure(
                             ErrorKind::Rejected,
                             format!("the broker refused the subscription to '{filter}'"),
                         ));
@@ -60,11 +66,11 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 }
                 Some(SessionEvent::Published) => {}
                 Some(SessionEvent::Lost(err)) => break Err(err),
-                None => break Err(Failure::new(ErrorKind::Lost, "connection lost")),
+                None => break Err(failure(ErrorKind::Lost, "connection lost")),
             },
             () = sleep_until(deadline) => {
                 break match settings.count {
-                    Some(count) => Err(Failure::new(
+                    Some(count) => Err(failure(
                         ErrorKind::Timeout,
                         format!(
                             "timed out after {}: received {printed} of {count} message(s)",
@@ -78,9 +84,10 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         }
     };
     printer.flush().context("writing to standard output")?;
-    let lost = outcome.as_ref().err().is_some_and(|err| {
-        crate::error::exit_code_of(err) == ErrorKind::Lost.exit_code()
-    });
+    let lost = outcome
+        .as_ref()
+        .err()
+        .is_some_and(|err| crate::error::exit_code_of(err) == ErrorKind::Lost.exit_code());
     if !lost {
         session.disconnect().await;
     }

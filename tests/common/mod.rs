@@ -17,7 +17,11 @@ pub const STEP: Duration = Duration::from_secs(20);
 /// The mosquitto broker binary, or a panic that says how to install it.
 pub fn mosquitto_path() -> PathBuf {
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("mosquitto")).collect())
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("mosquitto"))
+                .collect()
+        })
         .unwrap_or_default();
     candidates.push("/usr/sbin/mosquitto".into());
     candidates.push("/usr/local/sbin/mosquitto".into());

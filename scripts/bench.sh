@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Benchmark mqtt-cli against mosquitto_pub / mosquitto_sub on the same work, in one run, against
+# one local mosquitto, and print the ratios next to the targets.
+#
+#   scripts/bench.sh            # N=100000 messages of 64 bytes
+#   N=20000 scripts/bench.sh    # smaller
+#
+# Needs: mosquitto, mosquitto-clients, GNU time (/usr/bin/time). Only loopback is used.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-100000}
+RUNS=${RUNS:-3}            # each publish measurement: best of RUNS, for both tools alike
+SINGLE_RUNS=${SINGLE_RUNS:-30}
+for tool in mosquitto_pub mosquitto_sub /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y mosquitto mosquitto-clients time)" >&2; exit 2; }
+done
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+cargo build --release --quiet
+BIN=$PWD/target/release/mqtt-cli
+
+WORK=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$WORK/mosquitto.conf" <<CONF
+user root
+persistence false
+listener $PORT 127.0.0.1
+allow_anonymous true
+max_queued_messages 0
+CONF
+"$MOSQUITTO" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
+BROKER=$!
+trap 'kill $BROKER 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done
+
+awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++) printf "%064d\n", i }' > "$WORK/lines"
+C=(-h 127.0.0.1 -p "$PORT")
+
+now_us() { echo $(( $(date +%s%N) / 1000 )); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "ok" : "MISS" }'; }
+
+# Publishes the lines with one tool; a mosquitto_sub counts what arrives. The counter subscribes
+# at QoS 0 so that the time measures the publisher's QoS flow, not the subscriber's own handshake.
+# Prints: pub_exit_us delivered_us delivered_count
+publish_once() { # tool qos
+    local tool=$1 qos=$2 topic="bench/$1/$2/$RANDOM"
+    mosquitto_sub "${C[@]}" -t "$topic" -q 0 -C "$N" -W 120 > "$WORK/received" 2>/dev/null &
+    local counter=$!
+    sleep 0.3
+    local start; start=$(now_us)
+    if [ "$tool" = mqtt-cli ]; then
+        "$BIN" pub "${C[@]}" -t "$topic" -l -q "$qos" < "$WORK/lines"
+    else
+        mosquitto_pub "${C[@]}" -t "$topic" -l -q "$qos" < "$WORK/lines"
+    fi
+    local exited; exited=$(now_us)
+    # A lossy publisher never completes the count: stop waiting 2 s after it exited.
+    ( sleep 2; kill $counter 2>/dev/null ) & local killer=$!
+    wait $counter 2>/dev/null || true
+    kill $killer 2>/dev/null || true
+    local done_at; done_at=$(now_us)
+    local got; got=$(wc -l < "$WORK/received")
+    if [ "$got" -eq "$N" ]; then echo "$((exited - start)) $((done_at - start)) $got"; else echo "$((exited - start)) - $got"; fi
+}
+
+# Best of RUNS (by time to exit); a run that lost messages is reported as such.
+publish_run() { # tool qos
+    local best="" line
+    for _ in $(seq "$RUNS"); do
+        line=$(publish_once "$1" "$2")
+        if [ -z "$best" ] || [ "${line%% *}" -lt "${best%% *}" ]; then best=$line; fi
+    done
+    echo "$best"
+}
+
+echo "mqtt-cli $("$BIN" --version | cut -d' ' -f2) vs $(mosquitto_pub --help | sed -n 2p)"
+echo "N=$N lines of 64 bytes; publish figures are the best of $RUNS runs; $(nproc) cores"
+echo
+printf '%-40s %12s %12s %8s %8s %s\n' "work" "mqtt-cli" "mosquitto" "ratio" "target" ""
+row() { # label ours theirs unit target verdict-limit
+    local r; r=$(ratio "$2" "$3")
+    printf '%-40s %10s%s %10s%s %8s %8s %s\n' "$1" "$2" "$4" "$3" "$4" "$r" "$5" "${6:+$(verdict "$r" "$6")}"
+}
+ms() { [ "$1" = - ] && echo - || echo $(( $1 / 1000 )); }
+for qos in 0 1 2; do
+    read -r m_exit m_done m_got <<<"$(publish_run mqtt-cli $qos)"
+    read -r o_exit o_done o_got <<<"$(publish_run mosquitto $qos)"
+    printf '%-40s %12s %12s\n' "pub -l QoS $qos: delivered" "$m_got/$N" "$o_got/$N"
+    row "  time to exit" "$(ms "$m_exit")" "$(ms "$o_exit")" ms "-"
+    if [ $qos = 0 ]; then
+        Q0_DONE=$o_done
+        # mqtt-cli exits once the broker has closed the connection after DISCONNECT, i.e. has
+        # taken every message; mosquitto_pub exits with messages still in socket buffers. The
+        # comparable figure is the time until the subscriber has them all.
+        row "  time until all delivered" "$(ms "$m_done")" "$(ms "$o_done")" ms "<=1.0" 1.0
+    elif [ "$m_done" = - ]; then
+        printf '%-40s %12s\n' "  all delivered vs mosquitto_pub QoS 0" "LOST: MISS"
+    else
+        row "  all delivered vs mosquitto_pub QoS 0" "$(ms "$m_done")" "$(ms "$Q0_DONE")" ms "<=3.0" 3.0
+    fi
+done
+
+# Drain: two persistent sessions, one per tool, each with N queued QoS 1 messages.
+"$BIN" sub "${C[@]}" -t bench/drain -q 1 -c -i drain-mqtt-cli -E
+mosquitto_sub "${C[@]}" -t bench/drain -q 1 -c -i drain-mosquitto -E
+"$BIN" pub "${C[@]}" -t bench/drain -l -q 1 < "$WORK/lines"
+start=$(now_us); got_m=$("$BIN" sub "${C[@]}" -t bench/drain -q 1 -c -i drain-mqtt-cli -C "$N" | wc -l); m=$(( $(now_us) - start ))
+start=$(now_us); got_o=$(mosquitto_sub "${C[@]}" -t bench/drain -q 1 -c -i drain-mosquitto -C "$N" | wc -l); o=$(( $(now_us) - start ))
+printf '%-40s %12s %12s\n' "sub drain $N queued QoS 1 | wc -l" "$got_m/$N" "$got_o/$N"
+row "  time" "$(ms "$m")" "$(ms "$o")" ms "<=1.0" 1.0
+
+# One publish, process start to exit, averaged; peak memory of one run.
+single() { # tool
+    local start; start=$(now_us)
+    for _ in $(seq "$SINGLE_RUNS"); do
+        if [ "$1" = mqtt-cli ]; then "$BIN" pub "${C[@]}" -t bench/one -m hello; else mosquitto_pub "${C[@]}" -t bench/one -m hello; fi
+    done
+    echo $(( ($(now_us) - start) / SINGLE_RUNS ))
+}
+m=$(single mqtt-cli); o=$(single mosquitto)
+row "single publish, wall (mean of $SINGLE_RUNS)" "$m" "$o" us "<=2.0" 2.0
+m_rss=$(/usr/bin/time -f %M "$BIN" pub "${C[@]}" -t bench/one -m hello 2>&1 >/dev/null | tail -1)
+o_rss=$(/usr/bin/time -f %M mosquitto_pub "${C[@]}" -t bench/one -m hello 2>&1 >/dev/null | tail -1)
+printf '%-40s %9sKiB %9sKiB %8s %8s %s\n' "single publish, peak RSS" "$m_rss" "$o_rss" "$(ratio "$m_rss" "$o_rss")" "<=16MiB" \
+    "$([ "$m_rss" -le 16384 ] && echo ok || echo MISS)"
