@@ -265,7 +265,7 @@ fn will_is_published_when_the_client_dies() {
 #[test]
 fn keepalive_pings_the_broker() {
     let broker = Broker::start();
-    let mut sub = Background::sub(&broker, &["-t", "k", "-k", "1", "-W", "5s"]);
+    let mut sub = Background::sub(&broker, &["-t", "k", "-k", "1", "-W", "5s", "-d"]);
     sub.wait_for_stderr("sent PINGREQ");
     sub.wait_for_stderr("received PINGRESP");
 }
@@ -273,8 +273,9 @@ fn keepalive_pings_the_broker() {
 #[test]
 fn client_id_is_sent() {
     let broker = Broker::start();
-    let mut sub = Background::sub(&broker, &["-t", "k", "-i", "my-device-42", "-W", "5s"]);
-    sub.wait_for_stderr("my-device-42");
+    let sub = Background::sub(&broker, &["-t", "k", "-i", "my-device-42", "-W", "200ms"]);
+    assert_code(&sub.finish(), 0);
+    assert!(broker.log().contains("as my-device-42"), "{}", broker.log());
 }
 
 #[test]

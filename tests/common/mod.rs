@@ -5,14 +5,18 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+/// Numbers test client ids, unique within a test binary (each test has its own broker).
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
 /// How long any single step may take before the test fails instead of hanging.
-pub const STEP: Duration = Duration::from_secs(20);
+pub const STEP: Duration = Duration::from_secs(60);
 
 /// The mosquitto broker binary, or a panic that says how to install it.
 pub fn mosquitto_path() -> PathBuf {
@@ -73,7 +77,11 @@ impl Broker {
             let conf = dir.path().join("mosquitto.conf");
             std::fs::write(
                 &conf,
-                format!("user root\npersistence false\nlistener {port} 127.0.0.1\n{body}"),
+                format!(
+                    "user root\npersistence false\nlistener {port} 127.0.0.1\n\
+                     log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n\
+                     log_type subscribe\n{body}"
+                ),
             )
             .expect("write mosquitto.conf");
             let log = dir.path().join("mosquitto.log");
@@ -99,6 +107,25 @@ impl Broker {
             last_log = std::fs::read_to_string(&log).unwrap_or_default();
         }
         panic!("mosquitto did not start; its log:\n{last_log}");
+    }
+
+    /// The broker's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default()
+    }
+
+    /// Waits until the broker has logged a subscription by `client_id` (log_type subscribe
+    /// writes `<client id> <qos> <filter>` once the subscription is in place).
+    pub fn wait_for_subscription(&self, client_id: &str) {
+        let needle = format!(": {client_id} ");
+        let deadline = Instant::now() + STEP;
+        while Instant::now() < deadline {
+            if self.log().lines().any(|line| line.contains(&needle)) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        panic!("{client_id} never subscribed; broker log:\n{}", self.log());
     }
 
     /// `-h 127.0.0.1 -p PORT`.
@@ -219,9 +246,34 @@ pub struct Background {
 impl Background {
     /// Starts `mqtt-cli ARGS -d` and returns once its stderr shows `ready` (e.g. "received SUBACK").
     pub fn spawn(args: &[String], ready: &str) -> Background {
+        let mut with_debug = args.to_vec();
+        with_debug.push("-d".to_string());
+        let mut background = Background::start(&with_debug);
+        background.wait_for_stderr(ready);
+        background
+    }
+
+    /// Starts a subscriber: `sub ARGS` against the broker, returning once the broker has the
+    /// subscription in place (from its log, so the subscriber need not trace packets).
+    pub fn sub(broker: &Broker, args: &[&str]) -> Background {
+        let mut all = vec!["sub".to_string()];
+        all.extend(with_broker(broker, args));
+        let client_id = match args.iter().position(|arg| *arg == "-i") {
+            Some(index) => args[index + 1].to_string(),
+            None => {
+                let id = format!("test-sub-{}", COUNTER.fetch_add(1, Ordering::Relaxed));
+                all.extend(["-i".to_string(), id.clone()]);
+                id
+            }
+        };
+        let background = Background::start(&all);
+        broker.wait_for_subscription(&client_id);
+        background
+    }
+
+    fn start(args: &[String]) -> Background {
         let mut child = cli()
             .args(args)
-            .arg("-d")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -236,21 +288,12 @@ impl Background {
                 }
             }
         });
-        let mut background = Background {
+        Background {
             child: Some(child),
             stderr_lines: rx,
             stderr_seen: Vec::new(),
             stderr_rest: Some(rest),
-        };
-        background.wait_for_stderr(ready);
-        background
-    }
-
-    /// Starts a subscriber: `sub ARGS` against the broker, returning once it is subscribed.
-    pub fn sub(broker: &Broker, args: &[&str]) -> Background {
-        let mut all = vec!["sub".to_string()];
-        all.extend(with_broker(broker, args));
-        Background::spawn(&all, "received SUBACK")
+        }
     }
 
     /// Waits until a stderr line (seen before or arriving now) contains `needle`.
