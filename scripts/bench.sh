@@ -27,7 +27,7 @@ user root
 persistence false
 listener $PORT 127.0.0.1
 allow_anonymous true
-max_queued_messages 0
+max_queued_messages 1000000
 CONF
 "$MOSQUITTO" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
 BROKER=$!

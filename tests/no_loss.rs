@@ -10,9 +10,13 @@ const LINES: usize = 100_000;
 
 fn all_lines_arrive(qos: &str) {
     // The broker must not drop messages queued for a slower subscriber (default: 1000).
-    let broker = Broker::with_config("allow_anonymous true\nmax_queued_messages 0\n");
+    let broker = Broker::with_config("allow_anonymous true\nmax_queued_messages 1000000\n");
     let count = LINES.to_string();
-    let sub = Background::sub(&broker, &["-t", "seq", "-q", qos, "-C", &count]);
+    // -W: a lost message shows up as exit 7 with a count instead of a hang.
+    let sub = Background::sub(
+        &broker,
+        &["-t", "seq", "-q", qos, "-C", &count, "-W", "50s"],
+    );
     let input: String = (1..=LINES).map(|n| format!("{n}\n")).collect();
     let mut args = vec!["pub".to_string()];
     args.extend(with_broker(&broker, &["-t", "seq", "-l", "-q", qos]));
@@ -20,7 +24,16 @@ fn all_lines_arrive(qos: &str) {
     let out = run(&refs, input.as_bytes());
     assert_code(&out, 0);
     let got = sub.finish();
-    assert_code(&got, 0);
+    let log = broker.log();
+    let tail: Vec<&str> = log.lines().rev().take(20).collect();
+    assert_eq!(
+        got.status.code(),
+        Some(0),
+        "sub: {}\nbroker log (last lines, newest first):\n{}",
+        stderr(&got),
+        tail.join("\n")
+    );
+    assert!(stderr(&out).is_empty(), "pub stderr: {}", stderr(&out));
     let received = stdout(&got);
     let lines: Vec<&str> = received.lines().collect();
     assert_eq!(lines.len(), LINES, "qos {qos}: messages received");

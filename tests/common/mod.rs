@@ -241,6 +241,7 @@ pub struct Background {
     stderr_lines: mpsc::Receiver<String>,
     stderr_seen: Vec<String>,
     stderr_rest: Option<thread::JoinHandle<()>>,
+    stdout: Option<thread::JoinHandle<Vec<u8>>>,
 }
 
 impl Background {
@@ -288,11 +289,20 @@ impl Background {
                 }
             }
         });
+        // Read stdout from the start, as a shell pipe would, so the process never stalls on a
+        // full pipe while the test is busy elsewhere.
+        let stdout = child.stdout.take().expect("stdout");
+        let collected = thread::spawn(move || {
+            let mut buffer = Vec::new();
+            let _ = BufReader::new(stdout).read_to_end(&mut buffer);
+            buffer
+        });
         Background {
             child: Some(child),
             stderr_lines: rx,
             stderr_seen: Vec::new(),
             stderr_rest: Some(rest),
+            stdout: Some(collected),
         }
     }
 
@@ -320,13 +330,6 @@ impl Background {
         }
     }
 
-    /// Closes our end of the process's stdout, so its next write fails with a broken pipe.
-    pub fn close_stdout(&mut self) {
-        if let Some(child) = &mut self.child {
-            child.stdout = None;
-        }
-    }
-
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
     }
@@ -343,9 +346,11 @@ impl Background {
 
     /// Waits for the process to end; stderr is everything it printed.
     pub fn finish(mut self) -> Output {
-        let mut child = self.child.take().expect("child");
-        child.stderr = None;
+        let child = self.child.take().expect("child");
         let mut output = wait_output(child, STEP);
+        if let Some(stdout) = self.stdout.take() {
+            output.stdout = stdout.join().unwrap_or_default();
+        }
         if let Some(rest) = self.stderr_rest.take() {
             let _ = rest.join();
         }
