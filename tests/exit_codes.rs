@@ -2,11 +2,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread;
 
-use bytes::BytesMut;
 use common::*;
 use rumqttc::{ConnAck, ConnectReturnCode, Packet, SubAck, SubscribeReasonCode};
 
@@ -197,60 +195,31 @@ fn credentials_good_and_bad() {
     );
 }
 
-/// A scripted broker: accepts one client, answers CONNECT, refuses every subscription whose
-/// filter starts with "denied".
+/// A scripted broker that refuses every subscription whose filter starts with "denied".
 fn fake_broker_refusing_subscriptions() -> (u16, thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let handle = thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut buffer = BytesMut::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let packet = loop {
-                match Packet::read(&mut buffer, 1 << 20) {
-                    Ok(packet) => break packet,
-                    Err(rumqttc::Error::InsufficientBytes(_)) => {
-                        let n = stream.read(&mut chunk).unwrap_or(0);
-                        if n == 0 {
-                            return;
-                        }
-                        buffer.extend_from_slice(&chunk[..n]);
-                    }
-                    Err(err) => panic!("bad packet from client: {err:?}"),
+    fake_broker(|client| {
+        assert!(matches!(client.expect(), Packet::Connect(_)));
+        client.send(Packet::ConnAck(ConnAck::new(
+            ConnectReturnCode::Success,
+            false,
+        )));
+        let Packet::Subscribe(subscribe) = client.expect() else {
+            panic!("expected SUBSCRIBE")
+        };
+        let codes = subscribe
+            .filters
+            .iter()
+            .map(|filter| {
+                if filter.path.starts_with("denied") {
+                    SubscribeReasonCode::Failure
+                } else {
+                    SubscribeReasonCode::Success(filter.qos)
                 }
-            };
-            let reply = match packet {
-                Packet::Connect(_) => Some(Packet::ConnAck(ConnAck::new(
-                    ConnectReturnCode::Success,
-                    false,
-                ))),
-                Packet::Subscribe(subscribe) => Some(Packet::SubAck(SubAck::new(
-                    subscribe.pkid,
-                    subscribe
-                        .filters
-                        .iter()
-                        .map(|filter| {
-                            if filter.path.starts_with("denied") {
-                                SubscribeReasonCode::Failure
-                            } else {
-                                SubscribeReasonCode::Success(filter.qos)
-                            }
-                        })
-                        .collect(),
-                ))),
-                Packet::PingReq => Some(Packet::PingResp),
-                Packet::Disconnect => return,
-                _ => None,
-            };
-            if let Some(reply) = reply {
-                let mut out = BytesMut::new();
-                reply.write(&mut out, 1 << 20).expect("encode");
-                stream.write_all(&out).expect("write");
-            }
-        }
-    });
-    (port, handle)
+            })
+            .collect();
+        client.send(Packet::SubAck(SubAck::new(subscribe.pkid, codes)));
+        while client.next().is_some() {}
+    })
 }
 
 #[test]

@@ -389,3 +389,66 @@ pub fn assert_code(output: &Output, code: i32) {
         stderr(output)
     );
 }
+
+/// One client connection to a scripted fake broker: read the client's packets, send ours.
+pub struct FakeConnection {
+    stream: TcpStream,
+    buffer: bytes::BytesMut,
+}
+
+impl FakeConnection {
+    /// The client's next packet; `None` when it closed the connection.
+    pub fn next(&mut self) -> Option<rumqttc::Packet> {
+        use std::io::Read;
+        let mut chunk = [0u8; 4096];
+        loop {
+            match rumqttc::Packet::read(&mut self.buffer, 1 << 20) {
+                Ok(packet) => return Some(packet),
+                Err(rumqttc::Error::InsufficientBytes(_)) => {
+                    let read = self.stream.read(&mut chunk).unwrap_or(0);
+                    if read == 0 {
+                        return None;
+                    }
+                    self.buffer.extend_from_slice(&chunk[..read]);
+                }
+                Err(err) => panic!("bad packet from the client: {err:?}"),
+            }
+        }
+    }
+
+    /// The client's next packet, skipping PINGREQs (answered).
+    pub fn expect(&mut self) -> rumqttc::Packet {
+        loop {
+            match self.next() {
+                Some(rumqttc::Packet::PingReq) => self.send(rumqttc::Packet::PingResp),
+                Some(packet) => return packet,
+                None => panic!("the client closed the connection"),
+            }
+        }
+    }
+
+    pub fn send(&mut self, packet: rumqttc::Packet) {
+        use std::io::Write;
+        let mut out = bytes::BytesMut::new();
+        packet.write(&mut out, 1 << 20).expect("encode");
+        self.stream.write_all(&out).expect("write to the client");
+    }
+}
+
+/// A scripted broker on a free loopback port: `script` handles the first client.
+pub fn fake_broker(
+    script: impl FnOnce(&mut FakeConnection) + Send + 'static,
+) -> (u16, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        stream.set_read_timeout(Some(STEP)).expect("read timeout");
+        let mut connection = FakeConnection {
+            stream,
+            buffer: bytes::BytesMut::new(),
+        };
+        script(&mut connection);
+    });
+    (port, handle)
+}
