@@ -31,6 +31,9 @@ use {
 #[cfg(feature = "proxy")]
 use crate::proxy::ProxyError;
 
+/// mqtt-cli patch: requests written before one flush, at most.
+const REQUEST_BATCH: usize = 64;
+
 /// Critical errors during eventloop polling
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
@@ -244,6 +247,28 @@ impl EventLoop {
                 Ok(request) => {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;
+                    }
+                    // mqtt-cli patch: write the requests that are already waiting (as many as
+                    // flow control allows, at most REQUEST_BATCH) before one flush, instead of
+                    // one write system call per packet. Their events follow from the queue.
+                    if self.pending.is_empty() {
+                        for _ in 1..REQUEST_BATCH {
+                            if self.state.inflight >= self.mqtt_options.inflight
+                                || self.state.collision.is_some()
+                            {
+                                break;
+                            }
+                            let Ok(request) = self.requests_rx.try_recv() else {
+                                break;
+                            };
+                            let last = matches!(request, Request::Disconnect(_));
+                            if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
+                                network.write(outgoing).await?;
+                            }
+                            if last {
+                                break;
+                            }
+                        }
                     }
                     match time::timeout(network_timeout, network.flush()).await {
                         Ok(inner) => inner?,
