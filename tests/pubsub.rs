@@ -355,3 +355,103 @@ fn broken_pipe_ends_quietly() {
     assert_code(&out, 0);
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn ctrl_c_ends_sub_with_disconnect_and_0() {
+    let broker = Broker::start();
+    let mut args = vec!["sub".to_string()];
+    args.extend(with_broker(&broker, &["-t", "x"]));
+    let sub = Background::spawn(&args, "received SUBACK");
+    sub.signal("INT");
+    let out = sub.finish();
+    assert_code(&out, 0);
+    assert!(stderr(&out).contains("sent DISCONNECT"), "{}", stderr(&out));
+}
+
+#[test]
+fn retained_will_reaches_later_subscribers() {
+    let broker = Broker::start();
+    let mut args = vec!["pub".to_string()];
+    args.extend(with_broker(
+        &broker,
+        &[
+            "-t",
+            "alive",
+            "-m",
+            "x",
+            "--repeat",
+            "0",
+            "--interval",
+            "1s",
+            "--will-topic",
+            "status/dev1",
+            "--will-payload",
+            "offline",
+            "--will-retain",
+        ],
+    ));
+    let publisher = Background::spawn(&args, "received CONNACK");
+    publisher.signal("KILL");
+    let _ = publisher.finish();
+    // Subscribed after the will went out: only a retained will can still arrive.
+    let got = run_on(
+        &broker,
+        &["sub", "-t", "status/#", "-C", "1", "-W", "5s", "-v"],
+    );
+    assert_code(&got, 0);
+    assert_eq!(stdout(&got), "status/dev1 offline\n");
+}
+
+#[test]
+fn protocol_version_311_and_its_aliases() {
+    let broker = Broker::start();
+    for version in ["311", "3.1.1", "mqttv311"] {
+        let sub = Background::sub(&broker, &["-t", "v", "-C", "1", "-V", version]);
+        assert_code(
+            &run_on(&broker, &["pub", "-t", "v", "-m", version, "-V", version]),
+            0,
+        );
+        assert_eq!(stdout(&sub.finish()), format!("{version}\n"));
+    }
+    let out = run_on(&broker, &["pub", "-t", "v", "-m", "x", "-V", "5"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("MQTT 5"), "{}", stderr(&out));
+}
+
+#[test]
+fn max_inflight_of_one_still_delivers_everything_in_order() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "w", "-q", "2", "-C", "200"]);
+    let input: String = (1..=200).map(|n| format!("{n}\n")).collect();
+    let mut args = vec!["pub".to_string()];
+    args.extend(with_broker(
+        &broker,
+        &["-t", "w", "-l", "-q", "2", "--max-inflight", "1", "-d"],
+    ));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&refs, input.as_bytes());
+    assert_code(&out, 0);
+    // One in flight at a time: packet id 1 is used for every message.
+    assert!(
+        !stderr(&out).contains("PUBLISH (packet id 2)"),
+        "more than one in flight"
+    );
+    assert_eq!(stdout(&sub.finish()), input);
+}
+
+#[test]
+fn tls_and_websocket_urls_are_parsed_but_not_yet_served() {
+    for url in [
+        "mqtts://broker.example:8883",
+        "ws://broker.example/mqtt",
+        "wss://broker.example",
+    ] {
+        let out = run(&["pub", "-L", url, "-t", "x", "-m", "x"], b"");
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("not supported by this version"),
+            "{url}: {}",
+            stderr(&out)
+        );
+    }
+}
