@@ -131,11 +131,7 @@ fn credentials_good_and_bad() {
         ),
         0,
     );
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(
-        &broker,
-        &["-t", "x", "-m", "x", "-u", "alice", "-d"],
-    ));
+    let args = command("pub", &broker, &["-t", "x", "-m", "x", "-u", "alice", "-d"]);
     let out = cli()
         .args(&args)
         .env("MQTT_PASSWORD", "s3cret-pw")

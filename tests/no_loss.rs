@@ -18,10 +18,8 @@ fn all_lines_arrive(qos: &str) {
         &["-t", "seq", "-q", qos, "-C", &count, "-W", "50s"],
     );
     let input: String = (1..=LINES).map(|n| format!("{n}\n")).collect();
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(&broker, &["-t", "seq", "-l", "-q", qos]));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&refs, input.as_bytes());
+    let args = command("pub", &broker, &["-t", "seq", "-l", "-q", qos]);
+    let out = run_args(&args, input.as_bytes());
     assert_code(&out, 0);
     let got = sub.finish();
     let log = broker.log();

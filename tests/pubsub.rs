@@ -50,8 +50,8 @@ fn repeated_messages_are_sent_in_turn_blink_cycle() {
 fn endless_repeat_stops_cleanly_on_ctrl_c() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "led", "-C", "3"]);
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(
+    let args = command(
+        "pub",
         &broker,
         &[
             "-t",
@@ -67,7 +67,7 @@ fn endless_repeat_stops_cleanly_on_ctrl_c() {
             "-q",
             "1",
         ],
-    ));
+    );
     let mut publisher = Background::spawn(&args, "received CONNACK");
     let got = sub.finish();
     assert_eq!(stdout(&got), "1\n0\n1\n");
@@ -118,18 +118,14 @@ fn file_payload_of_one_mebibyte_arrives_intact() {
 fn stdin_is_one_message_and_lines_are_many() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "in", "-C", "1"]);
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(&broker, &["-t", "in", "-s"]));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert_code(&run(&refs, b"two\nlines\0with nul"), 0);
+    let args = command("pub", &broker, &["-t", "in", "-s"]);
+    assert_code(&run_args(&args, b"two\nlines\0with nul"), 0);
     assert_eq!(sub.finish().stdout, b"two\nlines\0with nul\n");
 
     let sub = Background::sub(&broker, &["-t", "in", "-C", "4"]);
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(&broker, &["-t", "in", "-l", "-q", "2"]));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = command("pub", &broker, &["-t", "in", "-l", "-q", "2"]);
     // CRLF is stripped, an empty line is an empty message, a last line without newline counts.
-    assert_code(&run(&refs, b"a\r\nb\n\nlast"), 0);
+    assert_code(&run_args(&args, b"a\r\nb\n\nlast"), 0);
     assert_eq!(stdout(&sub.finish()), "a\nb\n\nlast\n");
 }
 
@@ -236,8 +232,8 @@ fn environment_supplies_host_and_port() {
 fn will_is_published_when_the_client_dies() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "wills", "-C", "1", "-v"]);
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(
+    let args = command(
+        "pub",
         &broker,
         &[
             "-t",
@@ -255,7 +251,7 @@ fn will_is_published_when_the_client_dies() {
             "--will-qos",
             "1",
         ],
-    ));
+    );
     let publisher = Background::spawn(&args, "received CONNACK");
     publisher.signal("KILL");
     let _ = publisher.finish();
@@ -281,11 +277,11 @@ fn client_id_is_sent() {
 #[test]
 fn quiet_silences_notices_but_not_errors() {
     let broker = Broker::start();
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(
+    let args = command(
+        "pub",
         &broker,
         &["-t", "q", "-m", "x", "--repeat", "0", "--interval", "20ms"],
-    ));
+    );
     // Without --quiet, Ctrl+C prints a notice...
     let publisher = Background::spawn(&args, "sent PUBLISH");
     publisher.signal("INT");
@@ -336,8 +332,7 @@ fn quiet_silences_notices_but_not_errors() {
 #[test]
 fn broken_pipe_ends_quietly() {
     let broker = Broker::start();
-    let mut args = vec!["sub".to_string()];
-    args.extend(with_broker(&broker, &["-t", "p", "-q", "1", "-i", "piped"]));
+    let args = command("sub", &broker, &["-t", "p", "-q", "1", "-i", "piped"]);
     let mut child = cli()
         .args(&args)
         .stdout(std::process::Stdio::piped())
@@ -359,8 +354,7 @@ fn broken_pipe_ends_quietly() {
 #[test]
 fn ctrl_c_ends_sub_with_disconnect_and_0() {
     let broker = Broker::start();
-    let mut args = vec!["sub".to_string()];
-    args.extend(with_broker(&broker, &["-t", "x"]));
+    let args = command("sub", &broker, &["-t", "x"]);
     let sub = Background::spawn(&args, "received SUBACK");
     sub.signal("INT");
     let out = sub.finish();
@@ -371,8 +365,8 @@ fn ctrl_c_ends_sub_with_disconnect_and_0() {
 #[test]
 fn retained_will_reaches_later_subscribers() {
     let broker = Broker::start();
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(
+    let args = command(
+        "pub",
         &broker,
         &[
             "-t",
@@ -389,7 +383,7 @@ fn retained_will_reaches_later_subscribers() {
             "offline",
             "--will-retain",
         ],
-    ));
+    );
     let publisher = Background::spawn(&args, "received CONNACK");
     publisher.signal("KILL");
     let _ = publisher.finish();
@@ -423,13 +417,12 @@ fn max_inflight_of_one_still_delivers_everything_in_order() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "w", "-q", "2", "-C", "200"]);
     let input: String = (1..=200).map(|n| format!("{n}\n")).collect();
-    let mut args = vec!["pub".to_string()];
-    args.extend(with_broker(
+    let args = command(
+        "pub",
         &broker,
         &["-t", "w", "-l", "-q", "2", "--max-inflight", "1", "-d"],
-    ));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&refs, input.as_bytes());
+    );
+    let out = run_args(&args, input.as_bytes());
     assert_code(&out, 0);
     // One in flight at a time: packet id 1 is used for every message.
     assert!(

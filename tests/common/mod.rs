@@ -219,17 +219,23 @@ pub fn wait_output(mut child: Child, limit: Duration) -> Output {
     }
 }
 
-/// Builds an argument list from the broker's address and more words.
-pub fn with_broker(broker: &Broker, args: &[&str]) -> Vec<String> {
-    let mut all = broker.args();
-    all.extend(args.iter().map(|arg| arg.to_string()));
+/// `SUBCOMMAND -h 127.0.0.1 -p PORT REST...` as an argument list.
+pub fn command(subcommand: &str, broker: &Broker, rest: &[&str]) -> Vec<String> {
+    let mut all = vec![subcommand.to_string()];
+    all.extend(broker.args());
+    all.extend(rest.iter().map(|arg| arg.to_string()));
     all
+}
+
+/// [`run`] with owned arguments, as [`command`] builds them.
+pub fn run_args(args: &[String], stdin: &[u8]) -> Output {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs, stdin)
 }
 
 /// Runs `SUBCOMMAND -h 127.0.0.1 -p PORT REST...` against the broker and returns its output.
 pub fn run_on(broker: &Broker, args: &[&str]) -> Output {
-    let mut all = vec![args[0].to_string()];
-    all.extend(with_broker(broker, &args[1..]));
+    let all = command(args[0], broker, &args[1..]);
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
     run(&refs, b"")
 }
@@ -257,8 +263,7 @@ impl Background {
     /// Starts a subscriber: `sub ARGS` against the broker, returning once the broker has the
     /// subscription in place (from its log, so the subscriber need not trace packets).
     pub fn sub(broker: &Broker, args: &[&str]) -> Background {
-        let mut all = vec!["sub".to_string()];
-        all.extend(with_broker(broker, args));
+        let mut all = command("sub", broker, args);
         let client_id = match args.iter().position(|arg| *arg == "-i") {
             Some(index) => args[index + 1].to_string(),
             None => {
