@@ -73,22 +73,21 @@ pub enum ProtocolVersion {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
-    /// Broker host name or IP address [default: localhost].
-    #[arg(short = 'h', long, env = "MQTT_HOST")]
+    /// Broker host name or IP address (env MQTT_HOST) [default: localhost].
+    #[arg(short = 'h', long)]
     pub host: Option<String>,
 
-    /// Broker port [default: 1883].
-    #[arg(short = 'p', long, env = "MQTT_PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Broker port (env MQTT_PORT) [default: 1883].
+    #[arg(short = 'p', long, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
-    /// Broker URL: mqtt://[user[:password]@]host[:port][/topic] (also mqtts://, ws://, wss://).
-    ///
-    /// Flags given next to it win over the URL's parts.
-    #[arg(short = 'L', long, env = "MQTT_URL", value_name = "URL")]
+    /// Broker URL: mqtt://[user[:password]@]host[:port][/topic] (env MQTT_URL); flags given
+    /// next to it win over its parts.
+    #[arg(short = 'L', long, value_name = "URL")]
     pub url: Option<String>,
 
     /// Client identifier [default: mqtt-cli- plus random characters].
-    #[arg(short = 'i', long = "id", env = "MQTT_CLIENT_ID", value_name = "ID")]
+    #[arg(short = 'i', long = "id", value_name = "ID")]
     pub client_id: Option<String>,
 
     /// Keepalive interval in seconds (0 turns it off).
@@ -99,16 +98,17 @@ pub struct ConnectArgs {
     #[arg(short = 'c', long)]
     pub no_clean: bool,
 
-    /// User name.
-    #[arg(short = 'u', long, env = "MQTT_USERNAME")]
+    /// User name (env MQTT_USERNAME).
+    #[arg(short = 'u', long)]
     pub username: Option<String>,
 
-    /// Password. Visible to other users in the process list: prefer MQTT_PASSWORD or --password-file.
-    #[arg(short = 'P', long, env = "MQTT_PASSWORD", hide_env_values = true)]
+    /// Password. Visible to other users in the process list: prefer the MQTT_PASSWORD
+    /// environment variable or --password-file.
+    #[arg(short = 'P', long)]
     pub password: Option<String>,
 
-    /// Read the password from the first line of FILE (keeps it off the command line).
-    #[arg(long, env = "MQTT_PASSWORD_FILE", value_name = "FILE")]
+    /// Read the password from the first line of FILE (env MQTT_PASSWORD_FILE).
+    #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
     /// Topic of the will message the broker publishes if this client drops off.

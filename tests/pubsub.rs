@@ -226,6 +226,20 @@ fn environment_supplies_host_and_port() {
         .expect("run");
     assert_code(&out, 0);
     assert_eq!(stdout(&sub.finish()), "from env\n");
+
+    // The environment is the last resort: a -L URL wins over MQTT_HOST/MQTT_PORT, and a stray
+    // MQTT_PASSWORD without a user name does not break an anonymous connection.
+    let sub = Background::sub(&broker, &["-t", "env", "-C", "1"]);
+    let out = cli()
+        .args(["pub", "-t", "env", "-m", "url wins"])
+        .args(["-L", &format!("mqtt://127.0.0.1:{}", broker.port)])
+        .env("MQTT_HOST", "no-such-host.invalid")
+        .env("MQTT_PORT", "1")
+        .env("MQTT_PASSWORD", "stray")
+        .output()
+        .expect("run");
+    assert_code(&out, 0);
+    assert_eq!(stdout(&sub.finish()), "url wins\n");
 }
 
 #[test]

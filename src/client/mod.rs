@@ -97,13 +97,10 @@ impl Default for SessionOptions {
     fn default() -> Self {
         SessionOptions {
             manual_acks: false,
-            max_inflight: DEFAULT_MAX_INFLIGHT,
+            max_inflight: default_max_inflight(Qos::ExactlyOnce),
         }
     }
 }
-
-/// The in-flight window when the command does not choose one.
-pub const DEFAULT_MAX_INFLIGHT: u16 = 20;
 
 /// The in-flight window for publishing at `qos`. MQTT 3.1.1 cannot negotiate a receive maximum:
 /// mosquitto accepts 20 unacknowledged QoS 2 messages by default (`max_inflight_messages`) and
