@@ -3,28 +3,43 @@
 pub mod publish;
 pub mod subscribe;
 
-use anyhow::{Context, Result};
-use tokio::signal::unix::{Signal, SignalKind, signal};
+use anyhow::Result;
 
 /// Ctrl+C (SIGINT) and SIGTERM, listened to from the start so that none is missed between polls.
 pub(crate) struct Interrupts {
-    interrupt: Signal,
-    terminate: Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
 }
 
 impl Interrupts {
     pub(crate) fn listen() -> Result<Interrupts> {
-        Ok(Interrupts {
-            interrupt: signal(SignalKind::interrupt()).context("installing the Ctrl+C handler")?,
-            terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
-        })
+        #[cfg(unix)]
+        {
+            use anyhow::Context;
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Interrupts {
+                interrupt: signal(SignalKind::interrupt())
+                    .context("installing the Ctrl+C handler")?,
+                terminate: signal(SignalKind::terminate())
+                    .context("installing the SIGTERM handler")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupts {})
     }
 
-    /// Resolves at the next SIGINT or SIGTERM.
+    /// Resolves at the next SIGINT or SIGTERM (Ctrl+C elsewhere).
     pub(crate) async fn recv(&mut self) {
+        #[cfg(unix)]
         tokio::select! {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 }
