@@ -135,6 +135,9 @@ pub struct ConnectArgs {
     #[arg(short = 'V', long, default_value = "311", value_name = "VERSION")]
     pub protocol_version: ProtocolVersion,
 
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
     /// Trace every packet sent and received on stderr (passwords are never shown).
     #[arg(short = 'd', long, help_heading = "Output")]
     pub debug: bool,
@@ -142,6 +145,55 @@ pub struct ConnectArgs {
     /// Print no notices or warnings on stderr (errors are still printed).
     #[arg(long, help_heading = "Output", conflicts_with = "debug")]
     pub quiet: bool,
+}
+
+/// TLS options shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsArgs {
+    /// Use TLS (also on with mqtts:// and wss:// URLs, any of the options below, or port 8883).
+    #[arg(long, conflicts_with = "no_tls")]
+    pub tls: bool,
+
+    /// Never use TLS, even on port 8883.
+    #[arg(long)]
+    pub no_tls: bool,
+
+    /// Trust the CA certificate(s) in this PEM file instead of the Mozilla roots (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Vec<PathBuf>,
+
+    /// Trust the CA certificates in the .pem/.crt files of this directory.
+    #[arg(long, value_name = "DIR")]
+    pub capath: Option<PathBuf>,
+
+    /// Trust the operating system's certificate store instead of the Mozilla roots.
+    #[arg(long, conflicts_with_all = ["cafile", "capath"])]
+    pub native_roots: bool,
+
+    /// Client certificate (PEM) for mutual TLS, e.g. AWS IoT Core; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM: PKCS#1, PKCS#8 or SEC1) of the client certificate; needs --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Do not verify the server's certificate (says so on stderr every time).
+    #[arg(long, conflicts_with = "no_tls")]
+    pub insecure: bool,
+
+    /// Check the server's certificate against NAME (also sent as SNI) instead of the host.
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+
+    /// ALPN protocol to offer (repeatable), e.g. x-amzn-mqtt-ca for AWS IoT Core on port 443.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub alpn: Vec<String>,
+
+    /// Lowest TLS version to accept.
+    #[arg(long, value_name = "VERSION", default_value = "1.2")]
+    pub tls_version: crate::tls::TlsVersion,
 }
 
 /// `mqtt-cli pub`.

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod error;
 pub mod output;
 pub mod settings;
+pub mod tls;
 pub mod topic;
 
 use anyhow::Result;

@@ -13,9 +13,10 @@ use bytes::Bytes;
 use percent_encoding::percent_decode_str;
 use url::Url;
 
-use crate::cli::{ConnectArgs, ProtocolVersion, PubArgs, SubArgs};
+use crate::cli::{ConnectArgs, ProtocolVersion, PubArgs, SubArgs, TlsArgs};
 use crate::client::{Message, Qos};
 use crate::error::usage;
+use crate::tls::{TlsOptions, TlsSetup, Trust};
 use crate::topic::{validate_topic_filter, validate_topic_name};
 
 /// The largest packet MQTT can describe (remaining length of 268,435,455 bytes).
@@ -65,6 +66,8 @@ pub struct ConnectSettings {
     pub will: Option<Message>,
     pub connect_timeout: Duration,
     pub protocol: ProtocolVersion,
+    /// The TLS configuration, for `Transport::Tls` and `Transport::Wss`.
+    pub tls: Option<TlsSetup>,
 }
 
 impl ConnectSettings {
@@ -83,6 +86,7 @@ impl ConnectSettings {
             will: None,
             connect_timeout: Duration::from_secs(10),
             protocol: ProtocolVersion::V311,
+            tls: None,
         }
     }
 
@@ -280,6 +284,58 @@ fn read_password_file(path: &Path) -> Result<Secret> {
     Ok(Secret::new(line))
 }
 
+/// TLS is on for mqtts:// and wss:// URLs, with --tls, with any certificate option, and on port
+/// 8883; --no-tls turns it off (and contradicts a TLS URL).
+fn choose_transport(
+    from_url: Option<Transport>,
+    tls: &TlsArgs,
+    port: Option<u16>,
+) -> Result<Transport> {
+    let wants_tls = tls.tls
+        || !tls.cafile.is_empty()
+        || tls.capath.is_some()
+        || tls.native_roots
+        || tls.cert.is_some()
+        || tls.insecure
+        || tls.tls_server_name.is_some()
+        || !tls.alpn.is_empty();
+    match from_url {
+        Some(Transport::Tls | Transport::Wss { .. }) if tls.no_tls => Err(usage(
+            "--no-tls contradicts the URL's scheme (mqtts:// or wss://)",
+        )),
+        Some(Transport::Ws { path }) if wants_tls => Ok(Transport::Wss { path }),
+        Some(Transport::Tcp) | None if tls.no_tls => Ok(Transport::Tcp),
+        Some(Transport::Tcp) | None if wants_tls || port == Some(8883) => Ok(Transport::Tls),
+        Some(transport) => Ok(transport),
+        None => Ok(Transport::Tcp),
+    }
+}
+
+fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
+    let trust = if args.native_roots {
+        Trust::NativeRoots
+    } else if !args.cafile.is_empty() || args.capath.is_some() {
+        let mut files = args.cafile.clone();
+        if let Some(dir) = &args.capath {
+            files.extend(crate::tls::capath_files(dir)?);
+        }
+        Trust::Files(files)
+    } else {
+        Trust::MozillaRoots
+    };
+    if let Some(name) = &args.tls_server_name {
+        crate::tls::server_name(name)?;
+    }
+    Ok(TlsOptions {
+        trust,
+        client_cert: args.cert.clone().zip(args.key.clone()),
+        insecure: args.insecure,
+        server_name: args.tls_server_name.clone(),
+        alpn: args.alpn.clone(),
+        min_version: args.tls_version,
+    })
+}
+
 /// Builds the connection settings (URL and flags; flags win, then the URL, then the environment).
 pub fn connect_settings(
     args: &ConnectArgs,
@@ -305,28 +361,29 @@ pub fn connect_settings(
         .unwrap_or(&host)
         .to_string();
 
-    let transport = url.transport.unwrap_or(Transport::Tcp);
-    match transport {
-        Transport::Tcp => {}
-        Transport::Tls => {
-            return Err(usage(
-                "TLS (mqtts://) is not supported by this version of mqtt-cli yet",
-            ));
-        }
-        Transport::Ws { .. } | Transport::Wss { .. } => {
-            return Err(usage(
-                "WebSockets (ws://, wss://) are not supported by this version of mqtt-cli yet",
-            ));
-        }
-    }
-
-    let port = match (args.port, url.port, env.var("MQTT_PORT")) {
-        (Some(port), _, _) | (None, Some(port), _) => port,
+    let explicit_port = match (args.port, url.port, env.var("MQTT_PORT")) {
+        (Some(port), _, _) | (None, Some(port), _) => Some(port),
         (None, None, Some(text)) => match text.parse::<u16>() {
-            Ok(port) if port > 0 => port,
+            Ok(port) if port > 0 => Some(port),
             _ => return Err(usage(format!("invalid MQTT_PORT '{text}': use 1-65535"))),
         },
-        (None, None, None) => 1883,
+        (None, None, None) => None,
+    };
+    let transport = choose_transport(url.transport, &args.tls, explicit_port)?;
+    if matches!(transport, Transport::Ws { .. } | Transport::Wss { .. }) {
+        return Err(usage(
+            "WebSockets (ws://, wss://) are not supported by this version of mqtt-cli yet",
+        ));
+    }
+    let port = explicit_port.unwrap_or(match transport {
+        Transport::Tcp => 1883,
+        Transport::Tls => 8883,
+        Transport::Ws { .. } => 80,
+        Transport::Wss { .. } => 443,
+    });
+    let tls = match transport {
+        Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options(&args.tls)?)?),
+        Transport::Tcp | Transport::Ws { .. } => None,
     };
 
     if args.protocol_version == ProtocolVersion::V5 {
@@ -416,6 +473,7 @@ pub fn connect_settings(
         will,
         connect_timeout: args.connect_timeout,
         protocol: args.protocol_version,
+        tls,
     };
     Ok((settings, url.topic))
 }

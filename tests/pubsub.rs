@@ -447,12 +447,8 @@ fn max_inflight_of_one_still_delivers_everything_in_order() {
 }
 
 #[test]
-fn tls_and_websocket_urls_are_parsed_but_not_yet_served() {
-    for url in [
-        "mqtts://broker.example:8883",
-        "ws://broker.example/mqtt",
-        "wss://broker.example",
-    ] {
+fn websocket_urls_are_parsed_but_not_yet_served() {
+    for url in ["ws://broker.example/mqtt", "wss://broker.example"] {
         let out = run(&["pub", "-L", url, "-t", "x", "-m", "x"], b"");
         assert_code(&out, 2);
         assert!(
@@ -461,4 +457,24 @@ fn tls_and_websocket_urls_are_parsed_but_not_yet_served() {
             stderr(&out)
         );
     }
+    // --no-tls contradicts a TLS URL.
+    let out = run(
+        &[
+            "pub",
+            "-L",
+            "mqtts://broker.example",
+            "--no-tls",
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ],
+        b"",
+    );
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("--no-tls contradicts"),
+        "{}",
+        stderr(&out)
+    );
 }

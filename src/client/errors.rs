@@ -7,8 +7,48 @@ use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
 use crate::error::{ErrorKind, failure};
 use crate::settings::ConnectSettings;
 
+/// The rustls error somewhere inside `err`, if any (io::Error hides it behind `get_ref`).
+fn find_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current = Some(err);
+    while let Some(error) = current {
+        if let Some(found) = error.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        current = match error
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    None
+}
+
 /// An error while connecting (before a successful CONNACK).
 pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) -> anyhow::Error {
+    if let Some(tls) = &settings.tls {
+        if let Some(rustls_error) = find_rustls_error(&err) {
+            return failure(
+                ErrorKind::Tls,
+                crate::tls::explain(rustls_error, &tls.options, &settings.host),
+            );
+        }
+        if let ConnectionError::Tls(inner) = &err {
+            let closed = matches!(inner, rumqttc::TlsError::Io(io) if matches!(
+                io.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+            ));
+            if closed {
+                return failure(
+                    ErrorKind::Tls,
+                    "the server closed the connection during the TLS handshake: is this a TLS \
+                     port? (plain MQTT is usually 1883, TLS 8883)",
+                );
+            }
+            return failure(ErrorKind::Tls, format!("TLS failed: {inner}"));
+        }
+    }
     match err {
         ConnectionError::ConnectionRefused(code) => failure(
             ErrorKind::Refused,

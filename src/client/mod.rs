@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 use rumqttc::{
     AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions, Outgoing, Packet, QoS,
-    SubscribeFilter, SubscribeReasonCode,
+    SubscribeFilter, SubscribeReasonCode, TlsConfiguration,
 };
 use tokio::sync::mpsc;
 use tracing::debug;
@@ -186,6 +186,21 @@ impl Session {
                 will.qos.into(),
                 will.retain,
             ));
+        }
+
+        if let Some(tls) = &settings.tls {
+            let config = tls.config.clone();
+            mqtt.set_transport(rumqttc::Transport::Tls(match &tls.options.server_name {
+                Some(name) => TlsConfiguration::RustlsWithServerName(config, name.clone()),
+                None => TlsConfiguration::Rustls(config),
+            }));
+            if tls.options.insecure {
+                // A security warning, not a notice: --quiet does not hide it.
+                eprintln!(
+                    "mqtt-cli: warning: --insecure: the server's certificate is not verified; \
+                     anyone on the path can read and change this connection"
+                );
+            }
         }
 
         let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);

@@ -354,6 +354,10 @@ pub enum TlsConfiguration {
     #[cfg(feature = "use-rustls-no-provider")]
     /// Injected rustls ClientConfig for TLS, to allow more customisation.
     Rustls(Arc<ClientConfig>),
+    #[cfg(feature = "use-rustls-no-provider")]
+    /// mqtt-cli patch: a rustls ClientConfig and the server name to send as SNI (and verify),
+    /// when it differs from the host connected to.
+    RustlsWithServerName(Arc<ClientConfig>, String),
     #[cfg(feature = "use-native-tls")]
     /// Use default native-tls configuration
     Native,

@@ -129,6 +129,8 @@ pub async fn rustls_connector(tls_config: &TlsConfiguration) -> Result<RustlsCon
             Arc::new(config)
         }
         TlsConfiguration::Rustls(tls_client_config) => tls_client_config.clone(),
+        // mqtt-cli patch: see tls_connect.
+        TlsConfiguration::RustlsWithServerName(tls_client_config, _) => tls_client_config.clone(),
         #[allow(unreachable_patterns)]
         _ => unreachable!("This cannot be called for other TLS backends than Rustls"),
     };
@@ -174,6 +176,13 @@ pub async fn tls_connect(
         TlsConfiguration::Simple { .. } | TlsConfiguration::Rustls(_) => {
             let connector = rustls_connector(tls_config).await?;
             let domain = ServerName::try_from(addr)?.to_owned();
+            Box::new(connector.connect(domain, tcp).await?)
+        }
+        // mqtt-cli patch: SNI (and the name to verify) other than the host connected to.
+        #[cfg(feature = "use-rustls-no-provider")]
+        TlsConfiguration::RustlsWithServerName(config, server_name) => {
+            let connector = RustlsConnector::from(config.clone());
+            let domain = ServerName::try_from(server_name.as_str())?.to_owned();
             Box::new(connector.connect(domain, tcp).await?)
         }
         #[cfg(feature = "use-native-tls")]

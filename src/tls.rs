@@ -1,0 +1,413 @@
+//! Builds the one `rustls::ClientConfig` a TLS or wss connection uses, and explains TLS failures.
+//!
+//! Trust is the Mozilla roots (webpki-roots) unless `--cafile`/`--capath` replace them or
+//! `--native-roots` asks for the operating system's store. Verification is on unless the user
+//! says `--insecure`. PEM is read with `rustls::pki_types::pem::PemObject` (rustls-pemfile is
+//! unmaintained). Everything here runs before any network I/O: a bad file exits 2.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, ring};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore,
+    SignatureScheme,
+};
+
+use crate::error::usage;
+
+/// Where trusted CA certificates come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// The Mozilla root program, compiled in (webpki-roots).
+    MozillaRoots,
+    /// The operating system's certificate store.
+    NativeRoots,
+    /// PEM files given with `--cafile`, and the certificates in `--capath` directories.
+    Files(Vec<PathBuf>),
+}
+
+impl fmt::Display for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trust::MozillaRoots => f.write_str("the Mozilla root certificates"),
+            Trust::NativeRoots => f.write_str("the system's root certificates"),
+            Trust::Files(files) => {
+                let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                write!(f, "the CA certificates in {}", names.join(", "))
+            }
+        }
+    }
+}
+
+/// Lowest TLS version accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsVersion {
+    #[value(name = "1.2")]
+    V1_2,
+    #[value(name = "1.3")]
+    V1_3,
+}
+
+/// Everything the TLS layer needs, validated.
+#[derive(Debug, Clone)]
+pub struct TlsOptions {
+    pub trust: Trust,
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    pub insecure: bool,
+    /// Verify the certificate against this name (and send it as SNI) instead of the host.
+    pub server_name: Option<String>,
+    pub alpn: Vec<String>,
+    pub min_version: TlsVersion,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            trust: Trust::MozillaRoots,
+            client_cert: None,
+            insecure: false,
+            server_name: None,
+            alpn: Vec::new(),
+            min_version: TlsVersion::V1_2,
+        }
+    }
+}
+
+/// A built client configuration and the facts error messages need.
+#[derive(Clone)]
+pub struct TlsSetup {
+    pub config: Arc<ClientConfig>,
+    pub options: TlsOptions,
+}
+
+impl fmt::Debug for TlsSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSetup")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads certificates and keys and builds the rustls configuration.
+pub fn build(options: TlsOptions) -> Result<TlsSetup> {
+    let provider = Arc::new(ring::default_provider());
+    let versions: &[&rustls::SupportedProtocolVersion] = match options.min_version {
+        TlsVersion::V1_2 => rustls::ALL_VERSIONS,
+        TlsVersion::V1_3 => &[&rustls::version::TLS13],
+    };
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .map_err(|err| anyhow::anyhow!("TLS setup: {err}"))?;
+
+    let verifier: Arc<dyn ServerCertVerifier> = if options.insecure {
+        Arc::new(AcceptAnything(provider.clone()))
+    } else {
+        let roots = Arc::new(root_store(&options.trust)?);
+        let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .map_err(|err| anyhow::anyhow!("TLS setup: {err}"))?;
+        match &options.server_name {
+            Some(name) => Arc::new(VerifyAs {
+                inner: webpki,
+                name: server_name(name)?,
+            }),
+            None => webpki,
+        }
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+
+    let mut config = match &options.client_cert {
+        Some((cert, key)) => {
+            let chain = read_certs(cert)?;
+            let key_der = PrivateKeyDer::from_pem_file(key).map_err(|err| {
+                usage(format!(
+                    "cannot read a private key (PKCS#1, PKCS#8 or SEC1 PEM) from {}: {err}",
+                    key.display()
+                ))
+            })?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|err| {
+                    usage(format!(
+                        "the key {} does not go with the certificate {}: {err}",
+                        key.display(),
+                        cert.display()
+                    ))
+                })?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = options
+        .alpn
+        .iter()
+        .map(|protocol| protocol.as_bytes().to_vec())
+        .collect();
+    // SSLKEYLOGFILE=path writes session keys for Wireshark; unset, this does nothing.
+    config.key_log = Arc::new(rustls::KeyLogFile::new());
+    Ok(TlsSetup {
+        config: Arc::new(config),
+        options,
+    })
+}
+
+/// Checks a `--tls-server-name` value.
+pub fn server_name(name: &str) -> Result<ServerName<'static>> {
+    ServerName::try_from(name.to_string()).map_err(|_| {
+        usage(format!(
+            "invalid --tls-server-name '{name}': not a DNS name or IP"
+        ))
+    })
+}
+
+fn root_store(trust: &Trust) -> Result<RootCertStore> {
+    let mut store = RootCertStore::empty();
+    match trust {
+        Trust::MozillaRoots => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Trust::NativeRoots => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = store.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err(usage(
+                    "--native-roots: no usable certificate in the system's store",
+                ));
+            }
+        }
+        Trust::Files(files) => {
+            for file in files {
+                for cert in read_certs(file)? {
+                    store.add(cert).map_err(|err| {
+                        usage(format!(
+                            "{}: not a usable CA certificate: {err}",
+                            file.display()
+                        ))
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(store)
+}
+
+/// All certificates in a PEM file; none, or an unreadable file, is bad input.
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|err| {
+            usage(format!(
+                "cannot read certificates from {}: {}",
+                path.display(),
+                pem_error(err)
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(usage(format!(
+            "{}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+fn pem_error(err: rustls::pki_types::pem::Error) -> String {
+    match err {
+        rustls::pki_types::pem::Error::Io(io) => io.to_string(),
+        other => format!("malformed PEM ({other:?})"),
+    }
+}
+
+/// The PEM files of a `--capath` directory (`*.pem`, `*.crt`), sorted.
+pub fn capath_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|err| usage(format!("cannot read --capath {}: {err}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .extension()
+                    .is_some_and(|ext| ext == "pem" || ext == "crt")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(usage(format!(
+            "--capath {}: no .pem or .crt files in it",
+            dir.display()
+        )));
+    }
+    Ok(files)
+}
+
+/// Verifies the server's certificate against a name other than the host connected to.
+#[derive(Debug)]
+struct VerifyAs {
+    inner: Arc<WebPkiServerVerifier>,
+    name: ServerName<'static>,
+}
+
+impl ServerCertVerifier for VerifyAs {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// `--insecure`: any certificate, any name. Handshake signatures are still checked, so the
+/// session is encrypted with the key of whoever presented the certificate.
+#[derive(Debug)]
+struct AcceptAnything(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnything {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Explains a failed handshake in words, naming what was trusted and what the server showed.
+pub fn explain(err: &rustls::Error, setup: &TlsOptions, host: &str) -> String {
+    let expected = setup.server_name.as_deref().unwrap_or(host);
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => format!(
+                "the server's certificate is not signed by a trusted CA (trusted: {}); \
+                 use --cafile with the broker's CA",
+                setup.trust
+            ),
+            CertificateError::NotValidForName => {
+                format!("the server's certificate is not valid for the name '{expected}'")
+            }
+            CertificateError::NotValidForNameContext { presented, .. } => format!(
+                "the server's certificate is not valid for the name '{expected}': it names {} \
+                 (connect by one of those, or check with --tls-server-name NAME)",
+                if presented.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    presented
+                        .iter()
+                        .map(|name| bare_name(name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+            CertificateError::Expired => "the server's certificate has expired".to_string(),
+            CertificateError::ExpiredContext { not_after, .. } => {
+                format!("the server's certificate expired on {}", date(*not_after))
+            }
+            CertificateError::NotValidYet => {
+                "the server's certificate is not valid yet".to_string()
+            }
+            CertificateError::NotValidYetContext { not_before, .. } => format!(
+                "the server's certificate is not valid until {}",
+                date(*not_before)
+            ),
+            other => format!("the server's certificate was rejected: {other:?}"),
+        },
+        rustls::Error::AlertReceived(
+            AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure,
+        ) if setup.client_cert.is_none() => {
+            "the broker requires a client certificate: give one with --cert FILE --key FILE"
+                .to_string()
+        }
+        rustls::Error::AlertReceived(alert) => {
+            format!("the broker ended the TLS handshake with the alert '{alert:?}'")
+        }
+        rustls::Error::InvalidMessage(_) => {
+            "the server does not speak TLS: is this a TLS port? (plain MQTT is usually 1883, \
+             TLS 8883)"
+                .to_string()
+        }
+        other => format!("TLS handshake failed: {other}"),
+    }
+}
+
+/// rustls presents names as `DnsName("a.example")` / `IpAddress(V4(..))`: keep the name.
+fn bare_name(presented: &str) -> &str {
+    match (presented.find('('), presented.rfind(')')) {
+        (Some(open), Some(close)) if open < close => presented[open + 1..close].trim_matches('"'),
+        _ => presented,
+    }
+}
+
+fn date(time: UnixTime) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(time.as_secs()),
+    )
+    .to_string()
+}
