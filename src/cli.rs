@@ -86,6 +86,10 @@ pub struct ConnectArgs {
     #[arg(short = 'L', long, value_name = "URL")]
     pub url: Option<String>,
 
+    /// HTTP path of a ws:// or wss:// URL's WebSocket endpoint [default: the URL's, else /mqtt].
+    #[arg(long, value_name = "PATH")]
+    pub ws_path: Option<String>,
+
     /// Client identifier [default: mqtt-cli- plus random characters].
     #[arg(short = 'i', long = "id", value_name = "ID")]
     pub client_id: Option<String>,

@@ -71,6 +71,16 @@ pub struct ConnectSettings {
 }
 
 impl ConnectSettings {
+    /// The WebSocket URL for `Transport::Ws`/`Wss`, built from host, port and path.
+    pub fn websocket_url(&self) -> Option<String> {
+        let (scheme, path) = match &self.transport {
+            Transport::Ws { path } => ("ws", path),
+            Transport::Wss { path } => ("wss", path),
+            Transport::Tcp | Transport::Tls => return None,
+        };
+        Some(format!("{scheme}://{}{path}", self.address()))
+    }
+
     /// Plain TCP to `host:port` with the command-line defaults: a random client id, keepalive
     /// 60 s, clean session, no credentials, 10 s connect timeout, MQTT 3.1.1.
     pub fn tcp(host: impl Into<String>, port: u16) -> ConnectSettings {
@@ -369,11 +379,17 @@ pub fn connect_settings(
         },
         (None, None, None) => None,
     };
-    let transport = choose_transport(url.transport, &args.tls, explicit_port)?;
-    if matches!(transport, Transport::Ws { .. } | Transport::Wss { .. }) {
-        return Err(usage(
-            "WebSockets (ws://, wss://) are not supported by this version of mqtt-cli yet",
-        ));
+    let mut transport = choose_transport(url.transport, &args.tls, explicit_port)?;
+    if let Some(ws_path) = &args.ws_path {
+        match &mut transport {
+            Transport::Ws { path } | Transport::Wss { path } => {
+                if !ws_path.starts_with('/') {
+                    return Err(usage(format!("--ws-path '{ws_path}' must start with '/'")));
+                }
+                path.clone_from(ws_path);
+            }
+            _ => return Err(usage("--ws-path needs a ws:// or wss:// URL (-L)")),
+        }
     }
     let port = explicit_port.unwrap_or(match transport {
         Transport::Tcp => 1883,

@@ -447,17 +447,7 @@ fn max_inflight_of_one_still_delivers_everything_in_order() {
 }
 
 #[test]
-fn websocket_urls_are_parsed_but_not_yet_served() {
-    for url in ["ws://broker.example/mqtt", "wss://broker.example"] {
-        let out = run(&["pub", "-L", url, "-t", "x", "-m", "x"], b"");
-        assert_code(&out, 2);
-        assert!(
-            stderr(&out).contains("not supported by this version"),
-            "{url}: {}",
-            stderr(&out)
-        );
-    }
-    // --no-tls contradicts a TLS URL.
+fn no_tls_contradicts_a_tls_url() {
     let out = run(
         &[
             "pub",

@@ -2,91 +2,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
+use common::pki::Pki;
 use common::*;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    date_time_ymd,
-};
-
-/// A CA with the certificates the tests need, written as PEM files into a temporary directory.
-struct Pki {
-    dir: tempfile::TempDir,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let write = |name: &str, pem: String| {
-            std::fs::write(dir.path().join(name), pem).expect("write pem");
-        };
-        let (issuer, ca_pem) = make_ca("mqtt-cli test CA");
-        write("ca.pem", ca_pem);
-        let (_, other_ca_pem) = make_ca("an unrelated CA");
-        write("other-ca.pem", other_ca_pem);
-
-        let leaf = |names: &[&str], name: &str, expired: bool| {
-            let mut params =
-                CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                    .expect("params");
-            params.distinguished_name.push(DnType::CommonName, names[0]);
-            if expired {
-                params.not_before = date_time_ymd(2020, 1, 1);
-                params.not_after = date_time_ymd(2021, 1, 1);
-            }
-            let key = KeyPair::generate().expect("key");
-            let cert = params.signed_by(&key, &issuer).expect("sign");
-            write(&format!("{name}.pem"), cert.pem());
-            write(&format!("{name}.key"), key.serialize_pem());
-        };
-        leaf(&["localhost", "127.0.0.1"], "server", false);
-        leaf(&["localhost", "127.0.0.1"], "expired", true);
-        leaf(&["broker.example.com"], "other-name", false);
-        leaf(&["device-1"], "client", false);
-        Pki { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn arg(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-
-    /// A mosquitto TLS listener presenting `server` (server, expired, other-name).
-    fn broker(&self, server: &str, extra: &str) -> Broker {
-        let (ca, cert, key) = (
-            self.path("ca.pem"),
-            self.path(&format!("{server}.pem")),
-            self.path(&format!("{server}.key")),
-        );
-        let extra = extra.to_string();
-        Broker::with_files(move |_| {
-            format!(
-                "allow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n{extra}",
-                ca.display(),
-                cert.display(),
-                key.display()
-            )
-        })
-    }
-}
-
-fn make_ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let key = KeyPair::generate().expect("key");
-    let cert = params.self_signed(&key).expect("self-sign");
-    (Issuer::new(params, key), cert.pem())
-}
 
 /// `pub` one message over TLS to `host` with extra flags; returns the output.
 fn publish(broker: &Broker, host: &str, flags: &[&str]) -> std::process::Output {
@@ -299,4 +216,39 @@ fn name_mismatch_lists_dns_and_ip_names() {
         &out,
         "not valid for the name 'wrong.example': it names localhost, 127.0.0.1",
     );
+}
+
+/// Accepts one TLS connection, records the SNI the client sent, and hangs up.
+fn sni_of(host: &str, flags: &[&str]) -> Option<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let recorder = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut acceptor = rustls::server::Acceptor::default();
+        loop {
+            acceptor.read_tls(&mut stream).expect("read ClientHello");
+            if let Some(accepted) = acceptor.accept().expect("a ClientHello") {
+                return accepted.client_hello().server_name().map(String::from);
+            }
+        }
+    });
+    let port = port.to_string();
+    let mut args = vec![
+        "pub", "-h", host, "-p", &port, "--tls", "-t", "x", "-m", "x",
+    ];
+    args.extend(flags);
+    let out = run(&args, b"");
+    assert_code(&out, 4);
+    recorder.join().expect("recorder")
+}
+
+#[test]
+fn sni_is_the_host_name_or_the_tls_server_name() {
+    assert_eq!(sni_of("localhost", &[]).as_deref(), Some("localhost"));
+    assert_eq!(
+        sni_of("127.0.0.1", &["--tls-server-name", "broker.example.com"]).as_deref(),
+        Some("broker.example.com")
+    );
+    // An IP address is never sent as SNI (RFC 6066).
+    assert_eq!(sni_of("127.0.0.1", &[]), None);
 }

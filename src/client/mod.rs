@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 use crate::error::{ErrorKind, failure};
-use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
+use crate::settings::{ConnectSettings, MAX_PACKET_SIZE, Transport};
 
 /// Quality of service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -161,11 +161,12 @@ impl Publisher {
 impl Session {
     /// Connects and waits for a successful CONNACK.
     pub async fn connect(settings: &ConnectSettings, options: SessionOptions) -> Result<Session> {
-        let mut mqtt = MqttOptions::new(
-            settings.client_id.clone(),
-            settings.host.clone(),
-            settings.port,
-        );
+        // For WebSockets rumqttc takes the whole URL as the "host"; the scheme we chose, not
+        // rumqttc, decides between ws and wss (rumqtt #1065).
+        let broker = settings
+            .websocket_url()
+            .unwrap_or_else(|| settings.host.clone());
+        let mut mqtt = MqttOptions::new(settings.client_id.clone(), broker, settings.port);
         mqtt.set_keep_alive(settings.keepalive)
             .set_clean_session(settings.clean_session)
             .set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE)
@@ -188,19 +189,33 @@ impl Session {
             ));
         }
 
-        if let Some(tls) = &settings.tls {
+        let tls_configuration = settings.tls.as_ref().map(|tls| {
             let config = tls.config.clone();
-            mqtt.set_transport(rumqttc::Transport::Tls(match &tls.options.server_name {
+            match &tls.options.server_name {
                 Some(name) => TlsConfiguration::RustlsWithServerName(config, name.clone()),
                 None => TlsConfiguration::Rustls(config),
-            }));
-            if tls.options.insecure {
-                // A security warning, not a notice: --quiet does not hide it.
-                eprintln!(
-                    "mqtt-cli: warning: --insecure: the server's certificate is not verified; \
-                     anyone on the path can read and change this connection"
-                );
             }
+        });
+        mqtt.set_transport(match (&settings.transport, tls_configuration) {
+            (Transport::Tcp, None) => rumqttc::Transport::Tcp,
+            (Transport::Ws { .. }, None) => rumqttc::Transport::Ws,
+            (Transport::Tls, Some(tls)) => rumqttc::Transport::Tls(tls),
+            (Transport::Wss { .. }, Some(tls)) => rumqttc::Transport::Wss(tls),
+            (transport, _) => {
+                // Never fall back to plaintext, nor encrypt what was asked in the clear.
+                anyhow::bail!("internal error: no TLS setup matching transport {transport:?}");
+            }
+        });
+        if settings
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls.options.insecure)
+        {
+            // A security warning, not a notice: --quiet does not hide it.
+            eprintln!(
+                "mqtt-cli: warning: --insecure: the server's certificate is not verified; \
+                 anyone on the path can read and change this connection"
+            );
         }
 
         let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);

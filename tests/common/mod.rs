@@ -1,6 +1,8 @@
 //! Test support: a real mosquitto per test on a free loopback port, and the mqtt-cli binary.
 #![allow(dead_code)]
 
+pub mod pki;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

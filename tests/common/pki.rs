@@ -1,0 +1,109 @@
+//! Certificates for the TLS tests, made by rcgen at test time.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    date_time_ymd,
+};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::Broker;
+
+/// A CA with the certificates the tests need, written as PEM files into a temporary directory.
+pub struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, pem: String| {
+            std::fs::write(dir.path().join(name), pem).expect("write pem");
+        };
+        let (issuer, ca_pem) = make_ca("mqtt-cli test CA");
+        write("ca.pem", ca_pem);
+        let (_, other_ca_pem) = make_ca("an unrelated CA");
+        write("other-ca.pem", other_ca_pem);
+
+        let leaf = |names: &[&str], name: &str, expired: bool| {
+            let mut params =
+                CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                    .expect("params");
+            params.distinguished_name.push(DnType::CommonName, names[0]);
+            if expired {
+                params.not_before = date_time_ymd(2020, 1, 1);
+                params.not_after = date_time_ymd(2021, 1, 1);
+            }
+            let key = KeyPair::generate().expect("key");
+            let cert = params.signed_by(&key, &issuer).expect("sign");
+            write(&format!("{name}.pem"), cert.pem());
+            write(&format!("{name}.key"), key.serialize_pem());
+        };
+        leaf(&["localhost", "127.0.0.1"], "server", false);
+        leaf(&["localhost", "127.0.0.1"], "expired", true);
+        leaf(&["broker.example.com"], "other-name", false);
+        leaf(&["device-1"], "client", false);
+        Pki { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A rustls server configuration presenting `name` (server, expired, other-name).
+    pub fn server_config(&self, name: &str) -> Arc<rustls::ServerConfig> {
+        let certs = CertificateDer::pem_file_iter(self.path(&format!("{name}.pem")))
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .expect("read certificate");
+        let key =
+            PrivateKeyDer::from_pem_file(self.path(&format!("{name}.key"))).expect("read key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server config");
+        Arc::new(config)
+    }
+
+    pub fn arg(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    /// A mosquitto TLS listener presenting `server` (server, expired, other-name).
+    pub fn broker(&self, server: &str, extra: &str) -> Broker {
+        let (ca, cert, key) = (
+            self.path("ca.pem"),
+            self.path(&format!("{server}.pem")),
+            self.path(&format!("{server}.key")),
+        );
+        let extra = extra.to_string();
+        Broker::with_files(move |_| {
+            format!(
+                "allow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n{extra}",
+                ca.display(),
+                cert.display(),
+                key.display()
+            )
+        })
+    }
+}
+
+fn make_ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-sign");
+    (Issuer::new(params, key), cert.pem())
+}
