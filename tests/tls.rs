@@ -218,8 +218,8 @@ fn name_mismatch_lists_dns_and_ip_names() {
     );
 }
 
-/// Accepts one TLS connection, records the SNI the client sent, and hangs up.
-fn sni_of(host: &str, flags: &[&str]) -> Option<String> {
+/// Accepts one TLS connection, records the SNI and ALPN protocols the client offered, hangs up.
+fn client_hello(host: &str, flags: &[&str]) -> (Option<String>, Vec<String>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let recorder = std::thread::spawn(move || {
@@ -228,7 +228,16 @@ fn sni_of(host: &str, flags: &[&str]) -> Option<String> {
         loop {
             acceptor.read_tls(&mut stream).expect("read ClientHello");
             if let Some(accepted) = acceptor.accept().expect("a ClientHello") {
-                return accepted.client_hello().server_name().map(String::from);
+                let hello = accepted.client_hello();
+                let alpn = hello
+                    .alpn()
+                    .map(|protocols| {
+                        protocols
+                            .map(|p| String::from_utf8_lossy(p).into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return (hello.server_name().map(String::from), alpn);
             }
         }
     });
@@ -244,6 +253,7 @@ fn sni_of(host: &str, flags: &[&str]) -> Option<String> {
 
 #[test]
 fn sni_is_the_host_name_or_the_tls_server_name() {
+    let sni_of = |host: &str, flags: &[&str]| client_hello(host, flags).0;
     assert_eq!(sni_of("localhost", &[]).as_deref(), Some("localhost"));
     assert_eq!(
         sni_of("127.0.0.1", &["--tls-server-name", "broker.example.com"]).as_deref(),
@@ -251,4 +261,117 @@ fn sni_is_the_host_name_or_the_tls_server_name() {
     );
     // An IP address is never sent as SNI (RFC 6066).
     assert_eq!(sni_of("127.0.0.1", &[]), None);
+}
+
+#[test]
+fn alpn_protocols_are_offered() {
+    let (_, alpn) = client_hello("localhost", &["--alpn", "x-amzn-mqtt-ca", "--alpn", "mqtt"]);
+    assert_eq!(alpn, vec!["x-amzn-mqtt-ca".to_string(), "mqtt".to_string()]);
+    assert_eq!(client_hello("localhost", &[]).1, Vec::<String>::new());
+}
+
+#[test]
+fn tls_server_name_lets_an_ip_connection_check_a_localhost_certificate() {
+    let pki = Pki::new();
+    let broker = pki.broker("localhost-only", "");
+    let ca = pki.arg("ca.pem");
+    assert_tls_failure(
+        &publish(&broker, "127.0.0.1", &["--cafile", &ca]),
+        "it names localhost",
+    );
+    assert_code(
+        &publish(
+            &broker,
+            "127.0.0.1",
+            &["--cafile", &ca, "--tls-server-name", "localhost"],
+        ),
+        0,
+    );
+}
+
+#[test]
+fn capath_native_roots_and_insecure_against_a_foreign_ca() {
+    let pki = Pki::new();
+    let broker = pki.broker("server", "");
+    // --capath: every .pem in the directory.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(pki.path("ca.pem"), dir.path().join("ca.pem")).expect("copy");
+    std::fs::copy(pki.path("other-ca.pem"), dir.path().join("other.pem")).expect("copy");
+    assert_code(
+        &publish(
+            &broker,
+            "localhost",
+            &["--capath", dir.path().to_str().expect("utf-8")],
+        ),
+        0,
+    );
+    // --native-roots reads the system store; SSL_CERT_FILE points it at our CA.
+    let port = broker.port.to_string();
+    let out = cli()
+        .args([
+            "pub",
+            "-h",
+            "localhost",
+            "-p",
+            &port,
+            "--native-roots",
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ])
+        .env("SSL_CERT_FILE", pki.path("ca.pem"))
+        .output()
+        .expect("run");
+    assert_code(&out, 0);
+    let out = cli()
+        .args([
+            "pub",
+            "-h",
+            "localhost",
+            "-p",
+            &port,
+            "--native-roots",
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ])
+        .env("SSL_CERT_FILE", pki.path("other-ca.pem"))
+        .output()
+        .expect("run");
+    assert_tls_failure(&out, "trusted: the system's root certificates");
+    // --insecure connects whatever the CA, and says so.
+    let out = publish(&broker, "localhost", &["--insecure"]);
+    assert_code(&out, 0);
+    assert!(stderr(&out).contains("not verified"));
+}
+
+#[test]
+fn sslkeylogfile_records_session_keys() {
+    let pki = Pki::new();
+    let broker = pki.broker("server", "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keylog = dir.path().join("keys.log");
+    let port = broker.port.to_string();
+    let out = cli()
+        .args([
+            "pub",
+            "-h",
+            "localhost",
+            "-p",
+            &port,
+            "--cafile",
+            &pki.arg("ca.pem"),
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ])
+        .env("SSLKEYLOGFILE", &keylog)
+        .output()
+        .expect("run");
+    assert_code(&out, 0);
+    let log = std::fs::read_to_string(&keylog).expect("key log written");
+    assert!(log.contains("CLIENT_") || log.contains("SERVER_"), "{log}");
 }

@@ -46,6 +46,7 @@ impl Pki {
         leaf(&["localhost", "127.0.0.1"], "server", false);
         leaf(&["localhost", "127.0.0.1"], "expired", true);
         leaf(&["broker.example.com"], "other-name", false);
+        leaf(&["localhost"], "localhost-only", false);
         leaf(&["device-1"], "client", false);
         Pki { dir }
     }
