@@ -669,6 +669,70 @@ mod tests {
     }
 
     #[test]
+    fn tls_follows_scheme_flags_and_port_8883() {
+        let transport_and_port = |argv: &[&str]| {
+            let settings = sub(argv, &[]).expect("valid");
+            (
+                settings.connect.transport,
+                settings.connect.port,
+                settings.connect.tls.is_some(),
+            )
+        };
+        let ws = |path: &str| Transport::Ws {
+            path: path.to_string(),
+        };
+        let wss = |path: &str| Transport::Wss {
+            path: path.to_string(),
+        };
+        assert_eq!(
+            transport_and_port(&["-t", "x"]),
+            (Transport::Tcp, 1883, false)
+        );
+        assert_eq!(
+            transport_and_port(&["-t", "x", "-p", "8883"]),
+            (Transport::Tls, 8883, true)
+        );
+        assert_eq!(
+            transport_and_port(&["-t", "x", "--tls"]),
+            (Transport::Tls, 8883, true)
+        );
+        assert_eq!(
+            transport_and_port(&["-t", "x", "--insecure"]),
+            (Transport::Tls, 8883, true)
+        );
+        assert_eq!(
+            transport_and_port(&["-t", "x", "-p", "8883", "--no-tls"]),
+            (Transport::Tcp, 8883, false)
+        );
+        assert_eq!(
+            transport_and_port(&["-L", "mqtts://h/x"]),
+            (Transport::Tls, 8883, true)
+        );
+        assert_eq!(
+            transport_and_port(&["-L", "ws://h", "-t", "x"]),
+            (ws("/mqtt"), 80, false)
+        );
+        assert_eq!(
+            transport_and_port(&["-L", "ws://h:9001/p", "-t", "x"]),
+            (ws("/p"), 9001, false)
+        );
+        assert_eq!(
+            transport_and_port(&["-L", "wss://h", "-t", "x"]),
+            (wss("/mqtt"), 443, true)
+        );
+        // A TLS option upgrades ws:// to wss://, never the other way round.
+        assert_eq!(
+            transport_and_port(&["-L", "ws://h:8080", "--tls", "-t", "x"]),
+            (wss("/mqtt"), 8080, true)
+        );
+        let settings = sub(&["-L", "wss://[::1]:8081/mqtt", "-t", "x"], &[]).expect("valid");
+        assert_eq!(
+            settings.connect.websocket_url().as_deref(),
+            Some("wss://[::1]:8081/mqtt")
+        );
+    }
+
+    #[test]
     fn ipv6_hosts() {
         let settings = sub(&["-L", "mqtt://[::1]:1884", "-t", "x"], &[]).expect("valid");
         assert_eq!(settings.connect.host, "::1");
