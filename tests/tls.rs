@@ -102,6 +102,14 @@ fn expired_certificate_names_the_date_and_insecure_connects_with_a_warning() {
 }
 
 #[test]
+fn not_yet_valid_certificate_names_the_date() {
+    let pki = Pki::new();
+    let broker = pki.broker("future", "");
+    let out = publish(&broker, "localhost", &["--cafile", &pki.arg("ca.pem")]);
+    assert_tls_failure(&out, "not valid until 2099-01-01");
+}
+
+#[test]
 fn mutual_tls_with_and_without_a_client_certificate() {
     let pki = Pki::new();
     let broker = pki.broker("server", "require_certificate true\n");

@@ -29,25 +29,27 @@ impl Pki {
         let (_, other_ca_pem) = make_ca("an unrelated CA");
         write("other-ca.pem", other_ca_pem);
 
-        let leaf = |names: &[&str], name: &str, expired: bool| {
+        // `validity`: None for now-valid, or the (not before, not after) years.
+        let leaf = |names: &[&str], name: &str, validity: Option<(i32, i32)>| {
             let mut params =
                 CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                     .expect("params");
             params.distinguished_name.push(DnType::CommonName, names[0]);
-            if expired {
-                params.not_before = date_time_ymd(2020, 1, 1);
-                params.not_after = date_time_ymd(2021, 1, 1);
+            if let Some((from, until)) = validity {
+                params.not_before = date_time_ymd(from, 1, 1);
+                params.not_after = date_time_ymd(until, 1, 1);
             }
             let key = KeyPair::generate().expect("key");
             let cert = params.signed_by(&key, &issuer).expect("sign");
             write(&format!("{name}.pem"), cert.pem());
             write(&format!("{name}.key"), key.serialize_pem());
         };
-        leaf(&["localhost", "127.0.0.1"], "server", false);
-        leaf(&["localhost", "127.0.0.1"], "expired", true);
-        leaf(&["broker.example.com"], "other-name", false);
-        leaf(&["localhost"], "localhost-only", false);
-        leaf(&["device-1"], "client", false);
+        leaf(&["localhost", "127.0.0.1"], "server", None);
+        leaf(&["localhost", "127.0.0.1"], "expired", Some((2020, 2021)));
+        leaf(&["localhost", "127.0.0.1"], "future", Some((2099, 2100)));
+        leaf(&["broker.example.com"], "other-name", None);
+        leaf(&["localhost"], "localhost-only", None);
+        leaf(&["device-1"], "client", None);
         Pki { dir }
     }
 
