@@ -150,39 +150,29 @@ fn credentials_good_and_bad() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("pw");
     std::fs::write(&file, "s3cret-pw\n").expect("write");
-    let out = run_on(
-        &broker,
-        &[
-            "pub",
-            "-t",
-            "x",
-            "-m",
-            "x",
-            "-u",
-            "alice",
-            "--password-file",
-            file.to_str().expect("utf-8"),
-        ],
-    );
-    assert_code(&out, 0);
+    let with_password_file = |path: &std::path::Path| {
+        let path = path.to_str().expect("utf-8");
+        run_on(
+            &broker,
+            &[
+                "pub",
+                "-t",
+                "x",
+                "-m",
+                "x",
+                "-u",
+                "alice",
+                "--password-file",
+                path,
+            ],
+        )
+    };
+    assert_code(&with_password_file(&file), 0);
     // URL credentials.
     let url = format!("mqtt://alice:s3cret-pw@127.0.0.1:{}", broker.port);
     assert_code(&run(&["pub", "-L", &url, "-t", "x", "-m", "x"], b""), 0);
-    // A password file that is a directory, or missing: bad input (2), named.
-    let out = run_on(
-        &broker,
-        &[
-            "pub",
-            "-t",
-            "x",
-            "-m",
-            "x",
-            "-u",
-            "alice",
-            "--password-file",
-            dir.path().to_str().expect("utf-8"),
-        ],
-    );
+    // A password file that is a directory: bad input (2), named.
+    let out = with_password_file(dir.path());
     assert_code(&out, 2);
     assert!(
         stderr(&out).contains("cannot read password file"),

@@ -315,39 +315,26 @@ fn capath_native_roots_and_insecure_against_a_foreign_ca() {
     );
     // --native-roots reads the system store; SSL_CERT_FILE points it at our CA.
     let port = broker.port.to_string();
-    let out = cli()
-        .args([
-            "pub",
-            "-h",
-            "localhost",
-            "-p",
-            &port,
-            "--native-roots",
-            "-t",
-            "x",
-            "-m",
-            "x",
-        ])
-        .env("SSL_CERT_FILE", pki.path("ca.pem"))
-        .output()
-        .expect("run");
-    assert_code(&out, 0);
-    let out = cli()
-        .args([
-            "pub",
-            "-h",
-            "localhost",
-            "-p",
-            &port,
-            "--native-roots",
-            "-t",
-            "x",
-            "-m",
-            "x",
-        ])
-        .env("SSL_CERT_FILE", pki.path("other-ca.pem"))
-        .output()
-        .expect("run");
+    let native_roots_with = |store: &str| {
+        cli()
+            .args([
+                "pub",
+                "-h",
+                "localhost",
+                "-p",
+                &port,
+                "--native-roots",
+                "-t",
+                "x",
+                "-m",
+                "x",
+            ])
+            .env("SSL_CERT_FILE", pki.path(store))
+            .output()
+            .expect("run")
+    };
+    assert_code(&native_roots_with("ca.pem"), 0);
+    let out = native_roots_with("other-ca.pem");
     assert_tls_failure(&out, "trusted: the system's root certificates");
     // --insecure connects whatever the CA, and says so.
     let out = publish(&broker, "localhost", &["--insecure"]);
