@@ -3,7 +3,9 @@
 //! Commands see one message model and a stream of [`SessionEvent`]s. The rumqttc event loop runs
 //! in its own task and is never cancelled mid-poll (that can drop a request it already took), and
 //! requests are fed from the command's task, so a full request channel cannot deadlock (rumqtt
-//! #1025). Completion is counted by acknowledgement, never by `Outgoing::Publish` (rumqtt #1031).
+//! #1025). QoS 1 and 2 publishes complete at their PUBACK / PUBCOMP, never at
+//! `Outgoing::Publish` (rumqtt #1031); QoS 0 ones once written. Transports (TCP, TLS, ws, wss)
+//! come from the settings' scheme, never from rumqttc's guess (rumqtt #1065).
 
 mod errors;
 
