@@ -204,6 +204,11 @@ impl EventLoop {
             // Pull a bunch of packets from network, reply in bunch and yield the first item
             o = network.readb(&mut self.state) => {
                 o?;
+                // mqtt-cli patch: acks that freed the window let waiting requests out in the
+                // same write as the replies (PUBREL) to those acks.
+                if self.pending.is_empty() {
+                    Self::write_waiting_requests(&mut self.state, &self.requests_rx, self.mqtt_options.inflight, network, REQUEST_BATCH).await?;
+                }
                 // flush all the acks and return first incoming packet
                 match time::timeout(network_timeout, network.flush()).await {
                     Ok(inner) => inner?,
@@ -252,23 +257,7 @@ impl EventLoop {
                     // flow control allows, at most REQUEST_BATCH) before one flush, instead of
                     // one write system call per packet. Their events follow from the queue.
                     if self.pending.is_empty() {
-                        for _ in 1..REQUEST_BATCH {
-                            if self.state.inflight >= self.mqtt_options.inflight
-                                || self.state.collision.is_some()
-                            {
-                                break;
-                            }
-                            let Ok(request) = self.requests_rx.try_recv() else {
-                                break;
-                            };
-                            let last = matches!(request, Request::Disconnect(_));
-                            if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
-                                network.write(outgoing).await?;
-                            }
-                            if last {
-                                break;
-                            }
-                        }
+                        Self::write_waiting_requests(&mut self.state, &self.requests_rx, self.mqtt_options.inflight, network, REQUEST_BATCH - 1).await?;
                     }
                     match time::timeout(network_timeout, network.flush()).await {
                         Ok(inner) => inner?,
@@ -295,6 +284,33 @@ impl EventLoop {
                 Ok(self.state.events.pop_front().unwrap())
             }
         }
+    }
+
+    /// mqtt-cli patch: writes (without flushing) up to `limit` requests already waiting in the
+    /// channel, as far as flow control allows, stopping after a DISCONNECT.
+    async fn write_waiting_requests(
+        state: &mut MqttState,
+        requests_rx: &Receiver<Request>,
+        max_inflight: u16,
+        network: &mut Network,
+        limit: usize,
+    ) -> Result<(), ConnectionError> {
+        for _ in 0..limit {
+            if state.inflight >= max_inflight || state.collision.is_some() {
+                break;
+            }
+            let Ok(request) = requests_rx.try_recv() else {
+                break;
+            };
+            let last = matches!(request, Request::Disconnect(_));
+            if let Some(outgoing) = state.handle_outgoing_packet(request)? {
+                network.write(outgoing).await?;
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(())
     }
 
     pub fn network_options(&self) -> NetworkOptions {
