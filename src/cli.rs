@@ -280,6 +280,33 @@ pub struct SubArgs {
     #[arg(short = 'v', long, help_heading = "Output")]
     pub verbose: bool,
 
+    /// Print each message through a template (codes below, e.g. '%I %t %p').
+    #[arg(short = 'F', long = "format", value_name = "TEMPLATE", help_heading = "Output",
+          conflicts_with_all = ["verbose", "json"], long_help = crate::output::TEMPLATE_HELP)]
+    pub template: Option<String>,
+
+    /// Print each message as one JSON object per line (schema in the README).
+    #[arg(long, help_heading = "Output", conflicts_with = "verbose")]
+    pub json: bool,
+
+    /// With --json: indent the objects (one object spans several lines).
+    #[arg(long, help_heading = "Output", requires = "json")]
+    pub pretty: bool,
+
+    /// With --json: how to carry the payload [auto: text when valid UTF-8, else base64].
+    #[arg(
+        long,
+        value_name = "ENCODING",
+        help_heading = "Output",
+        requires = "json",
+        default_value = "auto"
+    )]
+    pub payload_encoding: crate::output::PayloadEncoding,
+
+    /// Do not end each message with a newline.
+    #[arg(short = 'N', long, help_heading = "Output")]
+    pub no_newline: bool,
+
     /// Skip messages that carry the retain flag (stale values kept by the broker).
     #[arg(short = 'R', long)]
     pub no_retained: bool,

@@ -3,41 +3,165 @@
 //! On a terminal every message is flushed at once; in a pipe output is block-buffered and flushed
 //! whenever no further message is waiting, so a drain of 100k messages costs a handful of writes
 //! while a script reading line by line still sees each message promptly.
+//!
+//! Formats: the raw payload (default), `topic payload` (`-v`), one JSON object per line
+//! (`--json`), or a template (`-F`) with the codes listed in [`TEMPLATE_HELP`].
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::client::Message;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::client::Received;
+
+/// `-F`'s help: the template codes.
+pub const TEMPLATE_HELP: &str = "Print each message through a template instead of the raw \
+payload. Codes: %t topic, %p payload, %x payload as hex, %X as upper-case hex, %b as base64, \
+%l payload length, %q QoS, %r retain flag (0/1), %m message id, %I ISO-8601 time (UTC), \
+%U Unix time with nanoseconds, %j the JSON object of --json, %% a percent sign; escapes \\n \\t \\\\. \
+A newline follows each message unless -N.";
+
+/// How JSON output carries the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayloadEncoding {
+    /// `payload` when it is valid UTF-8, else `payload_base64`.
+    Auto,
+    /// Always `payload`; invalid UTF-8 is replaced by U+FFFD.
+    Utf8,
+    /// Always `payload_hex`.
+    Hex,
+    /// Always `payload_base64`.
+    Base64,
+}
 
 /// How `sub` prints each message.
-#[derive(Debug, Clone, Copy)]
-pub struct Format {
-    /// `topic payload` instead of the bare payload.
-    pub verbose: bool,
+#[derive(Debug, Clone)]
+pub enum Format {
+    /// The payload alone.
+    Raw,
+    /// `topic payload`.
+    Verbose,
+    /// One JSON object per message.
+    Json {
+        pretty: bool,
+        encoding: PayloadEncoding,
+    },
+    /// A `-F` template.
+    Template(Template),
+}
+
+/// A parsed `-F` template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(Vec<Piece>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Literal(Vec<u8>),
+    Topic,
+    Payload,
+    Hex,
+    HexUpper,
+    Base64,
+    Length,
+    Qos,
+    Retain,
+    MessageId,
+    IsoTime,
+    UnixTime,
+    Json,
+}
+
+impl Template {
+    /// Parses a template; unknown codes and dangling `%` or `\` are errors.
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut literal = Vec::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            let piece = match c {
+                '%' => match chars.next() {
+                    Some('t') => Piece::Topic,
+                    Some('p') => Piece::Payload,
+                    Some('x') => Piece::Hex,
+                    Some('X') => Piece::HexUpper,
+                    Some('b') => Piece::Base64,
+                    Some('l') => Piece::Length,
+                    Some('q') => Piece::Qos,
+                    Some('r') => Piece::Retain,
+                    Some('m') => Piece::MessageId,
+                    Some('I') => Piece::IsoTime,
+                    Some('U') => Piece::UnixTime,
+                    Some('j') => Piece::Json,
+                    Some('%') => {
+                        literal.push(b'%');
+                        continue;
+                    }
+                    Some(other) => {
+                        return Err(format!(
+                            "unknown format code %{other} in -F (see mqtt-cli sub --help)"
+                        ));
+                    }
+                    None => return Err("-F ends with a lone %: write %% for a percent sign".into()),
+                },
+                '\\' => {
+                    let escaped = match chars.next() {
+                        Some('n') => '\n',
+                        Some('t') => '\t',
+                        Some('\\') => '\\',
+                        Some(other) => {
+                            return Err(format!(
+                                "unknown escape \\{other} in -F (escapes: \\n \\t \\\\)"
+                            ));
+                        }
+                        None => return Err("-F ends with a lone \\: write \\\\".into()),
+                    };
+                    let mut buffer = [0u8; 4];
+                    literal.extend_from_slice(escaped.encode_utf8(&mut buffer).as_bytes());
+                    continue;
+                }
+                other => {
+                    let mut buffer = [0u8; 4];
+                    literal.extend_from_slice(other.encode_utf8(&mut buffer).as_bytes());
+                    continue;
+                }
+            };
+            if !literal.is_empty() {
+                pieces.push(Piece::Literal(std::mem::take(&mut literal)));
+            }
+            pieces.push(piece);
+        }
+        if !literal.is_empty() {
+            pieces.push(Piece::Literal(literal));
+        }
+        Ok(Template(pieces))
+    }
 }
 
 pub struct Printer {
     out: BufWriter<StdoutLock<'static>>,
     flush_each: bool,
     format: Format,
+    newline: bool,
 }
 
 impl Printer {
-    pub fn stdout(format: Format) -> Printer {
+    /// `newline`: end every message with `\n` (off with `-N`).
+    pub fn stdout(format: Format, newline: bool) -> Printer {
         let stdout = io::stdout();
         Printer {
             flush_each: stdout.is_terminal(),
             out: BufWriter::with_capacity(64 * 1024, stdout.lock()),
             format,
+            newline,
         }
     }
 
-    pub fn print(&mut self, message: &Message) -> io::Result<()> {
-        if self.format.verbose {
-            self.out.write_all(message.topic.as_bytes())?;
-            self.out.write_all(b" ")?;
+    pub fn print(&mut self, received: &Received) -> io::Result<()> {
+        render(&mut self.out, &self.format, received, SystemTime::now())?;
+        if self.newline {
+            self.out.write_all(b"\n")?;
         }
-        self.out.write_all(&message.payload)?;
-        self.out.write_all(b"\n")?;
         if self.flush_each {
             self.out.flush()?;
         }
@@ -46,5 +170,161 @@ impl Printer {
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// Writes one message in `format`, without the trailing newline.
+fn render(
+    out: &mut impl Write,
+    format: &Format,
+    received: &Received,
+    now: SystemTime,
+) -> io::Result<()> {
+    let message = &received.message;
+    match format {
+        Format::Raw => out.write_all(&message.payload),
+        Format::Verbose => {
+            out.write_all(message.topic.as_bytes())?;
+            out.write_all(b" ")?;
+            out.write_all(&message.payload)
+        }
+        Format::Json { pretty, encoding } => {
+            let value = json(received, *encoding, now);
+            if *pretty {
+                serde_json::to_writer_pretty(out, &value)?;
+            } else {
+                serde_json::to_writer(out, &value)?;
+            }
+            Ok(())
+        }
+        Format::Template(Template(pieces)) => {
+            for piece in pieces {
+                match piece {
+                    Piece::Literal(bytes) => out.write_all(bytes)?,
+                    Piece::Topic => out.write_all(message.topic.as_bytes())?,
+                    Piece::Payload => out.write_all(&message.payload)?,
+                    Piece::Hex => write!(out, "{}", hex(&message.payload, false))?,
+                    Piece::HexUpper => write!(out, "{}", hex(&message.payload, true))?,
+                    Piece::Base64 => out.write_all(BASE64.encode(&message.payload).as_bytes())?,
+                    Piece::Length => write!(out, "{}", message.payload.len())?,
+                    Piece::Qos => write!(out, "{}", message.qos as u8)?,
+                    Piece::Retain => write!(out, "{}", u8::from(message.retain))?,
+                    Piece::MessageId => write!(out, "{}", received.packet_id)?,
+                    Piece::IsoTime => write!(out, "{}", humantime::format_rfc3339_millis(now))?,
+                    Piece::UnixTime => {
+                        let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+                        write!(out, "{}.{:09}", since.as_secs(), since.subsec_nanos())?
+                    }
+                    Piece::Json => serde_json::to_writer(
+                        &mut *out,
+                        &json(received, PayloadEncoding::Auto, now),
+                    )?,
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The `--json` object (schema in the README): keys in alphabetical order.
+fn json(received: &Received, encoding: PayloadEncoding, now: SystemTime) -> serde_json::Value {
+    let message = &received.message;
+    let mut object = serde_json::Map::new();
+    object.insert(
+        "timestamp".into(),
+        humantime::format_rfc3339_millis(now).to_string().into(),
+    );
+    object.insert("topic".into(), message.topic.clone().into());
+    object.insert("qos".into(), (message.qos as u8).into());
+    object.insert("retain".into(), message.retain.into());
+    let text = std::str::from_utf8(&message.payload);
+    let (key, value) = match (encoding, text) {
+        (PayloadEncoding::Auto, Ok(text)) => ("payload", text.to_string()),
+        (PayloadEncoding::Auto | PayloadEncoding::Base64, _) => {
+            ("payload_base64", BASE64.encode(&message.payload))
+        }
+        (PayloadEncoding::Utf8, _) => (
+            "payload",
+            String::from_utf8_lossy(&message.payload).into_owned(),
+        ),
+        (PayloadEncoding::Hex, _) => ("payload_hex", hex(&message.payload, false)),
+    };
+    object.insert(key.into(), value.into());
+    serde_json::Value::Object(object)
+}
+
+fn hex(bytes: &[u8], upper: bool) -> String {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(digits[usize::from(byte >> 4)]));
+        text.push(char::from(digits[usize::from(byte & 0x0f)]));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{Message, Qos};
+    use bytes::Bytes;
+
+    fn received(payload: &'static [u8]) -> Received {
+        Received {
+            message: Message {
+                topic: "a/b".into(),
+                payload: Bytes::from_static(payload),
+                qos: Qos::AtLeastOnce,
+                retain: true,
+            },
+            packet_id: 7,
+        }
+    }
+
+    fn show(format: &Format, payload: &'static [u8]) -> String {
+        let mut out = Vec::new();
+        let at = UNIX_EPOCH + std::time::Duration::from_millis(1_795_334_400_123);
+        render(&mut out, format, &received(payload), at).expect("render");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn template_codes_and_escapes() {
+        let template =
+            Template::parse(r"%t|%p|%x|%X|%b|%l|%q|%r|%m|%%|\t|\\|%I|%U").expect("valid");
+        assert_eq!(
+            show(&Format::Template(template), b"hi?"),
+            "a/b|hi?|68693f|68693F|aGk/|3|1|1|7|%|\t|\\|2026-11-22T08:00:00.123Z|1795334400.123000000"
+        );
+    }
+
+    #[test]
+    fn template_errors() {
+        assert!(Template::parse("%z").is_err());
+        assert!(Template::parse("50%").is_err());
+        assert!(Template::parse("\\").is_err());
+        assert!(Template::parse("\\q").is_err());
+    }
+
+    #[test]
+    fn json_payload_encodings() {
+        let auto = Format::Json {
+            pretty: false,
+            encoding: PayloadEncoding::Auto,
+        };
+        assert_eq!(
+            show(&auto, b"21.5"),
+            r#"{"payload":"21.5","qos":1,"retain":true,"timestamp":"2026-11-22T08:00:00.123Z","topic":"a/b"}"#
+        );
+        assert!(show(&auto, b"a\0\xff").contains(r#""payload_base64":"YQD/""#));
+        let hex = Format::Json {
+            pretty: false,
+            encoding: PayloadEncoding::Hex,
+        };
+        assert!(show(&hex, b"a\0").contains(r#""payload_hex":"6100""#));
     }
 }

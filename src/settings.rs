@@ -16,6 +16,7 @@ use url::Url;
 use crate::cli::{ConnectArgs, ProtocolVersion, PubArgs, SubArgs, TlsArgs};
 use crate::client::{Message, Qos};
 use crate::error::usage;
+use crate::output::{Format, Template};
 use crate::tls::{TlsOptions, TlsSetup, Trust};
 use crate::topic::{validate_topic_filter, validate_topic_name};
 
@@ -137,7 +138,8 @@ pub struct SubSettings {
     pub qos: Qos,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
-    pub verbose: bool,
+    pub format: Format,
+    pub newline: bool,
     pub no_retained: bool,
     pub exit_on_subscribe: bool,
 }
@@ -579,6 +581,18 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
     for filter in &filters {
         validate_topic_filter(filter).map_err(usage)?;
     }
+    let format = if let Some(template) = &args.template {
+        Format::Template(Template::parse(template).map_err(usage)?)
+    } else if args.json {
+        Format::Json {
+            pretty: args.pretty,
+            encoding: args.payload_encoding,
+        }
+    } else if args.verbose {
+        Format::Verbose
+    } else {
+        Format::Raw
+    };
     if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
         return Err(usage("-W must be longer than 0"));
     }
@@ -588,7 +602,8 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
         qos: qos(args.qos),
         count: args.count,
         timeout: args.timeout,
-        verbose: args.verbose,
+        format,
+        newline: !args.no_newline,
         no_retained: args.no_retained,
         exit_on_subscribe: args.exit_on_subscribe,
     })

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::client::{Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
 use crate::error::{ErrorKind, failure};
-use crate::output::{Format, Printer};
+use crate::output::Printer;
 use crate::settings::SubSettings;
 
 pub async fn run(settings: SubSettings) -> Result<()> {
@@ -23,9 +23,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     let mut session = Session::connect(&settings.connect, options).await?;
     session.subscribe(&settings.filters, settings.qos).await?;
 
-    let mut printer = Printer::stdout(Format {
-        verbose: settings.verbose,
-    });
+    let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
     let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
     let mut printed: u64 = 0;
     let outcome = loop {
@@ -51,7 +49,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 }
                 Some(SessionEvent::Message(received)) => {
                     if !(settings.no_retained && received.message.retain) {
-                        printer.print(&received.message).context("writing to standard output")?;
+                        printer.print(&received).context("writing to standard output")?;
                         printed += 1;
                     }
                     if manual_acks {

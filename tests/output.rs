@@ -1,0 +1,148 @@
+//! sub's output formats against a real mosquitto: templates, JSON lines, -N.
+
+mod common;
+
+use common::*;
+
+fn publish_file(broker: &Broker, topic: &str, payload: &[u8], extra: &[&str]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("payload");
+    std::fs::write(&path, payload).expect("write");
+    let mut args = vec!["pub", "-t", topic, "-f", path.to_str().expect("utf-8")];
+    args.extend(extra);
+    assert_code(&run_on(broker, &args), 0);
+}
+
+#[test]
+fn template_prints_each_code() {
+    let broker = Broker::start();
+    let sub = Background::sub(
+        &broker,
+        &[
+            "-t",
+            "fmt/#",
+            "-C",
+            "1",
+            "-q",
+            "1",
+            "-F",
+            r"%t|%p|%x|%b|%l|%q|%r|%%\t%I",
+        ],
+    );
+    publish_file(&broker, "fmt/a", b"hi!", &["-q", "1"]);
+    let out = sub.finish();
+    assert_code(&out, 0);
+    let line = stdout(&out);
+    let (fixed, time) = line.trim_end().split_once('\t').expect("tab");
+    assert_eq!(fixed, "fmt/a|hi!|686921|aGkh|3|1|0|%");
+    assert!(
+        time.ends_with('Z') && time.len() == "2026-11-22T08:00:00.123Z".len(),
+        "{time}"
+    );
+}
+
+#[test]
+fn json_lines_keep_binary_payloads_intact() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "bin/#", "-C", "2", "--json"]);
+    publish_file(&broker, "bin/text", "grüße 21.5".as_bytes(), &["-r"]);
+    publish_file(&broker, "bin/raw", b"\x00\xff\x00tail", &[]);
+    let out = sub.finish();
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("valid JSON per line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["topic"], "bin/text");
+    assert_eq!(lines[0]["payload"], "grüße 21.5");
+    assert_eq!(lines[0]["qos"], 0);
+    assert!(
+        lines[0]["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    // Not UTF-8 (and with NUL bytes): base64, never truncated.
+    assert_eq!(lines[1]["payload_base64"], "AP8AdGFpbA==");
+    assert!(lines[1].get("payload").is_none());
+}
+
+#[test]
+fn json_pretty_and_forced_encodings() {
+    let broker = Broker::start();
+    let sub = Background::sub(
+        &broker,
+        &[
+            "-t",
+            "p",
+            "-C",
+            "1",
+            "--json",
+            "--pretty",
+            "--payload-encoding",
+            "hex",
+        ],
+    );
+    publish_file(&broker, "p", b"AB", &[]);
+    let out = sub.finish();
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    assert_eq!(value["payload_hex"], "4142");
+    assert!(
+        stdout(&out).lines().count() > 3,
+        "pretty output spans lines"
+    );
+}
+
+#[test]
+fn no_newline_and_bad_templates() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "n", "-C", "2", "-N"]);
+    assert_code(
+        &run_on(&broker, &["pub", "-t", "n", "-m", "a", "-m", "b"]),
+        0,
+    );
+    assert_eq!(stdout(&sub.finish()), "ab");
+    for (template, needle) in [
+        ("%z", "unknown format code %z"),
+        ("100%", "lone %"),
+        (r"\q", r"unknown escape \q"),
+    ] {
+        let out = run(
+            &[
+                "sub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                "9",
+                "-t",
+                "x",
+                "-F",
+                template,
+            ],
+            b"",
+        );
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains(needle),
+            "{template}: {}",
+            stderr(&out)
+        );
+    }
+    let out = run(
+        &[
+            "sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            "9",
+            "-t",
+            "x",
+            "--json",
+            "-F",
+            "%t",
+        ],
+        b"",
+    );
+    assert_code(&out, 2);
+}
