@@ -311,6 +311,18 @@ pub struct SubArgs {
     #[arg(short = 'R', long)]
     pub no_retained: bool,
 
+    /// Do not print messages whose topic matches FILTER (repeatable).
+    #[arg(short = 'T', long, value_name = "FILTER")]
+    pub filter_out: Vec<String>,
+
+    /// Print only retained messages: exit at the first live one, or when none came for 500 ms.
+    #[arg(long, conflicts_with = "no_retained")]
+    pub retained_only: bool,
+
+    /// Clear every retained message received (publish an empty retained message on its topic).
+    #[arg(long)]
+    pub remove_retained: bool,
+
     /// Exit as soon as the subscription is acknowledged (with -c: sets up a persistent session).
     #[arg(short = 'E', long)]
     pub exit_on_subscribe: bool,

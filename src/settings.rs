@@ -142,6 +142,9 @@ pub struct SubSettings {
     pub newline: bool,
     pub no_retained: bool,
     pub exit_on_subscribe: bool,
+    pub filter_out: Vec<String>,
+    pub retained_only: bool,
+    pub remove_retained: bool,
 }
 
 /// Reads environment variables; a seam so tests need not touch the process environment.
@@ -578,7 +581,7 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
             "no topic: give at least one filter with -t FILTER (e.g. -t 'sensors/#')",
         ));
     }
-    for filter in &filters {
+    for filter in filters.iter().chain(&args.filter_out) {
         validate_topic_filter(filter).map_err(usage)?;
     }
     let format = if let Some(template) = &args.template {
@@ -606,6 +609,9 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
         newline: !args.no_newline,
         no_retained: args.no_retained,
         exit_on_subscribe: args.exit_on_subscribe,
+        filter_out: args.filter_out.clone(),
+        retained_only: args.retained_only,
+        remove_retained: args.remove_retained,
     })
 }
 

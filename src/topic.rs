@@ -37,6 +37,26 @@ pub fn validate_topic_filter(filter: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `topic` matches the (valid) `filter`, as a broker decides it: `+` is one level, `#`
+/// the rest (including the parent: `a/#` matches `a`), and wildcards at the start never match
+/// `$SYS`-style topics.
+pub fn filter_matches(filter: &str, topic: &str) -> bool {
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut filter_levels = filter.split('/');
+    let mut topic_levels = topic.split('/');
+    loop {
+        match (filter_levels.next(), topic_levels.next()) {
+            (Some("#"), _) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(wanted), Some(level)) if wanted == level => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
 fn check_common(topic: &str) -> Result<(), String> {
     if topic.is_empty() {
         return Err("invalid topic: it is empty".to_string());
@@ -70,6 +90,38 @@ mod tests {
         }
         assert!(validate_topic_name(&"x".repeat(65_535)).is_ok());
         assert!(validate_topic_name(&"x".repeat(65_536)).is_err());
+    }
+
+    #[test]
+    fn matching() {
+        for (filter, topic) in [
+            ("a/b", "a/b"),
+            ("a/+", "a/b"),
+            ("a/#", "a"),
+            ("a/#", "a/b/c"),
+            ("#", "a/b"),
+            ("+/+", "/x"),
+            ("+", ""),
+            ("$SYS/#", "$SYS/broker/uptime"),
+        ] {
+            assert!(
+                filter_matches(filter, topic),
+                "{filter} should match {topic}"
+            );
+        }
+        for (filter, topic) in [
+            ("a/b", "a/c"),
+            ("a/+", "a/b/c"),
+            ("a/+", "a"),
+            ("#", "$SYS/x"),
+            ("+/x", "$SYS/x"),
+            ("a/b/#", "a"),
+        ] {
+            assert!(
+                !filter_matches(filter, topic),
+                "{filter} should not match {topic}"
+            );
+        }
     }
 
     #[test]

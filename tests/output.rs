@@ -146,3 +146,68 @@ fn no_newline_and_bad_templates() {
     );
     assert_code(&out, 2);
 }
+
+#[test]
+fn filter_out_hides_matching_topics() {
+    let broker = Broker::start();
+    let sub = Background::sub(
+        &broker,
+        &["-t", "home/#", "-T", "home/+/debug", "-C", "2", "-v"],
+    );
+    for topic in [
+        "home/kitchen/debug",
+        "home/kitchen/temp",
+        "home/hall/debug",
+        "home/hall",
+    ] {
+        assert_code(&run_on(&broker, &["pub", "-t", topic, "-m", "x"]), 0);
+    }
+    assert_eq!(stdout(&sub.finish()), "home/kitchen/temp x\nhome/hall x\n");
+}
+
+#[test]
+fn retained_only_lists_retained_messages_and_remove_retained_clears_them() {
+    let broker = Broker::start();
+    for (topic, value) in [("state/a", "1"), ("state/b", "2"), ("state/c", "3")] {
+        assert_code(
+            &run_on(&broker, &["pub", "-t", topic, "-m", value, "-r", "-q", "1"]),
+            0,
+        );
+    }
+    // Lists what is retained, then ends by itself after the quiet spell.
+    let out = run_on(&broker, &["sub", "-t", "state/#", "--retained-only", "-v"]);
+    assert_code(&out, 0);
+    let mut lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    lines.sort();
+    assert_eq!(lines, vec!["state/a 1", "state/b 2", "state/c 3"]);
+
+    // Clears them (and waits for the broker to confirm).
+    let out = run_on(
+        &broker,
+        &[
+            "sub",
+            "-t",
+            "state/#",
+            "--retained-only",
+            "--remove-retained",
+        ],
+    );
+    assert_code(&out, 0);
+    let out = run_on(&broker, &["sub", "-t", "state/#", "--retained-only"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "", "nothing retained any more");
+}
+
+#[test]
+fn retained_only_stops_at_the_first_live_message() {
+    let broker = Broker::start();
+    assert_code(&run_on(&broker, &["pub", "-t", "s", "-m", "old", "-r"]), 0);
+    // A live message right after the retained one ends the run before the quiet spell.
+    let sub = Background::sub(&broker, &["-t", "s", "--retained-only", "-W", "10s", "-d"]);
+    assert_code(&run_on(&broker, &["pub", "-t", "s", "-m", "live"]), 0);
+    let out = sub.finish();
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "old\n");
+    // It did see the live message (so it ended on it, not on the quiet spell).
+    assert!(stderr(&out).contains("retain false"), "{}", stderr(&out));
+}

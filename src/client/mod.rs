@@ -135,6 +135,7 @@ pub struct Session {
 /// deadlock.
 enum Control {
     Ack(rumqttc::Publish),
+    Publish(Message),
     Disconnect,
 }
 
@@ -281,6 +282,16 @@ impl Session {
             while let Some(request) = control_rx.recv().await {
                 let sent = match request {
                     Control::Ack(publish) => control_client.ack(&publish).await,
+                    Control::Publish(message) => {
+                        control_client
+                            .publish_bytes(
+                                message.topic,
+                                message.qos.into(),
+                                message.retain,
+                                message.payload,
+                            )
+                            .await
+                    }
                     Control::Disconnect => control_client.disconnect().await,
                 };
                 if sent.is_err() {
@@ -323,6 +334,14 @@ impl Session {
         publish.pkid = received.packet_id;
         // A closed control channel means the connection is gone; the event stream says so.
         let _ = self.control.send(Control::Ack(publish));
+    }
+
+    /// Queues a publish without waiting, for a task that must keep reading events meanwhile
+    /// (awaiting a full request channel there could deadlock). Completion arrives as
+    /// [`SessionEvent::Published`], in order with other publishes.
+    pub fn publish_in_background(&self, message: Message) {
+        // A closed control channel means the connection is gone; the event stream says so.
+        let _ = self.control.send(Control::Publish(message));
     }
 
     /// The next event; `None` once the connection is closed and every event was read.

@@ -1,17 +1,28 @@
 //! `mqtt-cli sub`: prints messages until Ctrl+C, `-C` messages, or the `-W` deadline.
+//! `--retained-only` ends at the first live message or after a quiet spell; `--remove-retained`
+//! clears each retained message it sees and waits for those clears to be acknowledged.
 //!
 //! With a persistent session and `-C`, messages are acknowledged only once printed, so a message
 //! that arrives after the last one wanted stays with the broker for the next run instead of being
 //! acknowledged and dropped.
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
+use bytes::Bytes;
 use tokio::time::Instant;
 
-use crate::client::{Session, SessionEvent, SessionOptions};
+use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
 use crate::settings::SubSettings;
+use crate::topic::filter_matches;
+
+/// `--retained-only` ends when no retained message came for this long.
+const RETAINED_QUIET: Duration = Duration::from_millis(500);
+/// How long `--remove-retained` waits for its clears to be acknowledged.
+const CLEAR_WAIT: Duration = Duration::from_secs(10);
 
 pub async fn run(settings: SubSettings) -> Result<()> {
     let mut interrupts = Interrupts::listen()?;
@@ -25,6 +36,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
 
     let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
     let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
+    // --retained-only: set at SUBACK, pushed back by each retained message.
+    let mut quiet_until: Option<Instant> = None;
+    let (mut clears_sent, mut clears_done) = (0u64, 0u64);
     let mut printed: u64 = 0;
     let outcome = loop {
         // `biased`: events first; the other branches cost nothing while events keep coming.
@@ -46,9 +60,34 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                     if settings.exit_on_subscribe {
                         break Ok(());
                     }
+                    if settings.retained_only {
+                        quiet_until = Some(Instant::now() + RETAINED_QUIET);
+                    }
                 }
                 Some(SessionEvent::Message(received)) => {
-                    if !(settings.no_retained && received.message.retain) {
+                    let retained = received.message.retain;
+                    if settings.retained_only && !retained {
+                        break Ok(());
+                    }
+                    if retained && quiet_until.is_some() {
+                        quiet_until = Some(Instant::now() + RETAINED_QUIET);
+                    }
+                    if retained && settings.remove_retained && !received.message.payload.is_empty() {
+                        let clear = Message {
+                            topic: received.message.topic.clone(),
+                            payload: Bytes::new(),
+                            qos: Qos::AtLeastOnce,
+                            retain: true,
+                        };
+                        session.publish_in_background(clear);
+                        clears_sent += 1;
+                    }
+                    let hidden = (settings.no_retained && retained)
+                        || settings
+                            .filter_out
+                            .iter()
+                            .any(|filter| filter_matches(filter, &received.message.topic));
+                    if !hidden {
                         printer.print(&received).context("writing to standard output")?;
                         printed += 1;
                     }
@@ -62,7 +101,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         printer.flush().context("writing to standard output")?;
                     }
                 }
-                Some(SessionEvent::Published) => {}
+                Some(SessionEvent::Published) => clears_done += 1,
                 Some(SessionEvent::Lost(err)) => break Err(err),
                 None => break Err(failure(ErrorKind::Lost, "connection lost")),
             },
@@ -78,9 +117,37 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                     None => Ok(()),
                 };
             }
+            () = sleep_until(quiet_until) => break Ok(()),
             () = interrupts.recv() => break Ok(()),
         }
     };
+    // The retained messages cleared must be gone before we leave.
+    if outcome.is_ok() && clears_done < clears_sent {
+        let waited = tokio::time::timeout(CLEAR_WAIT, async {
+            while clears_done < clears_sent {
+                match session.next_event().await {
+                    Some(SessionEvent::Published) => clears_done += 1,
+                    Some(SessionEvent::Lost(err)) => return Err(err),
+                    Some(_) => {}
+                    None => return Err(failure(ErrorKind::Lost, "connection lost")),
+                }
+            }
+            Ok(())
+        })
+        .await;
+        match waited {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(failure(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{} of {clears_sent} retained message(s) not confirmed cleared",
+                        clears_sent - clears_done
+                    ),
+                ));
+            }
+        }
+    }
     printer.flush().context("writing to standard output")?;
     let lost = outcome
         .as_ref()
