@@ -232,6 +232,14 @@ pub struct PubArgs {
     #[arg(short = 'n', long, group = "payload")]
     pub null: bool,
 
+    /// Publish the messages a `sub --json` capture holds (topic, payload, QoS, retain).
+    #[arg(long, value_name = "FILE", group = "payload", conflicts_with_all = ["topic", "qos", "retain", "repeat"])]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: keep the recorded gaps between messages instead of sending at once.
+    #[arg(long, requires = "replay")]
+    pub replay_timing: bool,
+
     /// Quality of service: 0, 1 or 2.
     #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
     pub qos: u8,

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod duration;
 pub mod error;
 pub mod output;
+pub mod replay;
 pub mod settings;
 pub mod tls;
 pub mod topic;

@@ -118,11 +118,14 @@ pub enum Payloads {
     Cycle { payloads: Vec<Bytes>, repeat: u64 },
     /// One message per line of standard input, streamed.
     Lines,
+    /// Complete messages from a capture, each after its delay.
+    Replay(Vec<(Duration, Message)>),
 }
 
 #[derive(Debug, Clone)]
 pub struct PubSettings {
     pub connect: ConnectSettings,
+    /// The topic; empty with `--replay`, whose messages carry their own.
     pub topic: String,
     pub qos: Qos,
     pub retain: bool,
@@ -502,6 +505,25 @@ pub fn connect_settings(
 /// Validates `pub` arguments and loads file or stdin payloads.
 pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings> {
     let (connect, url_topic) = connect_settings(&args.connect, env)?;
+    if let Some(path) = &args.replay {
+        let messages = crate::replay::read_capture(path, args.replay_timing)?;
+        let highest = messages
+            .iter()
+            .map(|(_, m)| m.qos)
+            .max()
+            .unwrap_or(Qos::AtMostOnce);
+        return Ok(PubSettings {
+            connect,
+            topic: String::new(),
+            qos: highest,
+            retain: false,
+            payloads: Payloads::Replay(messages),
+            interval: args.interval.filter(|interval| !interval.is_zero()),
+            max_inflight: args
+                .max_inflight
+                .unwrap_or_else(|| crate::client::default_max_inflight(highest)),
+        });
+    }
     let topic =
         args.topic.clone().or(url_topic).ok_or_else(|| {
             usage("no topic: give one with -t TOPIC (or as the path of the -L URL)")
@@ -536,7 +558,7 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
             vec![Bytes::new()]
         } else {
             return Err(usage(
-                "no message: give one with -m, -f FILE, -s (stdin), -l (lines) or -n (empty)",
+                "no message: give one with -m, -f FILE, -s (stdin), -l (lines), -n (empty) or --replay FILE",
             ));
         };
         // Fixed header (5) + topic length prefix (2) + topic + packet id (2).

@@ -211,3 +211,97 @@ fn retained_only_stops_at_the_first_live_message() {
     // It did see the live message (so it ended on it, not on the quiet spell).
     assert!(stderr(&out).contains("retain false"), "{}", stderr(&out));
 }
+
+/// Drops the `timestamp` of each JSON line, for comparing captures.
+fn without_timestamps(capture: &str) -> Vec<serde_json::Value> {
+    capture
+        .lines()
+        .map(|line| {
+            let mut value: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            value.as_object_mut().expect("object").remove("timestamp");
+            value
+        })
+        .collect()
+}
+
+#[test]
+fn a_capture_replayed_and_captured_again_is_identical_but_for_timestamps() {
+    let broker = Broker::start();
+    let record = Background::sub(&broker, &["-t", "rec/#", "-q", "2", "-C", "4", "--json"]);
+    publish_file(
+        &broker,
+        "rec/bin",
+        b"\x00\x01\xfe\xff nul and invalid utf-8",
+        &["-q", "2"],
+    );
+    publish_file(&broker, "rec/text", "héllo".as_bytes(), &["-q", "1", "-r"]);
+    assert_code(&run_on(&broker, &["pub", "-t", "rec/empty", "-n"]), 0);
+    assert_code(
+        &run_on(
+            &broker,
+            &["pub", "-t", "rec/text", "-m", "second", "-q", "2"],
+        ),
+        0,
+    );
+    let first = stdout(&record.finish());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("capture.jsonl");
+    std::fs::write(&capture, &first).expect("write capture");
+    let again = Background::sub(
+        &broker,
+        &["-t", "rec/#", "-q", "2", "-C", "4", "--json", "-R"],
+    );
+    let out = run_on(
+        &broker,
+        &[
+            "pub",
+            "--replay",
+            capture.to_str().expect("utf-8"),
+            "--replay-timing",
+        ],
+    );
+    assert_code(&out, 0);
+    let second = stdout(&again.finish());
+    assert_eq!(without_timestamps(&first), without_timestamps(&second));
+    assert!(
+        first.contains("payload_base64"),
+        "the binary payload went through base64"
+    );
+
+    // --replay-timing keeps the recorded gaps.
+    std::fs::write(
+        &capture,
+        concat!(
+            r#"{"topic":"t","payload":"a","timestamp":"2026-11-22T08:00:00.000Z"}"#,
+            "\n",
+            r#"{"topic":"t","payload":"b","timestamp":"2026-11-22T08:00:00.400Z"}"#,
+            "\n"
+        ),
+    )
+    .expect("write");
+    let path = capture.to_str().expect("utf-8");
+    let started = std::time::Instant::now();
+    assert_code(
+        &run_on(&broker, &["pub", "--replay", path, "--replay-timing"]),
+        0,
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+
+    // A broken capture is bad input naming the line.
+    std::fs::write(
+        &capture,
+        "{\"topic\":\"ok\",\"payload\":\"x\"}\n{\"topic\":\"a/#\"}\n",
+    )
+    .expect("write");
+    let out = run_on(
+        &broker,
+        &["pub", "--replay", capture.to_str().expect("utf-8")],
+    );
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("capture.jsonl line 2"),
+        "{}",
+        stderr(&out)
+    );
+}

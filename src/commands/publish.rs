@@ -42,12 +42,17 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         retain: settings.retain,
     };
     let (stop, stopped) = watch::channel(false);
+    // How many publishes are complete, for a replay that must keep the recorded order across
+    // QoS levels (a broker forwards a QoS 2 message later than a QoS 0 one sent after it).
+    let (completed, completions) = watch::channel(0u64);
+    let in_order = matches!(settings.payloads, Payloads::Replay(_));
     let mut producer = tokio::spawn(produce(
         settings.payloads,
         template,
         session.publisher(),
         settings.interval,
         stopped,
+        completions,
     ));
 
     let mut acknowledged: u64 = 0;
@@ -59,7 +64,12 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         tokio::select! {
             biased;
             event = session.next_event() => match event {
-                Some(SessionEvent::Published) => acknowledged += 1,
+                Some(SessionEvent::Published) => {
+                    acknowledged += 1;
+                    if in_order {
+                        completed.send_replace(acknowledged);
+                    }
+                }
                 Some(SessionEvent::Lost(err)) => {
                     return Err(err).with_context(|| lost_context(&settings.topic, acknowledged));
                 }
@@ -88,7 +98,11 @@ pub async fn run(settings: PubSettings) -> Result<()> {
 }
 
 fn lost_context(topic: &str, acknowledged: u64) -> String {
-    format!("publishing to '{topic}' ({acknowledged} message(s) acknowledged before)")
+    if topic.is_empty() {
+        format!("replaying ({acknowledged} message(s) acknowledged before)")
+    } else {
+        format!("publishing to '{topic}' ({acknowledged} message(s) acknowledged before)")
+    }
 }
 
 async fn produce(
@@ -97,6 +111,7 @@ async fn produce(
     publisher: Publisher,
     interval: Option<Duration>,
     mut stop: watch::Receiver<bool>,
+    mut completions: watch::Receiver<u64>,
 ) -> Produced {
     let mut pacer = Pacer::new(interval);
     let mut sent = 0;
@@ -121,6 +136,35 @@ async fn produce(
                     }
                 }
                 round += 1;
+            }
+        }
+        Payloads::Replay(messages) => {
+            for (delay, message) in messages {
+                // One at a time: the previous message is complete before the next goes out.
+                tokio::select! {
+                    done = completions.wait_for(|done| *done >= sent) => {
+                        if done.is_err() {
+                            return Produced { sent, error: None };
+                        }
+                    }
+                    _ = stop.changed() => return Produced { sent, error: None },
+                }
+                if !delay.is_zero() {
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        _ = stop.changed() => return Produced { sent, error: None },
+                    }
+                }
+                match send(&publisher, message, &mut pacer, &mut stop).await {
+                    Ok(true) => sent += 1,
+                    Ok(false) => return Produced { sent, error: None },
+                    Err(error) => {
+                        return Produced {
+                            sent,
+                            error: Some(error),
+                        };
+                    }
+                }
             }
         }
         Payloads::Lines => {

@@ -1,0 +1,113 @@
+//! Reads what `sub --json` recorded, for `pub --replay`: one JSON object per line with `topic`,
+//! `qos`, `retain`, one of `payload` / `payload_base64` / `payload_hex`, and `timestamp`.
+//! Read and checked whole before connecting, so a bad line is bad input (exit 2) naming it.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Result;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::client::{Message, Qos};
+use crate::error::usage;
+use crate::topic::validate_topic_name;
+
+/// The messages of a capture, each with the delay to wait before it: the recorded gap with
+/// `timing`, none without.
+pub fn read_capture(path: &Path, timing: bool) -> Result<Vec<(Duration, Message)>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))?;
+    let mut messages = Vec::new();
+    let mut previous: Option<SystemTime> = None;
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |why: String| usage(format!("{} line {}: {why}", path.display(), index + 1));
+        let record: Value =
+            serde_json::from_str(line).map_err(|err| at(format!("not JSON: {err}")))?;
+        let (message, timestamp) = message_of(&record).map_err(at)?;
+        let delay = match (timing, timestamp, previous) {
+            (false, _, _) => Duration::ZERO,
+            (true, None, _) => return Err(at("--replay-timing needs a timestamp".into())),
+            (true, Some(now), Some(before)) => now.duration_since(before).unwrap_or_default(),
+            (true, Some(_), None) => Duration::ZERO,
+        };
+        previous = timestamp.or(previous);
+        messages.push((delay, message));
+    }
+    if messages.is_empty() {
+        return Err(usage(format!("{}: no messages in it", path.display())));
+    }
+    Ok(messages)
+}
+
+fn message_of(record: &Value) -> Result<(Message, Option<SystemTime>), String> {
+    let topic = record
+        .get("topic")
+        .and_then(Value::as_str)
+        .ok_or("no \"topic\" string")?;
+    validate_topic_name(topic)?;
+    let qos = match record.get("qos").map(Value::as_u64) {
+        None => Qos::AtMostOnce,
+        Some(Some(0)) => Qos::AtMostOnce,
+        Some(Some(1)) => Qos::AtLeastOnce,
+        Some(Some(2)) => Qos::ExactlyOnce,
+        Some(_) => return Err("\"qos\" must be 0, 1 or 2".into()),
+    };
+    let retain = match record.get("retain") {
+        None => false,
+        Some(value) => value.as_bool().ok_or("\"retain\" must be true or false")?,
+    };
+    let text = |key: &str| {
+        record
+            .get(key)
+            .map(|v| v.as_str().ok_or(format!("\"{key}\" must be a string")))
+    };
+    let payload = match (text("payload"), text("payload_base64"), text("payload_hex")) {
+        (Some(text), None, None) => Bytes::from(text?.to_string()),
+        (None, Some(encoded), None) => Bytes::from(
+            BASE64
+                .decode(encoded?)
+                .map_err(|err| format!("\"payload_base64\" is not base64: {err}"))?,
+        ),
+        (None, None, Some(encoded)) => Bytes::from(decode_hex(encoded?)?),
+        (None, None, None) => Bytes::new(),
+        _ => return Err("more than one of payload, payload_base64, payload_hex".into()),
+    };
+    let timestamp = match record.get("timestamp") {
+        None => None,
+        Some(value) => {
+            let text = value.as_str().ok_or("\"timestamp\" must be a string")?;
+            Some(
+                humantime::parse_rfc3339(text)
+                    .map_err(|err| format!("\"timestamp\" is not RFC 3339: {err}"))?,
+            )
+        }
+    };
+    let message = Message {
+        topic: topic.to_string(),
+        payload,
+        qos,
+        retain,
+    };
+    Ok((message, timestamp))
+}
+
+fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
+    let bad = || "\"payload_hex\" is not hex".to_string();
+    if !text.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect()
+}
