@@ -319,6 +319,11 @@ pub struct SubArgs {
     #[arg(short = 'R', long)]
     pub no_retained: bool,
 
+    /// Unsubscribe from FILTER first (repeatable); with -c -i, drops it from a persistent
+    /// session. Without -t, exits once the broker confirmed.
+    #[arg(short = 'U', long, value_name = "FILTER")]
+    pub unsubscribe: Vec<String>,
+
     /// Do not print messages whose topic matches FILTER (repeatable).
     #[arg(short = 'T', long, value_name = "FILTER")]
     pub filter_out: Vec<String>,

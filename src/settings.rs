@@ -148,6 +148,7 @@ pub struct SubSettings {
     pub filter_out: Vec<String>,
     pub retained_only: bool,
     pub remove_retained: bool,
+    pub unsubscribe: Vec<String>,
 }
 
 /// Reads environment variables; a seam so tests need not touch the process environment.
@@ -598,12 +599,16 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
     if filters.is_empty() {
         filters.extend(url_topic);
     }
-    if filters.is_empty() {
+    if filters.is_empty() && args.unsubscribe.is_empty() {
         return Err(usage(
             "no topic: give at least one filter with -t FILTER (e.g. -t 'sensors/#')",
         ));
     }
-    for filter in filters.iter().chain(&args.filter_out) {
+    for filter in filters
+        .iter()
+        .chain(&args.filter_out)
+        .chain(&args.unsubscribe)
+    {
         validate_topic_filter(filter).map_err(usage)?;
     }
     let format = if let Some(template) = &args.template {
@@ -634,6 +639,7 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
         filter_out: args.filter_out.clone(),
         retained_only: args.retained_only,
         remove_retained: args.remove_retained,
+        unsubscribe: args.unsubscribe.clone(),
     })
 }
 

@@ -468,3 +468,32 @@ fn no_tls_contradicts_a_tls_url() {
         stderr(&out)
     );
 }
+
+#[test]
+fn unsubscribe_drops_a_persistent_subscription() {
+    let broker = Broker::start();
+    let session = ["-c", "-i", "worker-9", "-q", "1"];
+    let with_session = |rest: &[&str]| {
+        let mut args = vec!["sub"];
+        args.extend(session);
+        args.extend(rest);
+        run_on(&broker, &args)
+    };
+    assert_code(&with_session(&["-t", "jobs", "-t", "alerts", "-E"]), 0);
+    // -U without -t: unsubscribe and leave.
+    assert_code(&with_session(&["-U", "jobs"]), 0);
+    assert_code(
+        &run_on(&broker, &["pub", "-t", "jobs", "-m", "lost", "-q", "1"]),
+        0,
+    );
+    assert_code(
+        &run_on(&broker, &["pub", "-t", "alerts", "-m", "kept", "-q", "1"]),
+        0,
+    );
+    // Only the subscription still in the session queued a message.
+    let out = with_session(&["-t", "alerts", "-C", "1", "-W", "5s"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "kept\n");
+    let out = with_session(&["-t", "alerts", "-W", "300ms"]);
+    assert_eq!(stdout(&out), "", "nothing else was queued");
+}

@@ -76,6 +76,8 @@ pub enum SessionEvent {
     Published,
     /// A SUBACK: one result per filter, in the order subscribed (`None` = refused).
     Subscribed(Vec<Option<Qos>>),
+    /// An UNSUBACK.
+    Unsubscribed,
     /// The connection failed; the error says why.
     Lost(anyhow::Error),
 }
@@ -325,6 +327,17 @@ impl Session {
             .map_err(|_| failure(ErrorKind::Lost, "the connection is closed"))
     }
 
+    /// Sends one UNSUBSCRIBE per filter; each UNSUBACK arrives as [`SessionEvent::Unsubscribed`].
+    pub async fn unsubscribe(&self, filters: &[String]) -> Result<()> {
+        for filter in filters {
+            self.client
+                .unsubscribe(filter.clone())
+                .await
+                .map_err(|_| failure(ErrorKind::Lost, "the connection is closed"))?;
+        }
+        Ok(())
+    }
+
     /// Acknowledges a message received with manual acks on (see [`SessionOptions`]).
     pub fn ack(&self, received: &Received) {
         if received.message.qos == Qos::AtMostOnce {
@@ -407,6 +420,7 @@ async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
                     })
                     .collect(),
             )),
+            Event::Incoming(Packet::UnsubAck(_)) => Some(SessionEvent::Unsubscribed),
             Event::Outgoing(Outgoing::Disconnect) => {
                 wait_for_close(&mut eventloop).await;
                 return;

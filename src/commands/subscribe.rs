@@ -32,7 +32,12 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         ..SessionOptions::default()
     };
     let mut session = Session::connect(&settings.connect, options).await?;
-    session.subscribe(&settings.filters, settings.qos).await?;
+    // -U first, then -t; messages that arrive meanwhile are printed like any other.
+    session.unsubscribe(&settings.unsubscribe).await?;
+    let mut unsubscribes_pending = settings.unsubscribe.len();
+    if !settings.filters.is_empty() {
+        session.subscribe(&settings.filters, settings.qos).await?;
+    }
 
     let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
     let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
@@ -102,6 +107,12 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                     }
                 }
                 Some(SessionEvent::Published) => clears_done += 1,
+                Some(SessionEvent::Unsubscribed) => {
+                    unsubscribes_pending = unsubscribes_pending.saturating_sub(1);
+                    if unsubscribes_pending == 0 && settings.filters.is_empty() {
+                        break Ok(());
+                    }
+                }
                 Some(SessionEvent::Lost(err)) => break Err(err),
                 None => break Err(failure(ErrorKind::Lost, "connection lost")),
             },
