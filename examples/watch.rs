@@ -46,7 +46,7 @@ async fn main() -> Result<()> {
                     println!("{} {}", message.topic, String::from_utf8_lossy(&message.payload));
                 }
                 Some(SessionEvent::Lost(err)) => return Err(err),
-                Some(SessionEvent::Published) => {}
+                Some(_) => {}
                 None => bail!("connection closed"),
             },
             _ = tokio::signal::ctrl_c() => break,

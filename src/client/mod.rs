@@ -67,8 +67,9 @@ pub struct Received {
     pub packet_id: u16,
 }
 
-/// What happened on the session, in order.
+/// What happened on the session, in order. More kinds may come: match with a catch-all.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SessionEvent {
     /// A message arrived.
     Message(Received),
