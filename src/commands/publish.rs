@@ -110,11 +110,31 @@ async fn produce(
     template: Message,
     publisher: Publisher,
     interval: Option<Duration>,
-    mut stop: watch::Receiver<bool>,
-    mut completions: watch::Receiver<u64>,
+    stop: watch::Receiver<bool>,
+    completions: watch::Receiver<u64>,
 ) -> Produced {
-    let mut pacer = Pacer::new(interval);
-    let mut sent = 0;
+    let mut feed = Feed {
+        publisher,
+        pacer: Pacer::new(interval),
+        stop,
+        sent: 0,
+    };
+    let error = feed_all(&mut feed, payloads, template, completions)
+        .await
+        .err();
+    Produced {
+        sent: feed.sent,
+        error,
+    }
+}
+
+/// Hands every message over, until the input ends, Ctrl+C, or an error.
+async fn feed_all(
+    feed: &mut Feed,
+    payloads: Payloads,
+    template: Message,
+    mut completions: watch::Receiver<u64>,
+) -> Result<()> {
     let message = |payload: Bytes| Message {
         payload,
         ..template.clone()
@@ -124,15 +144,8 @@ async fn produce(
             let mut round = 0;
             while repeat == 0 || round < repeat {
                 for payload in &payloads {
-                    match send(&publisher, message(payload.clone()), &mut pacer, &mut stop).await {
-                        Ok(true) => sent += 1,
-                        Ok(false) => return Produced { sent, error: None },
-                        Err(error) => {
-                            return Produced {
-                                sent,
-                                error: Some(error),
-                            };
-                        }
+                    if !feed.send(message(payload.clone())).await? {
+                        return Ok(());
                     }
                 }
                 round += 1;
@@ -141,90 +154,78 @@ async fn produce(
         Payloads::Replay(messages) => {
             for (delay, message) in messages {
                 // One at a time: the previous message is complete before the next goes out.
-                tokio::select! {
-                    done = completions.wait_for(|done| *done >= sent) => {
-                        if done.is_err() {
-                            return Produced { sent, error: None };
-                        }
-                    }
-                    _ = stop.changed() => return Produced { sent, error: None },
-                }
-                if !delay.is_zero() {
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        _ = stop.changed() => return Produced { sent, error: None },
-                    }
-                }
-                match send(&publisher, message, &mut pacer, &mut stop).await {
-                    Ok(true) => sent += 1,
-                    Ok(false) => return Produced { sent, error: None },
-                    Err(error) => {
-                        return Produced {
-                            sent,
-                            error: Some(error),
-                        };
-                    }
+                let sent = feed.sent;
+                let previous_done =
+                    async { completions.wait_for(|done| *done >= sent).await.is_ok() };
+                if !feed.unless_stopped(previous_done).await.unwrap_or(false)
+                    || feed
+                        .unless_stopped(tokio::time::sleep(delay))
+                        .await
+                        .is_none()
+                    || !feed.send(message).await?
+                {
+                    return Ok(());
                 }
             }
         }
         Payloads::Lines => {
             let (lines_tx, mut lines) = mpsc::channel(4);
             std::thread::spawn(move || read_lines(lines_tx));
-            loop {
-                let batch = tokio::select! {
-                    batch = lines.recv() => batch,
-                    _ = stop.changed() => None,
-                };
-                let batch = match batch {
-                    None => break,
-                    Some(Ok(batch)) => batch,
-                    Some(Err(err)) => {
-                        let error = anyhow::Error::new(err).context("reading standard input");
-                        return Produced {
-                            sent,
-                            error: Some(error),
-                        };
-                    }
-                };
-                for line in batch {
-                    match send(&publisher, message(line), &mut pacer, &mut stop).await {
-                        Ok(true) => sent += 1,
-                        Ok(false) => return Produced { sent, error: None },
-                        Err(error) => {
-                            return Produced {
-                                sent,
-                                error: Some(error),
-                            };
-                        }
+            while let Some(batch) = feed.unless_stopped(lines.recv()).await.flatten() {
+                for line in batch.context("reading standard input")? {
+                    if !feed.send(message(line)).await? {
+                        return Ok(());
                     }
                 }
             }
         }
     }
-    Produced { sent, error: None }
+    Ok(())
 }
 
-/// Waits for the pace and hands one message over. `Ok(false)`: stopped before it was sent.
-async fn send(
-    publisher: &Publisher,
-    message: Message,
-    pacer: &mut Pacer,
-    stop: &mut watch::Receiver<bool>,
-) -> Result<bool> {
-    if *stop.borrow() {
-        return Ok(false);
+/// The producer's side of the session: paces, hands messages over, counts them, and gives way
+/// to Ctrl+C.
+struct Feed {
+    publisher: Publisher,
+    pacer: Pacer,
+    stop: watch::Receiver<bool>,
+    sent: u64,
+}
+
+impl Feed {
+    /// Waits for the pace and hands one message over. `Ok(false)`: stopped before it was sent.
+    async fn send(&mut self, message: Message) -> Result<bool> {
+        if *self.stop.borrow() {
+            return Ok(false);
+        }
+        // `biased`: the work is polled first, so the stop signal costs nothing while the work
+        // is ready at once (the common case when publishing fast).
+        tokio::select! {
+            biased;
+            () = self.pacer.wait() => {}
+            _ = self.stop.changed() => return Ok(false),
+        }
+        let handed_over = tokio::select! {
+            biased;
+            sent = self.publisher.publish(message) => sent.map(|()| true),
+            _ = self.stop.changed() => Ok(false),
+        }?;
+        if handed_over {
+            self.sent += 1;
+        }
+        Ok(handed_over)
     }
-    // `biased`: the work is polled first, so the stop signal costs nothing while the work is
-    // ready at once (the common case when publishing fast).
-    tokio::select! {
-        biased;
-        () = pacer.wait() => {}
-        _ = stop.changed() => return Ok(false),
-    }
-    tokio::select! {
-        biased;
-        sent = publisher.publish(message) => sent.map(|()| true),
-        _ = stop.changed() => Ok(false),
+
+    /// `work`'s output, or `None` when Ctrl+C came first.
+    async fn unless_stopped<T>(&mut self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        if *self.stop.borrow() {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            output = work => Some(output),
+            _ = self.stop.changed() => None,
+        }
     }
 }
 
