@@ -22,6 +22,7 @@ Exit codes:
   6  broker rejected an operation: SUBACK failure, negative PUBACK/PUBREC, server DISCONNECT
   7  timeout: the expected messages or acks did not arrive in time
   8  connection lost and not recovered
+130  pub: Ctrl+C twice (the first waits up to 10 s for owed acknowledgements)
 
 Keep the password off the command line (where other users see it in the process list):
 use MQTT_PASSWORD or --password-file instead of -P.";

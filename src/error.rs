@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Timeout,
     /// `check` failed, or the connection was lost and not recovered.
     Lost,
+    /// Ctrl+C a second time: leave without waiting (128 + SIGINT, as shells report it).
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -35,6 +37,7 @@ impl ErrorKind {
             ErrorKind::Rejected => 6,
             ErrorKind::Timeout => 7,
             ErrorKind::Lost => 8,
+            ErrorKind::Interrupted => 130,
         }
     }
 }

@@ -369,3 +369,82 @@ fn help_documents_exit_codes_and_password_safety() {
         );
     }
 }
+
+/// A scripted broker that accepts the connection and publishes but never acknowledges them.
+fn fake_broker_never_acking() -> (u16, thread::JoinHandle<()>) {
+    fake_broker(|client| {
+        assert!(matches!(client.expect(), Packet::Connect(_)));
+        client.send(Packet::ConnAck(ConnAck::new(
+            ConnectReturnCode::Success,
+            false,
+        )));
+        while client.next().is_some() {}
+    })
+}
+
+/// `pub` of a message every 50 ms at QoS 1, until interrupted.
+fn endless_qos1_publisher(port: u16) -> Vec<String> {
+    let port = port.to_string();
+    [
+        "pub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "x",
+        "-m",
+        "x",
+        "-q",
+        "1",
+    ]
+    .into_iter()
+    .chain(["--repeat", "0", "--interval", "50ms"])
+    .map(String::from)
+    .collect()
+}
+
+#[test]
+fn ctrl_c_waits_for_owed_acks_and_a_second_one_exits_130() {
+    let (port, broker) = fake_broker_never_acking();
+    let args = endless_qos1_publisher(port);
+    let mut publisher = Background::spawn(&args, "sent PUBLISH");
+    publisher.signal("INT");
+    // Still waiting for the PUBACKs it is owed...
+    publisher.wait_for_stderr("sent PUBLISH");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        publisher.is_running(),
+        "the first Ctrl+C must wait for owed acknowledgements"
+    );
+    // ...until a second Ctrl+C.
+    let started = std::time::Instant::now();
+    publisher.signal("INT");
+    let out = publisher.finish();
+    assert_code(&out, 130);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert!(
+        stderr(&out).contains("interrupted twice"),
+        "{}",
+        stderr(&out)
+    );
+    drop(broker);
+}
+
+#[test]
+fn owed_acks_are_awaited_ten_seconds_after_ctrl_c_then_exit_7() {
+    let (port, broker) = fake_broker_never_acking();
+    let args = endless_qos1_publisher(port);
+    let publisher = Background::spawn(&args, "sent PUBLISH");
+    let started = std::time::Instant::now();
+    publisher.signal("INT");
+    let out = publisher.finish();
+    assert_code(&out, 7);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(10));
+    assert!(
+        stderr(&out).contains("the rest were not within 10s"),
+        "{}",
+        stderr(&out)
+    );
+    drop(broker);
+}

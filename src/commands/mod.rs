@@ -43,3 +43,11 @@ impl Interrupts {
         }
     }
 }
+
+/// Sleeps until `deadline`, or forever without one (a `select!` branch that may never fire).
+pub(crate) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

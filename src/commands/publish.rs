@@ -15,7 +15,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 use tracing::info;
 
 use crate::client::{Message, Publisher, Session, SessionEvent, SessionOptions};
-use crate::commands::Interrupts;
+use crate::commands::{Interrupts, sleep_until};
 use crate::error::{ErrorKind, failure};
 use crate::settings::{Payloads, PubSettings};
 
@@ -58,7 +58,8 @@ pub async fn run(settings: PubSettings) -> Result<()> {
     let mut acknowledged: u64 = 0;
     let mut total: Option<u64> = None;
     let mut producer_error = None;
-    let mut interrupted = false;
+    // Set at the first Ctrl+C: how long the acknowledgements still owed may take.
+    let mut ack_deadline: Option<tokio::time::Instant> = None;
     while total.is_none_or(|total| acknowledged < total) {
         // `biased`: events first; the other branches cost nothing while events keep coming.
         tokio::select! {
@@ -84,18 +85,37 @@ pub async fn run(settings: PubSettings) -> Result<()> {
                 total = Some(produced.sent);
                 producer_error = produced.error;
             }
-            _ = interrupts.recv(), if !interrupted => {
-                interrupted = true;
+            () = interrupts.recv() => {
+                if ack_deadline.is_some() {
+                    // A second Ctrl+C: leave now, as a shell expects.
+                    return Err(failure(
+                        ErrorKind::Interrupted,
+                        format!("interrupted twice: {acknowledged} message(s) acknowledged, the rest not waited for"),
+                    ));
+                }
+                ack_deadline = Some(tokio::time::Instant::now() + ACK_GRACE);
                 let _ = stop.send(true);
+            }
+            () = sleep_until(ack_deadline) => {
+                return Err(failure(
+                    ErrorKind::Timeout,
+                    format!(
+                        "interrupted: {acknowledged} message(s) acknowledged; the rest were not within {}",
+                        humantime::format_duration(ACK_GRACE)
+                    ),
+                ));
             }
         }
     }
     session.disconnect().await;
-    if interrupted {
+    if ack_deadline.is_some() {
         info!("interrupted: {acknowledged} message(s) published and acknowledged");
     }
     producer_error.map_or(Ok(()), Err)
 }
+
+/// After Ctrl+C, how long `pub` waits for the acknowledgements still owed.
+const ACK_GRACE: Duration = Duration::from_secs(10);
 
 fn lost_context(topic: &str, acknowledged: u64) -> String {
     if topic.is_empty() {

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions};
-use crate::commands::Interrupts;
+use crate::commands::{Interrupts, sleep_until};
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
 use crate::settings::SubSettings;
@@ -168,11 +168,4 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         session.disconnect().await;
     }
     outcome
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
 }
