@@ -448,3 +448,64 @@ fn owed_acks_are_awaited_ten_seconds_after_ctrl_c_then_exit_7() {
     );
     drop(broker);
 }
+
+#[test]
+fn a_server_closing_mid_connect_or_not_speaking_mqtt_is_3() {
+    // Reads CONNECT, then hangs up.
+    let (port, broker) = fake_broker(|client| {
+        assert!(matches!(client.expect(), Packet::Connect(_)));
+    });
+    let out = run(
+        &[
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ],
+        b"",
+    );
+    assert_code(&out, 3);
+    assert!(
+        stderr(&out).contains("closed the connection before answering CONNECT"),
+        "{}",
+        stderr(&out)
+    );
+    broker.join().expect("fake broker");
+
+    // Answers like a web server.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let web = thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut request = [0u8; 256];
+        let _ = stream.read(&mut request);
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let out = run(
+        &[
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ],
+        b"",
+    );
+    assert_code(&out, 3);
+    assert!(
+        stderr(&out).contains("is this an MQTT port?"),
+        "{}",
+        stderr(&out)
+    );
+    web.join().expect("web server");
+}
