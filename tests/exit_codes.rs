@@ -455,20 +455,7 @@ fn a_server_closing_mid_connect_or_not_speaking_mqtt_is_3() {
     let (port, broker) = fake_broker(|client| {
         assert!(matches!(client.expect(), Packet::Connect(_)));
     });
-    let out = run(
-        &[
-            "pub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "x",
-            "-m",
-            "x",
-        ],
-        b"",
-    );
+    let out = publish_x_to(port);
     assert_code(&out, 3);
     assert!(
         stderr(&out).contains("closed the connection before answering CONNECT"),
@@ -487,20 +474,7 @@ fn a_server_closing_mid_connect_or_not_speaking_mqtt_is_3() {
         let _ = stream.read(&mut request);
         let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
     });
-    let out = run(
-        &[
-            "pub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "x",
-            "-m",
-            "x",
-        ],
-        b"",
-    );
+    let out = publish_x_to(port);
     assert_code(&out, 3);
     assert!(
         stderr(&out).contains("is this an MQTT port?"),

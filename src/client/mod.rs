@@ -281,23 +281,17 @@ impl Session {
         tokio::spawn(drive(eventloop, events_tx));
         let (control, mut control_rx) = mpsc::unbounded_channel();
         let control_client = client.clone();
+        let publisher = Publisher {
+            client: client.clone(),
+        };
         tokio::spawn(async move {
             while let Some(request) = control_rx.recv().await {
                 let sent = match request {
-                    Control::Ack(publish) => control_client.ack(&publish).await,
-                    Control::Publish(message) => {
-                        control_client
-                            .publish_bytes(
-                                message.topic,
-                                message.qos.into(),
-                                message.retain,
-                                message.payload,
-                            )
-                            .await
-                    }
-                    Control::Disconnect => control_client.disconnect().await,
+                    Control::Ack(publish) => control_client.ack(&publish).await.is_ok(),
+                    Control::Publish(message) => publisher.publish(message).await.is_ok(),
+                    Control::Disconnect => control_client.disconnect().await.is_ok(),
                 };
-                if sent.is_err() {
+                if !sent {
                     return;
                 }
             }

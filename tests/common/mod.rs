@@ -229,6 +229,24 @@ pub fn command(subcommand: &str, broker: &Broker, rest: &[&str]) -> Vec<String> 
     all
 }
 
+/// `pub -t x -m x` to 127.0.0.1:`port`: for servers that are not a mosquitto of ours.
+pub fn publish_x_to(port: u16) -> Output {
+    run(
+        &[
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "x",
+            "-m",
+            "x",
+        ],
+        b"",
+    )
+}
+
 /// [`run`] with owned arguments, as [`command`] builds them.
 pub fn run_args(args: &[String], stdin: &[u8]) -> Output {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
