@@ -37,14 +37,15 @@ async fn main() -> Result<()> {
             _ = ticks.tick() => {
                 let payload = Bytes::from_static(if on { b"1" } else { b"0" });
                 publisher
-                    .publish(Message { topic: topic.clone(), payload, qos: Qos::AtLeastOnce, retain: false })
+                    .publish(Message::new(topic.clone(), payload, Qos::AtLeastOnce, false))
                     .await?;
                 println!("LED {}", if on { "on" } else { "off" });
                 sent += 1;
                 on = !on;
             }
             event = session.next_event() => match event {
-                Some(SessionEvent::Published) => acknowledged += 1,
+                Some(SessionEvent::Published(Ok(()))) => acknowledged += 1,
+                Some(SessionEvent::Published(Err(reason))) => bail!("the broker refused a message: {reason}"),
                 Some(SessionEvent::Lost(err)) => return Err(err),
                 None => bail!("connection closed"),
                 Some(_) => {}
@@ -55,7 +56,10 @@ async fn main() -> Result<()> {
     // Ctrl+C: wait for the acknowledgements still owed, then say goodbye.
     while acknowledged < sent {
         match session.next_event().await {
-            Some(SessionEvent::Published) => acknowledged += 1,
+            Some(SessionEvent::Published(Ok(()))) => acknowledged += 1,
+            Some(SessionEvent::Published(Err(reason))) => {
+                bail!("the broker refused a message: {reason}")
+            }
             Some(SessionEvent::Lost(err)) => return Err(err),
             None => bail!(
                 "connection closed with {} message(s) unacknowledged",

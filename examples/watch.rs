@@ -36,8 +36,8 @@ async fn main() -> Result<()> {
                 Some(SessionEvent::Subscribed(granted)) => {
                     for (filter, qos) in filters.iter().zip(granted) {
                         match qos {
-                            Some(qos) => eprintln!("watching {filter} (QoS {})", qos as u8),
-                            None => bail!("the broker refused the subscription to {filter}"),
+                            Ok(qos) => eprintln!("watching {filter} (QoS {})", qos as u8),
+                            Err(reason) => bail!("the broker refused the subscription to {filter}: {reason}"),
                         }
                     }
                 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, parse_interval, parse_session_expiry};
 
 /// The exit code table, shown under every `--help`.
 pub const EXIT_CODES: &str = "\
@@ -68,6 +68,24 @@ pub enum ProtocolVersion {
     /// MQTT 5
     #[value(name = "5", alias = "mqttv5")]
     V5,
+}
+
+/// MQTT 5's payload format indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PayloadFormat {
+    /// 1: the payload is UTF-8 text.
+    Utf8,
+    /// 0: unspecified bytes.
+    #[value(alias = "unspecified")]
+    Binary,
+}
+
+/// `KEY=VALUE`, split at the first `=`.
+fn parse_user_property(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) => Ok((key.to_string(), value.to_string())),
+        None => Err(format!("'{text}' is not KEY=VALUE")),
+    }
 }
 
 /// Connection options shared by every subcommand.
@@ -131,6 +149,52 @@ pub struct ConnectArgs {
     /// Retain the will message.
     #[arg(long, help_heading = "Will")]
     pub will_retain: bool,
+
+    /// MQTT 5: publish the will only after this delay (e.g. 30s), and not at all if the client
+    /// is back by then.
+    #[arg(long, value_parser = parse_interval, value_name = "DURATION", help_heading = "Will")]
+    pub will_delay: Option<u32>,
+
+    /// MQTT 5: the will's message expiry interval (e.g. 1h).
+    #[arg(long, value_parser = parse_interval, value_name = "DURATION", help_heading = "Will")]
+    pub will_message_expiry: Option<u32>,
+
+    /// MQTT 5: the will's content type.
+    #[arg(long, value_name = "TYPE", help_heading = "Will")]
+    pub will_content_type: Option<String>,
+
+    /// MQTT 5: the will's response topic.
+    #[arg(long, value_name = "TOPIC", help_heading = "Will")]
+    pub will_response_topic: Option<String>,
+
+    /// MQTT 5: the will's correlation data (text, or hex:0a0b... for bytes).
+    #[arg(long, value_name = "DATA", help_heading = "Will")]
+    pub will_correlation_data: Option<String>,
+
+    /// MQTT 5: a user property KEY=VALUE of the will (repeatable).
+    #[arg(long, value_parser = parse_user_property, value_name = "KEY=VALUE", help_heading = "Will")]
+    pub will_user_property: Vec<(String, String)>,
+
+    /// MQTT 5: the will's payload format indicator.
+    #[arg(long, value_name = "FORMAT", help_heading = "Will")]
+    pub will_payload_format: Option<PayloadFormat>,
+
+    /// MQTT 5: keep the session this long after disconnecting (e.g. 1h, or never); above 0 it
+    /// also resumes the session, so it needs --id. With -c alone: never expires.
+    #[arg(short = 'x', long, value_parser = parse_session_expiry, value_name = "DURATION", help_heading = "MQTT 5")]
+    pub session_expiry: Option<u32>,
+
+    /// MQTT 5: QoS 1/2 messages the broker may send before we acknowledge them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "MQTT 5")]
+    pub receive_maximum: Option<u16>,
+
+    /// MQTT 5: the largest packet we accept; the broker drops larger messages for us.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..=268_435_460), help_heading = "MQTT 5")]
+    pub maximum_packet_size: Option<u32>,
+
+    /// MQTT 5: a user property KEY=VALUE sent with CONNECT (repeatable).
+    #[arg(long, value_parser = parse_user_property, value_name = "KEY=VALUE", help_heading = "MQTT 5")]
+    pub connect_user_property: Vec<(String, String)>,
 
     /// Give up connecting (TCP and CONNACK) after this long.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
@@ -254,6 +318,35 @@ pub struct PubArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_inflight: Option<u16>,
 
+    /// MQTT 5: the payload's MIME type, e.g. application/json.
+    #[arg(long, value_name = "TYPE", help_heading = "MQTT 5")]
+    pub content_type: Option<String>,
+
+    /// MQTT 5: a user property KEY=VALUE (repeatable; keys may repeat).
+    #[arg(long, value_parser = parse_user_property, value_name = "KEY=VALUE", help_heading = "MQTT 5")]
+    pub user_property: Vec<(String, String)>,
+
+    /// MQTT 5: the broker discards the message if undelivered after this long (e.g. 60s).
+    #[arg(long, value_parser = parse_interval, value_name = "DURATION", help_heading = "MQTT 5")]
+    pub message_expiry: Option<u32>,
+
+    /// MQTT 5: where an answer should be published (request/response).
+    #[arg(long, value_name = "TOPIC", help_heading = "MQTT 5")]
+    pub response_topic: Option<String>,
+
+    /// MQTT 5: correlation data (text, or hex:0a0b... for bytes).
+    #[arg(long, value_name = "DATA", help_heading = "MQTT 5")]
+    pub correlation_data: Option<String>,
+
+    /// MQTT 5: the payload format indicator; utf8 requires every payload to be UTF-8 text.
+    #[arg(long, value_name = "FORMAT", help_heading = "MQTT 5")]
+    pub payload_format: Option<PayloadFormat>,
+
+    /// MQTT 5: send the topic once with this alias, then the alias alone (up to the broker's
+    /// topic alias maximum).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "MQTT 5")]
+    pub topic_alias: Option<u16>,
+
     /// Send the message(s) this many times; 0 repeats until interrupted.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u64,
@@ -340,6 +433,23 @@ pub struct SubArgs {
     /// Exit as soon as the subscription is acknowledged (with -c: sets up a persistent session).
     #[arg(short = 'E', long)]
     pub exit_on_subscribe: bool,
+
+    /// MQTT 5: do not receive the messages this client publishes itself.
+    #[arg(long, help_heading = "MQTT 5")]
+    pub no_local: bool,
+
+    /// MQTT 5: keep the retain flag on live messages as their publisher set it.
+    #[arg(long, help_heading = "MQTT 5")]
+    pub retain_as_published: bool,
+
+    /// MQTT 5: retained messages at subscribe time: 0 send, 1 only for a new subscription,
+    /// 2 never.
+    #[arg(long, value_name = "0|1|2", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2), help_heading = "MQTT 5")]
+    pub retain_handling: u8,
+
+    /// MQTT 5: a subscription identifier the broker attaches to matching messages (%S, --json).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=268_435_455), help_heading = "MQTT 5")]
+    pub subscription_id: Option<u32>,
 
     #[command(flatten)]
     pub connect: ConnectArgs,

@@ -19,9 +19,45 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|err| format!("invalid duration '{text}': {err} (use e.g. 500ms, 1s, 2m)"))
 }
 
+/// An interval MQTT 5 carries in whole seconds (message expiry, will delay): a duration as
+/// above, at least a second unless zero, at most 2^32 - 2 seconds.
+pub fn parse_interval(text: &str) -> Result<u32, String> {
+    let duration = parse_duration(text)?;
+    if duration.subsec_nanos() != 0 {
+        return Err(format!("'{text}' is not a whole number of seconds"));
+    }
+    u32::try_from(duration.as_secs())
+        .ok()
+        .filter(|seconds| *seconds < u32::MAX)
+        .ok_or_else(|| {
+            format!("'{text}' is too long: at most 4294967294 seconds (about 136 years)")
+        })
+}
+
+/// A session expiry interval: as [`parse_interval`], or `never` (also `-1`, `inf`, as
+/// mosquitto takes it) for a session that does not expire.
+pub fn parse_session_expiry(text: &str) -> Result<u32, String> {
+    match text.trim() {
+        "never" | "-1" | "inf" | "infinity" | "\u{221e}" => Ok(u32::MAX),
+        _ => parse_interval(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_in_whole_seconds() {
+        assert_eq!(parse_interval("90"), Ok(90));
+        assert_eq!(parse_interval("1h"), Ok(3600));
+        assert_eq!(parse_interval("0"), Ok(0));
+        assert!(parse_interval("1.5s").is_err());
+        assert!(parse_interval("200years").is_err());
+        assert_eq!(parse_session_expiry("never"), Ok(u32::MAX));
+        assert_eq!(parse_session_expiry("-1"), Ok(u32::MAX));
+        assert_eq!(parse_session_expiry("1d"), Ok(86400));
+    }
 
     #[test]
     fn accepts_units_and_bare_seconds() {

@@ -9,6 +9,7 @@ pub mod client;
 pub mod commands;
 pub mod duration;
 pub mod error;
+pub mod hex;
 pub mod output;
 pub mod replay;
 pub mod settings;

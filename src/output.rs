@@ -13,13 +13,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::client::Received;
+use crate::client::{Properties, Received};
 
 /// `-F`'s help: the template codes.
 pub const TEMPLATE_HELP: &str = "Print each message through a template instead of the raw \
 payload. Codes: %t topic, %p payload, %x payload as hex, %X as upper-case hex, %b as base64, \
 %l payload length, %q QoS, %r retain flag (0/1), %m message id, %I ISO-8601 time (UTC), \
-%U Unix time with nanoseconds, %j the JSON object of --json, %% a percent sign; escapes \\n \\t \\\\. \
+%U Unix time with nanoseconds, %j the JSON object of --json, %% a percent sign; MQTT 5 \
+properties (empty when absent): %C content type, %D correlation data, %E message expiry \
+interval, %F payload format indicator, %R response topic, %A topic alias, %S subscription \
+identifier(s), %P user properties as key=value separated by spaces; escapes \\n \\t \\\\. \
 A newline follows each message unless -N.";
 
 /// How JSON output carries the payload.
@@ -70,6 +73,14 @@ enum Piece {
     IsoTime,
     UnixTime,
     Json,
+    ContentType,
+    CorrelationData,
+    MessageExpiry,
+    PayloadFormat,
+    ResponseTopic,
+    TopicAlias,
+    SubscriptionIds,
+    UserProperties,
 }
 
 impl Template {
@@ -93,6 +104,14 @@ impl Template {
                     Some('I') => Piece::IsoTime,
                     Some('U') => Piece::UnixTime,
                     Some('j') => Piece::Json,
+                    Some('C') => Piece::ContentType,
+                    Some('D') => Piece::CorrelationData,
+                    Some('E') => Piece::MessageExpiry,
+                    Some('F') => Piece::PayloadFormat,
+                    Some('R') => Piece::ResponseTopic,
+                    Some('A') => Piece::TopicAlias,
+                    Some('S') => Piece::SubscriptionIds,
+                    Some('P') => Piece::UserProperties,
                     Some('%') => {
                         literal.push(b'%');
                         continue;
@@ -203,8 +222,10 @@ fn render(
                     Piece::Literal(bytes) => out.write_all(bytes)?,
                     Piece::Topic => out.write_all(message.topic.as_bytes())?,
                     Piece::Payload => out.write_all(&message.payload)?,
-                    Piece::Hex => write!(out, "{}", hex(&message.payload, false))?,
-                    Piece::HexUpper => write!(out, "{}", hex(&message.payload, true))?,
+                    Piece::Hex => write!(out, "{}", crate::hex::encode(&message.payload, false))?,
+                    Piece::HexUpper => {
+                        write!(out, "{}", crate::hex::encode(&message.payload, true))?
+                    }
                     Piece::Base64 => out.write_all(BASE64.encode(&message.payload).as_bytes())?,
                     Piece::Length => write!(out, "{}", message.payload.len())?,
                     Piece::Qos => write!(out, "{}", message.qos as u8)?,
@@ -219,11 +240,110 @@ fn render(
                         &mut *out,
                         &json(received, PayloadEncoding::Auto, now),
                     )?,
+                    property => render_property(out, property, &message.properties)?,
                 }
             }
             Ok(())
         }
     }
+}
+
+/// Writes an MQTT 5 property code of a template; nothing when the message lacks it.
+fn render_property(out: &mut impl Write, piece: &Piece, properties: &Properties) -> io::Result<()> {
+    fn some(out: &mut impl Write, value: Option<impl std::fmt::Display>) -> io::Result<()> {
+        match value {
+            Some(value) => write!(out, "{value}"),
+            None => Ok(()),
+        }
+    }
+    match piece {
+        Piece::ContentType => some(out, properties.content_type.as_ref()),
+        Piece::CorrelationData => match &properties.correlation_data {
+            Some(data) => out.write_all(data),
+            None => Ok(()),
+        },
+        Piece::MessageExpiry => some(out, properties.message_expiry_interval),
+        Piece::PayloadFormat => some(out, properties.payload_format_indicator),
+        Piece::ResponseTopic => some(out, properties.response_topic.as_ref()),
+        Piece::TopicAlias => some(out, properties.topic_alias),
+        Piece::SubscriptionIds => {
+            let ids: Vec<String> = properties
+                .subscription_identifiers
+                .iter()
+                .map(usize::to_string)
+                .collect();
+            out.write_all(ids.join(",").as_bytes())
+        }
+        Piece::UserProperties => {
+            let pairs: Vec<String> = properties
+                .user_properties
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect();
+            out.write_all(pairs.join(" ").as_bytes())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Bytes as JSON: `key` with the text when it is UTF-8 (and `encoding` allows), else
+/// `key_base64` / `key_hex`.
+fn bytes_entry(key: &str, bytes: &[u8], encoding: PayloadEncoding) -> (String, serde_json::Value) {
+    let text = std::str::from_utf8(bytes);
+    match (encoding, text) {
+        (PayloadEncoding::Auto, Ok(text)) => (key.to_string(), text.into()),
+        (PayloadEncoding::Auto | PayloadEncoding::Base64, _) => {
+            (format!("{key}_base64"), BASE64.encode(bytes).into())
+        }
+        (PayloadEncoding::Utf8, _) => (key.to_string(), String::from_utf8_lossy(bytes).into()),
+        (PayloadEncoding::Hex, _) => (
+            format!("{key}_hex"),
+            crate::hex::encode(bytes, false).into(),
+        ),
+    }
+}
+
+/// The MQTT 5 properties as a JSON object (keys in alphabetical order), `None` when there are
+/// none.
+fn properties_json(properties: &Properties) -> Option<serde_json::Value> {
+    if properties.is_empty() {
+        return None;
+    }
+    let mut object = serde_json::Map::new();
+    if let Some(value) = &properties.content_type {
+        object.insert("content_type".into(), value.clone().into());
+    }
+    if let Some(data) = &properties.correlation_data {
+        let (key, value) = bytes_entry("correlation_data", data, PayloadEncoding::Auto);
+        object.insert(key, value);
+    }
+    if let Some(value) = properties.message_expiry_interval {
+        object.insert("message_expiry_interval".into(), value.into());
+    }
+    if let Some(value) = properties.payload_format_indicator {
+        object.insert("payload_format_indicator".into(), value.into());
+    }
+    if let Some(value) = &properties.response_topic {
+        object.insert("response_topic".into(), value.clone().into());
+    }
+    if !properties.subscription_identifiers.is_empty() {
+        object.insert(
+            "subscription_identifiers".into(),
+            properties.subscription_identifiers.clone().into(),
+        );
+    }
+    if let Some(value) = properties.topic_alias {
+        object.insert("topic_alias".into(), value.into());
+    }
+    if !properties.user_properties.is_empty() {
+        let pairs = properties
+            .user_properties
+            .iter()
+            .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
+            .collect();
+        object.insert("user_properties".into(), serde_json::Value::Array(pairs));
+    }
+    Some(serde_json::Value::Object(object))
 }
 
 /// The `--json` object (schema in the README): keys in alphabetical order.
@@ -237,34 +357,12 @@ fn json(received: &Received, encoding: PayloadEncoding, now: SystemTime) -> serd
     object.insert("topic".into(), message.topic.clone().into());
     object.insert("qos".into(), (message.qos as u8).into());
     object.insert("retain".into(), message.retain.into());
-    let text = std::str::from_utf8(&message.payload);
-    let (key, value) = match (encoding, text) {
-        (PayloadEncoding::Auto, Ok(text)) => ("payload", text.to_string()),
-        (PayloadEncoding::Auto | PayloadEncoding::Base64, _) => {
-            ("payload_base64", BASE64.encode(&message.payload))
-        }
-        (PayloadEncoding::Utf8, _) => (
-            "payload",
-            String::from_utf8_lossy(&message.payload).into_owned(),
-        ),
-        (PayloadEncoding::Hex, _) => ("payload_hex", hex(&message.payload, false)),
-    };
-    object.insert(key.into(), value.into());
-    serde_json::Value::Object(object)
-}
-
-fn hex(bytes: &[u8], upper: bool) -> String {
-    let digits: &[u8; 16] = if upper {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(digits[usize::from(byte >> 4)]));
-        text.push(char::from(digits[usize::from(byte & 0x0f)]));
+    let (key, value) = bytes_entry("payload", &message.payload, encoding);
+    object.insert(key, value);
+    if let Some(properties) = properties_json(&message.properties) {
+        object.insert("properties".into(), properties);
     }
-    text
+    serde_json::Value::Object(object)
 }
 
 #[cfg(test)]
@@ -275,12 +373,7 @@ mod tests {
 
     fn received(payload: &'static [u8]) -> Received {
         Received {
-            message: Message {
-                topic: "a/b".into(),
-                payload: Bytes::from_static(payload),
-                qos: Qos::AtLeastOnce,
-                retain: true,
-            },
+            message: Message::new("a/b", Bytes::from_static(payload), Qos::AtLeastOnce, true),
             packet_id: 7,
         }
     }

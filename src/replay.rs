@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::client::{Message, Qos};
+use crate::client::{Message, Properties, Qos};
 use crate::error::usage;
 use crate::topic::validate_topic_name;
 
@@ -74,7 +74,9 @@ fn message_of(record: &Value) -> Result<(Message, Option<SystemTime>), String> {
                 .decode(encoded?)
                 .map_err(|err| format!("\"payload_base64\" is not base64: {err}"))?,
         ),
-        (None, None, Some(encoded)) => Bytes::from(decode_hex(encoded?)?),
+        (None, None, Some(encoded)) => Bytes::from(
+            crate::hex::decode(encoded?).map_err(|err| format!("\"payload_hex\": {err}"))?,
+        ),
         (None, None, None) => Bytes::new(),
         _ => return Err("more than one of payload, payload_base64, payload_hex".into()),
     };
@@ -89,25 +91,80 @@ fn message_of(record: &Value) -> Result<(Message, Option<SystemTime>), String> {
         }
     };
     let message = Message {
-        topic: topic.to_string(),
-        payload,
-        qos,
-        retain,
+        properties: properties_of(record)?,
+        ..Message::new(topic, payload, qos, retain)
     };
     Ok((message, timestamp))
 }
 
-fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
-    let bad = || "\"payload_hex\" is not hex".to_string();
-    if !text.len().is_multiple_of(2) {
-        return Err(bad());
+/// The MQTT 5 properties a capture recorded (`properties`, as `sub --json` writes it). Topic
+/// aliases and subscription identifiers belong to the recording connection and are not sent.
+fn properties_of(record: &Value) -> Result<Properties, String> {
+    let Some(value) = record.get("properties") else {
+        return Ok(Properties::default());
+    };
+    let object = value
+        .as_object()
+        .ok_or("\"properties\" must be an object")?;
+    let text = |key: &str| -> Result<Option<String>, String> {
+        object
+            .get(key)
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or(format!("\"properties.{key}\" must be a string"))
+            })
+            .transpose()
+    };
+    let number = |key: &str, max: u64| -> Result<Option<u64>, String> {
+        object
+            .get(key)
+            .map(|v| {
+                v.as_u64()
+                    .filter(|n| *n <= max)
+                    .ok_or(format!("\"properties.{key}\" must be a number up to {max}"))
+            })
+            .transpose()
+    };
+    let correlation_data = match (text("correlation_data")?, text("correlation_data_base64")?) {
+        (Some(text), None) => Some(Bytes::from(text)),
+        (None, Some(encoded)) => Some(Bytes::from(BASE64.decode(encoded).map_err(|err| {
+            format!("\"properties.correlation_data_base64\" is not base64: {err}")
+        })?)),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err("both correlation_data and correlation_data_base64".into());
+        }
+    };
+    let user_properties = match object.get("user_properties") {
+        None => Vec::new(),
+        Some(list) => list
+            .as_array()
+            .ok_or("\"properties.user_properties\" must be a list")?
+            .iter()
+            .map(|pair| {
+                let field = |name: &str| pair.get(name).and_then(Value::as_str).map(str::to_string);
+                field("key").zip(field("value")).ok_or_else(|| {
+                    "\"properties.user_properties\" entries must be {\"key\": .., \"value\": ..}"
+                        .to_string()
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let response_topic = text("response_topic")?;
+    if let Some(topic) = &response_topic {
+        validate_topic_name(topic)?;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or_else(bad)
-        })
-        .collect()
+    Ok(Properties {
+        payload_format_indicator: number("payload_format_indicator", 1)?
+            .and_then(|n| u8::try_from(n).ok()),
+        message_expiry_interval: number("message_expiry_interval", u64::from(u32::MAX))?
+            .and_then(|n| u32::try_from(n).ok()),
+        topic_alias: None,
+        response_topic,
+        correlation_data,
+        user_properties,
+        subscription_identifiers: Vec::new(),
+        content_type: text("content_type")?,
+    })
 }

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use percent_encoding::percent_decode_str;
 use url::Url;
 
-use crate::cli::{ConnectArgs, ProtocolVersion, PubArgs, SubArgs, TlsArgs};
-use crate::client::{Message, Qos};
+use crate::cli::{ConnectArgs, PayloadFormat, ProtocolVersion, PubArgs, SubArgs, TlsArgs};
+use crate::client::{Message, Properties, Qos, SubscribeOptions};
 use crate::error::usage;
 use crate::output::{Format, Template};
 use crate::tls::{TlsOptions, TlsSetup, Trust};
@@ -53,6 +53,14 @@ pub enum Transport {
     Wss { path: String },
 }
 
+/// The message the broker publishes for us if we drop off.
+#[derive(Debug, Clone)]
+pub struct Will {
+    pub message: Message,
+    /// MQTT 5: seconds the broker waits before publishing it.
+    pub delay: Option<u32>,
+}
+
 /// Everything needed to open one MQTT session.
 #[derive(Debug, Clone)]
 pub struct ConnectSettings {
@@ -64,9 +72,17 @@ pub struct ConnectSettings {
     pub clean_session: bool,
     pub username: Option<String>,
     pub password: Option<Secret>,
-    pub will: Option<Message>,
+    pub will: Option<Will>,
     pub connect_timeout: Duration,
     pub protocol: ProtocolVersion,
+    /// MQTT 5: seconds the broker keeps the session after we leave (`u32::MAX`: never expires).
+    pub session_expiry: Option<u32>,
+    /// MQTT 5: QoS 1/2 messages the broker may send us before we acknowledge them.
+    pub receive_maximum: Option<u16>,
+    /// MQTT 5: the largest packet we accept.
+    pub maximum_packet_size: Option<u32>,
+    /// MQTT 5: user properties of the CONNECT.
+    pub user_properties: Vec<(String, String)>,
     /// The TLS configuration, for `Transport::Tls` and `Transport::Wss`.
     pub tls: Option<TlsSetup>,
 }
@@ -97,6 +113,10 @@ impl ConnectSettings {
             will: None,
             connect_timeout: Duration::from_secs(10),
             protocol: ProtocolVersion::V311,
+            session_expiry: None,
+            receive_maximum: None,
+            maximum_packet_size: None,
+            user_properties: Vec::new(),
             tls: None,
         }
     }
@@ -129,6 +149,8 @@ pub struct PubSettings {
     pub topic: String,
     pub qos: Qos,
     pub retain: bool,
+    /// MQTT 5 properties of every message (replayed messages carry their own).
+    pub properties: Properties,
     pub payloads: Payloads,
     pub interval: Option<Duration>,
     pub max_inflight: u16,
@@ -138,7 +160,7 @@ pub struct PubSettings {
 pub struct SubSettings {
     pub connect: ConnectSettings,
     pub filters: Vec<String>,
-    pub qos: Qos,
+    pub subscribe: SubscribeOptions,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
     pub format: Format,
@@ -355,6 +377,65 @@ fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
     })
 }
 
+/// Refuses MQTT 5 options on an MQTT 3.1.1 connection, naming the first one given.
+fn needs_v5(v5: bool, options: &[(&str, bool)]) -> Result<()> {
+    match options.iter().find(|(_, given)| *given) {
+        Some((name, _)) if !v5 => Err(usage(format!(
+            "{name} is an MQTT 5 feature: add -V 5 (the broker must support MQTT 5)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The message property flags, shared by `pub` and the will.
+struct PropertyArgs<'a> {
+    payload_format: Option<PayloadFormat>,
+    message_expiry: Option<u32>,
+    content_type: &'a Option<String>,
+    response_topic: &'a Option<String>,
+    correlation_data: &'a Option<String>,
+    user_properties: &'a [(String, String)],
+    topic_alias: Option<u16>,
+}
+
+fn properties(args: PropertyArgs<'_>, flag_prefix: &str) -> Result<Properties> {
+    if let Some(topic) = args.response_topic {
+        validate_topic_name(topic)
+            .map_err(|err| usage(format!("{flag_prefix}response-topic: {err}")))?;
+    }
+    let correlation_data = match args.correlation_data {
+        None => None,
+        Some(text) => Some(Bytes::from(match text.strip_prefix("hex:") {
+            Some(digits) => crate::hex::decode(digits)
+                .map_err(|err| usage(format!("{flag_prefix}correlation-data: {err}")))?,
+            None => text.clone().into_bytes(),
+        })),
+    };
+    Ok(Properties {
+        payload_format_indicator: args.payload_format.map(|format| match format {
+            PayloadFormat::Utf8 => 1,
+            PayloadFormat::Binary => 0,
+        }),
+        message_expiry_interval: args.message_expiry,
+        topic_alias: args.topic_alias,
+        response_topic: args.response_topic.clone(),
+        correlation_data,
+        user_properties: args.user_properties.to_vec(),
+        subscription_identifiers: Vec::new(),
+        content_type: args.content_type.clone(),
+    })
+}
+
+/// With `--payload-format utf8` a payload must be UTF-8 (the broker may refuse it otherwise).
+fn check_payload_format(properties: &Properties, payload: &[u8], what: &str) -> Result<()> {
+    if properties.payload_format_indicator == Some(1) && std::str::from_utf8(payload).is_err() {
+        return Err(usage(format!(
+            "{what} is not UTF-8 text, but the payload format says utf8"
+        )));
+    }
+    Ok(())
+}
+
 /// Builds the connection settings (URL and flags; flags win, then the URL, then the environment).
 pub fn connect_settings(
     args: &ConnectArgs,
@@ -411,11 +492,30 @@ pub fn connect_settings(
         Transport::Tcp | Transport::Ws { .. } => None,
     };
 
-    if args.protocol_version == ProtocolVersion::V5 {
-        return Err(usage(
-            "MQTT 5 (-V 5) is not supported by this version of mqtt-cli yet; use -V 311",
-        ));
-    }
+    let v5 = args.protocol_version == ProtocolVersion::V5;
+    needs_v5(
+        v5,
+        &[
+            ("-x/--session-expiry", args.session_expiry.is_some()),
+            ("--receive-maximum", args.receive_maximum.is_some()),
+            ("--maximum-packet-size", args.maximum_packet_size.is_some()),
+            (
+                "--connect-user-property",
+                !args.connect_user_property.is_empty(),
+            ),
+            ("--will-delay", args.will_delay.is_some()),
+            ("--will-message-expiry", args.will_message_expiry.is_some()),
+            ("--will-content-type", args.will_content_type.is_some()),
+            ("--will-response-topic", args.will_response_topic.is_some()),
+            (
+                "--will-correlation-data",
+                args.will_correlation_data.is_some(),
+            ),
+            ("--will-user-property", !args.will_user_property.is_empty()),
+            ("--will-payload-format", args.will_payload_format.is_some()),
+        ],
+    )?;
+    let resumes = args.no_clean || args.session_expiry.is_some_and(|expiry| expiry > 0);
 
     let client_id = match &args.client_id {
         Some(id) if id.is_empty() => {
@@ -425,9 +525,9 @@ pub fn connect_settings(
             return Err(usage("the client id (-i) is longer than 65535 bytes"));
         }
         Some(id) => id.clone(),
-        None if args.no_clean => {
+        None if resumes => {
             return Err(usage(
-                "--no-clean (-c) needs --id (-i): the broker finds a persistent session by its client id",
+                "a persistent session (-c, or -x above 0) needs --id (-i): the broker finds it by its client id",
             ));
         }
         None => random_client_id(),
@@ -452,6 +552,8 @@ pub fn connect_settings(
         },
     };
     let password = match (explicit_password, &username) {
+        // MQTT 5 allows a password alone (some brokers take a token that way).
+        (Some(secret), None) if v5 => Some(secret),
         (Some(_), None) => {
             return Err(usage(
                 "a password needs a user name (-u or MQTT_USERNAME) in MQTT 3.1.1",
@@ -464,20 +566,38 @@ pub fn connect_settings(
         (None, None) => None,
     };
 
+    let will_properties = properties(
+        PropertyArgs {
+            payload_format: args.will_payload_format,
+            message_expiry: args.will_message_expiry,
+            content_type: &args.will_content_type,
+            response_topic: &args.will_response_topic,
+            correlation_data: &args.will_correlation_data,
+            user_properties: &args.will_user_property,
+            topic_alias: None,
+        },
+        "--will-",
+    )?;
     let will = match &args.will_topic {
         Some(topic) => {
             validate_topic_name(topic).map_err(|err| usage(format!("--will-topic: {err}")))?;
-            Some(Message {
-                topic: topic.clone(),
-                payload: Bytes::from(args.will_payload.clone().unwrap_or_default()),
-                qos: qos(args.will_qos),
-                retain: args.will_retain,
+            let payload = Bytes::from(args.will_payload.clone().unwrap_or_default());
+            check_payload_format(&will_properties, &payload, "--will-payload")?;
+            Some(Will {
+                message: Message {
+                    properties: will_properties,
+                    ..Message::new(topic.clone(), payload, qos(args.will_qos), args.will_retain)
+                },
+                delay: args.will_delay,
             })
         }
-        None if args.will_payload.is_some() || args.will_retain || args.will_qos != 0 => {
-            return Err(usage(
-                "--will-payload, --will-qos and --will-retain need --will-topic",
-            ));
+        None if args.will_payload.is_some()
+            || args.will_retain
+            || args.will_qos != 0
+            || args.will_delay.is_some()
+            || !will_properties.is_empty() =>
+        {
+            return Err(usage("the --will-* options need --will-topic"));
         }
         None => None,
     };
@@ -492,12 +612,19 @@ pub fn connect_settings(
         transport,
         client_id,
         keepalive: Duration::from_secs(u64::from(args.keepalive)),
-        clean_session: !args.no_clean,
+        clean_session: !resumes,
         username,
         password,
         will,
         connect_timeout: args.connect_timeout,
         protocol: args.protocol_version,
+        // -c alone on MQTT 5 keeps the session for good, as mosquitto's clients do.
+        session_expiry: args
+            .session_expiry
+            .or((v5 && args.no_clean).then_some(u32::MAX)),
+        receive_maximum: args.receive_maximum,
+        maximum_packet_size: args.maximum_packet_size,
+        user_properties: args.connect_user_property.clone(),
         tls,
     };
     Ok((settings, url.topic))
@@ -506,8 +633,49 @@ pub fn connect_settings(
 /// Validates `pub` arguments and loads file or stdin payloads.
 pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings> {
     let (connect, url_topic) = connect_settings(&args.connect, env)?;
+    let v5 = connect.protocol == ProtocolVersion::V5;
+    needs_v5(
+        v5,
+        &[
+            ("--content-type", args.content_type.is_some()),
+            ("--user-property", !args.user_property.is_empty()),
+            ("--message-expiry", args.message_expiry.is_some()),
+            ("--response-topic", args.response_topic.is_some()),
+            ("--correlation-data", args.correlation_data.is_some()),
+            ("--payload-format", args.payload_format.is_some()),
+            ("--topic-alias", args.topic_alias.is_some()),
+        ],
+    )?;
+    let properties = properties(
+        PropertyArgs {
+            payload_format: args.payload_format,
+            message_expiry: args.message_expiry,
+            content_type: &args.content_type,
+            response_topic: &args.response_topic,
+            correlation_data: &args.correlation_data,
+            user_properties: &args.user_property,
+            topic_alias: args.topic_alias,
+        },
+        "--",
+    )?;
     if let Some(path) = &args.replay {
+        if !properties.is_empty() {
+            return Err(usage(
+                "--replay sends the properties recorded in the capture; leave out the property flags",
+            ));
+        }
         let messages = crate::replay::read_capture(path, args.replay_timing)?;
+        if !v5
+            && let Some(index) = messages
+                .iter()
+                .position(|(_, message)| !message.properties.is_empty())
+        {
+            return Err(usage(format!(
+                "{}: message {} has MQTT 5 properties: replay it with -V 5",
+                path.display(),
+                index + 1
+            )));
+        }
         let highest = messages
             .iter()
             .map(|(_, m)| m.qos)
@@ -518,6 +686,7 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
             topic: String::new(),
             qos: highest,
             retain: false,
+            properties,
             payloads: Payloads::Replay(messages),
             interval: args.interval.filter(|interval| !interval.is_zero()),
             max_inflight: args
@@ -564,6 +733,9 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
         };
         // Fixed header (5) + topic length prefix (2) + topic + packet id (2).
         let overhead = 5 + 2 + topic.len() + 2;
+        for payload in &payloads {
+            check_payload_format(&properties, payload, "the message")?;
+        }
         if let Some(big) = payloads
             .iter()
             .find(|payload| payload.len() + overhead > MAX_PACKET_SIZE)
@@ -584,6 +756,7 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
         topic,
         qos: qos(args.qos),
         retain: args.retain,
+        properties,
         payloads,
         interval: args.interval.filter(|interval| !interval.is_zero()),
         max_inflight: args
@@ -626,10 +799,25 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
     if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
         return Err(usage("-W must be longer than 0"));
     }
+    needs_v5(
+        connect.protocol == ProtocolVersion::V5,
+        &[
+            ("--no-local", args.no_local),
+            ("--retain-as-published", args.retain_as_published),
+            ("--retain-handling", args.retain_handling != 0),
+            ("--subscription-id", args.subscription_id.is_some()),
+        ],
+    )?;
     Ok(SubSettings {
         connect,
         filters,
-        qos: qos(args.qos),
+        subscribe: SubscribeOptions {
+            qos: qos(args.qos),
+            no_local: args.no_local,
+            retain_as_published: args.retain_as_published,
+            retain_handling: args.retain_handling,
+            subscription_identifier: args.subscription_id.and_then(|id| usize::try_from(id).ok()),
+        },
         count: args.count,
         timeout: args.timeout,
         format,
@@ -807,8 +995,13 @@ mod tests {
             &["-t", "x", "-c"],
             &["-t", "x", "-P", "pw"],
             &["-t", "x", "--will-payload", "bye"],
-            &["-t", "x", "-V", "5"],
             &["-t", "x", "-W", "0s"],
+            &["-t", "x", "--no-local"],
+            &["-t", "x", "--retain-handling", "2"],
+            &["-t", "x", "-x", "60"],
+            &["-t", "x", "-V", "5", "-x", "60"],
+            &["-t", "x", "--will-delay", "5s", "-V", "5"],
+            &["-t", "x", "--will-topic", "w", "--will-correlation-data", "hex:zz", "-V", "5"],
         ] {
             let err = sub(argv, &[]).expect_err("must fail");
             assert_eq!(crate::error::exit_code_of(&err), 2, "{argv:?}: {err:#}");

@@ -2,7 +2,9 @@
 
 use std::io;
 
-use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
+use rumqttc::{ConnectReturnCode, ConnectionError, StateError, v5};
+
+use super::Reason;
 
 use crate::error::{ErrorKind, failure};
 use crate::settings::ConnectSettings;
@@ -25,29 +27,47 @@ fn find_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&
     None
 }
 
-/// An error while connecting (before a successful CONNACK).
+/// A TLS failure in words, if `err` is one: rustls's verdict, or the server hanging up during
+/// the handshake.
+fn tls_failure(
+    err: &(dyn std::error::Error + 'static),
+    tls_error: Option<&rumqttc::TlsError>,
+    settings: &ConnectSettings,
+) -> Option<anyhow::Error> {
+    let tls = settings.tls.as_ref()?;
+    if let Some(rustls_error) = find_rustls_error(err) {
+        return Some(failure(
+            ErrorKind::Tls,
+            crate::tls::explain(rustls_error, &tls.options, &settings.host),
+        ));
+    }
+    let inner = tls_error?;
+    let closed = matches!(inner, rumqttc::TlsError::Io(io) if matches!(
+        io.kind(),
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+    ));
+    Some(if closed {
+        failure(
+            ErrorKind::Tls,
+            "the server closed the connection during the TLS handshake: is this a TLS \
+             port? (plain MQTT is usually 1883, TLS 8883)",
+        )
+    } else {
+        failure(ErrorKind::Tls, format!("TLS failed: {inner}"))
+    })
+}
+
+const CLOSED_BEFORE_CONNACK: &str = "the server closed the connection before answering CONNECT \
+     (is this an MQTT port? does the broker accept this protocol version and client id?)";
+
+/// An error while connecting (before a successful CONNACK), MQTT 3.1.1.
 pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) -> anyhow::Error {
-    if let Some(tls) = &settings.tls {
-        if let Some(rustls_error) = find_rustls_error(&err) {
-            return failure(
-                ErrorKind::Tls,
-                crate::tls::explain(rustls_error, &tls.options, &settings.host),
-            );
-        }
-        if let ConnectionError::Tls(inner) = &err {
-            let closed = matches!(inner, rumqttc::TlsError::Io(io) if matches!(
-                io.kind(),
-                io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
-            ));
-            if closed {
-                return failure(
-                    ErrorKind::Tls,
-                    "the server closed the connection during the TLS handshake: is this a TLS \
-                     port? (plain MQTT is usually 1883, TLS 8883)",
-                );
-            }
-            return failure(ErrorKind::Tls, format!("TLS failed: {inner}"));
-        }
+    let tls_error = match &err {
+        ConnectionError::Tls(inner) => Some(inner),
+        _ => None,
+    };
+    if let Some(tls) = tls_failure(&err, tls_error, settings) {
+        return tls;
     }
     match err {
         ConnectionError::ConnectionRefused(code) => failure(
@@ -60,11 +80,9 @@ pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) ->
         ),
         ConnectionError::Io(io) => failure(ErrorKind::Connect, io_reason(&io, settings)),
         ConnectionError::MqttState(StateError::ConnectionAborted)
-        | ConnectionError::MqttState(StateError::Io(_)) => failure(
-            ErrorKind::Connect,
-            "the server closed the connection before answering CONNECT \
-             (is this an MQTT port? does the broker accept this protocol version and client id?)",
-        ),
+        | ConnectionError::MqttState(StateError::Io(_)) => {
+            failure(ErrorKind::Connect, CLOSED_BEFORE_CONNACK)
+        }
         ConnectionError::MqttState(StateError::Deserialization(err)) => failure(
             ErrorKind::Connect,
             format!("the server's answer is not MQTT ({err}): is this an MQTT port?"),
@@ -77,7 +95,100 @@ pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) ->
     }
 }
 
-/// An error after the session was established.
+/// An error while connecting (before a successful CONNACK), MQTT 5: a refusal is named by its
+/// reason code.
+pub(super) fn connect_error_v5(
+    err: v5::ConnectionError,
+    settings: &ConnectSettings,
+) -> anyhow::Error {
+    let tls_error = match &err {
+        v5::ConnectionError::Tls(inner) => Some(inner),
+        _ => None,
+    };
+    if let Some(tls) = tls_failure(&err, tls_error, settings) {
+        return tls;
+    }
+    match err {
+        v5::ConnectionError::ConnectionRefused(code) => {
+            let reason = Reason::new(code.code(), None);
+            let hint = match reason.code {
+                0x84 => " (try -V 311)",
+                0x85 => " (try another -i)",
+                0x86 => " (check -u and the password)",
+                _ => "",
+            };
+            failure(
+                ErrorKind::Refused,
+                format!("the broker refused the connection: {reason}{hint}"),
+            )
+        }
+        v5::ConnectionError::Timeout(_) => failure(
+            ErrorKind::Connect,
+            "timed out waiting for the broker (--connect-timeout)",
+        ),
+        v5::ConnectionError::Io(io) => failure(ErrorKind::Connect, io_reason(&io, settings)),
+        v5::ConnectionError::MqttState(v5::StateError::ConnectionAborted)
+        | v5::ConnectionError::MqttState(v5::StateError::Io(_)) => {
+            failure(ErrorKind::Connect, CLOSED_BEFORE_CONNACK)
+        }
+        v5::ConnectionError::MqttState(v5::StateError::Deserialization(err)) => failure(
+            ErrorKind::Connect,
+            format!("the server's answer is not MQTT 5 ({err}): is this an MQTT port?"),
+        ),
+        v5::ConnectionError::NotConnAck(packet) => failure(
+            ErrorKind::Connect,
+            format!("the server answered CONNECT with {packet:?} instead of CONNACK"),
+        ),
+        other => failure(ErrorKind::Connect, other.to_string()),
+    }
+}
+
+/// An error after an MQTT 5 session was established: a broker's DISCONNECT and the limits it
+/// announced are rejections (exit 6), the rest a lost connection.
+pub(super) fn lost_error_v5(err: v5::ConnectionError) -> anyhow::Error {
+    let reason = match err {
+        v5::ConnectionError::MqttState(v5::StateError::ServerDisconnect {
+            reason_code,
+            reason_string,
+        }) => {
+            let reason = Reason::new(reason_code.code(), reason_string);
+            return failure(
+                ErrorKind::Rejected,
+                format!("the broker ended the connection with DISCONNECT: {reason}"),
+            );
+        }
+        v5::ConnectionError::MqttState(v5::StateError::OutgoingPacketTooLarge {
+            pkt_size,
+            max,
+        }) => {
+            return failure(
+                ErrorKind::Rejected,
+                format!(
+                    "a {pkt_size}-byte packet is over the broker's maximum packet size of {max} bytes (from its CONNACK)"
+                ),
+            );
+        }
+        v5::ConnectionError::MqttState(v5::StateError::InvalidAlias { alias, max }) => {
+            return failure(
+                ErrorKind::Rejected,
+                format!(
+                    "topic alias {alias} is over the broker's topic alias maximum of {max} (from its CONNACK)"
+                ),
+            );
+        }
+        v5::ConnectionError::MqttState(v5::StateError::ConnectionAborted) => {
+            "the broker closed the connection".to_string()
+        }
+        v5::ConnectionError::Io(io) => io.to_string(),
+        v5::ConnectionError::MqttState(v5::StateError::AwaitPingResp) => {
+            "the broker stopped answering (no PINGRESP)".to_string()
+        }
+        other => other.to_string(),
+    };
+    failure(ErrorKind::Lost, format!("connection lost: {reason}"))
+}
+
+/// An error after an MQTT 3.1.1 session was established.
 pub(super) fn lost_error(err: ConnectionError) -> anyhow::Error {
     let reason = match &err {
         ConnectionError::MqttState(StateError::ConnectionAborted) => {

@@ -7,21 +7,27 @@
 //! `Outgoing::Publish` (rumqtt #1031); QoS 0 ones once written. Transports (TCP, TLS, ws, wss)
 //! come from the settings' scheme, never from rumqttc's guess (rumqtt #1065).
 
+//! MQTT 3.1.1 (`v4`) and MQTT 5 (`v5`) differ only inside this module: the commands never
+//! branch on the protocol version.
+
 mod errors;
+mod reason;
+mod v4;
+mod v5;
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
-use rumqttc::{
-    AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions, Outgoing, Packet, QoS,
-    SubscribeFilter, SubscribeReasonCode, TlsConfiguration,
-};
+use rumqttc::{NetworkOptions, Outgoing, TlsConfiguration};
 use tokio::sync::mpsc;
 use tracing::debug;
 
+pub use reason::Reason;
+
+use crate::cli::ProtocolVersion;
 use crate::error::{ErrorKind, failure};
-use crate::settings::{ConnectSettings, MAX_PACKET_SIZE, Transport};
+use crate::settings::{ConnectSettings, Transport};
 
 /// Quality of service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,23 +37,30 @@ pub enum Qos {
     ExactlyOnce = 2,
 }
 
-impl From<Qos> for QoS {
-    fn from(qos: Qos) -> QoS {
-        match qos {
-            Qos::AtMostOnce => QoS::AtMostOnce,
-            Qos::AtLeastOnce => QoS::AtLeastOnce,
-            Qos::ExactlyOnce => QoS::ExactlyOnce,
-        }
-    }
+/// MQTT 5 message properties (all empty on MQTT 3.1.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties {
+    /// 1: the payload is UTF-8 text; 0: unspecified bytes.
+    pub payload_format_indicator: Option<u8>,
+    /// Seconds the broker keeps the message for subscribers that are away.
+    pub message_expiry_interval: Option<u32>,
+    /// A number standing for the topic on this connection.
+    pub topic_alias: Option<u16>,
+    /// Where an answer should go (request/response).
+    pub response_topic: Option<String>,
+    /// Ties an answer to its request.
+    pub correlation_data: Option<Bytes>,
+    /// Key/value pairs, in order; a key may repeat.
+    pub user_properties: Vec<(String, String)>,
+    /// Identifiers of the subscriptions the message matched (received messages only).
+    pub subscription_identifiers: Vec<usize>,
+    /// MIME type of the payload.
+    pub content_type: Option<String>,
 }
 
-impl From<QoS> for Qos {
-    fn from(qos: QoS) -> Qos {
-        match qos {
-            QoS::AtMostOnce => Qos::AtMostOnce,
-            QoS::AtLeastOnce => Qos::AtLeastOnce,
-            QoS::ExactlyOnce => Qos::ExactlyOnce,
-        }
+impl Properties {
+    pub fn is_empty(&self) -> bool {
+        *self == Properties::default()
     }
 }
 
@@ -58,6 +71,26 @@ pub struct Message {
     pub payload: Bytes,
     pub qos: Qos,
     pub retain: bool,
+    /// MQTT 5 properties; must stay empty on an MQTT 3.1.1 session.
+    pub properties: Properties,
+}
+
+impl Message {
+    /// A message without properties.
+    pub fn new(
+        topic: impl Into<String>,
+        payload: impl Into<Bytes>,
+        qos: Qos,
+        retain: bool,
+    ) -> Self {
+        Message {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos,
+            retain,
+            properties: Properties::default(),
+        }
+    }
 }
 
 /// A message received from the broker, with what is needed to acknowledge it.
@@ -73,20 +106,39 @@ pub struct Received {
 pub enum SessionEvent {
     /// A message arrived.
     Message(Received),
-    /// One of our publishes is complete: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP.
-    Published,
-    /// A SUBACK: one result per filter, in the order subscribed (`None` = refused).
-    Subscribed(Vec<Option<Qos>>),
-    /// An UNSUBACK.
-    Unsubscribed,
-    /// The connection failed; the error says why.
+    /// One of our publishes is complete: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP; or the
+    /// broker refused it (MQTT 5: a PUBACK, PUBREC or PUBCOMP reason code of 0x80 or more).
+    Published(Result<(), Reason>),
+    /// A SUBACK: one result per filter, in the order subscribed.
+    Subscribed(Vec<Result<Qos, Reason>>),
+    /// An UNSUBACK: the first failure among its reason codes, if any (MQTT 5).
+    Unsubscribed(Result<(), Reason>),
+    /// The connection failed or the broker ended it (a DISCONNECT); the error says why.
     Lost(anyhow::Error),
 }
 
 /// What the broker said in its CONNACK.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct ConnectInfo {
     pub session_present: bool,
+    /// What an MQTT 5 CONNACK announced; all `None` on MQTT 3.1.1.
+    pub announced: Announced,
+}
+
+/// The CONNACK properties of MQTT 5 that describe what the broker allows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Announced {
+    pub maximum_qos: Option<u8>,
+    pub retain_available: Option<bool>,
+    pub maximum_packet_size: Option<u32>,
+    pub receive_maximum: Option<u16>,
+    pub topic_alias_maximum: Option<u16>,
+    pub wildcard_subscription_available: Option<bool>,
+    pub subscription_identifiers_available: Option<bool>,
+    pub shared_subscription_available: Option<bool>,
+    pub server_keep_alive: Option<u16>,
+    pub session_expiry_interval: Option<u32>,
+    pub assigned_client_identifier: Option<String>,
 }
 
 /// Options of the session itself, as opposed to the broker's address and credentials.
@@ -94,7 +146,8 @@ pub struct ConnectInfo {
 pub struct SessionOptions {
     /// Acknowledge incoming QoS 1/2 messages only when the command says so (see [`Session::ack`]).
     pub manual_acks: bool,
-    /// Outgoing QoS 1/2 messages awaiting acknowledgement at once (at least 1).
+    /// Outgoing QoS 1/2 messages awaiting acknowledgement at once (at least 1). On MQTT 5 the
+    /// broker's Receive Maximum lowers it further.
     pub max_inflight: u16,
 }
 
@@ -103,6 +156,32 @@ impl Default for SessionOptions {
         SessionOptions {
             manual_acks: false,
             max_inflight: default_max_inflight(Qos::ExactlyOnce),
+        }
+    }
+}
+
+/// How to subscribe: the QoS, and MQTT 5's subscription options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscribeOptions {
+    pub qos: Qos,
+    /// Do not send us our own publishes (MQTT 5).
+    pub no_local: bool,
+    /// Keep the retain flag of live messages as published (MQTT 5).
+    pub retain_as_published: bool,
+    /// 0: send retained messages at subscribe; 1: only for a new subscription; 2: never (MQTT 5).
+    pub retain_handling: u8,
+    /// A number the broker attaches to the messages this subscription matches (MQTT 5).
+    pub subscription_identifier: Option<usize>,
+}
+
+impl From<Qos> for SubscribeOptions {
+    fn from(qos: Qos) -> Self {
+        SubscribeOptions {
+            qos,
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: 0,
+            subscription_identifier: None,
         }
     }
 }
@@ -127,7 +206,7 @@ const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
 
 /// A connected MQTT session.
 pub struct Session {
-    client: AsyncClient,
+    client: Client,
     events: mpsc::Receiver<SessionEvent>,
     control: mpsc::UnboundedSender<Control>,
     pub info: ConnectInfo,
@@ -137,81 +216,78 @@ pub struct Session {
 /// awaiting a full request channel while the event loop waits on a full event channel would
 /// deadlock.
 enum Control {
-    Ack(rumqttc::Publish),
+    Ack(Qos, u16),
     Publish(Message),
     Disconnect,
+}
+
+/// The rumqttc client of either protocol version; the only place commands' requests branch.
+#[derive(Clone)]
+enum Client {
+    V4(rumqttc::AsyncClient),
+    V5(v5::Client),
+}
+
+/// The error for a request made after the event loop ended.
+fn closed() -> anyhow::Error {
+    failure(ErrorKind::Lost, "the connection is closed")
+}
+
+impl Client {
+    async fn publish(&self, message: Message) -> Result<()> {
+        match self {
+            Client::V4(client) => v4::publish(client, message).await,
+            Client::V5(client) => client.publish(message).await,
+        }
+    }
+
+    async fn subscribe(&self, filters: &[String], options: SubscribeOptions) -> Result<()> {
+        match self {
+            Client::V4(client) => v4::subscribe(client, filters, options).await,
+            Client::V5(client) => client.subscribe(filters, options).await,
+        }
+    }
+
+    async fn unsubscribe(&self, filter: &str) -> Result<()> {
+        match self {
+            Client::V4(client) => client.unsubscribe(filter).await.map_err(|_| closed()),
+            Client::V5(client) => client.unsubscribe(filter).await,
+        }
+    }
+
+    async fn ack(&self, qos: Qos, packet_id: u16) -> Result<()> {
+        match self {
+            Client::V4(client) => v4::ack(client, qos, packet_id).await,
+            Client::V5(client) => client.ack(qos, packet_id).await,
+        }
+    }
+
+    async fn disconnect(&self) -> Result<()> {
+        match self {
+            Client::V4(client) => client.disconnect().await.map_err(|_| closed()),
+            Client::V5(client) => client.disconnect().await,
+        }
+    }
 }
 
 /// A cheap handle that sends publishes; use it from the task that produces messages.
 #[derive(Clone)]
 pub struct Publisher {
-    client: AsyncClient,
+    client: Client,
 }
 
 impl Publisher {
     /// Queues a message; waits while the request channel is full. Completion arrives later as
     /// [`SessionEvent::Published`].
     pub async fn publish(&self, message: Message) -> Result<()> {
-        self.client
-            .publish_bytes(
-                message.topic,
-                message.qos.into(),
-                message.retain,
-                message.payload,
-            )
-            .await
-            .map_err(|_| failure(ErrorKind::Lost, "the connection is closed"))
+        self.client.publish(message).await
     }
 }
 
 impl Session {
     /// Connects and waits for a successful CONNACK.
     pub async fn connect(settings: &ConnectSettings, options: SessionOptions) -> Result<Session> {
-        // For WebSockets rumqttc takes the whole URL as the "host"; the scheme we chose, not
-        // rumqttc, decides between ws and wss (rumqtt #1065).
-        let broker = settings
-            .websocket_url()
-            .unwrap_or_else(|| settings.host.clone());
-        let mut mqtt = MqttOptions::new(settings.client_id.clone(), broker, settings.port);
-        mqtt.set_keep_alive(settings.keepalive)
-            .set_clean_session(settings.clean_session)
-            .set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE)
-            .set_inflight(options.max_inflight.max(1))
-            .set_request_channel_capacity(REQUEST_CAPACITY)
-            .set_manual_acks(options.manual_acks);
-        if let Some(username) = &settings.username {
-            let password = settings
-                .password
-                .as_ref()
-                .map_or("", |secret| secret.expose());
-            mqtt.set_credentials(username.clone(), password);
-        }
-        if let Some(will) = &settings.will {
-            mqtt.set_last_will(LastWill::new(
-                will.topic.clone(),
-                will.payload.to_vec(),
-                will.qos.into(),
-                will.retain,
-            ));
-        }
-
-        let tls_configuration = settings.tls.as_ref().map(|tls| {
-            let config = tls.config.clone();
-            match &tls.options.server_name {
-                Some(name) => TlsConfiguration::RustlsWithServerName(config, name.clone()),
-                None => TlsConfiguration::Rustls(config),
-            }
-        });
-        mqtt.set_transport(match (&settings.transport, tls_configuration) {
-            (Transport::Tcp, None) => rumqttc::Transport::Tcp,
-            (Transport::Ws { .. }, None) => rumqttc::Transport::Ws,
-            (Transport::Tls, Some(tls)) => rumqttc::Transport::Tls(tls),
-            (Transport::Wss { .. }, Some(tls)) => rumqttc::Transport::Wss(tls),
-            (transport, _) => {
-                // Never fall back to plaintext, nor encrypt what was asked in the clear.
-                anyhow::bail!("internal error: no TLS setup matching transport {transport:?}");
-            }
-        });
+        let transport = transport(settings)?;
         if settings
             .tls
             .as_ref()
@@ -223,75 +299,43 @@ impl Session {
                  anyone on the path can read and change this connection"
             );
         }
-
-        let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
-        let mut network = NetworkOptions::new();
-        network.set_tcp_nodelay(true);
-        // rumqttc's timeout (whole seconds) also bounds each flush; ours below is the precise one.
-        network.set_connection_timeout(settings.connect_timeout.as_secs().max(1) + 1);
-        eventloop.set_network_options(network);
-
-        debug!(
-            "sending CONNECT to {} (client id {:?}, keepalive {}s, clean session {}, user {}, password {}, will {})",
-            settings.address(),
-            settings.client_id,
-            settings.keepalive.as_secs(),
-            settings.clean_session,
-            settings.username.as_deref().unwrap_or("none"),
-            if settings.password.is_some() {
-                "<redacted>"
-            } else {
-                "none"
-            },
-            settings
-                .will
-                .as_ref()
-                .map_or("none", |will| will.topic.as_str()),
-        );
-        let first = tokio::time::timeout(settings.connect_timeout, eventloop.poll()).await;
-        let info = match first {
-            Err(_) => {
-                return Err(failure(
-                    ErrorKind::Connect,
-                    format!(
-                        "no CONNACK within {} (--connect-timeout)",
-                        humantime::format_duration(settings.connect_timeout)
-                    ),
-                ))
-                .with_context(|| format!("connecting to {}", settings.address()));
-            }
-            Ok(Err(err)) => {
-                return Err(errors::connect_error(err, settings))
-                    .with_context(|| format!("connecting to {}", settings.address()));
-            }
-            Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) => ConnectInfo {
-                session_present: ack.session_present,
-            },
-            Ok(Ok(other)) => {
-                return Err(anyhow::anyhow!("expected CONNACK, got {other:?}"))
-                    .with_context(|| format!("connecting to {}", settings.address()));
-            }
-        };
-        debug!(
-            "received CONNACK (session present {})",
-            info.session_present
-        );
+        trace_connect(settings);
 
         let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);
-        tokio::spawn(drive(eventloop, events_tx));
+        let connecting = async {
+            match settings.protocol {
+                ProtocolVersion::V311 => v4::connect(settings, options, transport, events_tx).await,
+                ProtocolVersion::V5 => v5::connect(settings, options, transport, events_tx).await,
+            }
+        };
+        let (client, info) = match tokio::time::timeout(settings.connect_timeout, connecting).await
+        {
+            Ok(connected) => connected,
+            Err(_) => Err(failure(
+                ErrorKind::Connect,
+                format!(
+                    "no CONNACK within {} (--connect-timeout)",
+                    humantime::format_duration(settings.connect_timeout)
+                ),
+            )),
+        }
+        .with_context(|| format!("connecting to {}", settings.address()))?;
+        debug!(
+            "received CONNACK (session present {}{})",
+            info.session_present,
+            describe_announced(&info.announced)
+        );
+
         let (control, mut control_rx) = mpsc::unbounded_channel();
         let control_client = client.clone();
-        let publisher = Publisher {
-            client: client.clone(),
-        };
         tokio::spawn(async move {
             while let Some(request) = control_rx.recv().await {
                 let sent = match request {
-                    Control::Ack(publish) => control_client.ack(&publish).await.is_ok(),
-                    Control::Publish(message) => publisher.publish(message).await.is_ok(),
-                    Control::Disconnect => control_client.disconnect().await.is_ok(),
+                    Control::Ack(qos, packet_id) => control_client.ack(qos, packet_id).await,
+                    Control::Publish(message) => control_client.publish(message).await,
+                    Control::Disconnect => control_client.disconnect().await,
                 };
-                if !sent {
+                if sent.is_err() {
                     return;
                 }
             }
@@ -312,23 +356,18 @@ impl Session {
     }
 
     /// Sends one SUBSCRIBE for all filters; the SUBACK arrives as [`SessionEvent::Subscribed`].
-    pub async fn subscribe(&self, filters: &[String], qos: Qos) -> Result<()> {
-        let filters = filters
-            .iter()
-            .map(|filter| SubscribeFilter::new(filter.clone(), qos.into()));
-        self.client
-            .subscribe_many(filters)
-            .await
-            .map_err(|_| failure(ErrorKind::Lost, "the connection is closed"))
+    pub async fn subscribe(
+        &self,
+        filters: &[String],
+        options: impl Into<SubscribeOptions>,
+    ) -> Result<()> {
+        self.client.subscribe(filters, options.into()).await
     }
 
     /// Sends one UNSUBSCRIBE per filter; each UNSUBACK arrives as [`SessionEvent::Unsubscribed`].
     pub async fn unsubscribe(&self, filters: &[String]) -> Result<()> {
         for filter in filters {
-            self.client
-                .unsubscribe(filter.clone())
-                .await
-                .map_err(|_| failure(ErrorKind::Lost, "the connection is closed"))?;
+            self.client.unsubscribe(filter).await?;
         }
         Ok(())
     }
@@ -338,10 +377,10 @@ impl Session {
         if received.message.qos == Qos::AtMostOnce {
             return;
         }
-        let mut publish = rumqttc::Publish::new("", received.message.qos.into(), Vec::new());
-        publish.pkid = received.packet_id;
         // A closed control channel means the connection is gone; the event stream says so.
-        let _ = self.control.send(Control::Ack(publish));
+        let _ = self
+            .control
+            .send(Control::Ack(received.message.qos, received.packet_id));
     }
 
     /// Queues a publish without waiting, for a task that must keep reading events meanwhile
@@ -377,104 +416,97 @@ impl Session {
     }
 }
 
-/// Polls the event loop until the connection ends, forwarding what the commands need.
-async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
-    loop {
-        let event = match eventloop.poll().await {
-            Ok(event) => event,
-            Err(err) => {
-                debug!("connection closed: {err}");
-                let _ = events
-                    .send(SessionEvent::Lost(errors::lost_error(err)))
-                    .await;
-                return;
-            }
-        };
-        trace_event(&event);
-        let forward = match event {
-            Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
-                packet_id: publish.pkid,
-                message: Message {
-                    topic: publish.topic,
-                    payload: publish.payload,
-                    qos: publish.qos.into(),
-                    retain: publish.retain,
-                },
-            })),
-            Event::Incoming(Packet::PubAck(_)) | Event::Incoming(Packet::PubComp(_)) => {
-                Some(SessionEvent::Published)
-            }
-            Event::Outgoing(Outgoing::Publish(0)) => Some(SessionEvent::Published),
-            Event::Incoming(Packet::SubAck(suback)) => Some(SessionEvent::Subscribed(
-                suback
-                    .return_codes
-                    .iter()
-                    .map(|code| match code {
-                        SubscribeReasonCode::Success(qos) => Some((*qos).into()),
-                        SubscribeReasonCode::Failure => None,
-                    })
-                    .collect(),
-            )),
-            Event::Incoming(Packet::UnsubAck(_)) => Some(SessionEvent::Unsubscribed),
-            Event::Outgoing(Outgoing::Disconnect) => {
-                wait_for_close(&mut eventloop).await;
-                return;
-            }
-            _ => None,
-        };
-        if let Some(forward) = forward
-            && events.send(forward).await.is_err()
-        {
-            return;
+/// The transport rumqttc is to use, from the scheme we chose: for WebSockets rumqttc takes the
+/// whole URL as the "host", and our scheme, not rumqttc, decides between ws and wss (rumqtt
+/// #1065).
+fn transport(settings: &ConnectSettings) -> Result<rumqttc::Transport> {
+    let tls_configuration = settings.tls.as_ref().map(|tls| {
+        let config = tls.config.clone();
+        match &tls.options.server_name {
+            Some(name) => TlsConfiguration::RustlsWithServerName(config, name.clone()),
+            None => TlsConfiguration::Rustls(config),
         }
-    }
-}
-
-/// After our DISCONNECT: the broker closes the connection once it has processed everything
-/// before it. Poll (without reconnecting: we stop at the first error) until then.
-async fn wait_for_close(eventloop: &mut EventLoop) {
-    let _ = tokio::time::timeout(DISCONNECT_GRACE, async {
-        while eventloop.poll().await.is_ok() {}
+    });
+    Ok(match (&settings.transport, tls_configuration) {
+        (Transport::Tcp, None) => rumqttc::Transport::Tcp,
+        (Transport::Ws { .. }, None) => rumqttc::Transport::Ws,
+        (Transport::Tls, Some(tls)) => rumqttc::Transport::Tls(tls),
+        (Transport::Wss { .. }, Some(tls)) => rumqttc::Transport::Wss(tls),
+        (transport, _) => {
+            // Never fall back to plaintext, nor encrypt what was asked in the clear.
+            anyhow::bail!("internal error: no TLS setup matching transport {transport:?}");
+        }
     })
-    .await;
-    debug!("connection closed after DISCONNECT");
 }
 
-fn trace_event(event: &Event) {
+/// The "host" rumqttc connects to: the host, or the whole URL for WebSockets.
+fn broker_address(settings: &ConnectSettings) -> String {
+    settings
+        .websocket_url()
+        .unwrap_or_else(|| settings.host.clone())
+}
+
+fn network_options(settings: &ConnectSettings) -> NetworkOptions {
+    let mut network = NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    // rumqttc's timeout (whole seconds) also bounds each flush; ours in `connect` is the
+    // precise one.
+    network.set_connection_timeout(settings.connect_timeout.as_secs().max(1) + 1);
+    network
+}
+
+fn trace_connect(settings: &ConnectSettings) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }
-    match event {
-        Event::Incoming(Packet::Publish(publish)) => debug!(
-            "received PUBLISH (topic {:?}, qos {}, retain {}, packet id {}, {} bytes)",
-            publish.topic,
-            publish.qos as u8,
-            publish.retain,
-            publish.pkid,
-            publish.payload.len()
-        ),
-        Event::Incoming(packet) => debug!("received {}", describe_packet(packet)),
-        Event::Outgoing(outgoing) => debug!("sent {}", describe_outgoing(outgoing)),
+    let mut v5 = String::new();
+    if settings.protocol == ProtocolVersion::V5 {
+        if let Some(expiry) = settings.session_expiry {
+            v5.push_str(&format!(", session expiry {expiry}s"));
+        }
+        if let Some(maximum) = settings.receive_maximum {
+            v5.push_str(&format!(", receive maximum {maximum}"));
+        }
+        if let Some(size) = settings.maximum_packet_size {
+            v5.push_str(&format!(", maximum packet size {size}"));
+        }
+        if !settings.user_properties.is_empty() {
+            v5.push_str(&format!(", user properties {:?}", settings.user_properties));
+        }
     }
+    debug!(
+        "sending CONNECT to {} (MQTT {}, client id {:?}, keepalive {}s, clean {}, user {}, password {}, will {}{v5})",
+        settings.address(),
+        match settings.protocol {
+            ProtocolVersion::V311 => "3.1.1",
+            ProtocolVersion::V5 => "5",
+        },
+        settings.client_id,
+        settings.keepalive.as_secs(),
+        settings.clean_session,
+        settings.username.as_deref().unwrap_or("none"),
+        if settings.password.is_some() {
+            "<redacted>"
+        } else {
+            "none"
+        },
+        settings
+            .will
+            .as_ref()
+            .map_or("none", |will| will.message.topic.as_str()),
+    );
 }
 
-fn describe_packet(packet: &Packet) -> String {
-    match packet {
-        Packet::ConnAck(ack) => format!("CONNACK ({:?})", ack.code),
-        Packet::PubAck(ack) => format!("PUBACK (packet id {})", ack.pkid),
-        Packet::PubRec(ack) => format!("PUBREC (packet id {})", ack.pkid),
-        Packet::PubRel(ack) => format!("PUBREL (packet id {})", ack.pkid),
-        Packet::PubComp(ack) => format!("PUBCOMP (packet id {})", ack.pkid),
-        Packet::SubAck(ack) => format!("SUBACK (packet id {}, {:?})", ack.pkid, ack.return_codes),
-        Packet::UnsubAck(ack) => format!("UNSUBACK (packet id {})", ack.pkid),
-        Packet::PingResp => "PINGRESP".to_string(),
-        Packet::Disconnect => "DISCONNECT".to_string(),
-        other => format!("{other:?}"),
+fn describe_announced(announced: &Announced) -> String {
+    if *announced == Announced::default() {
+        return String::new();
     }
+    format!(", broker announces {announced:?}")
 }
 
-fn describe_outgoing(outgoing: &Outgoing) -> String {
-    match outgoing {
+/// Describes what was sent or received on the wire, for `--debug`.
+fn trace_outgoing(outgoing: &Outgoing) {
+    let text = match outgoing {
         Outgoing::Publish(id) => format!("PUBLISH (packet id {id})"),
         Outgoing::Subscribe(id) => format!("SUBSCRIBE (packet id {id})"),
         Outgoing::Unsubscribe(id) => format!("UNSUBSCRIBE (packet id {id})"),
@@ -486,5 +518,6 @@ fn describe_outgoing(outgoing: &Outgoing) -> String {
         Outgoing::PingResp => "PINGRESP".to_string(),
         Outgoing::Disconnect => "DISCONNECT".to_string(),
         Outgoing::AwaitAck(id) => format!("nothing: waiting for the ack of packet id {id}"),
-    }
+    };
+    debug!("sent {text}");
 }

@@ -35,11 +35,27 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         ..SessionOptions::default()
     };
     let mut session = Session::connect(&settings.connect, options).await?;
+    // A CONNACK without Topic Alias Maximum allows none (MQTT 5 §3.2.2.3.8).
+    let alias_maximum = session.info.announced.topic_alias_maximum.unwrap_or(0);
+    if let Some(alias) = settings.properties.topic_alias
+        && alias > alias_maximum
+    {
+        let maximum = alias_maximum;
+        return Err(failure(
+            ErrorKind::Rejected,
+            format!(
+                "--topic-alias {alias} is over the broker's topic alias maximum of {maximum} (from its CONNACK)"
+            ),
+        ));
+    }
     let template = Message {
-        topic: settings.topic.clone(),
-        payload: Bytes::new(),
-        qos: settings.qos,
-        retain: settings.retain,
+        properties: settings.properties.clone(),
+        ..Message::new(
+            settings.topic.clone(),
+            Bytes::new(),
+            settings.qos,
+            settings.retain,
+        )
     };
     let (stop, stopped) = watch::channel(false);
     // How many publishes are complete, for a replay that must keep the recorded order across
@@ -65,11 +81,18 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         tokio::select! {
             biased;
             event = session.next_event() => match event {
-                Some(SessionEvent::Published) => {
+                Some(SessionEvent::Published(Ok(()))) => {
                     acknowledged += 1;
                     if in_order {
                         completed.send_replace(acknowledged);
                     }
+                }
+                Some(SessionEvent::Published(Err(reason))) => {
+                    return Err(failure(
+                        ErrorKind::Rejected,
+                        format!("the broker refused a message: {reason}"),
+                    ))
+                    .with_context(|| lost_context(&settings.topic, acknowledged));
                 }
                 Some(SessionEvent::Lost(err)) => {
                     return Err(err).with_context(|| lost_context(&settings.topic, acknowledged));

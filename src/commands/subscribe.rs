@@ -36,7 +36,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     session.unsubscribe(&settings.unsubscribe).await?;
     let mut unsubscribes_pending = settings.unsubscribe.len();
     if !settings.filters.is_empty() {
-        session.subscribe(&settings.filters, settings.qos).await?;
+        session
+            .subscribe(&settings.filters, settings.subscribe)
+            .await?;
     }
 
     let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
@@ -51,15 +53,15 @@ pub async fn run(settings: SubSettings) -> Result<()> {
             biased;
             event = session.next_event() => match event {
                 Some(SessionEvent::Subscribed(granted)) => {
-                    if let Some((filter, _)) = settings
+                    if let Some((filter, Err(reason))) = settings
                         .filters
                         .iter()
                         .zip(&granted)
-                        .find(|(_, qos)| qos.is_none())
+                        .find(|(_, granted)| granted.is_err())
                     {
                         break Err(failure(
                             ErrorKind::Rejected,
-                            format!("the broker refused the subscription to '{filter}'"),
+                            format!("the broker refused the subscription to '{filter}': {reason}"),
                         ));
                     }
                     if settings.exit_on_subscribe {
@@ -78,12 +80,12 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         quiet_until = Some(Instant::now() + RETAINED_QUIET);
                     }
                     if retained && settings.remove_retained && !received.message.payload.is_empty() {
-                        let clear = Message {
-                            topic: received.message.topic.clone(),
-                            payload: Bytes::new(),
-                            qos: Qos::AtLeastOnce,
-                            retain: true,
-                        };
+                        let clear = Message::new(
+                            received.message.topic.clone(),
+                            Bytes::new(),
+                            Qos::AtLeastOnce,
+                            true,
+                        );
                         session.publish_in_background(clear);
                         clears_sent += 1;
                     }
@@ -106,8 +108,15 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         printer.flush().context("writing to standard output")?;
                     }
                 }
-                Some(SessionEvent::Published) => clears_done += 1,
-                Some(SessionEvent::Unsubscribed) => {
+                Some(SessionEvent::Published(Ok(()))) => clears_done += 1,
+                Some(SessionEvent::Published(Err(reason))) => break Err(clear_refused(&reason)),
+                Some(SessionEvent::Unsubscribed(Err(reason))) => {
+                    break Err(failure(
+                        ErrorKind::Rejected,
+                        format!("the broker refused to unsubscribe: {reason}"),
+                    ));
+                }
+                Some(SessionEvent::Unsubscribed(Ok(()))) => {
                     unsubscribes_pending = unsubscribes_pending.saturating_sub(1);
                     if unsubscribes_pending == 0 && settings.filters.is_empty() {
                         break Ok(());
@@ -137,7 +146,10 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         let waited = tokio::time::timeout(CLEAR_WAIT, async {
             while clears_done < clears_sent {
                 match session.next_event().await {
-                    Some(SessionEvent::Published) => clears_done += 1,
+                    Some(SessionEvent::Published(Ok(()))) => clears_done += 1,
+                    Some(SessionEvent::Published(Err(reason))) => {
+                        return Err(clear_refused(&reason));
+                    }
                     Some(SessionEvent::Lost(err)) => return Err(err),
                     Some(_) => {}
                     None => return Err(failure(ErrorKind::Lost, "connection lost")),
@@ -168,4 +180,11 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         session.disconnect().await;
     }
     outcome
+}
+
+fn clear_refused(reason: &crate::client::Reason) -> anyhow::Error {
+    failure(
+        ErrorKind::Rejected,
+        format!("the broker refused to clear a retained message (--remove-retained): {reason}"),
+    )
 }

@@ -234,7 +234,12 @@ impl MqttOptions {
     /// Set number of seconds after which client should ping the broker
     /// if there is no other data exchange
     pub fn set_keep_alive(&mut self, duration: Duration) -> &mut Self {
-        assert!(duration.as_secs() >= 5, "Keep alives should be >= 5 secs");
+        // mqtt-cli patch: 0 (no keepalive) and short intervals are valid MQTT, as in the v4
+        // client; stock 0.25.1 panicked below 5 s.
+        assert!(
+            duration.is_zero() || duration >= Duration::from_secs(1),
+            "Keep alives should be whole seconds, or zero"
+        );
 
         self.keep_alive = duration;
         self
@@ -317,6 +322,13 @@ impl MqttOptions {
     /// set connection properties
     pub fn set_connect_properties(&mut self, properties: ConnectProperties) -> &mut Self {
         self.connect_properties = Some(properties);
+        self
+    }
+
+    /// mqtt-cli patch: the largest packet accepted from the broker when the CONNECT carries no
+    /// maximum packet size property (stock 0.25.1 fixed it at 10 KiB with no setter).
+    pub fn set_default_max_incoming_size(&mut self, size: u32) -> &mut Self {
+        self.default_max_incoming_size = size;
         self
     }
 

@@ -337,6 +337,13 @@ impl MqttState {
             }
             QoS::ExactlyOnce => {
                 let pkid = publish.pkid;
+                // mqtt-cli patch: a retransmission (DUP set) of a message still awaiting PUBREL
+                // is acknowledged again but not delivered twice (MQTT 5 §4.3.3).
+                if publish.dup && self.incoming_pub.contains(pkid as usize) {
+                    self.events.pop_back();
+                    let pubrec = PubRec::new(pkid, None);
+                    return self.outgoing_pubrec(pubrec);
+                }
                 self.incoming_pub.insert(pkid as usize);
 
                 if !self.manual_acks {
@@ -364,11 +371,12 @@ impl MqttState {
         if puback.reason != PubAckReason::Success
             && puback.reason != PubAckReason::NoMatchingSubscribers
         {
+            // mqtt-cli patch: no early return, so a publish waiting for this packet id is still
+            // sent (stock 0.25.1 left it stuck on a failure reason).
             warn!(
                 "PubAck Pkid = {:?}, reason: {:?}",
                 puback.pkid, puback.reason
             );
-            return Ok(None);
         }
 
         if let Some(publish) = self.check_collision(puback.pkid) {
@@ -404,6 +412,9 @@ impl MqttState {
                 "PubRec Pkid = {:?}, reason: {:?}",
                 pubrec.pkid, pubrec.reason
             );
+            // mqtt-cli patch: a failed PUBREC ends the exchange (MQTT 5 §4.3.3), so its slot in
+            // the window is free again; stock 0.25.1 leaked it.
+            self.inflight -= 1;
             return Ok(None);
         }
 
@@ -417,8 +428,15 @@ impl MqttState {
 
     fn handle_incoming_pubrel(&mut self, pubrel: &PubRel) -> Result<Option<Packet>, StateError> {
         if !self.incoming_pub.contains(pubrel.pkid as usize) {
-            error!("Unsolicited pubrel packet: {:?}", pubrel.pkid);
-            return Err(StateError::Unsolicited(pubrel.pkid));
+            // mqtt-cli patch: answer an unknown PUBREL with PUBCOMP (reason 0x92, packet
+            // identifier not found) instead of dropping the connection (MQTT 5 §4.3.3; rumqtt
+            // #664, #1053).
+            warn!("PUBREL for unknown packet id {}: answering PUBCOMP", pubrel.pkid);
+            let event = Event::Outgoing(Outgoing::PubComp(pubrel.pkid));
+            self.events.push_back(event);
+            let mut pubcomp = PubComp::new(pubrel.pkid, None);
+            pubcomp.reason = PubCompReason::PacketIdentifierNotFound;
+            return Ok(Some(Packet::PubComp(pubcomp)));
         }
         self.incoming_pub.set(pubrel.pkid as usize, false);
 
@@ -437,30 +455,31 @@ impl MqttState {
     }
 
     fn handle_incoming_pubcomp(&mut self, pubcomp: &PubComp) -> Result<Option<Packet>, StateError> {
-        let outgoing = self.check_collision(pubcomp.pkid).map(|publish| {
-            let pkid = publish.pkid;
-            let event = Event::Outgoing(Outgoing::Publish(pkid));
-            self.events.push_back(event);
-            self.collision_ping_count = 0;
-
-            Packet::Publish(publish)
-        });
-
         if !self.outgoing_rel.contains(pubcomp.pkid as usize) {
             error!("Unsolicited pubcomp packet: {:?}", pubcomp.pkid);
             return Err(StateError::Unsolicited(pubcomp.pkid));
         }
         self.outgoing_rel.set(pubcomp.pkid as usize, false);
-
         if pubcomp.reason != PubCompReason::Success {
             warn!(
                 "PubComp Pkid = {:?}, reason: {:?}",
                 pubcomp.pkid, pubcomp.reason
             );
-            return Ok(None);
         }
 
+        // mqtt-cli patch: the exchange is over whatever the reason (stock 0.25.1 kept the slot
+        // on a failure reason), and a released collided publish is tracked like the PUBACK path
+        // does, or its PUBREC is taken for unsolicited.
         self.inflight -= 1;
+        let outgoing = self.check_collision(pubcomp.pkid).map(|publish| {
+            self.outgoing_pub[publish.pkid as usize] = Some(publish.clone());
+            self.inflight += 1;
+            let event = Event::Outgoing(Outgoing::Publish(publish.pkid));
+            self.events.push_back(event);
+            self.collision_ping_count = 0;
+
+            Packet::Publish(publish)
+        });
         Ok(outgoing)
     }
 

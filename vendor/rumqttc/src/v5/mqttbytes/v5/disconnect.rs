@@ -468,3 +468,10 @@ mod test {
         assert_eq!(size_from_size, size_from_bytes);
     }
 }
+
+// mqtt-cli patch: the reason code as sent on the wire, for messages that name it.
+impl DisconnectReasonCode {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}

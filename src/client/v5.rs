@@ -1,0 +1,417 @@
+//! MQTT 5 through rumqttc's v5 client: properties both ways, reason codes never swallowed (a
+//! PUBACK, PUBREC or PUBCOMP reason of 0x80 or more is a failed publish, a SUBACK failure names
+//! its reason), and the topic alias of `--topic-alias` set up once and then used alone.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use bytes::Bytes;
+use rumqttc::Outgoing;
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{
+    ConnAckProperties, ConnectProperties, Filter, LastWill, LastWillProperties, Packet, Publish,
+    PublishProperties, RetainForwardRule, SubscribeProperties, SubscribeReasonCode,
+};
+use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use super::{
+    Announced, ConnectInfo, DISCONNECT_GRACE, Message, Properties, Qos, REQUEST_CAPACITY, Reason,
+    Received, SessionEvent, SessionOptions, SubscribeOptions, closed, errors,
+};
+use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
+
+/// The v5 client and the topic aliases this connection has set up.
+#[derive(Clone)]
+pub(super) struct Client {
+    client: AsyncClient,
+    /// Alias -> topic, for aliases already sent together with their topic.
+    aliases: Arc<Mutex<HashMap<u16, String>>>,
+}
+
+fn qos(qos: Qos) -> QoS {
+    match qos {
+        Qos::AtMostOnce => QoS::AtMostOnce,
+        Qos::AtLeastOnce => QoS::AtLeastOnce,
+        Qos::ExactlyOnce => QoS::ExactlyOnce,
+    }
+}
+
+fn our_qos(qos: QoS) -> Qos {
+    match qos {
+        QoS::AtMostOnce => Qos::AtMostOnce,
+        QoS::AtLeastOnce => Qos::AtLeastOnce,
+        QoS::ExactlyOnce => Qos::ExactlyOnce,
+    }
+}
+
+/// Connects, waits for the CONNACK, and starts the event loop task feeding `events`.
+pub(super) async fn connect(
+    settings: &ConnectSettings,
+    options: SessionOptions,
+    transport: rumqttc::Transport,
+    events: mpsc::Sender<SessionEvent>,
+) -> Result<(super::Client, ConnectInfo)> {
+    let mut mqtt = MqttOptions::new(
+        settings.client_id.clone(),
+        super::broker_address(settings),
+        settings.port,
+    );
+    // The whole packet: remaining length plus at most 5 bytes of fixed header.
+    let largest = u32::try_from(MAX_PACKET_SIZE + 5).unwrap_or(u32::MAX);
+    mqtt.set_keep_alive(settings.keepalive)
+        .set_clean_start(settings.clean_session)
+        .set_default_max_incoming_size(settings.maximum_packet_size.unwrap_or(largest))
+        .set_outgoing_inflight_upper_limit(options.max_inflight.max(1))
+        .set_request_channel_capacity(REQUEST_CAPACITY)
+        .set_manual_acks(options.manual_acks)
+        .set_transport(transport);
+    let mut properties = ConnectProperties::new();
+    properties.session_expiry_interval = settings.session_expiry;
+    properties.receive_maximum = settings.receive_maximum;
+    properties.max_packet_size = settings.maximum_packet_size;
+    properties.user_properties = settings.user_properties.clone();
+    mqtt.set_connect_properties(properties);
+    if let Some(username) = &settings.username {
+        let password = settings
+            .password
+            .as_ref()
+            .map_or("", |secret| secret.expose());
+        mqtt.set_credentials(username.clone(), password);
+    }
+    if let Some(will) = &settings.will {
+        let message = &will.message;
+        let properties = &message.properties;
+        let will_properties = LastWillProperties {
+            delay_interval: will.delay,
+            payload_format_indicator: properties.payload_format_indicator,
+            message_expiry_interval: properties.message_expiry_interval,
+            content_type: properties.content_type.clone(),
+            response_topic: properties.response_topic.clone(),
+            correlation_data: properties.correlation_data.clone(),
+            user_properties: properties.user_properties.clone(),
+        };
+        let empty = will.delay.is_none() && properties.is_empty();
+        mqtt.set_last_will(LastWill::new(
+            message.topic.clone(),
+            message.payload.to_vec(),
+            qos(message.qos),
+            message.retain,
+            (!empty).then_some(will_properties),
+        ));
+    }
+
+    let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
+    eventloop
+        .options
+        .set_network_options(super::network_options(settings));
+    let info = match eventloop.poll().await {
+        Err(err) => return Err(errors::connect_error_v5(err, settings)),
+        Ok(Event::Incoming(Packet::ConnAck(ack))) => ConnectInfo {
+            session_present: ack.session_present,
+            announced: ack.properties.as_ref().map(announced).unwrap_or_default(),
+        },
+        Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
+    };
+    tokio::spawn(drive(eventloop, events));
+    let client = Client {
+        client,
+        aliases: Arc::default(),
+    };
+    Ok((super::Client::V5(client), info))
+}
+
+fn announced(properties: &ConnAckProperties) -> Announced {
+    let flag = |value: Option<u8>| value.map(|value| value != 0);
+    Announced {
+        maximum_qos: properties.max_qos,
+        retain_available: flag(properties.retain_available),
+        maximum_packet_size: properties.max_packet_size,
+        receive_maximum: properties.receive_max,
+        topic_alias_maximum: properties.topic_alias_max,
+        wildcard_subscription_available: flag(properties.wildcard_subscription_available),
+        subscription_identifiers_available: flag(properties.subscription_identifiers_available),
+        shared_subscription_available: flag(properties.shared_subscription_available),
+        server_keep_alive: properties.server_keep_alive,
+        session_expiry_interval: properties.session_expiry_interval,
+        assigned_client_identifier: properties.assigned_client_identifier.clone(),
+    }
+}
+
+fn publish_properties(properties: &Properties) -> PublishProperties {
+    PublishProperties {
+        payload_format_indicator: properties.payload_format_indicator,
+        message_expiry_interval: properties.message_expiry_interval,
+        topic_alias: properties.topic_alias,
+        response_topic: properties.response_topic.clone(),
+        correlation_data: properties.correlation_data.clone(),
+        user_properties: properties.user_properties.clone(),
+        subscription_identifiers: Vec::new(),
+        content_type: properties.content_type.clone(),
+    }
+}
+
+fn our_properties(properties: PublishProperties) -> Properties {
+    Properties {
+        payload_format_indicator: properties.payload_format_indicator,
+        message_expiry_interval: properties.message_expiry_interval,
+        topic_alias: properties.topic_alias,
+        response_topic: properties.response_topic,
+        correlation_data: properties.correlation_data,
+        user_properties: properties.user_properties,
+        subscription_identifiers: properties.subscription_identifiers,
+        content_type: properties.content_type,
+    }
+}
+
+impl Client {
+    pub(super) async fn publish(&self, message: Message) -> Result<()> {
+        let mut topic = message.topic;
+        if let Some(alias) = message.properties.topic_alias {
+            // The first message with an alias carries the topic too; later ones the alias alone.
+            let mut aliases = self
+                .aliases
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            if aliases.get(&alias) == Some(&topic) {
+                topic.clear();
+            } else {
+                aliases.insert(alias, topic.clone());
+            }
+        }
+        let sent = if message.properties.is_empty() {
+            self.client
+                .publish_bytes(topic, qos(message.qos), message.retain, message.payload)
+                .await
+        } else {
+            self.client
+                .publish_bytes_with_properties(
+                    topic,
+                    qos(message.qos),
+                    message.retain,
+                    message.payload,
+                    publish_properties(&message.properties),
+                )
+                .await
+        };
+        sent.map_err(|_| closed())
+    }
+
+    pub(super) async fn subscribe(
+        &self,
+        filters: &[String],
+        options: SubscribeOptions,
+    ) -> Result<()> {
+        let filters = filters.iter().map(|path| Filter {
+            path: path.clone(),
+            qos: qos(options.qos),
+            nolocal: options.no_local,
+            preserve_retain: options.retain_as_published,
+            retain_forward_rule: match options.retain_handling {
+                0 => RetainForwardRule::OnEverySubscribe,
+                1 => RetainForwardRule::OnNewSubscribe,
+                _ => RetainForwardRule::Never,
+            },
+        });
+        let sent = match options.subscription_identifier {
+            Some(id) => {
+                let properties = SubscribeProperties {
+                    id: Some(id),
+                    user_properties: Vec::new(),
+                };
+                self.client
+                    .subscribe_many_with_properties(filters, properties)
+                    .await
+            }
+            None => self.client.subscribe_many(filters).await,
+        };
+        sent.map_err(|_| closed())
+    }
+
+    pub(super) async fn unsubscribe(&self, filter: &str) -> Result<()> {
+        self.client.unsubscribe(filter).await.map_err(|_| closed())
+    }
+
+    pub(super) async fn ack(&self, level: Qos, packet_id: u16) -> Result<()> {
+        let mut publish = Publish::new("", qos(level), Bytes::new(), None);
+        publish.pkid = packet_id;
+        self.client.ack(&publish).await.map_err(|_| closed())
+    }
+
+    pub(super) async fn disconnect(&self) -> Result<()> {
+        self.client.disconnect().await.map_err(|_| closed())
+    }
+}
+
+/// A failure reason code with the packet's reason string, or `Ok` for success codes.
+fn outcome(code: u8, reason_string: Option<&String>) -> Result<(), Reason> {
+    let reason = Reason::new(code, reason_string.cloned());
+    if reason.is_failure() {
+        Err(reason)
+    } else {
+        Ok(())
+    }
+}
+
+/// Polls the event loop until the connection ends, forwarding what the commands need.
+async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
+    loop {
+        let event = match eventloop.poll().await {
+            Ok(event) => event,
+            Err(err) => {
+                debug!("connection closed: {err}");
+                let _ = events
+                    .send(SessionEvent::Lost(errors::lost_error_v5(err)))
+                    .await;
+                return;
+            }
+        };
+        trace_event(&event);
+        let forward = match event {
+            Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
+                packet_id: publish.pkid,
+                message: Message {
+                    topic: String::from_utf8_lossy(&publish.topic).into_owned(),
+                    payload: publish.payload,
+                    qos: our_qos(publish.qos),
+                    retain: publish.retain,
+                    properties: publish.properties.map(our_properties).unwrap_or_default(),
+                },
+            })),
+            Event::Incoming(Packet::PubAck(ack)) => Some(SessionEvent::Published(outcome(
+                ack.reason.code(),
+                ack.properties
+                    .as_ref()
+                    .and_then(|p| p.reason_string.as_ref()),
+            ))),
+            // A successful PUBREC is followed by PUBREL and PUBCOMP; a failed one ends it.
+            Event::Incoming(Packet::PubRec(rec)) => outcome(
+                rec.reason.code(),
+                rec.properties
+                    .as_ref()
+                    .and_then(|p| p.reason_string.as_ref()),
+            )
+            .err()
+            .map(|reason| SessionEvent::Published(Err(reason))),
+            Event::Incoming(Packet::PubComp(comp)) => Some(SessionEvent::Published(outcome(
+                comp.reason.code(),
+                comp.properties
+                    .as_ref()
+                    .and_then(|p| p.reason_string.as_ref()),
+            ))),
+            Event::Outgoing(Outgoing::Publish(0)) => Some(SessionEvent::Published(Ok(()))),
+            Event::Incoming(Packet::SubAck(suback)) => {
+                let text = suback
+                    .properties
+                    .as_ref()
+                    .and_then(|p| p.reason_string.clone());
+                Some(SessionEvent::Subscribed(
+                    suback
+                        .return_codes
+                        .iter()
+                        .map(|code| match code {
+                            SubscribeReasonCode::Success(granted) => Ok(our_qos(*granted)),
+                            failed => Err(Reason::new(failed.code(), text.clone())),
+                        })
+                        .collect(),
+                ))
+            }
+            Event::Incoming(Packet::UnsubAck(unsuback)) => {
+                let text = unsuback
+                    .properties
+                    .as_ref()
+                    .and_then(|p| p.reason_string.as_ref());
+                let first_failure = unsuback
+                    .reasons
+                    .iter()
+                    .find_map(|reason| outcome(reason.code(), text).err());
+                Some(SessionEvent::Unsubscribed(
+                    first_failure.map_or(Ok(()), Err),
+                ))
+            }
+            Event::Outgoing(Outgoing::Disconnect) => {
+                wait_for_close(&mut eventloop).await;
+                return;
+            }
+            _ => None,
+        };
+        if let Some(forward) = forward
+            && events.send(forward).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// After our DISCONNECT: the broker closes the connection once it has processed everything
+/// before it. Poll (without reconnecting: we stop at the first error) until then.
+async fn wait_for_close(eventloop: &mut EventLoop) {
+    let _ = tokio::time::timeout(DISCONNECT_GRACE, async {
+        while eventloop.poll().await.is_ok() {}
+    })
+    .await;
+    debug!("connection closed after DISCONNECT");
+}
+
+fn trace_event(event: &Event) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    match event {
+        Event::Incoming(packet) => debug!("received {}", describe_packet(packet)),
+        Event::Outgoing(outgoing) => super::trace_outgoing(outgoing),
+    }
+}
+
+fn describe_packet(packet: &Packet) -> String {
+    let reason = |code: u8| Reason::new(code, None).to_string();
+    match packet {
+        Packet::Publish(publish) => format!(
+            "PUBLISH (topic {:?}, qos {}, retain {}, packet id {}, {} bytes{})",
+            String::from_utf8_lossy(&publish.topic),
+            publish.qos as u8,
+            publish.retain,
+            publish.pkid,
+            publish.payload.len(),
+            publish
+                .properties
+                .as_ref()
+                .map_or(String::new(), |p| format!(", {p:?}"))
+        ),
+        Packet::ConnAck(ack) => format!("CONNACK ({})", reason(ack.code.code())),
+        Packet::PubAck(ack) => format!(
+            "PUBACK (packet id {}, {})",
+            ack.pkid,
+            reason(ack.reason.code())
+        ),
+        Packet::PubRec(ack) => format!(
+            "PUBREC (packet id {}, {})",
+            ack.pkid,
+            reason(ack.reason.code())
+        ),
+        Packet::PubRel(ack) => format!(
+            "PUBREL (packet id {}, {})",
+            ack.pkid,
+            reason(ack.reason.code())
+        ),
+        Packet::PubComp(ack) => format!(
+            "PUBCOMP (packet id {}, {})",
+            ack.pkid,
+            reason(ack.reason.code())
+        ),
+        Packet::SubAck(ack) => format!("SUBACK (packet id {}, {:?})", ack.pkid, ack.return_codes),
+        Packet::UnsubAck(ack) => format!("UNSUBACK (packet id {}, {:?})", ack.pkid, ack.reasons),
+        Packet::Disconnect(disconnect) => format!(
+            "DISCONNECT ({}{})",
+            reason(disconnect.reason_code.code()),
+            disconnect
+                .properties
+                .as_ref()
+                .and_then(|p| p.reason_string.as_ref())
+                .map_or(String::new(), |text| format!(": {text}"))
+        ),
+        other => format!("{other:?}"),
+    }
+}
