@@ -1001,7 +1001,16 @@ mod tests {
             &["-t", "x", "-x", "60"],
             &["-t", "x", "-V", "5", "-x", "60"],
             &["-t", "x", "--will-delay", "5s", "-V", "5"],
-            &["-t", "x", "--will-topic", "w", "--will-correlation-data", "hex:zz", "-V", "5"],
+            &[
+                "-t",
+                "x",
+                "--will-topic",
+                "w",
+                "--will-correlation-data",
+                "hex:zz",
+                "-V",
+                "5",
+            ],
         ] {
             let err = sub(argv, &[]).expect_err("must fail");
             assert_eq!(crate::error::exit_code_of(&err), 2, "{argv:?}: {err:#}");

@@ -114,7 +114,7 @@ pub(super) fn connect_error_v5(
             let hint = match reason.code {
                 0x84 => " (try -V 311)",
                 0x85 => " (try another -i)",
-                0x86 => " (check -u and the password)",
+                0x86 | 0x87 => " (check the user name and password, and the broker's ACL)",
                 _ => "",
             };
             failure(
@@ -152,6 +152,14 @@ pub(super) fn lost_error_v5(err: v5::ConnectionError) -> anyhow::Error {
             reason_string,
         }) => {
             let reason = Reason::new(reason_code.code(), reason_string);
+            let reason = if reason.code == 0 {
+                // 0x00 in a DISCONNECT is "Normal disconnection", not "Success".
+                reason
+                    .to_string()
+                    .replacen("Success", "Normal disconnection", 1)
+            } else {
+                reason.to_string()
+            };
             return failure(
                 ErrorKind::Rejected,
                 format!("the broker ended the connection with DISCONNECT: {reason}"),

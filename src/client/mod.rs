@@ -217,7 +217,7 @@ pub struct Session {
 /// deadlock.
 enum Control {
     Ack(Qos, u16),
-    Publish(Message),
+    Publish(Box<Message>),
     Disconnect,
 }
 
@@ -332,7 +332,7 @@ impl Session {
             while let Some(request) = control_rx.recv().await {
                 let sent = match request {
                     Control::Ack(qos, packet_id) => control_client.ack(qos, packet_id).await,
-                    Control::Publish(message) => control_client.publish(message).await,
+                    Control::Publish(message) => control_client.publish(*message).await,
                     Control::Disconnect => control_client.disconnect().await,
                 };
                 if sent.is_err() {
@@ -388,7 +388,7 @@ impl Session {
     /// [`SessionEvent::Published`], in order with other publishes.
     pub fn publish_in_background(&self, message: Message) {
         // A closed control channel means the connection is gone; the event stream says so.
-        let _ = self.control.send(Control::Publish(message));
+        let _ = self.control.send(Control::Publish(Box::new(message)));
     }
 
     /// The next event; `None` once the connection is closed and every event was read.
@@ -497,11 +497,60 @@ fn trace_connect(settings: &ConnectSettings) {
     );
 }
 
+/// The CONNACK's limits in words, e.g. ", receive maximum 20, topic alias maximum 10".
 fn describe_announced(announced: &Announced) -> String {
-    if *announced == Announced::default() {
-        return String::new();
-    }
-    format!(", broker announces {announced:?}")
+    let mut text = String::new();
+    let mut add = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            text.push_str(&format!(", {name} {value}"));
+        }
+    };
+    let show = |value: Option<u32>| value.map(|value| value.to_string());
+    add("maximum QoS", show(announced.maximum_qos.map(u32::from)));
+    add(
+        "retain available",
+        announced.retain_available.map(|v| v.to_string()),
+    );
+    add("maximum packet size", show(announced.maximum_packet_size));
+    add(
+        "receive maximum",
+        show(announced.receive_maximum.map(u32::from)),
+    );
+    add(
+        "topic alias maximum",
+        show(announced.topic_alias_maximum.map(u32::from)),
+    );
+    add(
+        "wildcard subscriptions",
+        announced
+            .wildcard_subscription_available
+            .map(|v| v.to_string()),
+    );
+    add(
+        "subscription identifiers",
+        announced
+            .subscription_identifiers_available
+            .map(|v| v.to_string()),
+    );
+    add(
+        "shared subscriptions",
+        announced
+            .shared_subscription_available
+            .map(|v| v.to_string()),
+    );
+    add(
+        "server keepalive",
+        show(announced.server_keep_alive.map(u32::from)),
+    );
+    add("session expiry", show(announced.session_expiry_interval));
+    add(
+        "assigned client id",
+        announced
+            .assigned_client_identifier
+            .as_ref()
+            .map(|id| format!("{id:?}")),
+    );
+    text
 }
 
 /// Describes what was sent or received on the wire, for `--debug`.

@@ -176,8 +176,10 @@ impl Client {
                 .lock()
                 .unwrap_or_else(|poison| poison.into_inner());
             if aliases.get(&alias) == Some(&topic) {
+                debug!("publishing with topic alias {alias} alone (no topic)");
                 topic.clear();
             } else {
+                debug!("publishing to {topic:?} and setting topic alias {alias} for it");
                 aliases.insert(alias, topic.clone());
             }
         }

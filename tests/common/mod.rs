@@ -423,6 +423,8 @@ pub fn assert_code(output: &Output, code: i32) {
 }
 
 /// One client connection to a scripted fake broker: read the client's packets, send ours.
+pub use rumqttc::v5::mqttbytes::v5::Packet as V5Packet;
+
 pub struct FakeConnection {
     stream: TcpStream,
     buffer: bytes::BytesMut,
@@ -457,6 +459,51 @@ impl FakeConnection {
                 None => panic!("the client closed the connection"),
             }
         }
+    }
+
+    /// The client's next MQTT 5 packet; `None` when it closed the connection.
+    pub fn next_v5(&mut self) -> Option<V5Packet> {
+        use std::io::Read;
+        let mut chunk = [0u8; 4096];
+        loop {
+            match V5Packet::read(&mut self.buffer, Some(1 << 20)) {
+                Ok(packet) => return Some(packet),
+                Err(rumqttc::v5::mqttbytes::Error::InsufficientBytes(_)) => {
+                    let read = self.stream.read(&mut chunk).unwrap_or(0);
+                    if read == 0 {
+                        return None;
+                    }
+                    self.buffer.extend_from_slice(&chunk[..read]);
+                }
+                Err(err) => panic!("bad MQTT 5 packet from the client: {err:?}"),
+            }
+        }
+    }
+
+    /// The client's next MQTT 5 packet, skipping PINGREQs (answered).
+    pub fn expect_v5(&mut self) -> V5Packet {
+        loop {
+            match self.next_v5() {
+                Some(V5Packet::PingReq(_)) => {
+                    self.send_v5(V5Packet::PingResp(rumqttc::v5::mqttbytes::v5::PingResp))
+                }
+                Some(packet) => return packet,
+                None => panic!("the client closed the connection"),
+            }
+        }
+    }
+
+    pub fn send_v5(&mut self, packet: V5Packet) {
+        use std::io::Write;
+        let mut out = bytes::BytesMut::new();
+        packet.write(&mut out, None).expect("encode");
+        self.stream.write_all(&out).expect("write to the client");
+    }
+
+    /// Bytes exactly as given, for packets the codecs would not write that way.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.stream.write_all(bytes).expect("write to the client");
     }
 
     pub fn send(&mut self, packet: rumqttc::Packet) {

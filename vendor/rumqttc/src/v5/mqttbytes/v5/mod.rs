@@ -70,6 +70,11 @@ impl Packet {
             return match packet_type {
                 PacketType::PingReq => Ok(Packet::PingReq(PingReq)),
                 PacketType::PingResp => Ok(Packet::PingResp(PingResp)),
+                // mqtt-cli patch: a DISCONNECT may leave out its reason code when it is 0x00
+                // (MQTT 5 §3.14.2.1); stock 0.25.1 failed on it with PayloadRequired.
+                PacketType::Disconnect => Ok(Packet::Disconnect(Disconnect::new(
+                    DisconnectReasonCode::NormalDisconnection,
+                ))),
                 _ => Err(Error::PayloadRequired),
             };
         }
