@@ -1013,3 +1013,34 @@ fn replay_carries_properties_and_needs_mqtt5_for_them() {
         stderr(&out)
     );
 }
+
+#[test]
+fn payload_format_utf8_refuses_a_line_that_is_not_utf8() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-V", "5", "-t", "pf", "-C", "1", "-F", "%F %p"]);
+    let out = run_args(
+        &command(
+            "pub",
+            &broker,
+            &[
+                "-V",
+                "5",
+                "-t",
+                "pf",
+                "-l",
+                "-q",
+                "1",
+                "--payload-format",
+                "utf8",
+            ],
+        ),
+        b"fine\n\xff\xfe\nnever sent\n",
+    );
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("line 2 of standard input is not UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&sub.finish()), "1 fine\n");
+}

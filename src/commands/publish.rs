@@ -16,7 +16,7 @@ use tracing::info;
 
 use crate::client::{Message, Publisher, Session, SessionEvent, SessionOptions};
 use crate::commands::{Interrupts, sleep_until};
-use crate::error::{ErrorKind, failure};
+use crate::error::{ErrorKind, failure, usage};
 use crate::settings::{Payloads, PubSettings};
 
 /// How much of stdin is read at once.
@@ -214,8 +214,15 @@ async fn feed_all(
         Payloads::Lines => {
             let (lines_tx, mut lines) = mpsc::channel(4);
             std::thread::spawn(move || read_lines(lines_tx));
+            let utf8_only = template.properties.payload_format_indicator == Some(1);
             while let Some(batch) = feed.unless_stopped(lines.recv()).await.flatten() {
                 for line in batch.context("reading standard input")? {
+                    if utf8_only && std::str::from_utf8(&line).is_err() {
+                        return Err(usage(format!(
+                            "line {} of standard input is not UTF-8 text, but --payload-format says utf8 (the lines before it were sent)",
+                            feed.sent + 1
+                        )));
+                    }
                     if !feed.send(message(line)).await? {
                         return Ok(());
                     }
