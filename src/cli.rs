@@ -57,6 +57,9 @@ pub enum Command {
     /// Subscribe to topic filters and print the messages that arrive.
     #[command(disable_help_flag = true, after_help = EXIT_CODES)]
     Sub(SubArgs),
+    /// Request/response: subscribe to -e, publish a request to -t, print the first answer.
+    #[command(disable_help_flag = true, after_help = EXIT_CODES)]
+    Rr(RrArgs),
 }
 
 /// MQTT protocol version.
@@ -359,6 +362,101 @@ pub struct PubArgs {
     pub connect: ConnectArgs,
 }
 
+/// `mqtt-cli rr`.
+#[derive(Debug, Clone, Args)]
+pub struct RrArgs {
+    /// Topic to publish the request to.
+    #[arg(short = 't', long)]
+    pub topic: String,
+
+    /// Topic the answer arrives on; subscribed before the request goes out (on MQTT 5 also
+    /// sent as the request's response topic).
+    #[arg(short = 'e', long = "response-topic", value_name = "TOPIC")]
+    pub response_topic: String,
+
+    /// The request's payload.
+    #[arg(short = 'm', long, value_name = "MESSAGE", group = "payload")]
+    pub message: Option<String>,
+
+    /// Send the whole file as the request (binary-safe).
+    #[arg(short = 'f', long, value_name = "FILE", group = "payload")]
+    pub file: Option<PathBuf>,
+
+    /// Send all of standard input as the request.
+    #[arg(short = 's', long, group = "payload")]
+    pub stdin: bool,
+
+    /// Send an empty request.
+    #[arg(short = 'n', long, group = "payload")]
+    pub null: bool,
+
+    /// QoS of the request and of the subscription to the answer.
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+
+    /// Only accept an answer whose payload matches this regular expression; others are skipped.
+    #[arg(long, value_name = "REGEX")]
+    pub r#match: Option<String>,
+
+    /// Give up (exit 7) if no answer arrived in time [default: wait until Ctrl+C].
+    #[arg(short = 'W', long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// MQTT 5: correlation data of the request (text, or hex:...) [default: random]; an answer
+    /// carrying other correlation data is skipped.
+    #[arg(long, value_name = "DATA", help_heading = "MQTT 5")]
+    pub correlation_data: Option<String>,
+
+    /// MQTT 5: a user property KEY=VALUE of the request (repeatable).
+    #[arg(long, value_parser = parse_user_property, value_name = "KEY=VALUE", help_heading = "MQTT 5")]
+    pub user_property: Vec<(String, String)>,
+
+    /// MQTT 5: the request payload's MIME type.
+    #[arg(long, value_name = "TYPE", help_heading = "MQTT 5")]
+    pub content_type: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// How received messages are printed (`sub`, `rr`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Print the topic before each payload: `topic payload`.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Print each message through a template (codes below, e.g. '%I %t %p').
+    #[arg(short = 'F', long = "format", value_name = "TEMPLATE",
+          conflicts_with_all = ["verbose", "json"], long_help = crate::output::TEMPLATE_HELP)]
+    pub template: Option<String>,
+
+    /// Print each message as one JSON object per line (schema in the README).
+    #[arg(long, conflicts_with = "verbose")]
+    pub json: bool,
+
+    /// With --json: indent the objects (one object spans several lines).
+    #[arg(long, requires = "json")]
+    pub pretty: bool,
+
+    /// With --json: how to carry the payload [auto: text when valid UTF-8, else base64].
+    #[arg(
+        long,
+        value_name = "ENCODING",
+        requires = "json",
+        default_value = "auto"
+    )]
+    pub payload_encoding: crate::output::PayloadEncoding,
+
+    /// Do not end each message with a newline.
+    #[arg(short = 'N', long)]
+    pub no_newline: bool,
+}
+
 /// `mqtt-cli sub`.
 #[derive(Debug, Clone, Args)]
 pub struct SubArgs {
@@ -378,36 +476,12 @@ pub struct SubArgs {
     #[arg(short = 'W', long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
-    /// Print the topic before each payload: `topic payload`.
-    #[arg(short = 'v', long, help_heading = "Output")]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
-    /// Print each message through a template (codes below, e.g. '%I %t %p').
-    #[arg(short = 'F', long = "format", value_name = "TEMPLATE", help_heading = "Output",
-          conflicts_with_all = ["verbose", "json"], long_help = crate::output::TEMPLATE_HELP)]
-    pub template: Option<String>,
-
-    /// Print each message as one JSON object per line (schema in the README).
-    #[arg(long, help_heading = "Output", conflicts_with = "verbose")]
-    pub json: bool,
-
-    /// With --json: indent the objects (one object spans several lines).
-    #[arg(long, help_heading = "Output", requires = "json")]
-    pub pretty: bool,
-
-    /// With --json: how to carry the payload [auto: text when valid UTF-8, else base64].
-    #[arg(
-        long,
-        value_name = "ENCODING",
-        help_heading = "Output",
-        requires = "json",
-        default_value = "auto"
-    )]
-    pub payload_encoding: crate::output::PayloadEncoding,
-
-    /// Do not end each message with a newline.
-    #[arg(short = 'N', long, help_heading = "Output")]
-    pub no_newline: bool,
+    /// Only print (and count, for -C) messages whose payload matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub r#match: Option<String>,
 
     /// Skip messages that carry the retain flag (stale values kept by the broker).
     #[arg(short = 'R', long)]

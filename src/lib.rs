@@ -27,6 +27,7 @@ impl Command {
         match self {
             Command::Pub(args) => &args.connect,
             Command::Sub(args) => &args.connect,
+            Command::Rr(args) => &args.connect,
         }
     }
 }
@@ -39,6 +40,9 @@ pub async fn run(command: Command) -> Result<()> {
         }
         Command::Sub(args) => {
             commands::subscribe::run(settings::sub_settings(&args, &ProcessEnv)?).await
+        }
+        Command::Rr(args) => {
+            commands::request::run(settings::rr_settings(&args, &ProcessEnv)?).await
         }
     }
 }

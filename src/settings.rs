@@ -11,9 +11,12 @@ use std::time::Duration;
 use anyhow::Result;
 use bytes::Bytes;
 use percent_encoding::percent_decode_str;
+use regex::bytes::Regex;
 use url::Url;
 
-use crate::cli::{ConnectArgs, PayloadFormat, ProtocolVersion, PubArgs, SubArgs, TlsArgs};
+use crate::cli::{
+    ConnectArgs, OutputArgs, PayloadFormat, ProtocolVersion, PubArgs, RrArgs, SubArgs, TlsArgs,
+};
 use crate::client::{Message, Properties, Qos, SubscribeOptions};
 use crate::error::usage;
 use crate::output::{Format, Template};
@@ -165,6 +168,8 @@ pub struct SubSettings {
     pub timeout: Option<Duration>,
     pub format: Format,
     pub newline: bool,
+    /// `--match`: only messages whose payload matches are printed and counted.
+    pub payload_match: Option<Regex>,
     pub no_retained: bool,
     pub exit_on_subscribe: bool,
     pub filter_out: Vec<String>,
@@ -714,16 +719,9 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
                 .map(|message| Bytes::from(message.clone()))
                 .collect()
         } else if let Some(path) = &args.file {
-            let data = std::fs::read(path)
-                .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))?;
-            vec![Bytes::from(data)]
+            vec![read_payload_file(path)?]
         } else if args.stdin {
-            let mut data = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut data)
-                .map_err(|err| usage(format!("cannot read standard input: {err}")))?;
-            vec![Bytes::from(data)]
+            vec![read_payload_stdin()?]
         } else if args.null {
             vec![Bytes::new()]
         } else {
@@ -765,6 +763,143 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
     })
 }
 
+/// A whole file as one payload.
+fn read_payload_file(path: &Path) -> Result<Bytes> {
+    std::fs::read(path)
+        .map(Bytes::from)
+        .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))
+}
+
+/// All of standard input as one payload.
+fn read_payload_stdin() -> Result<Bytes> {
+    let mut data = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut data)
+        .map_err(|err| usage(format!("cannot read standard input: {err}")))?;
+    Ok(Bytes::from(data))
+}
+
+/// What `rr` needs: the request, where the answer comes, and how to print it.
+#[derive(Debug, Clone)]
+pub struct RrSettings {
+    pub connect: ConnectSettings,
+    /// The request, with the response topic and correlation data on MQTT 5.
+    pub request: Message,
+    pub response_topic: String,
+    pub payload_match: Option<Regex>,
+    pub timeout: Option<Duration>,
+    pub format: Format,
+    pub newline: bool,
+}
+
+/// Validates `rr` arguments and reads the request's payload.
+pub fn rr_settings(args: &RrArgs, env: &dyn Environment) -> Result<RrSettings> {
+    let (connect, _) = connect_settings(&args.connect, env)?;
+    validate_topic_name(&args.topic).map_err(usage)?;
+    validate_topic_name(&args.response_topic)
+        .map_err(|err| usage(format!("-e/--response-topic: {err}")))?;
+    if args.topic == args.response_topic {
+        return Err(usage(
+            "-t and -e are the same topic: the request would be taken for its own answer",
+        ));
+    }
+    let v5 = connect.protocol == ProtocolVersion::V5;
+    needs_v5(
+        v5,
+        &[
+            ("--correlation-data", args.correlation_data.is_some()),
+            ("--user-property", !args.user_property.is_empty()),
+            ("--content-type", args.content_type.is_some()),
+        ],
+    )?;
+    let payload = if let Some(message) = &args.message {
+        Bytes::from(message.clone())
+    } else if let Some(path) = &args.file {
+        read_payload_file(path)?
+    } else if args.stdin {
+        read_payload_stdin()?
+    } else if args.null {
+        Bytes::new()
+    } else {
+        return Err(usage(
+            "no request: give one with -m, -f FILE, -s (stdin) or -n (empty)",
+        ));
+    };
+    if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
+        return Err(usage("-W must be longer than 0"));
+    }
+    let mut properties = properties(
+        PropertyArgs {
+            payload_format: None,
+            message_expiry: None,
+            content_type: &args.content_type,
+            response_topic: &None,
+            correlation_data: &args.correlation_data,
+            user_properties: &args.user_property,
+            topic_alias: None,
+        },
+        "--",
+    )?;
+    if v5 {
+        properties.response_topic = Some(args.response_topic.clone());
+        if properties.correlation_data.is_none() {
+            let random: String = std::iter::repeat_with(fastrand::alphanumeric)
+                .take(16)
+                .collect();
+            properties.correlation_data = Some(Bytes::from(random));
+        }
+    }
+    Ok(RrSettings {
+        connect,
+        request: Message {
+            properties,
+            ..Message::new(args.topic.clone(), payload, qos(args.qos), false)
+        },
+        response_topic: args.response_topic.clone(),
+        payload_match: payload_regex(args.r#match.as_deref())?,
+        timeout: args.timeout,
+        format: output_format(&args.output)?,
+        newline: !args.output.no_newline,
+    })
+}
+
+/// The output format the flags ask for.
+fn output_format(args: &OutputArgs) -> Result<Format> {
+    Ok(if let Some(template) = &args.template {
+        Format::Template(Template::parse(template).map_err(usage)?)
+    } else if args.json {
+        Format::Json {
+            pretty: args.pretty,
+            encoding: args.payload_encoding,
+        }
+    } else if args.verbose {
+        Format::Verbose
+    } else {
+        Format::Raw
+    })
+}
+
+/// `--match REGEX`, compiled for raw payload bytes (`.` does not match invalid UTF-8).
+fn payload_regex(pattern: Option<&str>) -> Result<Option<Regex>> {
+    pattern
+        .map(|pattern| {
+            Regex::new(pattern).map_err(|err| {
+                let detail = err.to_string();
+                let last = detail
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_string();
+                usage(format!(
+                    "--match '{pattern}' is not a valid regular expression: {last}"
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// Validates `sub` arguments.
 pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings> {
     let (connect, url_topic) = connect_settings(&args.connect, env)?;
@@ -784,18 +919,8 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
     {
         validate_topic_filter(filter).map_err(usage)?;
     }
-    let format = if let Some(template) = &args.template {
-        Format::Template(Template::parse(template).map_err(usage)?)
-    } else if args.json {
-        Format::Json {
-            pretty: args.pretty,
-            encoding: args.payload_encoding,
-        }
-    } else if args.verbose {
-        Format::Verbose
-    } else {
-        Format::Raw
-    };
+    let format = output_format(&args.output)?;
+    let payload_match = payload_regex(args.r#match.as_deref())?;
     if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
         return Err(usage("-W must be longer than 0"));
     }
@@ -821,7 +946,8 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
         count: args.count,
         timeout: args.timeout,
         format,
-        newline: !args.no_newline,
+        newline: !args.output.no_newline,
+        payload_match,
         no_retained: args.no_retained,
         exit_on_subscribe: args.exit_on_subscribe,
         filter_out: args.filter_out.clone(),

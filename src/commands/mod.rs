@@ -1,6 +1,7 @@
 //! One module per subcommand, written against `client` and `output` only.
 
 pub mod publish;
+pub mod request;
 pub mod subscribe;
 
 use anyhow::Result;

@@ -93,7 +93,11 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         || settings
                             .filter_out
                             .iter()
-                            .any(|filter| filter_matches(filter, &received.message.topic));
+                            .any(|filter| filter_matches(filter, &received.message.topic))
+                        || settings
+                            .payload_match
+                            .as_ref()
+                            .is_some_and(|regex| !regex.is_match(&received.message.payload));
                     if !hidden {
                         printer.print(&received).context("writing to standard output")?;
                         printed += 1;

@@ -1,0 +1,114 @@
+//! `mqtt-cli rr`: request/response. Subscribe to the answer's topic, and only once the broker
+//! confirmed the subscription publish the request, so a quick answer cannot slip by; print the
+//! first acceptable answer and exit 0, or exit 7 at the deadline.
+//!
+//! Acceptable: not a retained message (that is a stale value the broker kept, not an answer),
+//! on MQTT 5 not carrying another request's correlation data, and matching `--match`. Works on
+//! MQTT 3.1.1 too, where there is no response topic property: the device must know where to
+//! answer.
+
+use anyhow::{Context, Result};
+use tokio::time::Instant;
+
+use crate::cli::ProtocolVersion;
+use crate::client::{Received, Session, SessionEvent, SessionOptions, SubscribeOptions};
+use crate::commands::{Interrupts, sleep_until};
+use crate::error::{ErrorKind, failure};
+use crate::output::Printer;
+use crate::settings::RrSettings;
+
+pub async fn run(settings: RrSettings) -> Result<()> {
+    let mut interrupts = Interrupts::listen()?;
+    let mut session = Session::connect(&settings.connect, SessionOptions::default()).await?;
+    let v5 = settings.connect.protocol == ProtocolVersion::V5;
+    let subscription = SubscribeOptions {
+        // MQTT 5: no retained message at subscribe time (3.1.1: skipped by its retain flag).
+        retain_handling: if v5 { 2 } else { 0 },
+        ..SubscribeOptions::from(settings.request.qos)
+    };
+    session
+        .subscribe(std::slice::from_ref(&settings.response_topic), subscription)
+        .await?;
+
+    let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
+    let mut skipped: u64 = 0;
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            event = session.next_event() => match event {
+                Some(SessionEvent::Subscribed(granted)) => {
+                    if let Some(Err(reason)) = granted.first() {
+                        break Err(failure(
+                            ErrorKind::Rejected,
+                            format!(
+                                "the broker refused the subscription to '{}': {reason}",
+                                settings.response_topic
+                            ),
+                        ));
+                    }
+                    session.publish_in_background(settings.request.clone());
+                }
+                Some(SessionEvent::Message(received)) => {
+                    if is_answer(&settings, &received) {
+                        let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
+                        printer.print(&received).context("writing to standard output")?;
+                        printer.flush().context("writing to standard output")?;
+                        break Ok(());
+                    }
+                    skipped += 1;
+                }
+                Some(SessionEvent::Published(Err(reason))) => {
+                    break Err(failure(
+                        ErrorKind::Rejected,
+                        format!(
+                            "the broker refused the request to '{}': {reason}",
+                            settings.request.topic
+                        ),
+                    ));
+                }
+                Some(SessionEvent::Lost(err)) => break Err(err),
+                Some(_) => {}
+                None => break Err(failure(ErrorKind::Lost, "connection lost")),
+            },
+            () = sleep_until(deadline) => {
+                let mut why = format!(
+                    "no answer on '{}' within {}",
+                    settings.response_topic,
+                    humantime::format_duration(settings.timeout.unwrap_or_default())
+                );
+                if skipped > 0 {
+                    why.push_str(&format!(" ({skipped} other message(s) skipped: retained, another request's, or not matching --match)"));
+                }
+                break Err(failure(ErrorKind::Timeout, why));
+            }
+            () = interrupts.recv() => {
+                break Err(failure(ErrorKind::Interrupted, "interrupted before an answer arrived"));
+            }
+        }
+    };
+    if outcome
+        .as_ref()
+        .is_err_and(|err| crate::error::exit_code_of(err) == ErrorKind::Lost.exit_code())
+    {
+        return outcome;
+    }
+    session.disconnect().await;
+    outcome
+}
+
+fn is_answer(settings: &RrSettings, received: &Received) -> bool {
+    let message = &received.message;
+    if message.retain {
+        return false;
+    }
+    let ours = &settings.request.properties.correlation_data;
+    if let (Some(ours), Some(theirs)) = (ours, &message.properties.correlation_data)
+        && ours != theirs
+    {
+        return false;
+    }
+    settings
+        .payload_match
+        .as_ref()
+        .is_none_or(|regex| regex.is_match(&message.payload))
+}
