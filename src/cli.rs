@@ -60,6 +60,99 @@ pub enum Command {
     /// Request/response: subscribe to -e, publish a request to -t, print the first answer.
     #[command(disable_help_flag = true, after_help = EXIT_CODES)]
     Rr(RrArgs),
+    /// Smoke-test a broker: connect, TLS, round trips at each QoS, retained, will, wildcards,
+    /// a large payload. Exit 0 only if every chosen check passed (8 otherwise).
+    #[command(disable_help_flag = true, after_help = EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+/// The checks `mqtt-cli check` runs, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum CheckName {
+    /// Connect: time to CONNACK, and what an MQTT 5 CONNACK announces.
+    Connect,
+    /// TLS: version, cipher suite, the server certificate and its expiry.
+    Tls,
+    /// Round trip at QoS 0: all received, in order, intact; latency.
+    Qos0,
+    /// Round trip at QoS 1.
+    Qos1,
+    /// Round trip at QoS 2.
+    Qos2,
+    /// A retained message reaches a new subscriber, then is cleared.
+    Retained,
+    /// A client that drops its connection has its will delivered.
+    Will,
+    /// + and # filters match what they should, and only that.
+    Wildcards,
+    /// A large payload (--payload-size) arrives intact.
+    LargePayload,
+}
+
+/// `mqtt-cli check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Run only these checks (comma-separated or repeated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "CHECK",
+        conflicts_with = "skip"
+    )]
+    pub only: Vec<CheckName>,
+
+    /// Run all checks but these (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "CHECK")]
+    pub skip: Vec<CheckName>,
+
+    /// Topics used, under this prefix [default: mqtt-cli/check/ and random characters].
+    #[arg(long, value_name = "TOPIC")]
+    pub topic_prefix: Option<String>,
+
+    /// Messages per round trip.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub count: u32,
+
+    /// Size of the large payload, e.g. 256KiB, 1MiB, 5000.
+    #[arg(long, default_value = "256KiB", value_parser = parse_size, value_name = "SIZE")]
+    pub payload_size: usize,
+
+    /// Fail the TLS check when the server's certificate expires in fewer days than this.
+    #[arg(long, value_name = "DAYS")]
+    pub cert_expiry_warn: Option<u32>,
+
+    /// Time allowed for each check.
+    #[arg(short = 'W', long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Print the report as one JSON object on stdout (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// A size in bytes: `5000`, `256KiB` / `256K` / `256KB` (x1024), `1MiB` / `1M` / `1MB` (x1024^2).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 5000, 256KiB, 1MiB)"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        _ => return Err(format!("'{text}': unknown unit (use KiB or MiB)")),
+    };
+    number
+        .checked_mul(factor)
+        .filter(|size| (1..=256 * 1024 * 1024).contains(size))
+        .ok_or_else(|| format!("'{text}' must be between 1 byte and 256 MiB"))
 }
 
 /// MQTT protocol version.

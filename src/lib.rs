@@ -28,6 +28,7 @@ impl Command {
             Command::Pub(args) => &args.connect,
             Command::Sub(args) => &args.connect,
             Command::Rr(args) => &args.connect,
+            Command::Check(args) => &args.connect,
         }
     }
 }
@@ -43,6 +44,9 @@ pub async fn run(command: Command) -> Result<()> {
         }
         Command::Rr(args) => {
             commands::request::run(settings::rr_settings(&args, &ProcessEnv)?).await
+        }
+        Command::Check(args) => {
+            commands::check::run(settings::check_settings(&args, &ProcessEnv)?).await
         }
     }
 }

@@ -206,6 +206,9 @@ pub(super) fn lost_error(err: ConnectionError) -> anyhow::Error {
         ConnectionError::MqttState(StateError::AwaitPingResp) => {
             "the broker stopped answering (no PINGRESP)".to_string()
         }
+        ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::Io(io))) => {
+            io.to_string()
+        }
         other => other.to_string(),
     };
     failure(ErrorKind::Lost, format!("connection lost: {reason}"))

@@ -204,12 +204,23 @@ const EVENT_CAPACITY: usize = 1024;
 /// How long to wait for the broker to close the connection after our DISCONNECT.
 const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
 
-/// A connected MQTT session.
+/// What a version's `connect` hands back: the client, the CONNACK, and the event loop's task.
+type Connected = (Client, ConnectInfo, tokio::task::JoinHandle<()>);
+
+/// A connected MQTT session. Dropping it without [`Session::disconnect`] closes the connection
+/// abruptly (no DISCONNECT: the broker publishes the will).
 pub struct Session {
     client: Client,
     events: mpsc::Receiver<SessionEvent>,
     control: mpsc::UnboundedSender<Control>,
+    driver: tokio::task::JoinHandle<()>,
     pub info: ConnectInfo,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
 }
 
 /// Requests that must never block the command's task, sent in order by a task of their own:
@@ -308,18 +319,18 @@ impl Session {
                 ProtocolVersion::V5 => v5::connect(settings, options, transport, events_tx).await,
             }
         };
-        let (client, info) = match tokio::time::timeout(settings.connect_timeout, connecting).await
-        {
-            Ok(connected) => connected,
-            Err(_) => Err(failure(
-                ErrorKind::Connect,
-                format!(
-                    "no CONNACK within {} (--connect-timeout)",
-                    humantime::format_duration(settings.connect_timeout)
-                ),
-            )),
-        }
-        .with_context(|| format!("connecting to {}", settings.address()))?;
+        let (client, info, driver) =
+            match tokio::time::timeout(settings.connect_timeout, connecting).await {
+                Ok(connected) => connected,
+                Err(_) => Err(failure(
+                    ErrorKind::Connect,
+                    format!(
+                        "no CONNACK within {} (--connect-timeout)",
+                        humantime::format_duration(settings.connect_timeout)
+                    ),
+                )),
+            }
+            .with_context(|| format!("connecting to {}", settings.address()))?;
         debug!(
             "received CONNACK (session present {}{})",
             info.session_present,
@@ -344,6 +355,7 @@ impl Session {
             client,
             events,
             control,
+            driver,
             info,
         })
     }
@@ -399,6 +411,11 @@ impl Session {
     /// True when no event is waiting: a good moment to flush output.
     pub fn is_idle(&self) -> bool {
         self.events.is_empty()
+    }
+
+    /// Drops the connection without DISCONNECT, as a crash would: the broker publishes the will.
+    pub fn abort(self) {
+        // Drop aborts the event loop task, which closes the socket.
     }
 
     /// Sends DISCONNECT after every queued request and waits until the broker has closed the

@@ -41,7 +41,7 @@ pub(super) async fn connect(
     options: SessionOptions,
     transport: rumqttc::Transport,
     events: mpsc::Sender<SessionEvent>,
-) -> Result<(Client, ConnectInfo)> {
+) -> Result<super::Connected> {
     let mut mqtt = MqttOptions::new(
         settings.client_id.clone(),
         super::broker_address(settings),
@@ -81,8 +81,8 @@ pub(super) async fn connect(
         },
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
-    tokio::spawn(drive(eventloop, events));
-    Ok((Client::V4(client), info))
+    let driver = tokio::spawn(drive(eventloop, events));
+    Ok((Client::V4(client), info, driver))
 }
 
 pub(super) async fn publish(client: &AsyncClient, message: Message) -> Result<()> {

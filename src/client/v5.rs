@@ -53,7 +53,7 @@ pub(super) async fn connect(
     options: SessionOptions,
     transport: rumqttc::Transport,
     events: mpsc::Sender<SessionEvent>,
-) -> Result<(super::Client, ConnectInfo)> {
+) -> Result<super::Connected> {
     let mut mqtt = MqttOptions::new(
         settings.client_id.clone(),
         super::broker_address(settings),
@@ -115,12 +115,12 @@ pub(super) async fn connect(
         },
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
-    tokio::spawn(drive(eventloop, events));
+    let driver = tokio::spawn(drive(eventloop, events));
     let client = Client {
         client,
         aliases: Arc::default(),
     };
-    Ok((super::Client::V5(client), info))
+    Ok((super::Client::V5(client), info, driver))
 }
 
 fn announced(properties: &ConnAckProperties) -> Announced {

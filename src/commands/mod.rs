@@ -1,5 +1,6 @@
 //! One module per subcommand, written against `client` and `output` only.
 
+pub mod check;
 pub mod publish;
 pub mod request;
 pub mod subscribe;

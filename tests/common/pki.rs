@@ -10,6 +10,7 @@ use rcgen::{
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use time::{Duration, OffsetDateTime};
 
 use super::Broker;
 
@@ -29,24 +30,35 @@ impl Pki {
         let (_, other_ca_pem) = make_ca("an unrelated CA");
         write("other-ca.pem", other_ca_pem);
 
-        // `validity`: None for now-valid, or the (not before, not after) years.
-        let leaf = |names: &[&str], name: &str, validity: Option<(i32, i32)>| {
-            let mut params =
-                CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                    .expect("params");
-            params.distinguished_name.push(DnType::CommonName, names[0]);
-            if let Some((from, until)) = validity {
-                params.not_before = date_time_ymd(from, 1, 1);
-                params.not_after = date_time_ymd(until, 1, 1);
-            }
-            let key = KeyPair::generate().expect("key");
-            let cert = params.signed_by(&key, &issuer).expect("sign");
-            write(&format!("{name}.pem"), cert.pem());
-            write(&format!("{name}.key"), key.serialize_pem());
-        };
+        // `validity`: None for now-valid, or (not before, not after).
+        let leaf =
+            |names: &[&str], name: &str, validity: Option<(OffsetDateTime, OffsetDateTime)>| {
+                let mut params =
+                    CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                        .expect("params");
+                params.distinguished_name.push(DnType::CommonName, names[0]);
+                if let Some((from, until)) = validity {
+                    params.not_before = from;
+                    params.not_after = until;
+                }
+                let key = KeyPair::generate().expect("key");
+                let cert = params.signed_by(&key, &issuer).expect("sign");
+                write(&format!("{name}.pem"), cert.pem());
+                write(&format!("{name}.key"), key.serialize_pem());
+            };
         leaf(&["localhost", "127.0.0.1"], "server", None);
-        leaf(&["localhost", "127.0.0.1"], "expired", Some((2020, 2021)));
-        leaf(&["localhost", "127.0.0.1"], "future", Some((2099, 2100)));
+        let years = |from, until| Some((date_time_ymd(from, 1, 1), date_time_ymd(until, 1, 1)));
+        leaf(&["localhost", "127.0.0.1"], "expired", years(2020, 2021));
+        leaf(&["localhost", "127.0.0.1"], "future", years(2099, 2100));
+        let now = OffsetDateTime::now_utc();
+        leaf(
+            &["localhost", "127.0.0.1"],
+            "expiring",
+            Some((
+                now - Duration::days(1),
+                now + Duration::days(5) + Duration::hours(1),
+            )),
+        );
         leaf(&["broker.example.com"], "other-name", None);
         leaf(&["localhost"], "localhost-only", None);
         leaf(&["device-1"], "client", None);
