@@ -19,10 +19,12 @@ Exit codes:
   3  could not connect: DNS, refused, unreachable, connect timeout
   4  TLS failed: handshake or certificate verification
   5  broker refused the connection (CONNACK: bad credentials, not authorised, ...)
-  6  broker rejected an operation: SUBACK failure, negative PUBACK/PUBREC, server DISCONNECT
-  7  timeout: the expected messages or acks did not arrive in time
-  8  connection lost and not recovered
-130  pub: Ctrl+C twice (the first waits up to 10 s for owed acknowledgements)
+  6  broker rejected an operation: SUBACK failure, PUBACK/PUBREC/PUBCOMP reason >= 0x80,
+     server DISCONNECT (MQTT 5)
+  7  timeout: the expected messages, answer or acks did not arrive in time
+  8  check: a check failed; otherwise: connection lost and not recovered
+130  pub: Ctrl+C twice (the first waits up to 10 s for owed acknowledgements);
+     rr: Ctrl+C before an answer
 
 Keep the password off the command line (where other users see it in the process list):
 use MQTT_PASSWORD or --password-file instead of -P.";

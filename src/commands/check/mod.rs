@@ -27,13 +27,7 @@ use report::{Entry, Outcome, Report};
 
 pub async fn run(settings: CheckSettings) -> Result<()> {
     let mut checker = Checker {
-        base_id: format!(
-            "{}-",
-            settings
-                .connect
-                .client_id
-                .trim_end_matches('-')
-        ),
+        base_id: format!("{}-", settings.connect.client_id.trim_end_matches('-')),
         settings: &settings,
         info: ConnectInfo::default(),
         sessions: 0,
