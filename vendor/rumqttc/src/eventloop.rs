@@ -160,10 +160,10 @@ impl EventLoop {
                 Ok(inner) => inner?,
                 Err(_) => return Err(ConnectionError::NetworkTimeout),
             };
-            // Last session might contain packets which aren't acked. If it's a new session, clear the pending packets.
-            if !connack.session_present {
-                self.pending.clear();
-            }
+            // mqtt-cli patch: stock 0.25.1 cleared the pending packets when the session was not
+            // present, losing every message not yet acknowledged; they are sent again instead.
+            self.state
+                .restart_pending(&mut self.pending, connack.session_present);
             self.network = Some(network);
 
             if self.keepalive_timeout.is_none() && !self.mqtt_options.keep_alive.is_zero() {
@@ -248,7 +248,8 @@ impl EventLoop {
                 &mut self.pending,
                 &self.requests_rx,
                 self.mqtt_options.pending_throttle
-            ), if !self.pending.is_empty() || (!inflight_full && !collision) => match o {
+            ), if Self::pending_ready(&self.pending, inflight_full || collision)
+                || (self.pending.is_empty() && !inflight_full && !collision) => match o {
                 Ok(request) => {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;
@@ -320,6 +321,20 @@ impl EventLoop {
     pub fn set_network_options(&mut self, network_options: NetworkOptions) -> &mut Self {
         self.network_options = network_options;
         self
+    }
+
+    /// mqtt-cli patch: whether the first pending request may go now. A publish that still needs
+    /// a packet id obeys flow control like a new request (stock 0.25.1 sent every pending
+    /// request at once, and publishes drained from the channel at a reconnect collided and
+    /// overwrote each other).
+    fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool {
+        match pending.front() {
+            Some(Request::Publish(publish)) if publish.pkid == 0 && publish.qos != crate::QoS::AtMostOnce => {
+                !blocked
+            }
+            Some(_) => true,
+            None => false,
+        }
     }
 
     async fn next_request(

@@ -64,6 +64,9 @@ pub struct MqttState {
     pub(crate) outgoing_pub: Vec<Option<Publish>>,
     /// Packet ids of released QoS 2 publishes
     pub(crate) outgoing_rel: FixedBitSet,
+    /// mqtt-cli patch: the QoS 2 publishes whose PUBREC came (awaiting PUBCOMP), kept so that
+    /// they can be sent again if the broker loses the session before completing them.
+    pub(crate) released: Vec<Option<Publish>>,
     /// Packet ids on incoming QoS 2 publishes
     pub(crate) incoming_pub: FixedBitSet,
     /// Last collision due to broker not acking in order
@@ -91,6 +94,7 @@ impl MqttState {
             // index 0 is wasted as 0 is not a valid packet id
             outgoing_pub: vec![None; max_inflight as usize + 1],
             outgoing_rel: FixedBitSet::with_capacity(max_inflight as usize + 1),
+            released: vec![None; max_inflight as usize + 1],
             incoming_pub: FixedBitSet::with_capacity(u16::MAX as usize + 1),
             collision: None,
             // TODO: Optimize these sizes later
@@ -113,6 +117,12 @@ impl MqttState {
             }
         }
 
+        // mqtt-cli patch: a publish waiting for a free packet id is pending too (stock 0.25.1
+        // kept it as a collision, and the next connection timed out on it).
+        if let Some(publish) = self.collision.take() {
+            pending.push(Request::Publish(publish));
+        }
+
         // remove and collect pending releases
         for pkid in self.outgoing_rel.ones() {
             let request = Request::PubRel(PubRel::new(pkid as u16));
@@ -120,13 +130,65 @@ impl MqttState {
         }
         self.outgoing_rel.clear();
 
-        // remove packet ids of incoming qos2 publishes
-        self.incoming_pub.clear();
+        // mqtt-cli patch: the packet ids of incoming QoS 2 publishes awaiting PUBREL are kept
+        // until the next CONNACK says whether the session survived (`restart_pending`): if it
+        // did, a retransmission must not be delivered twice.
 
         self.await_pingresp = false;
         self.collision_ping_count = 0;
         self.inflight = 0;
         pending
+    }
+
+    /// mqtt-cli patch: prepares the requests of the previous connection for the new one.
+    /// Session kept: unacknowledged publishes go again with DUP set, released ones get their
+    /// PUBREL again. Session lost: stock 0.25.1 dropped everything (messages were lost); now
+    /// every publish not completed is sent again as a new message (at least once), those whose
+    /// PUBREC had come first, and acknowledgements meant for the old session are dropped.
+    pub fn restart_pending(&mut self, pending: &mut VecDeque<Request>, session_present: bool) {
+        if session_present {
+            for request in pending.iter_mut() {
+                if let Request::Publish(publish) = request {
+                    if publish.pkid != 0 {
+                        publish.dup = true;
+                    }
+                }
+            }
+            return;
+        }
+        self.incoming_pub.clear();
+        let mut again = VecDeque::with_capacity(pending.len());
+        for request in pending.iter() {
+            if let Request::PubRel(pubrel) = request {
+                if let Some(mut publish) = self
+                    .released
+                    .get_mut(pubrel.pkid as usize)
+                    .and_then(Option::take)
+                {
+                    publish.pkid = 0;
+                    publish.dup = false;
+                    again.push_back(Request::Publish(publish));
+                }
+            }
+        }
+        for request in pending.drain(..) {
+            match request {
+                Request::Publish(mut publish) => {
+                    publish.pkid = 0;
+                    publish.dup = false;
+                    again.push_back(Request::Publish(publish));
+                }
+                Request::PubRel(_)
+                | Request::PubAck(_)
+                | Request::PubRec(_)
+                | Request::PubComp(_)
+                | Request::PingReq(_)
+                | Request::PingResp(_) => {}
+                other => again.push_back(other),
+            }
+        }
+        self.released.iter_mut().for_each(|slot| *slot = None);
+        *pending = again;
     }
 
     pub fn inflight(&self) -> u16 {
@@ -260,10 +322,12 @@ impl MqttState {
             .get_mut(pubrec.pkid as usize)
             .ok_or(StateError::Unsolicited(pubrec.pkid))?;
 
-        if publish.take().is_none() {
+        let Some(released) = publish.take() else {
             error!("Unsolicited pubrec packet: {:?}", pubrec.pkid);
             return Err(StateError::Unsolicited(pubrec.pkid));
-        }
+        };
+        // mqtt-cli patch: kept until PUBCOMP (see `restart_pending`).
+        self.released[pubrec.pkid as usize] = Some(released);
 
         // NOTE: Inflight - 1 for qos2 in comp
         self.outgoing_rel.insert(pubrec.pkid as usize);
@@ -297,6 +361,7 @@ impl MqttState {
         }
 
         self.outgoing_rel.set(pubcomp.pkid as usize, false);
+        self.released[pubcomp.pkid as usize] = None;
         self.inflight -= 1;
         let packet = self.check_collision(pubcomp.pkid).map(|publish| {
             // mqtt-cli patch: track the released publish like the PUBACK path does, or its

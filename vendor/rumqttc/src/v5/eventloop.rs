@@ -149,10 +149,10 @@ impl EventLoop {
                 connect(&mut self.options),
             )
             .await??;
-            // Last session might contain packets which aren't acked. If it's a new session, clear the pending packets.
-            if !connack.session_present {
-                self.pending.clear();
-            }
+            // mqtt-cli patch: unacknowledged messages are sent again, not dropped, when the
+            // session was lost (see `MqttState::restart_pending`).
+            self.state
+                .restart_pending(&mut self.pending, connack.session_present);
             self.network = Some(network);
 
             // mqtt-cli patch: no PINGREQ timer with keepalive 0 (as in the v4 event loop).
@@ -224,7 +224,8 @@ impl EventLoop {
                 &mut self.pending,
                 &self.requests_rx,
                 self.options.pending_throttle
-            ), if !self.pending.is_empty() || (!inflight_full && !collision) => match o {
+            ), if Self::pending_ready(&self.pending, inflight_full || collision)
+                || (self.pending.is_empty() && !inflight_full && !collision) => match o {
                 Ok(request) => {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;
@@ -254,6 +255,19 @@ impl EventLoop {
                 network.flush().await?;
                 Ok(self.state.events.pop_front().unwrap())
             }
+        }
+    }
+
+    /// mqtt-cli patch: a pending publish that still needs a packet id obeys flow control.
+    fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool {
+        match pending.front() {
+            Some(Request::Publish(publish))
+                if publish.pkid == 0 && publish.qos != super::mqttbytes::QoS::AtMostOnce =>
+            {
+                !blocked
+            }
+            Some(_) => true,
+            None => false,
         }
     }
 
