@@ -294,6 +294,19 @@ pub struct ConnectArgs {
     #[arg(long, value_parser = parse_user_property, value_name = "KEY=VALUE", help_heading = "MQTT 5")]
     pub connect_user_property: Vec<(String, String)>,
 
+    /// A dropped connection ends the run (exit 8) instead of reconnecting.
+    #[arg(long, help_heading = "Reconnecting")]
+    pub no_reconnect: bool,
+
+    /// Longest wait between reconnection attempts (the first is after about 250ms, then
+    /// doubling, with jitter).
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Reconnecting")]
+    pub reconnect_delay: Duration,
+
+    /// Give up (exit 8) when the connection has not come back after this long; 0: never.
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Reconnecting")]
+    pub reconnect_timeout: Duration,
+
     /// Give up connecting (TCP and CONNACK) after this long.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,

@@ -375,6 +375,7 @@ mod tests {
         Received {
             message: Message::new("a/b", Bytes::from_static(payload), Qos::AtLeastOnce, true),
             packet_id: 7,
+            connection: 0,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::cli::{
     CheckArgs, CheckName, ConnectArgs, OutputArgs, PayloadFormat, ProtocolVersion, PubArgs, RrArgs,
     SubArgs, TlsArgs,
 };
-use crate::client::{Message, Properties, Qos, SubscribeOptions};
+use crate::client::{Message, Properties, Qos, Reconnect, SubscribeOptions};
 use crate::error::usage;
 use crate::output::{Format, Template};
 use crate::tls::{TlsOptions, TlsSetup, Trust};
@@ -87,6 +87,8 @@ pub struct ConnectSettings {
     pub maximum_packet_size: Option<u32>,
     /// MQTT 5: user properties of the CONNECT.
     pub user_properties: Vec<(String, String)>,
+    /// Reconnect after a dropped connection (`None`: a drop ends the session).
+    pub reconnect: Option<Reconnect>,
     /// The TLS configuration, for `Transport::Tls` and `Transport::Wss`.
     pub tls: Option<TlsSetup>,
 }
@@ -121,6 +123,7 @@ impl ConnectSettings {
             receive_maximum: None,
             maximum_packet_size: None,
             user_properties: Vec::new(),
+            reconnect: Some(Reconnect::default()),
             tls: None,
         }
     }
@@ -611,6 +614,9 @@ pub fn connect_settings(
     if args.connect_timeout.is_zero() {
         return Err(usage("--connect-timeout must be longer than 0"));
     }
+    if args.reconnect_delay.is_zero() {
+        return Err(usage("--reconnect-delay must be longer than 0"));
+    }
 
     let settings = ConnectSettings {
         host,
@@ -631,6 +637,10 @@ pub fn connect_settings(
         receive_maximum: args.receive_maximum,
         maximum_packet_size: args.maximum_packet_size,
         user_properties: args.connect_user_property.clone(),
+        reconnect: (!args.no_reconnect).then_some(Reconnect {
+            max_delay: args.reconnect_delay,
+            give_up_after: Some(args.reconnect_timeout).filter(|limit| !limit.is_zero()),
+        }),
         tls,
     };
     Ok((settings, url.topic))
@@ -893,6 +903,8 @@ pub fn check_settings(args: &CheckArgs, env: &dyn Environment) -> Result<CheckSe
         ));
     }
     connect.session_expiry = None;
+    // A check that breaks a connection on purpose (the will) or sees one broken must say so.
+    connect.reconnect = None;
     let topic_prefix = match &args.topic_prefix {
         Some(prefix) => {
             validate_topic_name(prefix).map_err(|err| usage(format!("--topic-prefix: {err}")))?;

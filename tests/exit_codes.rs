@@ -251,11 +251,16 @@ fn count_not_reached_in_time_is_7() {
 #[test]
 fn connection_lost_is_8() {
     let broker = Broker::start();
-    let sub = Background::sub(&broker, &["-t", "x"]);
+    let sub = Background::sub(&broker, &["-t", "x", "--reconnect-timeout", "1s"]);
     drop(broker);
     let out = sub.finish();
     assert_code(&out, 8);
-    assert!(stderr(&out).contains("connection lost"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("connection lost")
+            && stderr(&out).contains("could not reconnect within 1s"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

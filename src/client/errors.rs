@@ -196,6 +196,65 @@ pub(super) fn lost_error_v5(err: v5::ConnectionError) -> anyhow::Error {
     failure(ErrorKind::Lost, format!("connection lost: {reason}"))
 }
 
+/// Whether reconnecting may help (MQTT 3.1.1): the network or the broker went away, as opposed
+/// to the broker saying no, a certificate that will not verify, or our own mistake.
+pub(super) fn recoverable(err: &ConnectionError) -> bool {
+    if find_rustls_error(err).is_some() {
+        return false;
+    }
+    match err {
+        ConnectionError::Io(_)
+        | ConnectionError::NetworkTimeout
+        | ConnectionError::FlushTimeout
+        | ConnectionError::Tls(_)
+        | ConnectionError::MqttState(
+            StateError::Io(_)
+            | StateError::ConnectionAborted
+            | StateError::AwaitPingResp
+            | StateError::Deserialization(rumqttc::Error::Io(_)),
+        ) => true,
+        ConnectionError::ConnectionRefused(code) => *code == ConnectReturnCode::ServiceUnavailable,
+        _ => false,
+    }
+}
+
+/// Whether reconnecting may help (MQTT 5): as for 3.1.1, and a DISCONNECT that says the broker
+/// is going away or busy (not one that says another client took the session over).
+pub(super) fn recoverable_v5(err: &v5::ConnectionError) -> bool {
+    use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode as Code, DisconnectReasonCode as Why};
+    if find_rustls_error(err).is_some() {
+        return false;
+    }
+    match err {
+        v5::ConnectionError::Io(_)
+        | v5::ConnectionError::Timeout(_)
+        | v5::ConnectionError::Tls(_)
+        | v5::ConnectionError::MqttState(
+            v5::StateError::Io(_)
+            | v5::StateError::ConnectionAborted
+            | v5::StateError::AwaitPingResp,
+        ) => true,
+        v5::ConnectionError::MqttState(v5::StateError::ServerDisconnect {
+            reason_code, ..
+        }) => {
+            matches!(
+                reason_code,
+                Why::ServerShuttingDown
+                    | Why::ServerBusy
+                    | Why::KeepAliveTimeout
+                    | Why::AdministrativeAction
+            )
+        }
+        v5::ConnectionError::ConnectionRefused(code) => {
+            matches!(
+                code,
+                Code::ServerUnavailable | Code::ServerBusy | Code::ServiceUnavailable
+            )
+        }
+        _ => false,
+    }
+}
+
 /// An error after an MQTT 3.1.1 session was established.
 pub(super) fn lost_error(err: ConnectionError) -> anyhow::Error {
     let reason = match &err {

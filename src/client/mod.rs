@@ -15,6 +15,8 @@ mod reason;
 mod v4;
 mod v5;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -98,6 +100,9 @@ impl Message {
 pub struct Received {
     pub message: Message,
     pub packet_id: u16,
+    /// Which connection of the session brought it (0 first, then one more per reconnect):
+    /// an acknowledgement goes only to that connection, where its packet id means it.
+    pub connection: u64,
 }
 
 /// What happened on the session, in order. More kinds may come: match with a catch-all.
@@ -113,8 +118,84 @@ pub enum SessionEvent {
     Subscribed(Vec<Result<Qos, Reason>>),
     /// An UNSUBACK: the first failure among its reason codes, if any (MQTT 5).
     Unsubscribed(Result<(), Reason>),
-    /// The connection failed or the broker ended it (a DISCONNECT); the error says why.
+    /// The connection dropped and came back (see [`Reconnect`]); without a session on the
+    /// broker the subscriptions were made again, and unacknowledged publishes are sent again.
+    Reconnected { session_present: bool },
+    /// The connection failed or the broker ended it (a DISCONNECT), and was not recovered;
+    /// the error says why.
     Lost(anyhow::Error),
+}
+
+/// How a session survives a dropped connection: reconnect after a wait that starts short and
+/// doubles up to `max_delay` (with jitter, so many clients do not return at once), until
+/// `give_up_after` without a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reconnect {
+    pub max_delay: Duration,
+    /// `None`: never give up.
+    pub give_up_after: Option<Duration>,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Reconnect {
+            max_delay: Duration::from_secs(10),
+            give_up_after: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// The first wait before reconnecting.
+const FIRST_RECONNECT_DELAY: Duration = Duration::from_millis(250);
+
+/// Tracks one outage of the connection, for the drive loops.
+#[derive(Default)]
+struct Outage {
+    since: Option<std::time::Instant>,
+    attempts: u32,
+}
+
+impl Outage {
+    /// After a failed poll: how long to wait before polling (reconnecting) again, or the error
+    /// that ends the session. The first failure of an outage prints one notice.
+    fn next_wait(
+        &mut self,
+        policy: Option<Reconnect>,
+        error: anyhow::Error,
+        recoverable: bool,
+    ) -> Result<Duration, anyhow::Error> {
+        let Some(policy) = policy.filter(|_| recoverable) else {
+            return Err(error);
+        };
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        if self.attempts == 0 {
+            tracing::info!("{error:#}; reconnecting");
+        } else {
+            debug!("reconnecting failed: {error:#}");
+        }
+        if let Some(limit) = policy.give_up_after
+            && since.elapsed() >= limit
+        {
+            return Err(failure(
+                ErrorKind::Lost,
+                format!(
+                    "could not reconnect within {} (--reconnect-timeout): {error:#}",
+                    humantime::format_duration(limit)
+                ),
+            ));
+        }
+        let doubled = FIRST_RECONNECT_DELAY.saturating_mul(1 << self.attempts.min(16));
+        let wait = doubled.min(policy.max_delay);
+        self.attempts += 1;
+        // +-25% jitter.
+        Ok(wait.mul_f64(0.75 + fastrand::f64() * 0.5))
+    }
+
+    /// The connection is back: returns how long it was away, if it was.
+    fn ended(&mut self) -> Option<Duration> {
+        self.attempts = 0;
+        self.since.take().map(|since| since.elapsed())
+    }
 }
 
 /// What the broker said in its CONNACK.
@@ -149,6 +230,15 @@ pub struct SessionOptions {
     /// Outgoing QoS 1/2 messages awaiting acknowledgement at once (at least 1). On MQTT 5 the
     /// broker's Receive Maximum lowers it further.
     pub max_inflight: u16,
+}
+
+/// What the drive loops share with the session.
+#[derive(Clone)]
+struct Shared {
+    events: mpsc::Sender<SessionEvent>,
+    reconnect: Option<Reconnect>,
+    /// The number of the current connection (see [`Received::connection`]).
+    connection: Arc<AtomicU64>,
 }
 
 impl Default for SessionOptions {
@@ -214,6 +304,8 @@ pub struct Session {
     events: mpsc::Receiver<SessionEvent>,
     control: mpsc::UnboundedSender<Control>,
     driver: tokio::task::JoinHandle<()>,
+    /// What was subscribed, to subscribe again after a reconnect without a session.
+    subscriptions: Vec<(Vec<String>, SubscribeOptions)>,
     pub info: ConnectInfo,
 }
 
@@ -227,8 +319,10 @@ impl Drop for Session {
 /// awaiting a full request channel while the event loop waits on a full event channel would
 /// deadlock.
 enum Control {
-    Ack(Qos, u16),
+    /// QoS, packet id, and the connection the message came on.
+    Ack(Qos, u16, u64),
     Publish(Box<Message>),
+    Subscribe(Vec<String>, SubscribeOptions),
     Disconnect,
 }
 
@@ -313,10 +407,16 @@ impl Session {
         trace_connect(settings);
 
         let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);
+        let connection = Arc::new(AtomicU64::new(0));
+        let shared = Shared {
+            events: events_tx,
+            reconnect: settings.reconnect,
+            connection: connection.clone(),
+        };
         let connecting = async {
             match settings.protocol {
-                ProtocolVersion::V311 => v4::connect(settings, options, transport, events_tx).await,
-                ProtocolVersion::V5 => v5::connect(settings, options, transport, events_tx).await,
+                ProtocolVersion::V311 => v4::connect(settings, options, transport, shared).await,
+                ProtocolVersion::V5 => v5::connect(settings, options, transport, shared).await,
             }
         };
         let (client, info, driver) =
@@ -342,7 +442,14 @@ impl Session {
         tokio::spawn(async move {
             while let Some(request) = control_rx.recv().await {
                 let sent = match request {
-                    Control::Ack(qos, packet_id) => control_client.ack(qos, packet_id).await,
+                    // An acknowledgement for an earlier connection would hit another message
+                    // that happens to have the same packet id now: the broker sends the
+                    // unacknowledged one again instead.
+                    Control::Ack(_, _, on) if on != connection.load(Ordering::Acquire) => Ok(()),
+                    Control::Ack(qos, packet_id, _) => control_client.ack(qos, packet_id).await,
+                    Control::Subscribe(filters, options) => {
+                        control_client.subscribe(&filters, options).await
+                    }
                     Control::Publish(message) => control_client.publish(*message).await,
                     Control::Disconnect => control_client.disconnect().await,
                 };
@@ -356,6 +463,7 @@ impl Session {
             events,
             control,
             driver,
+            subscriptions: Vec::new(),
             info,
         })
     }
@@ -369,16 +477,21 @@ impl Session {
 
     /// Sends one SUBSCRIBE for all filters; the SUBACK arrives as [`SessionEvent::Subscribed`].
     pub async fn subscribe(
-        &self,
+        &mut self,
         filters: &[String],
         options: impl Into<SubscribeOptions>,
     ) -> Result<()> {
-        self.client.subscribe(filters, options.into()).await
+        let options = options.into();
+        self.subscriptions.push((filters.to_vec(), options));
+        self.client.subscribe(filters, options).await
     }
 
     /// Sends one UNSUBSCRIBE per filter; each UNSUBACK arrives as [`SessionEvent::Unsubscribed`].
-    pub async fn unsubscribe(&self, filters: &[String]) -> Result<()> {
+    pub async fn unsubscribe(&mut self, filters: &[String]) -> Result<()> {
         for filter in filters {
+            for (subscribed, _) in &mut self.subscriptions {
+                subscribed.retain(|kept| kept != filter);
+            }
             self.client.unsubscribe(filter).await?;
         }
         Ok(())
@@ -390,9 +503,11 @@ impl Session {
             return;
         }
         // A closed control channel means the connection is gone; the event stream says so.
-        let _ = self
-            .control
-            .send(Control::Ack(received.message.qos, received.packet_id));
+        let _ = self.control.send(Control::Ack(
+            received.message.qos,
+            received.packet_id,
+            received.connection,
+        ));
     }
 
     /// Queues a publish without waiting, for a task that must keep reading events meanwhile
@@ -405,7 +520,20 @@ impl Session {
 
     /// The next event; `None` once the connection is closed and every event was read.
     pub async fn next_event(&mut self) -> Option<SessionEvent> {
-        self.events.recv().await
+        let event = self.events.recv().await;
+        if let Some(SessionEvent::Reconnected {
+            session_present: false,
+        }) = &event
+        {
+            for (filters, options) in &self.subscriptions {
+                if !filters.is_empty() {
+                    let _ = self
+                        .control
+                        .send(Control::Subscribe(filters.clone(), *options));
+                }
+            }
+        }
+        event
     }
 
     /// True when no event is waiting: a good moment to flush output.

@@ -6,12 +6,14 @@ use rumqttc::{
     AsyncClient, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS, SubscribeFilter,
     SubscribeReasonCode,
 };
-use tokio::sync::mpsc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use tracing::debug;
 
 use super::{
-    Client, ConnectInfo, DISCONNECT_GRACE, Message, Qos, REQUEST_CAPACITY, Reason, Received,
-    SessionEvent, SessionOptions, SubscribeOptions, closed, errors,
+    Client, ConnectInfo, DISCONNECT_GRACE, Message, Outage, Qos, REQUEST_CAPACITY, Reason,
+    Received, SessionEvent, SessionOptions, Shared, SubscribeOptions, closed, errors,
 };
 use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
 
@@ -40,7 +42,7 @@ pub(super) async fn connect(
     settings: &ConnectSettings,
     options: SessionOptions,
     transport: rumqttc::Transport,
-    events: mpsc::Sender<SessionEvent>,
+    shared: Shared,
 ) -> Result<super::Connected> {
     let mut mqtt = MqttOptions::new(
         settings.client_id.clone(),
@@ -81,7 +83,7 @@ pub(super) async fn connect(
         },
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
-    let driver = tokio::spawn(drive(eventloop, events));
+    let driver = tokio::spawn(drive(eventloop, shared));
     Ok((Client::V4(client), info, driver))
 }
 
@@ -115,22 +117,47 @@ pub(super) async fn ack(client: &AsyncClient, qos: Qos, packet_id: u16) -> Resul
 }
 
 /// Polls the event loop until the connection ends, forwarding what the commands need.
-async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
+async fn drive(mut eventloop: EventLoop, shared: Shared) {
+    let mut outage = Outage::default();
     loop {
         let event = match eventloop.poll().await {
             Ok(event) => event,
             Err(err) => {
                 debug!("connection closed: {err}");
-                let _ = events
-                    .send(SessionEvent::Lost(errors::lost_error(err)))
-                    .await;
-                return;
+                let recoverable = errors::recoverable(&err);
+                match outage.next_wait(shared.reconnect, errors::lost_error(err), recoverable) {
+                    Ok(wait) => {
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    Err(error) => {
+                        let _ = shared.events.send(SessionEvent::Lost(error)).await;
+                        return;
+                    }
+                }
             }
         };
         trace_event(&event);
         let forward = match event {
+            // Only a reconnect gets here: the first CONNACK was read by `connect`.
+            Event::Incoming(Packet::ConnAck(ack)) => {
+                shared.connection.fetch_add(1, Ordering::AcqRel);
+                if let Some(away) = outage.ended() {
+                    debug!(
+                        "reconnected after {} (session present {})",
+                        humantime::format_duration(Duration::from_millis(
+                            u64::try_from(away.as_millis()).unwrap_or(u64::MAX)
+                        )),
+                        ack.session_present
+                    );
+                }
+                Some(SessionEvent::Reconnected {
+                    session_present: ack.session_present,
+                })
+            }
             Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
                 packet_id: publish.pkid,
+                connection: shared.connection.load(Ordering::Acquire),
                 message: Message::new(
                     publish.topic,
                     publish.payload,
@@ -160,7 +187,7 @@ async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
             _ => None,
         };
         if let Some(forward) = forward
-            && events.send(forward).await.is_err()
+            && shared.events.send(forward).await.is_err()
         {
             return;
         }

@@ -14,12 +14,14 @@ use rumqttc::v5::mqttbytes::v5::{
     PublishProperties, RetainForwardRule, SubscribeProperties, SubscribeReasonCode,
 };
 use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
-use tokio::sync::mpsc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use tracing::debug;
 
 use super::{
-    Announced, ConnectInfo, DISCONNECT_GRACE, Message, Properties, Qos, REQUEST_CAPACITY, Reason,
-    Received, SessionEvent, SessionOptions, SubscribeOptions, closed, errors,
+    Announced, ConnectInfo, DISCONNECT_GRACE, Message, Outage, Properties, Qos, REQUEST_CAPACITY,
+    Reason, Received, SessionEvent, SessionOptions, Shared, SubscribeOptions, closed, errors,
 };
 use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
 
@@ -52,7 +54,7 @@ pub(super) async fn connect(
     settings: &ConnectSettings,
     options: SessionOptions,
     transport: rumqttc::Transport,
-    events: mpsc::Sender<SessionEvent>,
+    shared: Shared,
 ) -> Result<super::Connected> {
     let mut mqtt = MqttOptions::new(
         settings.client_id.clone(),
@@ -115,7 +117,7 @@ pub(super) async fn connect(
         },
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
-    let driver = tokio::spawn(drive(eventloop, events));
+    let driver = tokio::spawn(drive(eventloop, shared));
     let client = Client {
         client,
         aliases: Arc::default(),
@@ -258,22 +260,47 @@ fn outcome(code: u8, reason_string: Option<&String>) -> Result<(), Reason> {
 }
 
 /// Polls the event loop until the connection ends, forwarding what the commands need.
-async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
+async fn drive(mut eventloop: EventLoop, shared: Shared) {
+    let mut outage = Outage::default();
     loop {
         let event = match eventloop.poll().await {
             Ok(event) => event,
             Err(err) => {
                 debug!("connection closed: {err}");
-                let _ = events
-                    .send(SessionEvent::Lost(errors::lost_error_v5(err)))
-                    .await;
-                return;
+                let recoverable = errors::recoverable_v5(&err);
+                match outage.next_wait(shared.reconnect, errors::lost_error_v5(err), recoverable) {
+                    Ok(wait) => {
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    Err(error) => {
+                        let _ = shared.events.send(SessionEvent::Lost(error)).await;
+                        return;
+                    }
+                }
             }
         };
         trace_event(&event);
         let forward = match event {
+            // Only a reconnect gets here: the first CONNACK was read by `connect`.
+            Event::Incoming(Packet::ConnAck(ack)) => {
+                shared.connection.fetch_add(1, Ordering::AcqRel);
+                if let Some(away) = outage.ended() {
+                    debug!(
+                        "reconnected after {} (session present {})",
+                        humantime::format_duration(Duration::from_millis(
+                            u64::try_from(away.as_millis()).unwrap_or(u64::MAX)
+                        )),
+                        ack.session_present
+                    );
+                }
+                Some(SessionEvent::Reconnected {
+                    session_present: ack.session_present,
+                })
+            }
             Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
                 packet_id: publish.pkid,
+                connection: shared.connection.load(Ordering::Acquire),
                 message: Message {
                     topic: String::from_utf8_lossy(&publish.topic).into_owned(),
                     payload: publish.payload,
@@ -340,7 +367,7 @@ async fn drive(mut eventloop: EventLoop, events: mpsc::Sender<SessionEvent>) {
             _ => None,
         };
         if let Some(forward) = forward
-            && events.send(forward).await.is_err()
+            && shared.events.send(forward).await.is_err()
         {
             return;
         }

@@ -126,6 +126,8 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         break Ok(());
                     }
                 }
+                // The client layer subscribed again if the broker lost the session.
+                Some(SessionEvent::Reconnected { .. }) => {}
                 Some(SessionEvent::Lost(err)) => break Err(err),
                 None => break Err(failure(ErrorKind::Lost, "connection lost")),
             },

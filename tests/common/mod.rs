@@ -73,6 +73,11 @@ impl Broker {
     pub fn with_files(config: impl Fn(&std::path::Path) -> String) -> Broker {
         let dir = tempfile::tempdir().expect("temp dir");
         let body = config(dir.path());
+        let persistence = if body.contains("persistence true") {
+            ""
+        } else {
+            "persistence false\n"
+        };
         let mut last_log = String::new();
         for _ in 0..5 {
             let port = free_port();
@@ -80,7 +85,7 @@ impl Broker {
             std::fs::write(
                 &conf,
                 format!(
-                    "user root\npersistence false\nlistener {port} 127.0.0.1\n\
+                    "user root\n{persistence}listener {port} 127.0.0.1\n\
                      log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n\
                      log_type subscribe\n{body}"
                 ),
@@ -109,6 +114,71 @@ impl Broker {
             last_log = std::fs::read_to_string(&log).unwrap_or_default();
         }
         panic!("mosquitto did not start; its log:\n{last_log}");
+    }
+
+    /// A broker that keeps sessions and queued messages on disk across [`Broker::restart`].
+    pub fn persistent(config: &str) -> Broker {
+        let config = config.to_string();
+        Broker::with_files(move |dir| {
+            format!(
+                "persistence true\npersistence_location {}/\nallow_anonymous true\n{config}",
+                dir.display()
+            )
+        })
+    }
+
+    /// Stops the broker as an administrator would (SIGTERM: a persistent broker saves its
+    /// state) and starts it again on the same port with the same configuration.
+    pub fn restart(&mut self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let _ = self.child.wait();
+        self.start_again();
+    }
+
+    /// Stops the broker for good (SIGTERM).
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the stopped broker again, same port and configuration.
+    pub fn start_again(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("mosquitto.log"))
+            .expect("log file");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            self.child = Command::new(mosquitto_path())
+                .arg("-c")
+                .arg(self.dir.path().join("mosquitto.conf"))
+                .stdout(Stdio::null())
+                .stderr(log.try_clone().expect("log file"))
+                .spawn()
+                .expect("start mosquitto");
+            let attempt = Instant::now();
+            while attempt.elapsed() < Duration::from_secs(2) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break; // the port is not free yet: try again
+                }
+                if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            thread::sleep(Duration::from_millis(50));
+        }
+        panic!("mosquitto did not start again; its log:\n{}", self.log());
     }
 
     /// The broker's log so far.

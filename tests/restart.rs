@@ -1,0 +1,222 @@
+//! Broker restarts in the middle of a run: the real mosquitto is stopped (SIGTERM, so it saves
+//! its persistent state) and started again on the same port. `sub` and `pub` reconnect, and
+//! nothing is lost.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::Stdio;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// How many times each number 1..=total appears in `text` (one per line).
+fn tally(text: &str, total: usize) -> BTreeMap<usize, usize> {
+    let mut seen = BTreeMap::new();
+    for line in text.lines() {
+        let n: usize = line.parse().unwrap_or_else(|_| panic!("odd line {line:?}"));
+        assert!((1..=total).contains(&n), "unexpected {n}");
+        *seen.entry(n).or_insert(0) += 1;
+    }
+    seen
+}
+
+/// Publishes 1..=total with `pub -l` (stdin written at a steady pace from a thread), restarting
+/// the broker halfway through; returns pub's output.
+fn publish_lines_across_a_restart(
+    broker: &mut Broker,
+    total: usize,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec!["-t", "seq", "-l"];
+    args.extend(extra);
+    let mut child = cli()
+        .args(command("pub", broker, &args))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pub");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = thread::spawn(move || {
+        for chunk in (1..=total).collect::<Vec<_>>().chunks(500) {
+            let text: String = chunk.iter().map(|n| format!("{n}\n")).collect();
+            if stdin.write_all(text.as_bytes()).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+    });
+    thread::sleep(Duration::from_millis(500));
+    broker.restart();
+    writer.join().expect("writer");
+    wait_output(child, Duration::from_secs(60))
+}
+
+/// Everything a persistent subscriber `id` has queued, drained until it stays quiet.
+fn drain(broker: &Broker, id: &str, qos: &str) -> String {
+    let out = run_on(
+        broker,
+        &["sub", "-t", "seq", "-q", qos, "-c", "-i", id, "-W", "1s"],
+    );
+    assert_code(&out, 0);
+    stdout(&out)
+}
+
+#[test]
+fn pub_lines_at_qos1_arrive_at_least_once_across_a_restart() {
+    let mut broker = Broker::persistent("max_queued_messages 1000000\n");
+    let total = 20_000;
+    // A persistent subscriber: the broker queues for it while it is away.
+    assert_code(
+        &run_on(
+            &broker,
+            &["sub", "-t", "seq", "-q", "1", "-c", "-i", "s1", "-E"],
+        ),
+        0,
+    );
+    let sub = Background::sub(&broker, &["-t", "seq", "-q", "1", "-c", "-i", "s1"]);
+    // A clean session for pub: after the restart the broker has no session for it, so what
+    // was not acknowledged is sent again as new messages.
+    let out = publish_lines_across_a_restart(&mut broker, total, &["-q", "1"]);
+    assert_code(&out, 0);
+    assert!(stderr(&out).contains("reconnecting"), "{}", stderr(&out));
+    sub.signal("TERM");
+    let mut received = stdout(&sub.finish());
+    received.push_str(&drain(&broker, "s1", "1"));
+    let seen = tally(&received, total);
+    assert_eq!(seen.len(), total, "lines missing at QoS 1");
+}
+
+#[test]
+fn pub_lines_at_qos2_arrive_exactly_once_when_the_broker_keeps_the_session() {
+    let mut broker = Broker::persistent("max_queued_messages 1000000\n");
+    let total = 20_000;
+    assert_code(
+        &run_on(
+            &broker,
+            &["sub", "-t", "seq", "-q", "2", "-c", "-i", "s2", "-E"],
+        ),
+        0,
+    );
+    let sub = Background::sub(&broker, &["-t", "seq", "-q", "2", "-c", "-i", "s2"]);
+    let out = publish_lines_across_a_restart(&mut broker, total, &["-q", "2", "-c", "-i", "p2"]);
+    assert_code(&out, 0);
+    assert!(stderr(&out).contains("reconnecting"), "{}", stderr(&out));
+    sub.signal("TERM");
+    let mut received = stdout(&sub.finish());
+    received.push_str(&drain(&broker, "s2", "2"));
+    let seen = tally(&received, total);
+    assert_eq!(seen.len(), total, "lines missing at QoS 2");
+    let twice: Vec<_> = seen.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    // Leave no session behind.
+    assert_code(&run_on(&broker, &["sub", "-t", "seq", "-i", "p2", "-E"]), 0);
+}
+
+#[test]
+fn a_persistent_sub_gets_what_was_published_while_the_broker_restarted() {
+    for (qos, extra) in [("1", &["-c"][..]), ("2", &["-V", "5", "-x", "60"])] {
+        let mut broker = Broker::persistent("");
+        let mut args = vec![
+            "-t", "seq", "-q", qos, "-i", "watcher", "-C", "30", "-W", "30s",
+        ];
+        args.extend(extra);
+        let sub = Background::sub(&broker, &args);
+        let publish = |broker: &Broker, from: usize| {
+            let lines: String = (from..from + 10).map(|n| format!("{n}\n")).collect();
+            let out = run_args(
+                &command("pub", broker, &["-t", "seq", "-l", "-q", qos]),
+                lines.as_bytes(),
+            );
+            assert_code(&out, 0);
+        };
+        publish(&broker, 1);
+        broker.restart();
+        // Published before the subscriber is back: queued in its session.
+        publish(&broker, 11);
+        thread::sleep(Duration::from_millis(1500));
+        publish(&broker, 21);
+        let got = sub.finish();
+        assert_code(&got, 0);
+        let seen = tally(&stdout(&got), 30);
+        assert_eq!(seen.len(), 30, "QoS {qos}: {}", stdout(&got));
+        assert!(
+            stderr(&got).contains("connection lost") && stderr(&got).contains("reconnecting"),
+            "one notice per drop: {}",
+            stderr(&got)
+        );
+    }
+}
+
+#[test]
+fn a_clean_sub_subscribes_again_after_the_broker_lost_its_session() {
+    let mut broker = Broker::persistent("");
+    let mut sub = Background::spawn(
+        &command("sub", &broker, &["-t", "again", "-C", "1", "-W", "20s"]),
+        "received SUBACK",
+    );
+    broker.restart();
+    // The subscription is back once a second SUBACK arrived.
+    sub.wait_for_stderr("reconnected after");
+    let started = Instant::now();
+    loop {
+        assert_code(&run_on(&broker, &["pub", "-t", "again", "-m", "back"]), 0);
+        if !sub.is_running() || started.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    let got = sub.finish();
+    assert_code(&got, 0);
+    assert_eq!(stdout(&got), "back\n");
+}
+
+#[test]
+fn no_reconnect_makes_a_drop_fatal() {
+    let mut broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "x", "--no-reconnect"]);
+    broker.stop();
+    let got = sub.finish();
+    assert_code(&got, 8);
+    assert!(stderr(&got).contains("connection lost"), "{}", stderr(&got));
+}
+
+#[test]
+fn pub_gives_up_after_the_reconnect_timeout_and_says_how_many_were_acknowledged() {
+    let mut broker = Broker::start();
+    let mut publisher = Background::spawn(
+        &command(
+            "pub",
+            &broker,
+            &[
+                "-t",
+                "x",
+                "-m",
+                "tick",
+                "-q",
+                "1",
+                "--repeat",
+                "0",
+                "--interval",
+                "50ms",
+                "--reconnect-timeout",
+                "1s",
+            ],
+        ),
+        "received PUBACK",
+    );
+    broker.stop();
+    publisher.wait_for_stderr("reconnecting");
+    let started = Instant::now();
+    let got = publisher.finish();
+    assert_code(&got, 8);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let text = stderr(&got);
+    assert!(
+        text.contains("could not reconnect within 1s") && text.contains("acknowledged before"),
+        "{text}"
+    );
+}
