@@ -788,6 +788,12 @@ fn read_payload_stdin() -> Result<Bytes> {
         .lock()
         .read_to_end(&mut data)
         .map_err(|err| usage(format!("cannot read standard input: {err}")))?;
+    // A closed or empty stdin is almost always a broken pipeline, not an empty message.
+    if data.is_empty() {
+        return Err(usage(
+            "standard input (-s) is empty or closed: nothing to send (-n sends an empty message)",
+        ));
+    }
     Ok(Bytes::from(data))
 }
 

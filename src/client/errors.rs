@@ -165,10 +165,12 @@ pub(super) fn lost_error_v5(err: v5::ConnectionError) -> anyhow::Error {
                 format!("the broker ended the connection with DISCONNECT: {reason}"),
             );
         }
-        v5::ConnectionError::MqttState(v5::StateError::OutgoingPacketTooLarge {
-            pkt_size,
-            max,
-        }) => {
+        v5::ConnectionError::MqttState(
+            v5::StateError::OutgoingPacketTooLarge { pkt_size, max }
+            | v5::StateError::Deserialization(
+                rumqttc::v5::mqttbytes::Error::OutgoingPacketTooLarge { pkt_size, max },
+            ),
+        ) => {
             return failure(
                 ErrorKind::Rejected,
                 format!(

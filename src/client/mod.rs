@@ -148,11 +148,31 @@ impl Default for Reconnect {
 /// The first wait before reconnecting.
 const FIRST_RECONNECT_DELAY: Duration = Duration::from_millis(250);
 
+/// A connection that drops this soon after it was made counts as refused.
+const QUICK_DROP: Duration = Duration::from_secs(1);
+/// After this many quick drops in a row, reconnecting is pointless.
+const QUICK_DROPS_TO_GIVE_UP: u32 = 3;
+
 /// Tracks one outage of the connection, for the drive loops.
-#[derive(Default)]
 struct Outage {
     since: Option<std::time::Instant>,
     attempts: u32,
+    /// When the current connection was made; `None` while disconnected.
+    connected_at: Option<std::time::Instant>,
+    /// Connections in a row that dropped within [`QUICK_DROP`]: a broker that refuses
+    /// something we send (MQTT 3.1.1 has no way to say what) closes each one at once.
+    quick_drops: u32,
+}
+
+impl Default for Outage {
+    fn default() -> Self {
+        Outage {
+            since: None,
+            attempts: 0,
+            connected_at: Some(std::time::Instant::now()),
+            quick_drops: 0,
+        }
+    }
 }
 
 impl Outage {
@@ -167,6 +187,25 @@ impl Outage {
         let Some(policy) = policy.filter(|_| recoverable) else {
             return Err(error);
         };
+        if let Some(connected_at) = self.connected_at.take() {
+            if connected_at.elapsed() < QUICK_DROP {
+                self.quick_drops += 1;
+            } else {
+                self.quick_drops = 0;
+            }
+            if self.quick_drops >= QUICK_DROPS_TO_GIVE_UP {
+                return Err(failure(
+                    ErrorKind::Lost,
+                    format!(
+                        "{error:#}; the broker closed the connection {} times in a row right after \
+                         it was made, so it refuses something this client sends (a message over \
+                         its maximum packet size? a topic its ACL denies? the client id in use \
+                         by another client?)",
+                        self.quick_drops
+                    ),
+                ));
+            }
+        }
         let since = *self.since.get_or_insert_with(std::time::Instant::now);
         if self.attempts == 0 {
             tracing::info!("{error:#}; reconnecting");
@@ -194,6 +233,7 @@ impl Outage {
     /// The connection is back: returns how long it was away, if it was.
     fn ended(&mut self) -> Option<Duration> {
         self.attempts = 0;
+        self.connected_at = Some(std::time::Instant::now());
         self.since.take().map(|since| since.elapsed())
     }
 }

@@ -215,8 +215,21 @@ async fn feed_all(
             let (lines_tx, mut lines) = mpsc::channel(4);
             std::thread::spawn(move || read_lines(lines_tx));
             let utf8_only = template.properties.payload_format_indicator == Some(1);
-            while let Some(batch) = feed.unless_stopped(lines.recv()).await.flatten() {
-                for line in batch.context("reading standard input")? {
+            let mut lines_read = 0u64;
+            loop {
+                let batch = match feed.unless_stopped(lines.recv()).await {
+                    Some(Some(batch)) => batch,
+                    // Input ended: a closed or empty stdin is a broken pipeline, not success.
+                    Some(None) if lines_read == 0 => {
+                        return Err(usage(
+                            "standard input (-l) is empty or closed: no lines, nothing published",
+                        ));
+                    }
+                    Some(None) | None => break,
+                };
+                let batch = batch.context("reading standard input")?;
+                lines_read += batch.len() as u64;
+                for line in batch {
                     if utf8_only && std::str::from_utf8(&line).is_err() {
                         return Err(usage(format!(
                             "line {} of standard input is not UTF-8 text, but --payload-format says utf8 (the lines before it were sent)",

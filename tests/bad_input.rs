@@ -1,0 +1,504 @@
+//! Bad input, one table: every case ends with its documented exit code and a one-line error
+//! that says what is wrong; never a panic, never a hang. Most are caught before connecting
+//! (exit 2, with nothing listening on the port so that reaching the network would show);
+//! the rest need a server that misbehaves in the way the case describes.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Output;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::pki::Pki;
+use common::*;
+use rumqttc::Packet;
+
+/// What answers on the port.
+#[derive(Clone, Copy)]
+enum Server {
+    /// Nothing (port 9 on loopback): input must be refused before connecting.
+    None,
+    /// mosquitto with `max_packet_size 1000`.
+    SmallPackets,
+    /// Reads CONNECT, then hangs up.
+    ClosesMidConnect,
+    /// Accepts TCP, never answers.
+    Silent,
+    /// A web server.
+    NotMqtt,
+}
+
+struct Case {
+    args: Vec<String>,
+    stdin: &'static [u8],
+    server: Server,
+    code: i32,
+    needle: String,
+}
+
+fn case(args: &[&str], code: i32, needle: &str) -> Case {
+    Case {
+        args: args.iter().map(|arg| arg.to_string()).collect(),
+        stdin: b"",
+        server: Server::None,
+        code,
+        needle: needle.to_string(),
+    }
+}
+
+fn with_stdin(mut case: Case, stdin: &'static [u8]) -> Case {
+    case.stdin = stdin;
+    case
+}
+
+fn on(server: Server, mut case: Case) -> Case {
+    case.server = server;
+    case
+}
+
+fn path(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Runs `case` against its server; the server lives as long as the run.
+fn run_case(case: &Case) -> Output {
+    let (host, port, _keep): (String, u16, Option<Box<dyn std::any::Any>>) = match case.server {
+        Server::None => ("127.0.0.1".into(), 9, None),
+        Server::SmallPackets => {
+            let broker = Broker::with_config("allow_anonymous true\nmax_packet_size 1000\n");
+            ("127.0.0.1".into(), broker.port, Some(Box::new(broker)))
+        }
+        Server::ClosesMidConnect => {
+            let (port, handle) = fake_broker(|client| {
+                assert!(matches!(client.expect(), Packet::Connect(_)));
+            });
+            ("127.0.0.1".into(), port, Some(Box::new(handle)))
+        }
+        Server::Silent => {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            ("127.0.0.1".into(), port, Some(Box::new(listener)))
+        }
+        Server::NotMqtt => {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            let web = thread::spawn(move || {
+                let (mut stream, _) = listener.accept().expect("accept");
+                let mut request = [0u8; 256];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            });
+            ("127.0.0.1".into(), port, Some(Box::new(web)))
+        }
+    };
+    let mut args = vec![case.args[0].clone()];
+    // Flags given by the case (e.g. -L) come after these, so they win where they overlap.
+    let given = |flag: &str| case.args.iter().any(|arg| arg == flag);
+    if !given("-L") {
+        args.extend(["-h".to_string(), host]);
+        if !given("-p") {
+            args.extend(["-p".to_string(), port.to_string()]);
+        }
+    }
+    args.extend(case.args[1..].iter().cloned());
+    run_args(&args, case.stdin)
+}
+
+#[test]
+fn bad_input_table() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, content: &[u8]| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content).expect("write");
+        path(&file)
+    };
+    let empty = write("empty", b"");
+    let garbage_pem = write(
+        "garbage.pem",
+        b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    );
+    let not_pem = write("not.pem", b"hello");
+    let bad_capture = write("bad.jsonl", b"{\"topic\": \"a\", \"qos\": 7}\n");
+    let not_json = write("notjson.jsonl", b"topic=a\n");
+    let big = write("big.bin", &[b'x'; 5000]);
+    let binary = write("binary.bin", b"\xff\xfe");
+    let directory = path(dir.path());
+    let long_topic = "t".repeat(65_536);
+    let (cert, server_key) = (pki.arg("client.pem"), pki.arg("server.key"));
+
+    let cases = vec![
+        // URLs and ports.
+        case(
+            &["pub", "-L", "http://host/t", "-m", "x"],
+            2,
+            "unknown scheme 'http'",
+        ),
+        case(&["pub", "-L", "not a url", "-m", "x"], 2, "invalid URL"),
+        case(
+            &["pub", "-L", "mqtt://", "-t", "a", "-m", "x"],
+            2,
+            "invalid URL",
+        ),
+        case(
+            &["pub", "-L", "mqtt://127.0.0.1:0/t", "-m", "x"],
+            2,
+            "port 0",
+        ),
+        case(
+            &["pub", "-L", "mqtt://127.0.0.1:99999/t", "-m", "x"],
+            2,
+            "invalid URL",
+        ),
+        case(
+            &["pub", "-L", "mqtt://u:hunter2@/t", "-m", "x"],
+            2,
+            "invalid URL 'mqtt://***@/t'",
+        ),
+        case(
+            &["pub", "-L", "mqtt://127.0.0.1:9/a%00b", "-m", "x"],
+            2,
+            "NUL",
+        ),
+        case(
+            &["pub", "-p", "0", "-t", "a", "-m", "x"],
+            2,
+            "0 is not in 1..=65535",
+        ),
+        case(&["pub", "-p", "65536", "-t", "a", "-m", "x"], 2, "65536"),
+        case(
+            &["pub", "-p", "http", "-t", "a", "-m", "x"],
+            2,
+            "invalid value 'http'",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--ws-path", "/mqtt"],
+            2,
+            "--ws-path needs a ws://",
+        ),
+        // Topics and filters.
+        case(&["pub", "-t", "a/+", "-m", "x"], 2, "wildcards"),
+        case(&["pub", "-t", "a/#", "-m", "x"], 2, "wildcards"),
+        case(&["pub", "-t", "", "-m", "x"], 2, "empty"),
+        case(&["pub", "-t", &long_topic, "-m", "x"], 2, "65535"),
+        case(&["pub", "-m", "x"], 2, "no topic"),
+        case(&["sub", "-t", "a/#/b"], 2, "'#' must be"),
+        case(&["sub", "-t", "a+"], 2, "'+' must be"),
+        case(&["sub", "-t", "a", "-T", "b/#/c"], 2, "'#' must be"),
+        case(&["sub"], 2, "no topic"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--will-topic", "w/#"],
+            2,
+            "--will-topic",
+        ),
+        // QoS values and counts.
+        case(&["pub", "-t", "a", "-m", "x", "-q", "3"], 2, "3"),
+        case(&["pub", "-t", "a", "-m", "x", "-q", "-1"], 2, "-1"),
+        case(&["sub", "-t", "a", "-q", "one"], 2, "invalid value 'one'"),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "--will-topic",
+                "w",
+                "--will-qos",
+                "3",
+            ],
+            2,
+            "3",
+        ),
+        case(&["sub", "-t", "a", "-C", "0"], 2, "0"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--max-inflight", "0"],
+            2,
+            "0",
+        ),
+        // Durations.
+        case(
+            &["pub", "-t", "a", "-m", "x", "--interval", "soon"],
+            2,
+            "invalid duration",
+        ),
+        case(&["sub", "-t", "a", "-W=-1s"], 2, "invalid duration"),
+        case(
+            &["sub", "-t", "a", "-W", "0s"],
+            2,
+            "-W must be longer than 0",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--connect-timeout", "0s"],
+            2,
+            "--connect-timeout",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--reconnect-delay", "1e300"],
+            2,
+            "invalid duration",
+        ),
+        case(&["pub", "-t", "a", "-m", "x", "-k", "70000"], 2, "70000"),
+        // Files.
+        case(
+            &["pub", "-t", "a", "-f", "/nonexistent/file"],
+            2,
+            "cannot read /nonexistent/file",
+        ),
+        case(&["pub", "-t", "a", "-f", &directory], 2, "cannot read"),
+        case(&["pub", "--replay", &empty], 2, "no messages"),
+        case(
+            &["pub", "--replay", &bad_capture],
+            2,
+            "line 1: \"qos\" must be 0, 1 or 2",
+        ),
+        case(&["pub", "--replay", &not_json], 2, "line 1: not JSON"),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-u",
+                "u",
+                "--password-file",
+                &directory,
+            ],
+            2,
+            "cannot read password file",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-u",
+                "u",
+                "--password-file",
+                &empty,
+            ],
+            2,
+            "is empty",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--cafile", &empty],
+            2,
+            "no PEM certificate",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--cafile", &garbage_pem],
+            2,
+            &garbage_pem,
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--cafile", &not_pem],
+            2,
+            "no PEM certificate",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "--cert",
+                &cert,
+                "--key",
+                &server_key,
+            ],
+            2,
+            "does not go with the certificate",
+        ),
+        case(
+            &[
+                "pub", "-t", "a", "-m", "x", "--cert", &cert, "--key", &not_pem,
+            ],
+            2,
+            &not_pem,
+        ),
+        case(&["pub", "-t", "a", "-m", "x", "--cert", &cert], 2, "--key"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--capath", "/nonexistent"],
+            2,
+            "/nonexistent",
+        ),
+        // Standard input closed or empty.
+        with_stdin(
+            case(
+                &["pub", "-t", "a", "-s"],
+                2,
+                "standard input (-s) is empty or closed",
+            ),
+            b"",
+        ),
+        // Combinations.
+        case(&["pub", "-t", "a"], 2, "no message"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "-f", "/etc/hostname"],
+            2,
+            "cannot be used with",
+        ),
+        case(
+            &["pub", "-t", "a", "-l", "--repeat", "3"],
+            2,
+            "--repeat does not go with --lines",
+        ),
+        case(&["pub", "-t", "a", "-m", "x", "-c"], 2, "needs --id"),
+        case(&["pub", "-t", "a", "-m", "x", "-i", ""], 2, "client id"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "-P", "hunter2"],
+            2,
+            "needs a user name",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-P",
+                "hunter2",
+                "--password-file",
+                &empty,
+            ],
+            2,
+            "give the password once",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--will-qos", "1"],
+            2,
+            "need --will-topic",
+        ),
+        case(&["pub", "-t", "a", "-m", "x", "-V", "4.0"], 2, "4.0"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--content-type", "a/b"],
+            2,
+            "add -V 5",
+        ),
+        case(
+            &[
+                "pub",
+                "-V",
+                "5",
+                "-t",
+                "a",
+                "-f",
+                &binary,
+                "--payload-format",
+                "utf8",
+            ],
+            2,
+            "not UTF-8",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--tls", "--no-tls"],
+            2,
+            "cannot be used with",
+        ),
+        case(
+            &["pub", "-L", "mqtts://127.0.0.1:9/a", "-m", "x", "--no-tls"],
+            2,
+            "--no-tls contradicts",
+        ),
+        case(
+            &["sub", "-t", "a", "--match", "(unclosed"],
+            2,
+            "not a valid regular expression",
+        ),
+        case(&["sub", "-t", "a", "-F", "%z"], 2, "unknown format code %z"),
+        case(&["rr", "-t", "a", "-e", "a", "-m", "x"], 2, "same topic"),
+        case(&["check", "--only", "nonsense"], 2, "nonsense"),
+        case(
+            &["check", "--payload-size", "300MiB"],
+            2,
+            "between 1 byte and 256 MiB",
+        ),
+        case(&["bogus"], 2, "unrecognized subcommand"),
+        // Servers that misbehave.
+        on(
+            Server::SmallPackets,
+            case(
+                &["pub", "-t", "a", "-f", &big, "-q", "1", "-V", "5"],
+                6,
+                "over the broker's maximum packet size of 1000 bytes",
+            ),
+        ),
+        on(
+            Server::SmallPackets,
+            case(
+                &["pub", "-t", "a", "-f", &big, "-q", "1"],
+                8,
+                "a message over its maximum packet size?",
+            ),
+        ),
+        on(
+            Server::ClosesMidConnect,
+            case(
+                &["pub", "-t", "a", "-m", "x"],
+                3,
+                "closed the connection before answering CONNECT",
+            ),
+        ),
+        on(
+            Server::Silent,
+            case(
+                &["pub", "-t", "a", "-m", "x", "--connect-timeout", "500ms"],
+                3,
+                "no CONNACK within 500ms",
+            ),
+        ),
+        on(
+            Server::NotMqtt,
+            case(&["pub", "-t", "a", "-m", "x"], 3, "is this an MQTT port?"),
+        ),
+    ];
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+
+    for case in &cases {
+        let started = Instant::now();
+        let out = run_case(case);
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(case.code),
+            "{:?}: exit code; stderr:\n{err}",
+            case.args
+        );
+        assert!(
+            err.contains(&case.needle),
+            "{:?}: expected {:?} in:\n{err}",
+            case.args,
+            case.needle
+        );
+        assert!(
+            !err.contains("panicked"),
+            "{:?} panicked:\n{err}",
+            case.args
+        );
+        assert!(
+            !err.contains("hunter2"),
+            "{:?} shows the password:\n{err}",
+            case.args
+        );
+        // One error line (clap's come with a usage hint after it; notices may precede ours).
+        let errors = err
+            .lines()
+            .filter(|line| line.starts_with("mqtt-cli: error: ") || line.starts_with("error: "))
+            .count();
+        assert_eq!(errors, 1, "{:?}: {err}", case.args);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?} took {:?}",
+            case.args,
+            started.elapsed()
+        );
+    }
+}
