@@ -193,7 +193,7 @@ impl Printer {
 }
 
 /// Writes one message in `format`, without the trailing newline.
-fn render(
+pub fn render(
     out: &mut impl Write,
     format: &Format,
     received: &Received,

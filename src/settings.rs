@@ -198,16 +198,18 @@ impl Environment for ProcessEnv {
 
 /// What a `-L` URL contributes; every part is optional except the transport.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct UrlParts {
-    transport: Option<Transport>,
-    host: Option<String>,
-    port: Option<u16>,
-    username: Option<String>,
-    password: Option<String>,
-    topic: Option<String>,
+pub struct UrlParts {
+    pub transport: Option<Transport>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub topic: Option<String>,
 }
 
-fn parse_url(text: &str) -> Result<UrlParts> {
+/// Parses a `-L` URL: `mqtt://[user[:password]@]host[:port][/topic]`, `mqtts://`, `ws://`,
+/// `wss://` (bad input: exit 2, the password masked in the message).
+pub fn parse_url(text: &str) -> Result<UrlParts> {
     let bad = |why: &str| usage(format!("invalid URL '{}': {why}", redact_url(text)));
     let url = Url::parse(text).map_err(|err| bad(&err.to_string()))?;
     let (transport, default_port) = match url.scheme() {
@@ -271,7 +273,7 @@ fn parse_url(text: &str) -> Result<UrlParts> {
         host: Some(host),
         port: Some(port),
         username,
-        password,
+        password: password.map(Secret::new),
         topic,
     })
 }
@@ -557,7 +559,7 @@ pub fn connect_settings(
         (None, Some(path)) => Some(read_password_file(path)?),
         (None, None) => match env.var("MQTT_PASSWORD_FILE") {
             Some(path) => Some(read_password_file(Path::new(&path))?),
-            None => url.password.map(Secret::new),
+            None => url.password,
         },
     };
     let password = match (explicit_password, &username) {
