@@ -42,23 +42,9 @@ fn unknown_host_is_3() {
     );
 }
 
-fn password_broker() -> Broker {
-    Broker::with_files(|dir| {
-        let file = dir.join("passwd");
-        let status = std::process::Command::new("mosquitto_passwd")
-            .args(["-c", "-b"])
-            .arg(&file)
-            .args(["alice", "s3cret-pw"])
-            .status()
-            .expect("mosquitto_passwd (package mosquitto)");
-        assert!(status.success());
-        format!("allow_anonymous false\npassword_file {}\n", file.display())
-    })
-}
-
 #[test]
 fn credentials_good_and_bad() {
-    let broker = password_broker();
+    let broker = Broker::with_password("alice", "s3cret-pw");
     // Anonymous: refused (5).
     let out = run_on(&broker, &["pub", "-t", "x", "-m", "x"]);
     assert_code(&out, 5);

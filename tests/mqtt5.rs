@@ -11,7 +11,7 @@ use common::*;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{
     ConnAck, ConnectReturnCode, Disconnect, DisconnectProperties, DisconnectReasonCode,
-    RetainForwardRule, SubAck, SubscribeReasonCode,
+    RetainForwardRule, SubscribeReasonCode,
 };
 use serde_json::{Value, json};
 
@@ -246,20 +246,7 @@ fn a_publish_the_acl_denies_exits_6_naming_the_reason() {
 
 #[test]
 fn connack_refusals_exit_5_with_the_reason_name() {
-    let broker = Broker::with_files(|dir| {
-        let passwords = dir.join("passwords");
-        let status = std::process::Command::new("mosquitto_passwd")
-            .args(["-b", "-c"])
-            .arg(&passwords)
-            .args(["alice", "s3cret"])
-            .status()
-            .expect("run mosquitto_passwd (package mosquitto)");
-        assert!(status.success());
-        format!(
-            "allow_anonymous false\npassword_file {}\n",
-            passwords.display()
-        )
-    });
+    let broker = Broker::with_password("alice", "s3cret");
     let out = run_on(
         &broker,
         &[
@@ -326,20 +313,8 @@ fn connack_reason_codes_from_a_scripted_broker() {
 #[test]
 fn a_server_disconnect_prints_its_reason_and_exits_6() {
     let (port, broker) = fake_broker(|client| {
-        assert!(matches!(client.expect_v5(), V5Packet::Connect(..)));
-        client.send_v5(V5Packet::ConnAck(ConnAck {
-            session_present: false,
-            code: ConnectReturnCode::Success,
-            properties: None,
-        }));
-        let V5Packet::Subscribe(subscribe) = client.expect_v5() else {
-            panic!("expected SUBSCRIBE");
-        };
-        client.send_v5(V5Packet::SubAck(SubAck {
-            pkid: subscribe.pkid,
-            return_codes: vec![SubscribeReasonCode::Success(QoS::AtMostOnce)],
-            properties: None,
-        }));
+        client.accept_v5();
+        client.suback_v5(vec![SubscribeReasonCode::Success(QoS::AtMostOnce)]);
         client.send_v5(V5Packet::Disconnect(Disconnect {
             reason_code: DisconnectReasonCode::SessionTakenOver,
             properties: Some(DisconnectProperties {
@@ -379,12 +354,7 @@ fn a_server_disconnect_prints_its_reason_and_exits_6() {
 fn a_bare_server_disconnect_is_a_normal_disconnection() {
     // Reason code 0x00 with no properties may be sent as the two bytes e0 00.
     let (port, broker) = fake_broker(|client| {
-        assert!(matches!(client.expect_v5(), V5Packet::Connect(..)));
-        client.send_v5(V5Packet::ConnAck(ConnAck {
-            session_present: false,
-            code: ConnectReturnCode::Success,
-            properties: None,
-        }));
+        client.accept_v5();
         let V5Packet::Publish(publish) = client.expect_v5() else {
             panic!("expected PUBLISH");
         };
@@ -421,7 +391,7 @@ fn a_bare_server_disconnect_is_a_normal_disconnection() {
 #[test]
 fn connect_properties_and_subscription_options_go_on_the_wire() {
     let (port, broker) = fake_broker(|client| {
-        let V5Packet::Connect(connect, will, _) = client.expect_v5() else {
+        let V5Packet::Connect(connect, will, _) = client.accept_v5() else {
             panic!("expected CONNECT");
         };
         assert!(!connect.clean_start, "-x above 0 resumes the session");
@@ -442,25 +412,13 @@ fn connect_properties_and_subscription_options_go_on_the_wire() {
             will_properties.correlation_data.as_deref(),
             Some(&b"\x01\x02"[..])
         );
-        client.send_v5(V5Packet::ConnAck(ConnAck {
-            session_present: false,
-            code: ConnectReturnCode::Success,
-            properties: None,
-        }));
-        let V5Packet::Subscribe(subscribe) = client.expect_v5() else {
-            panic!("expected SUBSCRIBE");
-        };
+        let subscribe = client.suback_v5(vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)]);
         let filter = &subscribe.filters[0];
         assert!(filter.nolocal);
         assert!(filter.preserve_retain);
         assert_eq!(filter.retain_forward_rule, RetainForwardRule::Never);
         assert_eq!(filter.qos, QoS::AtLeastOnce);
         assert_eq!(subscribe.properties.expect("properties").id, Some(9));
-        client.send_v5(V5Packet::SubAck(SubAck {
-            pkid: subscribe.pkid,
-            return_codes: vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)],
-            properties: None,
-        }));
         assert!(matches!(client.expect_v5(), V5Packet::Disconnect(_)));
     });
     let out = run(
@@ -521,23 +479,11 @@ fn connect_properties_and_subscription_options_go_on_the_wire() {
 #[test]
 fn a_refused_v5_subscription_names_the_reason() {
     let (port, broker) = fake_broker(|client| {
-        assert!(matches!(client.expect_v5(), V5Packet::Connect(..)));
-        client.send_v5(V5Packet::ConnAck(ConnAck {
-            session_present: false,
-            code: ConnectReturnCode::Success,
-            properties: None,
-        }));
-        let V5Packet::Subscribe(subscribe) = client.expect_v5() else {
-            panic!("expected SUBSCRIBE");
-        };
-        client.send_v5(V5Packet::SubAck(SubAck {
-            pkid: subscribe.pkid,
-            return_codes: vec![
-                SubscribeReasonCode::Success(QoS::AtMostOnce),
-                SubscribeReasonCode::WildcardSubscriptionsNotSupported,
-            ],
-            properties: None,
-        }));
+        client.accept_v5();
+        client.suback_v5(vec![
+            SubscribeReasonCode::Success(QoS::AtMostOnce),
+            SubscribeReasonCode::WildcardSubscriptionsNotSupported,
+        ]);
         let _ = client.next_v5();
     });
     let out = run(

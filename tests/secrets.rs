@@ -8,23 +8,6 @@ use common::*;
 
 const SECRET: &str = "Zq7-s3cr3t-Xw9";
 
-fn password_broker() -> Broker {
-    Broker::with_files(|dir| {
-        let passwords = dir.join("passwords");
-        let status = std::process::Command::new("mosquitto_passwd")
-            .args(["-b", "-c"])
-            .arg(&passwords)
-            .args(["alice", SECRET])
-            .status()
-            .expect("run mosquitto_passwd (package mosquitto)");
-        assert!(status.success());
-        format!(
-            "allow_anonymous false\npassword_file {}\n",
-            passwords.display()
-        )
-    })
-}
-
 fn assert_hidden(what: &str, out: &std::process::Output) {
     let all = format!("{}{}", stdout(out), stderr(out));
     assert!(!all.contains(SECRET), "{what} shows the password:\n{all}");
@@ -32,7 +15,7 @@ fn assert_hidden(what: &str, out: &std::process::Output) {
 
 #[test]
 fn the_password_never_appears_in_output() {
-    let broker = password_broker();
+    let broker = Broker::with_password("alice", SECRET);
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("pw");
     std::fs::write(&file, format!("{SECRET}\n")).expect("write");

@@ -230,6 +230,40 @@ impl Outage {
         Ok(wait.mul_f64(0.75 + fastrand::f64() * 0.5))
     }
 
+    /// After a failed poll: waits before the next attempt and returns true, or reports why the
+    /// session ends and returns false.
+    async fn retry_or_end(
+        &mut self,
+        shared: &Shared,
+        error: anyhow::Error,
+        recoverable: bool,
+    ) -> bool {
+        match self.next_wait(shared.reconnect, error, recoverable) {
+            Ok(wait) => {
+                tokio::time::sleep(wait).await;
+                true
+            }
+            Err(error) => {
+                let _ = shared.events.send(SessionEvent::Lost(error)).await;
+                false
+            }
+        }
+    }
+
+    /// The CONNACK of a reconnect: a new connection number, and the event for the session.
+    fn reconnected(&mut self, shared: &Shared, session_present: bool) -> SessionEvent {
+        shared.connection.fetch_add(1, Ordering::AcqRel);
+        if let Some(away) = self.ended() {
+            debug!(
+                "reconnected after {} (session present {session_present})",
+                humantime::format_duration(Duration::from_millis(
+                    u64::try_from(away.as_millis()).unwrap_or(u64::MAX)
+                ))
+            );
+        }
+        SessionEvent::Reconnected { session_present }
+    }
+
     /// The connection is back: returns how long it was away, if it was.
     fn ended(&mut self) -> Option<Duration> {
         self.attempts = 0;

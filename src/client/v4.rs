@@ -7,7 +7,6 @@ use rumqttc::{
     SubscribeReasonCode,
 };
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use tracing::debug;
 
@@ -125,35 +124,20 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
             Err(err) => {
                 debug!("connection closed: {err}");
                 let recoverable = errors::recoverable(&err);
-                match outage.next_wait(shared.reconnect, errors::lost_error(err), recoverable) {
-                    Ok(wait) => {
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    Err(error) => {
-                        let _ = shared.events.send(SessionEvent::Lost(error)).await;
-                        return;
-                    }
+                if outage
+                    .retry_or_end(&shared, errors::lost_error(err), recoverable)
+                    .await
+                {
+                    continue;
                 }
+                return;
             }
         };
         trace_event(&event);
         let forward = match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
             Event::Incoming(Packet::ConnAck(ack)) => {
-                shared.connection.fetch_add(1, Ordering::AcqRel);
-                if let Some(away) = outage.ended() {
-                    debug!(
-                        "reconnected after {} (session present {})",
-                        humantime::format_duration(Duration::from_millis(
-                            u64::try_from(away.as_millis()).unwrap_or(u64::MAX)
-                        )),
-                        ack.session_present
-                    );
-                }
-                Some(SessionEvent::Reconnected {
-                    session_present: ack.session_present,
-                })
+                Some(outage.reconnected(&shared, ack.session_present))
             }
             Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
                 packet_id: publish.pkid,

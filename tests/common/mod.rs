@@ -116,6 +116,22 @@ impl Broker {
         panic!("mosquitto did not start; its log:\n{last_log}");
     }
 
+    /// A broker that admits only `user` with `password` (from a mosquitto_passwd file).
+    pub fn with_password(user: &str, password: &str) -> Broker {
+        let (user, password) = (user.to_string(), password.to_string());
+        Broker::with_files(move |dir| {
+            let file = dir.join("passwords");
+            let status = Command::new("mosquitto_passwd")
+                .args(["-c", "-b"])
+                .arg(&file)
+                .args([&user, &password])
+                .status()
+                .expect("run mosquitto_passwd (package mosquitto)");
+            assert!(status.success());
+            format!("allow_anonymous false\npassword_file {}\n", file.display())
+        })
+    }
+
     /// A broker that keeps sessions and queued messages on disk across [`Broker::restart`].
     pub fn persistent(config: &str) -> Broker {
         let config = config.to_string();
@@ -561,6 +577,38 @@ impl FakeConnection {
                 None => panic!("the client closed the connection"),
             }
         }
+    }
+
+    /// Reads the client's CONNECT and accepts it (MQTT 5); returns the CONNECT packet.
+    pub fn accept_v5(&mut self) -> V5Packet {
+        use rumqttc::v5::mqttbytes::v5::{ConnAck, ConnectReturnCode};
+        let connect = self.expect_v5();
+        assert!(
+            matches!(connect, V5Packet::Connect(..)),
+            "expected CONNECT, got {connect:?}"
+        );
+        self.send_v5(V5Packet::ConnAck(ConnAck {
+            session_present: false,
+            code: ConnectReturnCode::Success,
+            properties: None,
+        }));
+        connect
+    }
+
+    /// Reads the client's SUBSCRIBE and answers with `codes` (MQTT 5); returns the SUBSCRIBE.
+    pub fn suback_v5(
+        &mut self,
+        codes: Vec<rumqttc::v5::mqttbytes::v5::SubscribeReasonCode>,
+    ) -> rumqttc::v5::mqttbytes::v5::Subscribe {
+        let V5Packet::Subscribe(subscribe) = self.expect_v5() else {
+            panic!("expected SUBSCRIBE");
+        };
+        self.send_v5(V5Packet::SubAck(rumqttc::v5::mqttbytes::v5::SubAck {
+            pkid: subscribe.pkid,
+            return_codes: codes,
+            properties: None,
+        }));
+        subscribe
     }
 
     pub fn send_v5(&mut self, packet: V5Packet) {
