@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{
-    ConnAck, ConnectReturnCode, Disconnect, DisconnectProperties, DisconnectReasonCode,
+    ConnAck, ConnectReturnCode, Disconnect, DisconnectProperties, DisconnectReasonCode, Publish,
     RetainForwardRule, SubscribeReasonCode,
 };
 use serde_json::{Value, json};
@@ -474,6 +474,52 @@ fn connect_properties_and_subscription_options_go_on_the_wire() {
     );
     broker.join().expect("fake broker");
     assert_code(&out, 0);
+}
+
+#[test]
+fn a_connection_reset_is_a_lost_connection_to_recover_from() {
+    // A broker that goes away with our PUBACK still unread resets the connection (RST, not
+    // FIN). rumqttc's MQTT 5 client reports that as a codec I/O error; it used to end `sub`.
+    let (port, broker) = fake_broker_connections(2, |number, client| {
+        client.accept_v5();
+        client.suback_v5(vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)]);
+        let mut publish = Publish::new("t", QoS::AtLeastOnce, ["first", "second"][number], None);
+        publish.pkid = 1;
+        client.send_v5(V5Packet::Publish(publish));
+        if number == 0 {
+            // The PUBACK arrives and stays unread: closing now sends RST.
+            std::thread::sleep(Duration::from_millis(300));
+        } else {
+            assert!(matches!(client.expect_v5(), V5Packet::PubAck(_)));
+            let _ = client.next_v5();
+        }
+    });
+    let port = port.to_string();
+    let out = run(
+        &[
+            "sub",
+            "-V",
+            "5",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "t",
+            "-q",
+            "1",
+            "-C",
+            "2",
+            "-W",
+            "20s",
+        ],
+        b"",
+    );
+    // Before joining: a client that gave up never makes the second connection.
+    assert!(stderr(&out).contains("reconnecting"), "{}", stderr(&out));
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "first\nsecond\n");
+    broker.join().expect("fake broker");
 }
 
 #[test]

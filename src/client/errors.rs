@@ -189,7 +189,10 @@ pub(super) fn lost_error_v5(err: v5::ConnectionError) -> anyhow::Error {
         v5::ConnectionError::MqttState(v5::StateError::ConnectionAborted) => {
             "the broker closed the connection".to_string()
         }
-        v5::ConnectionError::Io(io) => io.to_string(),
+        v5::ConnectionError::Io(io)
+        | v5::ConnectionError::MqttState(v5::StateError::Deserialization(
+            rumqttc::v5::mqttbytes::Error::Io(io),
+        )) => io.to_string(),
         v5::ConnectionError::MqttState(v5::StateError::AwaitPingResp) => {
             "the broker stopped answering (no PINGRESP)".to_string()
         }
@@ -234,7 +237,9 @@ pub(super) fn recoverable_v5(err: &v5::ConnectionError) -> bool {
         | v5::ConnectionError::MqttState(
             v5::StateError::Io(_)
             | v5::StateError::ConnectionAborted
-            | v5::StateError::AwaitPingResp,
+            | v5::StateError::AwaitPingResp
+            // A reset or broken pipe met while writing (rumqttc wraps write errors so).
+            | v5::StateError::Deserialization(v5::mqttbytes::Error::Io(_)),
         ) => true,
         v5::ConnectionError::MqttState(v5::StateError::ServerDisconnect {
             reason_code, ..

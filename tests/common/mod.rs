@@ -636,16 +636,32 @@ impl FakeConnection {
 pub fn fake_broker(
     script: impl FnOnce(&mut FakeConnection) + Send + 'static,
 ) -> (u16, thread::JoinHandle<()>) {
+    let mut script = Some(script);
+    fake_broker_connections(1, move |_, connection| {
+        if let Some(script) = script.take() {
+            script(connection);
+        }
+    })
+}
+
+/// A scripted broker for `count` connections in turn: `script` gets each one's number (from 0).
+/// A connection is closed when its script returns.
+pub fn fake_broker_connections(
+    count: usize,
+    mut script: impl FnMut(usize, &mut FakeConnection) + Send + 'static,
+) -> (u16, thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let handle = thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        stream.set_read_timeout(Some(STEP)).expect("read timeout");
-        let mut connection = FakeConnection {
-            stream,
-            buffer: bytes::BytesMut::new(),
-        };
-        script(&mut connection);
+        for number in 0..count {
+            let (stream, _) = listener.accept().expect("accept");
+            stream.set_read_timeout(Some(STEP)).expect("read timeout");
+            let mut connection = FakeConnection {
+                stream,
+                buffer: bytes::BytesMut::new(),
+            };
+            script(number, &mut connection);
+        }
     });
     (port, handle)
 }
