@@ -15,6 +15,14 @@ use rumqttc::v5::mqttbytes::v5::{
 };
 use serde_json::{Value, json};
 
+/// Runs `subcommand -V 5` against the scripted broker on `port`.
+fn run_v5_on(port: u16, subcommand: &str, rest: &[&str]) -> std::process::Output {
+    let port = port.to_string();
+    let mut args = vec![subcommand, "-V", "5", "-h", "127.0.0.1", "-p", &port];
+    args.extend_from_slice(rest);
+    run(&args, b"")
+}
+
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|line| serde_json::from_str(line).expect("a JSON line"))
@@ -290,20 +298,7 @@ fn connack_reason_codes_from_a_scripted_broker() {
                 properties: None,
             }));
         });
-        let out = run(
-            &[
-                "sub",
-                "-V",
-                "5",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-t",
-                "x",
-            ],
-            b"",
-        );
+        let out = run_v5_on(port, "sub", &["-t", "x"]);
         broker.join().expect("fake broker");
         assert_code(&out, 5);
         assert!(stderr(&out).contains(name), "{}", stderr(&out));
@@ -325,20 +320,7 @@ fn a_server_disconnect_prints_its_reason_and_exits_6() {
             }),
         }));
     });
-    let out = run(
-        &[
-            "sub",
-            "-V",
-            "5",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "x",
-        ],
-        b"",
-    );
+    let out = run_v5_on(port, "sub", &["-t", "x"]);
     broker.join().expect("fake broker");
     assert_code(&out, 6);
     assert!(
@@ -361,24 +343,7 @@ fn a_bare_server_disconnect_is_a_normal_disconnection() {
         assert_eq!(publish.payload, "x");
         client.send_raw(&[0xe0, 0x00]);
     });
-    let out = run(
-        &[
-            "pub",
-            "-V",
-            "5",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "x",
-            "-m",
-            "x",
-            "-q",
-            "1",
-        ],
-        b"",
-    );
+    let out = run_v5_on(port, "pub", &["-t", "x", "-m", "x", "-q", "1"]);
     broker.join().expect("fake broker");
     assert_code(&out, 6);
     assert!(
@@ -421,15 +386,10 @@ fn connect_properties_and_subscription_options_go_on_the_wire() {
         assert_eq!(subscribe.properties.expect("properties").id, Some(9));
         assert!(matches!(client.expect_v5(), V5Packet::Disconnect(_)));
     });
-    let out = run(
+    let out = run_v5_on(
+        port,
+        "sub",
         &[
-            "sub",
-            "-V",
-            "5",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
             "-t",
             "x",
             "-q",
@@ -470,7 +430,6 @@ fn connect_properties_and_subscription_options_go_on_the_wire() {
             "--will-correlation-data",
             "hex:0102",
         ],
-        b"",
     );
     broker.join().expect("fake broker");
     assert_code(&out, 0);
@@ -494,27 +453,7 @@ fn a_connection_reset_is_a_lost_connection_to_recover_from() {
             let _ = client.next_v5();
         }
     });
-    let port = port.to_string();
-    let out = run(
-        &[
-            "sub",
-            "-V",
-            "5",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-t",
-            "t",
-            "-q",
-            "1",
-            "-C",
-            "2",
-            "-W",
-            "20s",
-        ],
-        b"",
-    );
+    let out = run_v5_on(port, "sub", &["-t", "t", "-q", "1", "-C", "2", "-W", "20s"]);
     // Before joining: a client that gave up never makes the second connection.
     assert!(stderr(&out).contains("reconnecting"), "{}", stderr(&out));
     assert_code(&out, 0);
@@ -532,22 +471,7 @@ fn a_refused_v5_subscription_names_the_reason() {
         ]);
         let _ = client.next_v5();
     });
-    let out = run(
-        &[
-            "sub",
-            "-V",
-            "5",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "a",
-            "-t",
-            "b/#",
-        ],
-        b"",
-    );
+    let out = run_v5_on(port, "sub", &["-t", "a", "-t", "b/#"]);
     broker.join().expect("fake broker");
     assert_code(&out, 6);
     assert!(
