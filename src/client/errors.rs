@@ -238,7 +238,7 @@ pub(super) fn recoverable_v5(err: &v5::ConnectionError) -> bool {
             v5::StateError::Io(_)
             | v5::StateError::ConnectionAborted
             | v5::StateError::AwaitPingResp
-            // A reset or broken pipe met while writing (rumqttc wraps write errors so).
+            // A reset or broken pipe, reading or writing (the v5 codec wraps socket errors so).
             | v5::StateError::Deserialization(v5::mqttbytes::Error::Io(_)),
         ) => true,
         v5::ConnectionError::MqttState(v5::StateError::ServerDisconnect {
