@@ -547,6 +547,35 @@ impl FakeConnection {
         }
     }
 
+    /// Reads the client's CONNECT and accepts it, without a session (MQTT 3.1.1).
+    pub fn accept(&mut self) {
+        let connect = self.expect();
+        assert!(
+            matches!(connect, rumqttc::Packet::Connect(_)),
+            "expected CONNECT, got {connect:?}"
+        );
+        self.send(rumqttc::Packet::ConnAck(rumqttc::ConnAck::new(
+            rumqttc::ConnectReturnCode::Success,
+            false,
+        )));
+    }
+
+    /// Reads the client's SUBSCRIBE and grants every filter the QoS it asked for (MQTT 3.1.1).
+    pub fn suback_granted(&mut self) {
+        let rumqttc::Packet::Subscribe(subscribe) = self.expect() else {
+            panic!("expected SUBSCRIBE");
+        };
+        let codes = subscribe
+            .filters
+            .iter()
+            .map(|filter| rumqttc::SubscribeReasonCode::Success(filter.qos))
+            .collect();
+        self.send(rumqttc::Packet::SubAck(rumqttc::SubAck::new(
+            subscribe.pkid,
+            codes,
+        )));
+    }
+
     /// The client's next MQTT 5 packet; `None` when it closed the connection.
     pub fn next_v5(&mut self) -> Option<V5Packet> {
         use std::io::Read;
