@@ -17,10 +17,9 @@ use serde_json::{Value, json};
 
 /// Runs `subcommand -V 5` against the scripted broker on `port`.
 fn run_v5_on(port: u16, subcommand: &str, rest: &[&str]) -> std::process::Output {
-    let port = port.to_string();
-    let mut args = vec![subcommand, "-V", "5", "-h", "127.0.0.1", "-p", &port];
+    let mut args = vec![subcommand, "-V", "5"];
     args.extend_from_slice(rest);
-    run(&args, b"")
+    run_on_port(port, &args)
 }
 
 fn json_lines(text: &str) -> Vec<Value> {

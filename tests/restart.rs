@@ -250,25 +250,7 @@ fn a_connection_reset_is_reconnected_from_on_mqtt_3_1_1() {
             let _ = client.next();
         }
     });
-    let port = port.to_string();
-    let out = run(
-        &[
-            "sub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-t",
-            "t",
-            "-q",
-            "1",
-            "-C",
-            "2",
-            "-W",
-            "20s",
-        ],
-        b"",
-    );
+    let out = run_on_port(port, &["sub", "-t", "t", "-q", "1", "-C", "2", "-W", "20s"]);
     // Before joining: a client that gave up never makes the second connection.
     assert!(stderr(&out).contains("reconnecting"), "{}", stderr(&out));
     assert_code(&out, 0);

@@ -317,20 +317,15 @@ pub fn command(subcommand: &str, broker: &Broker, rest: &[&str]) -> Vec<String> 
 
 /// `pub -t x -m x` to 127.0.0.1:`port`: for servers that are not a mosquitto of ours.
 pub fn publish_x_to(port: u16) -> Output {
-    run(
-        &[
-            "pub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "x",
-            "-m",
-            "x",
-        ],
-        b"",
-    )
+    run_on_port(port, &["pub", "-t", "x", "-m", "x"])
+}
+
+/// Runs `SUBCOMMAND -h 127.0.0.1 -p PORT REST...` (no stdin) against whatever listens on `port`.
+pub fn run_on_port(port: u16, args: &[&str]) -> Output {
+    let port = port.to_string();
+    let mut all = vec![args[0], "-h", "127.0.0.1", "-p", &port];
+    all.extend_from_slice(&args[1..]);
+    run(&all, b"")
 }
 
 /// [`run`] with owned arguments, as [`command`] builds them.
