@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
+use rustls::client::ResolvesClientCert;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{
     AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore,
     SignatureScheme,
@@ -113,13 +115,14 @@ pub fn build(options: TlsOptions) -> Result<TlsSetup> {
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
             .build()
             .map_err(|err| anyhow::anyhow!("TLS setup: {err}"))?;
-        match &options.server_name {
-            Some(name) => Arc::new(VerifyAs {
-                inner: webpki,
-                name: server_name(name)?,
-            }),
-            None => webpki,
-        }
+        Arc::new(Verifier {
+            inner: webpki,
+            name: options
+                .server_name
+                .as_deref()
+                .map(server_name)
+                .transpose()?,
+        })
     };
     let builder = builder
         .dangerous()
@@ -127,22 +130,8 @@ pub fn build(options: TlsOptions) -> Result<TlsSetup> {
 
     let mut config = match &options.client_cert {
         Some((cert, key)) => {
-            let chain = read_certs(cert)?;
-            let key_der = PrivateKeyDer::from_pem_file(key).map_err(|err| {
-                usage(format!(
-                    "cannot read a private key (PKCS#1, PKCS#8 or SEC1 PEM) from {}: {err}",
-                    key.display()
-                ))
-            })?;
-            builder
-                .with_client_auth_cert(chain, key_der)
-                .map_err(|err| {
-                    usage(format!(
-                        "the key {} does not go with the certificate {}: {err}",
-                        key.display(),
-                        cert.display()
-                    ))
-                })?
+            let resolver = client_certificate(cert, key, &provider)?;
+            builder.with_client_cert_resolver(resolver)
         }
         None => builder.with_no_client_auth(),
     };
@@ -157,6 +146,52 @@ pub fn build(options: TlsOptions) -> Result<TlsSetup> {
         config: Arc::new(config),
         options,
     })
+}
+
+/// The client certificate chain and its key. The key must go with the certificate: their public
+/// keys are compared (x509-parser reads X.509 v1 certificates too, which openssl's `x509 -req`
+/// makes and which webpki, and so rustls's own check, refuses although servers accept them).
+fn client_certificate(
+    cert: &Path,
+    key: &Path,
+    provider: &CryptoProvider,
+) -> Result<Arc<dyn ResolvesClientCert>> {
+    let chain = read_certs(cert)?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|err| {
+        usage(format!(
+            "cannot read a private key (PKCS#1, PKCS#8 or SEC1 PEM) from {}: {err}",
+            key.display()
+        ))
+    })?;
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key_der)
+        .map_err(|err| {
+            usage(format!(
+                "{}: not a usable private key: {err}",
+                key.display()
+            ))
+        })?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(chain[0].as_ref()).map_err(|err| {
+        usage(format!(
+            "{}: not a readable X.509 certificate: {err}",
+            cert.display()
+        ))
+    })?;
+    // A key type whose public half rustls cannot give is not refused: the server will judge.
+    if let Some(public) = signing_key.public_key()
+        && public.as_ref() != parsed.public_key().raw
+    {
+        return Err(usage(format!(
+            "the key {} does not go with the certificate {}: their public keys differ",
+            key.display(),
+            cert.display()
+        )));
+    }
+    Ok(Arc::new(SingleCertAndKey::from(CertifiedKey::new(
+        chain,
+        signing_key,
+    ))))
 }
 
 /// Checks a `--tls-server-name` value.
@@ -247,24 +282,28 @@ pub fn capath_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Verifies the server's certificate against a name other than the host connected to.
+/// Verifies the server's certificate with webpki, against `--tls-server-name` when given instead
+/// of the host connected to, and puts what webpki cannot say into words: an X.509 v1 certificate,
+/// a certificate that names its host only in the CN.
 #[derive(Debug)]
-struct VerifyAs {
+struct Verifier {
     inner: Arc<WebPkiServerVerifier>,
-    name: ServerName<'static>,
+    name: Option<ServerName<'static>>,
 }
 
-impl ServerCertVerifier for VerifyAs {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
+        server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let name = self.name.as_ref().unwrap_or(server_name);
         self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+            .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
+            .map_err(|err| explain_certificate(end_entity, err))
     }
 
     fn verify_tls12_signature(
@@ -288,6 +327,67 @@ impl ServerCertVerifier for VerifyAs {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
     }
+}
+
+/// A certificate failure already put in words (carried through rustls as `OtherError`).
+#[derive(Debug)]
+struct Explained(String);
+
+impl fmt::Display for Explained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Explained {}
+
+/// webpki's verdict on `end_entity`, in words where webpki's own are not enough.
+fn explain_certificate(end_entity: &CertificateDer<'_>, err: rustls::Error) -> rustls::Error {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(end_entity.as_ref()) else {
+        return err;
+    };
+    let explained = |text: String| {
+        rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
+            Explained(text),
+        ))))
+    };
+    let subject = cert.subject().to_string();
+    if cert.version() == x509_parser::x509::X509Version::V1 {
+        return explained(format!(
+            "the broker's certificate ({subject}) is an X.509 version 1 certificate, which \
+             rustls/webpki do not accept; re-issue it as version 3 (openssl x509 -req ... \
+             -extfile v3.ext, with v3.ext holding 'basicConstraints=CA:FALSE' and \
+             'subjectAltName=DNS:<broker host>'), or skip verification with --insecure"
+        ));
+    }
+    let wrong_name = matches!(
+        err,
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }
+        )
+    );
+    if wrong_name && matches!(cert.subject_alternative_name(), Ok(None)) {
+        let common_names: Vec<&str> = cert
+            .subject()
+            .iter_common_name()
+            .filter_map(|cn| cn.as_str().ok())
+            .collect();
+        let only = if common_names.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (only CN={}, which TLS clients no longer use)",
+                common_names.join(", CN=")
+            )
+        };
+        let example = common_names.first().copied().unwrap_or("<broker host>");
+        return explained(format!(
+            "the server's certificate has no subjectAltName{only}; re-issue it with \
+             'subjectAltName=DNS:{example}' (openssl: -addext or -extfile), or skip \
+             verification with --insecure"
+        ));
+    }
+    err
 }
 
 /// `--insecure`: any certificate, any name. Handshake signatures are still checked, so the
@@ -319,6 +419,7 @@ impl ServerCertVerifier for AcceptAnything {
             dss,
             &self.0.signature_verification_algorithms,
         )
+        .or_else(|err| verify_with_any_certificate(message, cert, dss, &self.0, false).ok_or(err))
     }
 
     fn verify_tls13_signature(
@@ -333,11 +434,44 @@ impl ServerCertVerifier for AcceptAnything {
             dss,
             &self.0.signature_verification_algorithms,
         )
+        .or_else(|err| verify_with_any_certificate(message, cert, dss, &self.0, true).ok_or(err))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// For `--insecure`: checks a handshake signature with the public key of a certificate webpki
+/// will not read (X.509 v1), taken out by x509-parser. `None` if it does not verify.
+fn verify_with_any_certificate(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    provider: &CryptoProvider,
+    tls13: bool,
+) -> Option<HandshakeSignatureValid> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let public_key = &parsed.public_key().subject_public_key.data;
+    let (_, algorithms) = provider
+        .signature_verification_algorithms
+        .mapping
+        .iter()
+        .find(|(scheme, _)| *scheme == dss.scheme)?;
+    // TLS 1.3 names one algorithm per scheme; TLS 1.2 may need each candidate tried.
+    let candidates = if tls13 {
+        &algorithms[..1.min(algorithms.len())]
+    } else {
+        algorithms
+    };
+    candidates
+        .iter()
+        .any(|algorithm| {
+            algorithm
+                .verify_signature(public_key, message, dss.signature())
+                .is_ok()
+        })
+        .then(HandshakeSignatureValid::assertion)
 }
 
 /// Explains a failed handshake in words, naming what was trusted and what the server showed.
@@ -377,6 +511,10 @@ pub fn explain(err: &rustls::Error, setup: &TlsOptions, host: &str) -> String {
                 "the server's certificate is not valid until {}",
                 date(*not_before)
             ),
+            CertificateError::Other(other) => match other.0.downcast_ref::<Explained>() {
+                Some(explained) => explained.to_string(),
+                None => format!("the server's certificate was rejected: {}", other.0),
+            },
             other => format!("the server's certificate was rejected: {other:?}"),
         },
         rustls::Error::AlertReceived(

@@ -269,6 +269,61 @@ fn sni_is_the_host_name_or_the_tls_server_name() {
     );
     // An IP address is never sent as SNI (RFC 6066).
     assert_eq!(sni_of("127.0.0.1", &[]), None);
+    // Over wss:// too, whatever the URL's host.
+    assert_eq!(
+        sni_of(
+            "127.0.0.1",
+            &[
+                "-L",
+                "wss://127.0.0.1/mqtt",
+                "--tls-server-name",
+                "broker.example.com"
+            ]
+        )
+        .as_deref(),
+        Some("broker.example.com")
+    );
+    assert_eq!(
+        sni_of("localhost", &["-L", "wss://localhost/mqtt"]).as_deref(),
+        Some("localhost")
+    );
+}
+
+/// A server that reads the ClientHello and hangs up, as an SNI router does without a name.
+fn hangs_up_after_client_hello(host: &str) -> std::process::Output {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut hello = [0u8; 512];
+        let _ = std::io::Read::read(&mut stream, &mut hello);
+    });
+    let out = run(
+        &[
+            "pub", "-h", host, "-p", &port, "--tls", "-t", "x", "-m", "x",
+        ],
+        b"",
+    );
+    server.join().expect("server");
+    out
+}
+
+#[test]
+fn a_handshake_closed_without_sni_says_no_server_name_was_sent() {
+    let out = hangs_up_after_client_hello("127.0.0.1");
+    assert_tls_failure(
+        &out,
+        "no server name (SNI) was sent because 127.0.0.1 is an IP address",
+    );
+    assert!(
+        stderr(&out).contains("--tls-server-name NAME"),
+        "{}",
+        stderr(&out)
+    );
+    // By name, SNI was sent: that is not the reason.
+    let out = hangs_up_after_client_hello("localhost");
+    assert_tls_failure(&out, "is this a TLS port?");
+    assert!(!stderr(&out).contains("SNI"), "{}", stderr(&out));
 }
 
 #[test]

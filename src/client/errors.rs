@@ -46,7 +46,22 @@ fn tls_failure(
         io.kind(),
         io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
     ));
-    Some(if closed {
+    // A client connecting by IP address sends no server name (RFC 6066), and SNI routers and
+    // serverless brokers hang up on a handshake without one.
+    let no_sni =
+        tls.options.server_name.is_none() && settings.host.parse::<std::net::IpAddr>().is_ok();
+    Some(if closed && no_sni {
+        failure(
+            ErrorKind::Tls,
+            format!(
+                "the server closed the connection during the TLS handshake, and no server name \
+                 (SNI) was sent because {} is an IP address: the broker may need one; connect \
+                 by its host name, or give it with --tls-server-name NAME. Or is this a TLS \
+                 port? (plain MQTT is usually 1883, TLS 8883)",
+                settings.host
+            ),
+        )
+    } else if closed {
         failure(
             ErrorKind::Tls,
             "the server closed the connection during the TLS handshake: is this a TLS \

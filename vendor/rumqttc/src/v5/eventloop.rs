@@ -394,14 +394,11 @@ async fn network_connect(options: &MqttOptions) -> Result<Network, ConnectionErr
                 request = request_modifier(request).await;
             }
 
-            let connector = tls::rustls_connector(&tls_config).await?;
-
-            let (socket, response) = async_tungstenite::tokio::client_async_tls_with_connector(
-                request,
-                tcp_stream,
-                Some(connector),
-            )
-            .await?;
+            // mqtt-cli patch: the TLS session is made here, as for mqtts, so that SNI and
+            // verification use `RustlsWithServerName`'s name (--tls-server-name) when given,
+            // not always the URL's host.
+            let tls = tls::tls_connect(&domain, port, &tls_config, tcp_stream).await?;
+            let (socket, response) = async_tungstenite::tokio::client_async(request, tls).await?;
             validate_response_headers(response)?;
 
             Network::new(WsStream::new(socket), max_incoming_pkt_size)
