@@ -211,7 +211,16 @@ pub struct UrlParts {
 /// `wss://` (bad input: exit 2, the password masked in the message).
 pub fn parse_url(text: &str) -> Result<UrlParts> {
     let bad = |why: &str| usage(format!("invalid URL '{}': {why}", redact_url(text)));
-    let url = Url::parse(text).map_err(|err| bad(&err.to_string()))?;
+    let url = Url::parse(text).map_err(|err| {
+        let why = match err {
+            url::ParseError::RelativeUrlWithoutBase => "it has no scheme".to_string(),
+            other => other.to_string(),
+        };
+        bad(&format!(
+            "{why} (a URL looks like mqtt://[user[:password]@]host[:port][/topic], or mqtts://, \
+             ws://, wss://)"
+        ))
+    })?;
     let (transport, default_port) = match url.scheme() {
         "mqtt" | "tcp" => (Transport::Tcp, 1883),
         "mqtts" | "ssl" | "tls" => (Transport::Tls, 8883),
@@ -255,11 +264,19 @@ pub fn parse_url(text: &str) -> Result<UrlParts> {
         .transpose()?;
     let topic = match transport {
         Transport::Tcp | Transport::Tls => {
-            let path = url.path().trim_start_matches('/');
+            // `#` and `?` are topic characters here, not a URL's fragment and query
+            // (`mqtt://host/home/#` is the filter `home/#`, as for mosquitto_sub -L).
+            let mut path = url.path().trim_start_matches('/').to_string();
+            if let Some(query) = url.query() {
+                path = format!("{path}?{query}");
+            }
+            if let Some(fragment) = url.fragment() {
+                path = format!("{path}#{fragment}");
+            }
             if path.is_empty() {
                 None
             } else {
-                Some(decode(path, "topic")?)
+                Some(decode(&path, "topic")?)
             }
         }
         _ => None,
@@ -301,6 +318,30 @@ fn redact_url(text: &str) -> String {
             _ => text.to_string(),
         },
     }
+}
+
+/// A host given as a URL or as `host:port` fails name resolution with a puzzling message: say
+/// what was meant instead, before connecting.
+fn check_host(host: &str) -> Result<()> {
+    if host.contains("://") {
+        return Err(usage(format!(
+            "-h '{host}' is a URL, not a host name: use -L {host} for a URL, or -h HOST -p PORT"
+        )));
+    }
+    let (name, port) = match host.rsplit_once(':') {
+        // `[::1]:1883`, or `name:1883` with one colon (more would be an IPv6 address).
+        Some((name, port)) if name.starts_with('[') && name.ends_with(']') => {
+            (&name[1..name.len() - 1], port)
+        }
+        Some((name, port)) if !name.contains(':') => (name, port),
+        _ => return Ok(()),
+    };
+    if !name.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(usage(format!(
+            "-h '{host}' has a port in it: did you mean -h {name} -p {port}?"
+        )));
+    }
+    Ok(())
 }
 
 /// `mqtt-cli-` and ten random letters and digits.
@@ -466,6 +507,7 @@ pub fn connect_settings(
     if host.is_empty() {
         return Err(usage("the host name is empty"));
     }
+    check_host(&host)?;
     let host = host
         .strip_prefix('[')
         .and_then(|inner| inner.strip_suffix(']'))
@@ -1191,6 +1233,36 @@ mod tests {
             settings.connect.websocket_url().as_deref(),
             Some("wss://[::1]:8081/mqtt")
         );
+    }
+
+    #[test]
+    fn wildcards_and_question_marks_in_the_url_path_are_the_topic() {
+        let filter = |url: &str| sub(&["-L", url], &[]).expect("valid").filters;
+        assert_eq!(filter("mqtt://localhost:1883/home/#"), vec!["home/#"]);
+        assert_eq!(filter("mqtt://localhost/#"), vec!["#"]);
+        assert_eq!(filter("mqtt://localhost/+/temp"), vec!["+/temp"]);
+        assert_eq!(filter("mqtt://localhost/a/%23"), vec!["a/#"]);
+        assert_eq!(filter("mqtt://localhost/what?now"), vec!["what?now"]);
+        let err = sub(&["-L", "mqtt://localhost/a/#/b"], &[]).expect_err("# not last");
+        assert_eq!(crate::error::exit_code_of(&err), 2);
+    }
+
+    #[test]
+    fn a_host_with_a_port_or_a_scheme_says_what_was_meant() {
+        for (host, needle) in [
+            ("localhost:1883", "did you mean -h localhost -p 1883?"),
+            ("[::1]:1883", "did you mean -h ::1 -p 1883?"),
+            (
+                "mqtts://broker.example:8883",
+                "use -L mqtts://broker.example:8883",
+            ),
+        ] {
+            let err = sub(&["-h", host, "-t", "x"], &[]).expect_err("bad host");
+            assert!(format!("{err:#}").contains(needle), "{host}: {err:#}");
+        }
+        for host in ["::1", "[::1]", "broker.example", "10.0.0.1"] {
+            sub(&["-h", host, "-t", "x"], &[]).expect("valid host");
+        }
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn run_case(case: &Case) -> Output {
     let mut args = vec![case.args[0].clone()];
     // Flags given by the case (e.g. -L) come after these, so they win where they overlap.
     let given = |flag: &str| case.args.iter().any(|arg| arg == flag);
-    if !given("-L") {
+    if !given("-L") && !given("-h") {
         args.extend(["-h".to_string(), host]);
         if !given("-p") {
             args.extend(["-p".to_string(), port.to_string()]);
@@ -173,6 +173,26 @@ fn bad_input_table() {
             &["pub", "-p", "http", "-t", "a", "-m", "x"],
             2,
             "invalid value 'http'",
+        ),
+        case(
+            &["pub", "-L", "garbage", "-m", "x"],
+            2,
+            "a URL looks like mqtt://",
+        ),
+        case(
+            &["pub", "-h", "localhost:1883", "-t", "a", "-m", "x"],
+            2,
+            "did you mean -h localhost -p 1883?",
+        ),
+        case(
+            &["pub", "-h", "[::1]:1883", "-t", "a", "-m", "x"],
+            2,
+            "did you mean -h ::1 -p 1883?",
+        ),
+        case(
+            &["sub", "-h", "mqtt://broker.example", "-t", "a"],
+            2,
+            "use -L mqtt://broker.example",
         ),
         case(
             &["pub", "-t", "a", "-m", "x", "--ws-path", "/mqtt"],

@@ -215,6 +215,22 @@ fn url_gives_host_port_credentials_and_topic() {
 }
 
 #[test]
+fn wildcards_in_a_url_path_are_topic_characters() {
+    let broker = Broker::start();
+    let base = format!("mqtt://127.0.0.1:{}", broker.port);
+    // `#` is not a URL fragment here, nor `+` a space: mosquitto_sub -L reads them so.
+    let hash = Background::sub(&broker, &["-L", &format!("{base}/home/#"), "-C", "2", "-v"]);
+    let plus = Background::sub(&broker, &["-L", &format!("{base}/+/temp"), "-C", "1", "-v"]);
+    let all = Background::sub(&broker, &["-L", &format!("{base}/#"), "-C", "1", "-v"]);
+    for topic in ["other/x", "home/temp", "home/b/c"] {
+        assert_code(&run_on(&broker, &["pub", "-t", topic, "-m", "m"]), 0);
+    }
+    assert_eq!(stdout(&hash.finish()), "home/temp m\nhome/b/c m\n");
+    assert_eq!(stdout(&plus.finish()), "home/temp m\n");
+    assert_eq!(stdout(&all.finish()), "other/x m\n");
+}
+
+#[test]
 fn environment_supplies_host_and_port() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "env", "-C", "1"]);
