@@ -29,6 +29,10 @@ enum Server {
     Silent,
     /// A web server.
     NotMqtt,
+    /// Reads CONNECT, answers with these bytes, and keeps the connection open.
+    Sends(&'static [u8]),
+    /// A plain mosquitto (for a ws:// URL: `PORT` in the arguments is its port).
+    Mosquitto,
 }
 
 struct Case {
@@ -93,6 +97,23 @@ fn run_case(case: &Case) -> Output {
             });
             ("127.0.0.1".into(), port, Some(Box::new(web)))
         }
+        Server::Sends(reply) => {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            let server = thread::spawn(move || {
+                let (mut stream, _) = listener.accept().expect("accept");
+                let mut connect = [0u8; 256];
+                let _ = stream.read(&mut connect);
+                let _ = stream.write_all(reply);
+                // Stay open until the client leaves: it must not wait for more.
+                let _ = stream.read_to_end(&mut Vec::new());
+            });
+            ("127.0.0.1".into(), port, Some(Box::new(server)))
+        }
+        Server::Mosquitto => {
+            let broker = Broker::start();
+            ("127.0.0.1".into(), broker.port, Some(Box::new(broker)))
+        }
     };
     let mut args = vec![case.args[0].clone()];
     // Flags given by the case (e.g. -L) come after these, so they win where they overlap.
@@ -103,9 +124,18 @@ fn run_case(case: &Case) -> Output {
             args.extend(["-p".to_string(), port.to_string()]);
         }
     }
-    args.extend(case.args[1..].iter().cloned());
+    args.extend(
+        case.args[1..]
+            .iter()
+            .map(|arg| arg.replace("PORT", &port.to_string())),
+    );
     run_args(&args, case.stdin)
 }
+
+/// A load balancer's answer to bytes that are not HTTP (111 bytes: long enough to fill the
+/// "PUBACK" its first bytes would announce).
+const ELB_400: &[u8] = b"HTTP/1.1 400 Bad Request\r\nServer: awselb/2.0\r\nContent-Type: text/html\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const HTTP_WITH_BODY: &[u8] = b"HTTP/1.0 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 162\r\n\r\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p><hr><address>nginx</address></body></html>\n";
 
 #[test]
 fn bad_input_table() {
@@ -477,7 +507,87 @@ fn bad_input_table() {
         ),
         on(
             Server::NotMqtt,
-            case(&["pub", "-t", "a", "-m", "x"], 3, "is this an MQTT port?"),
+            case(
+                &["pub", "-t", "a", "-m", "x"],
+                3,
+                "not an MQTT server (it sent an HTTP reply: 'HTTP/1.1 400 Bad Request'): is this an MQTT port?",
+            ),
+        ),
+        // A load balancer's reply: its 'H' is a PUBACK's first byte, and its 'T' a
+        // remaining length the reply is long enough to fill.
+        on(
+            Server::Sends(ELB_400),
+            case(
+                &["pub", "-t", "a", "-m", "x"],
+                3,
+                "not an MQTT server (it sent an HTTP reply: 'HTTP/1.1 400 Bad Request')",
+            ),
+        ),
+        on(
+            Server::Sends(ELB_400),
+            case(
+                &["sub", "-t", "a", "-V", "5"],
+                3,
+                "not an MQTT server (it sent an HTTP reply",
+            ),
+        ),
+        on(
+            Server::Sends(HTTP_WITH_BODY),
+            case(
+                &["pub", "-t", "a", "-m", "x"],
+                3,
+                "'HTTP/1.0 404 Not Found'): is this an MQTT port?",
+            ),
+        ),
+        on(
+            Server::Sends(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"),
+            case(
+                &["pub", "-t", "a", "-m", "x"],
+                3,
+                "it sent an SSH banner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3'",
+            ),
+        ),
+        on(
+            Server::Sends(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]),
+            case(
+                &["pub", "-t", "a", "-m", "x"],
+                3,
+                "it sent a TLS alert): is this an MQTT port? It speaks TLS: try --tls",
+            ),
+        ),
+        on(
+            Server::Sends(&[
+                0x16, 0x03, 0x03, 0x00, 0x4a, 0x02, 0x00, 0x00, 0x46, 0x03, 0x03,
+            ]),
+            case(
+                &["pub", "-t", "a", "-m", "x", "-V", "5"],
+                3,
+                "a TLS handshake record, such as a ServerHello): is this an MQTT port? It speaks TLS: try --tls",
+            ),
+        ),
+        on(
+            Server::Sends(&[0x8f, 0x01, 0xfe, 0x00, 0x99, 0x42]),
+            case(
+                &["pub", "-t", "a", "-m", "x"],
+                3,
+                "not an MQTT server (it sent the bytes 8f 01 fe 00 99 42)",
+            ),
+        ),
+        on(
+            Server::Sends(&[0x30, 0x07, 0x00, 0x01, b'a', b'h', b'e', b'l', b'o']),
+            case(
+                &["sub", "-t", "a"],
+                3,
+                "it sent an MQTT PUBLISH packet before any CONNACK",
+            ),
+        ),
+        on(
+            Server::Mosquitto,
+            case(
+                &["pub", "-L", "ws://127.0.0.1:PORT", "-t", "a", "-m", "x"],
+                3,
+                "did not answer the WebSocket upgrade at ws://127.0.0.1:",
+            ),
         ),
     ];
     assert!(cases.len() >= 40, "{} cases", cases.len());

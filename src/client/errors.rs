@@ -75,6 +75,94 @@ fn tls_failure(
 const CLOSED_BEFORE_CONNACK: &str = "the server closed the connection before answering CONNECT \
      (is this an MQTT port? does the broker accept this protocol version and client id?)";
 
+/// A server whose first bytes are not a CONNACK: say what it sent, and what it probably is.
+fn not_mqtt(bytes: &[u8], settings: &ConnectSettings) -> anyhow::Error {
+    let speaks_tls = matches!(bytes, [0x15 | 0x16, 0x03, ..]);
+    let hint = if speaks_tls && settings.tls.is_none() {
+        ": is this an MQTT port? It speaks TLS: try --tls (or mqtts://)"
+    } else {
+        ": is this an MQTT port?"
+    };
+    failure(
+        ErrorKind::Connect,
+        format!(
+            "not an MQTT server (it sent {}){hint}",
+            describe_bytes(bytes)
+        ),
+    )
+}
+
+/// What a server's first bytes look like, in words: an HTTP status line, an SSH banner, a TLS
+/// record, a packet of another kind, text, or hex.
+fn describe_bytes(bytes: &[u8]) -> String {
+    let first_line = |bytes: &[u8]| {
+        let line = bytes
+            .split(|&b| b == b'\r' || b == b'\n')
+            .next()
+            .unwrap_or(bytes);
+        String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned()
+    };
+    let printable = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    };
+    match bytes {
+        [0x15, 0x03, ..] => "a TLS alert".to_string(),
+        [0x16, 0x03, ..] => "a TLS handshake record, such as a ServerHello".to_string(),
+        _ if bytes.starts_with(b"HTTP/") => format!("an HTTP reply: '{}'", first_line(bytes)),
+        _ if bytes.starts_with(b"SSH-") => format!("an SSH banner: '{}'", first_line(bytes)),
+        _ if printable(&bytes[..bytes.len().min(32)]) => {
+            format!("text: '{}'", first_line(bytes))
+        }
+        [first, ..] if packet_name(*first).is_some() => format!(
+            "an MQTT {} packet before any CONNACK",
+            packet_name(*first).unwrap_or_default()
+        ),
+        _ => {
+            let shown: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let more = if bytes.len() > 16 { " ..." } else { "" };
+            format!("the bytes {}{more}", shown.join(" "))
+        }
+    }
+}
+
+/// The packet a server may send whose fixed header starts with `first`.
+fn packet_name(first: u8) -> Option<&'static str> {
+    Some(match first {
+        0x30..=0x3f => "PUBLISH",
+        0x40 => "PUBACK",
+        0x50 => "PUBREC",
+        0x62 => "PUBREL",
+        0x70 => "PUBCOMP",
+        0x90 => "SUBACK",
+        0xb0 => "UNSUBACK",
+        0xd0 => "PINGRESP",
+        0xe0 => "DISCONNECT",
+        0xf0 => "AUTH",
+        _ => return None,
+    })
+}
+
+/// A WebSocket upgrade that failed: the server is not a WebSocket endpoint at that path.
+/// (tungstenite's error is read by its words, so that its type need not be a dependency.)
+fn websocket_failure(err: &dyn std::fmt::Display, settings: &ConnectSettings) -> anyhow::Error {
+    let url = settings.websocket_url().unwrap_or_default();
+    let text = err.to_string();
+    let what = match text.strip_prefix("HTTP error: ") {
+        Some(status) => {
+            format!("the server refused the WebSocket upgrade at {url} with HTTP {status}")
+        }
+        None => format!("the server did not answer the WebSocket upgrade at {url} ({text})"),
+    };
+    failure(
+        ErrorKind::Connect,
+        format!(
+            "{what}: is this the broker's WebSocket port, and its path (--ws-path, default /mqtt)?"
+        ),
+    )
+}
+
 /// An error while connecting (before a successful CONNACK), MQTT 3.1.1.
 pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) -> anyhow::Error {
     let tls_error = match &err {
@@ -98,6 +186,10 @@ pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) ->
         | ConnectionError::MqttState(StateError::Io(_)) => {
             failure(ErrorKind::Connect, CLOSED_BEFORE_CONNACK)
         }
+        ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::NotMqtt(bytes))) => {
+            not_mqtt(&bytes, settings)
+        }
+        ConnectionError::Websocket(err) => websocket_failure(&err, settings),
         ConnectionError::MqttState(StateError::Deserialization(err)) => failure(
             ErrorKind::Connect,
             format!("the server's answer is not MQTT ({err}): is this an MQTT port?"),
@@ -146,6 +238,10 @@ pub(super) fn connect_error_v5(
         | v5::ConnectionError::MqttState(v5::StateError::Io(_)) => {
             failure(ErrorKind::Connect, CLOSED_BEFORE_CONNACK)
         }
+        v5::ConnectionError::MqttState(v5::StateError::Deserialization(
+            v5::mqttbytes::Error::NotMqtt(bytes),
+        )) => not_mqtt(&bytes, settings),
+        v5::ConnectionError::Websocket(err) => websocket_failure(&err, settings),
         v5::ConnectionError::MqttState(v5::StateError::Deserialization(err)) => failure(
             ErrorKind::Connect,
             format!("the server's answer is not MQTT 5 ({err}): is this an MQTT port?"),

@@ -22,6 +22,8 @@ impl Network {
         let codec = Codec {
             max_incoming_size,
             max_outgoing_size: None,
+            // mqtt-cli patch: a new connection's first packet is the CONNACK.
+            expect_connack: true,
         };
         let framed = Framed::new(socket, codec);
 

@@ -10,6 +10,10 @@ pub struct Codec {
     pub max_incoming_size: usize,
     /// Maximum packet size allowed by broker
     pub max_outgoing_size: usize,
+    /// mqtt-cli patch: the next packet must be a CONNACK; anything else (an HTTP reply, an SSH
+    /// banner, a TLS alert, a PUBLISH) fails at its first byte with `Error::NotMqtt` instead of
+    /// being decoded as some other packet or waited for.
+    pub expect_connack: bool,
 }
 
 impl Decoder for Codec {
@@ -17,8 +21,15 @@ impl Decoder for Codec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+        // mqtt-cli patch: a CONNACK's first byte is 0x20, whatever the protocol version.
+        if self.expect_connack && !src.is_empty() && src[0] != 0x20 {
+            return Err(Error::NotMqtt(src[..src.len().min(256)].to_vec()));
+        }
         match Packet::read(src, self.max_incoming_size) {
-            Ok(packet) => Ok(Some(packet)),
+            Ok(packet) => {
+                self.expect_connack = false;
+                Ok(Some(packet))
+            }
             Err(Error::InsufficientBytes(b)) => {
                 // Get more packets to construct the incomplete packet
                 src.reserve(b);
@@ -53,6 +64,7 @@ mod tests {
         let mut codec = Codec {
             max_incoming_size: 100,
             max_outgoing_size: 200,
+            expect_connack: false,
         };
 
         let mut small_publish = Publish::new("hello/world", QoS::AtLeastOnce, vec![1; 100]);
