@@ -1,13 +1,19 @@
-//! The one printer that owns stdout: data only, buffered.
+//! The one printer that owns stdout: data only, buffered, written by a thread of its own.
 //!
 //! On a terminal every message is flushed at once; in a pipe output is block-buffered and flushed
 //! whenever no further message is waiting, so a drain of 100k messages costs a handful of writes
 //! while a script reading line by line still sees each message promptly.
 //!
+//! Writing never blocks the MQTT session: rendered output goes to a writer thread through a
+//! bounded queue ([`OUTPUT_QUEUE`] blocks of at most [`BLOCK`] bytes). When the reader stalls (a
+//! paused `less`, a slow script) the queue fills and the command waits for room, while the
+//! session's own task goes on answering keepalives; QoS 1/2 messages are acknowledged only once
+//! queued, so the broker holds the rest (its in-flight window, Receive Maximum).
+//!
 //! Formats: the raw payload (default), `topic payload` (`-v`), one JSON object per line
 //! (`--json`), or a template (`-F`) with the codes listed in [`TEMPLATE_HELP`].
 
-use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
+use std::io::{self, IsTerminal, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -157,8 +163,19 @@ impl Template {
     }
 }
 
+/// Output blocks that may wait for the writer thread.
+pub const OUTPUT_QUEUE: usize = 16;
+/// A block is handed over once it holds this much (or at a flush).
+pub const BLOCK: usize = 64 * 1024;
+
 pub struct Printer {
-    out: BufWriter<StdoutLock<'static>>,
+    /// What was rendered and not yet handed to the writer.
+    pending: Vec<u8>,
+    /// `None` once the writer has stopped (its error is in `writer`).
+    blocks: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+    writer: Option<std::thread::JoinHandle<io::Result<()>>>,
+    /// Turns true when the writer fails (a closed pipe: `sub | head -1`).
+    failed: tokio::sync::watch::Receiver<bool>,
     flush_each: bool,
     format: Format,
     newline: bool,
@@ -167,28 +184,102 @@ pub struct Printer {
 impl Printer {
     /// `newline`: end every message with `\n` (off with `-N`).
     pub fn stdout(format: Format, newline: bool) -> Printer {
-        let stdout = io::stdout();
+        let (blocks, mut queue) = tokio::sync::mpsc::channel::<Vec<u8>>(OUTPUT_QUEUE);
+        let (failure, failed) = tokio::sync::watch::channel(false);
+        let writer = std::thread::spawn(move || {
+            let mut out = io::stdout().lock();
+            while let Some(block) = queue.blocking_recv() {
+                if let Err(err) = out.write_all(&block).and_then(|()| out.flush()) {
+                    failure.send_replace(true);
+                    return Err(err);
+                }
+            }
+            Ok(())
+        });
         Printer {
-            flush_each: stdout.is_terminal(),
-            out: BufWriter::with_capacity(64 * 1024, stdout.lock()),
+            pending: Vec::with_capacity(BLOCK),
+            blocks: Some(blocks),
+            writer: Some(writer),
+            failed,
+            flush_each: io::stdout().is_terminal(),
             format,
             newline,
         }
     }
 
-    pub fn print(&mut self, received: &Received) -> io::Result<()> {
-        render(&mut self.out, &self.format, received, SystemTime::now())?;
+    /// Renders a message; waits (without blocking the thread) while the output queue is full.
+    pub async fn print(&mut self, received: &Received) -> io::Result<()> {
+        render(&mut self.pending, &self.format, received, SystemTime::now())?;
         if self.newline {
-            self.out.write_all(b"\n")?;
+            self.pending.push(b'\n');
         }
-        if self.flush_each {
-            self.out.flush()?;
+        if self.flush_each || self.pending.len() >= BLOCK {
+            self.flush().await?;
         }
         Ok(())
     }
 
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+    /// Hands what is rendered to the writer thread.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let block = std::mem::replace(&mut self.pending, Vec::with_capacity(BLOCK));
+        let sent = match &self.blocks {
+            Some(blocks) => blocks.send(block).await.is_ok(),
+            None => false,
+        };
+        if sent { Ok(()) } else { Err(self.stop()) }
+    }
+
+    /// Flushes, and waits until everything is written.
+    pub async fn finish(mut self) -> io::Result<()> {
+        self.flush().await?;
+        self.blocks = None;
+        let Some(writer) = self.writer.take() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .map_err(io::Error::other)?
+            .unwrap_or_else(|_| Err(io::Error::other("the output thread failed")))
+    }
+
+    /// Resolves when writing has failed; then [`Printer::error`] says why.
+    pub fn failure(&self) -> impl std::future::Future<Output = ()> + use<> {
+        let mut failed = self.failed.clone();
+        async move {
+            if failed.wait_for(|failed| *failed).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Why writing failed (after [`Printer::failure`]).
+    pub fn error(&mut self) -> io::Error {
+        self.stop()
+    }
+
+    /// The writer stopped (it only does on an error): why.
+    fn stop(&mut self) -> io::Error {
+        self.blocks = None;
+        match self.writer.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Err(err))) => err,
+            _ => io::Error::other("the output thread stopped"),
+        }
+    }
+}
+
+/// Leaving early (an error): what was printed is still written, as a `BufWriter` would on drop.
+impl Drop for Printer {
+    fn drop(&mut self) {
+        self.blocks = None;
+        if let Some(writer) = self.writer.take()
+            && matches!(writer.join(), Ok(Ok(())))
+        {
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(&self.pending).and_then(|()| out.flush());
+        }
     }
 }
 

@@ -51,8 +51,8 @@ pub async fn run(settings: RrSettings) -> Result<()> {
                 Some(SessionEvent::Message(received)) => {
                     if is_answer(&settings, &received) {
                         let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
-                        printer.print(&received).context("writing to standard output")?;
-                        printer.flush().context("writing to standard output")?;
+                        printer.print(&received).await.context("writing to standard output")?;
+                        printer.finish().await.context("writing to standard output")?;
                         break Ok(());
                     }
                     skipped += 1;

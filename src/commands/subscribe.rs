@@ -26,9 +26,11 @@ const CLEAR_WAIT: Duration = Duration::from_secs(10);
 
 pub async fn run(settings: SubSettings) -> Result<()> {
     let mut interrupts = Interrupts::listen()?;
-    let manual_acks = !settings.connect.clean_session && settings.count.is_some();
+    // A QoS 1/2 message is acknowledged once its output is queued: a stalled reader then holds
+    // messages at the broker (its in-flight window) instead of in our memory, and with a
+    // persistent session and -C a message after the last one wanted stays there for the next run.
     let options = SessionOptions {
-        manual_acks,
+        manual_acks: true,
         ..SessionOptions::default()
     };
     let mut session = Session::connect(&settings.connect, options).await?;
@@ -42,6 +44,8 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     }
 
     let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
+    let output_failed = printer.failure();
+    tokio::pin!(output_failed);
     let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
     // --retained-only: set at SUBACK, pushed back by each retained message.
     let mut quiet_until: Option<Instant> = None;
@@ -99,17 +103,18 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                             .as_ref()
                             .is_some_and(|regex| !regex.is_match(&received.message.payload));
                     if !hidden {
-                        printer.print(&received).context("writing to standard output")?;
+                        printer
+                            .print(&received)
+                            .await
+                            .context("writing to standard output")?;
                         printed += 1;
                     }
-                    if manual_acks {
-                        session.ack(&received);
-                    }
+                    session.ack(&received);
                     if settings.count == Some(printed) {
                         break Ok(());
                     }
                     if session.is_idle() {
-                        printer.flush().context("writing to standard output")?;
+                        printer.flush().await.context("writing to standard output")?;
                     }
                 }
                 Some(SessionEvent::Published(Ok(()))) => clears_done += 1,
@@ -145,6 +150,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
             }
             () = sleep_until(quiet_until) => break Ok(()),
             () = interrupts.recv() => break Ok(()),
+            () = &mut output_failed => {
+                break Err(anyhow::Error::new(printer.error()).context("writing to standard output"));
+            }
         }
     };
     // The retained messages cleared must be gone before we leave.
@@ -177,7 +185,12 @@ pub async fn run(settings: SubSettings) -> Result<()> {
             }
         }
     }
-    printer.flush().context("writing to standard output")?;
+    if outcome.is_ok() {
+        printer
+            .finish()
+            .await
+            .context("writing to standard output")?;
+    }
     let lost = outcome
         .as_ref()
         .err()
