@@ -160,6 +160,11 @@ fn bad_input_table() {
     let long_topic = "t".repeat(65_536);
     let (cert, server_key) = (pki.arg("client.pem"), pki.arg("server.key"));
 
+    let oversize_third_line: &'static [u8] = Box::leak(
+        format!("one\ntwo\n{}\nfour\n", "x".repeat(1500))
+            .into_bytes()
+            .into_boxed_slice(),
+    );
     let cases = vec![
         // URLs and ports.
         case(
@@ -488,6 +493,17 @@ fn bad_input_table() {
                 8,
                 "a message over its maximum packet size?",
             ),
+        ),
+        with_stdin(
+            on(
+                Server::SmallPackets,
+                case(
+                    &["pub", "-t", "a", "-l", "-q", "1", "-V", "5"],
+                    2,
+                    "line 3 of standard input makes a 1511-byte packet, over the broker's maximum packet size (from its CONNACK) of 1000 bytes",
+                ),
+            ),
+            oversize_third_line,
         ),
         on(
             Server::ClosesMidConnect,

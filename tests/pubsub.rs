@@ -115,6 +115,18 @@ fn file_payload_of_one_mebibyte_arrives_intact() {
 }
 
 #[test]
+fn a_very_long_line_is_one_message() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "long", "-C", "3", "-q", "1"]);
+    // 32 MiB without a newline: 512 reads of stdin for one line.
+    let long = "y".repeat(32 << 20);
+    let input = format!("short\n{long}\nlast");
+    let args = command("pub", &broker, &["-t", "long", "-l", "-q", "1"]);
+    assert_code(&run_args(&args, input.as_bytes()), 0);
+    assert_eq!(stdout(&sub.finish()), format!("short\n{long}\nlast\n"));
+}
+
+#[test]
 fn stdin_is_one_message_and_lines_are_many() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "in", "-C", "1"]);

@@ -17,7 +17,7 @@ use tracing::info;
 use crate::client::{Message, Publisher, Session, SessionEvent, SessionOptions};
 use crate::commands::{Interrupts, sleep_until};
 use crate::error::{ErrorKind, failure, usage};
-use crate::settings::{Payloads, PubSettings};
+use crate::settings::{MAX_PACKET_SIZE, Payloads, PubSettings};
 
 /// How much of stdin is read at once.
 const READ_CHUNK: usize = 64 * 1024;
@@ -62,6 +62,13 @@ pub async fn run(settings: PubSettings) -> Result<()> {
     // QoS levels (a broker forwards a QoS 2 message later than a QoS 0 one sent after it).
     let (completed, completions) = watch::channel(0u64);
     let in_order = matches!(settings.payloads, Payloads::Replay(_));
+    // The largest packet the broker takes: its CONNACK's Maximum Packet Size (MQTT 5), or the
+    // protocol's (fixed header included).
+    let max_packet = session
+        .info
+        .announced
+        .maximum_packet_size
+        .map_or(MAX_PACKET_SIZE + 5, |size| size as usize);
     let mut producer = tokio::spawn(produce(
         settings.payloads,
         template,
@@ -69,6 +76,7 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         settings.interval,
         stopped,
         completions,
+        max_packet,
     ));
 
     let mut acknowledged: u64 = 0;
@@ -155,12 +163,14 @@ async fn produce(
     interval: Option<Duration>,
     stop: watch::Receiver<bool>,
     completions: watch::Receiver<u64>,
+    max_packet: usize,
 ) -> Produced {
     let mut feed = Feed {
         publisher,
         pacer: Pacer::new(interval),
         stop,
         sent: 0,
+        max_packet,
     };
     let error = feed_all(&mut feed, payloads, template, completions)
         .await
@@ -215,6 +225,9 @@ async fn feed_all(
             let (lines_tx, mut lines) = mpsc::channel(4);
             std::thread::spawn(move || read_lines(lines_tx));
             let utf8_only = template.properties.payload_format_indicator == Some(1);
+            // Fixed header (at most 5 bytes), topic with its length, packet id, and on MQTT 5
+            // at least the property length.
+            let overhead = 5 + 2 + template.topic.len() + 2 + 1;
             let mut lines_read = 0u64;
             loop {
                 let batch = match feed.unless_stopped(lines.recv()).await {
@@ -227,13 +240,30 @@ async fn feed_all(
                     }
                     Some(None) | None => break,
                 };
-                let batch = batch.context("reading standard input")?;
-                lines_read += batch.len() as u64;
+                let batch = match batch {
+                    Ok(batch) => batch,
+                    Err(err) if err.get_ref().is_some_and(|inner| inner.is::<LineTooLong>()) => {
+                        return Err(usage(format!("{err} (the lines before it were sent)")));
+                    }
+                    Err(err) => return Err(err).context("reading standard input"),
+                };
                 for line in batch {
+                    lines_read += 1;
                     if utf8_only && std::str::from_utf8(&line).is_err() {
                         return Err(usage(format!(
-                            "line {} of standard input is not UTF-8 text, but --payload-format says utf8 (the lines before it were sent)",
-                            feed.sent + 1
+                            "line {lines_read} of standard input is not UTF-8 text, but --payload-format says utf8 (the lines before it were sent)",
+                        )));
+                    }
+                    let size = line.len() + overhead;
+                    let max_packet = feed.max_packet;
+                    if size > max_packet {
+                        return Err(usage(format!(
+                            "line {lines_read} of standard input makes a {size}-byte packet, over {} of {max_packet} bytes (the lines before it were sent)",
+                            if max_packet == MAX_PACKET_SIZE + 5 {
+                                "MQTT's maximum packet size"
+                            } else {
+                                "the broker's maximum packet size (from its CONNACK)"
+                            }
                         )));
                     }
                     if !feed.send(message(line)).await? {
@@ -253,6 +283,8 @@ struct Feed {
     pacer: Pacer,
     stop: watch::Receiver<bool>,
     sent: u64,
+    /// The largest packet the broker takes.
+    max_packet: usize,
 }
 
 impl Feed {
@@ -311,6 +343,22 @@ impl Pacer {
     }
 }
 
+/// A line longer than any MQTT packet, found before its end was read (its line number).
+#[derive(Debug)]
+struct LineTooLong(u64);
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} of standard input is longer than the largest MQTT packet ({MAX_PACKET_SIZE} bytes)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
 /// Reads stdin on a thread of its own (stdin blocks) and hands lines over in batches: whatever is
 /// already read goes out before the next read, so `tail -f` lines are not held back. Lines are
 /// slices of the read buffer, not copies.
@@ -318,9 +366,15 @@ fn read_lines(batches: mpsc::Sender<io::Result<Vec<Bytes>>>) {
     let mut stdin = io::stdin().lock();
     let mut buffer = BytesMut::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
+    // How much of `buffer` is known to hold no newline: each byte is looked at once, so a very
+    // long line costs linear time, not a rescan per read.
+    let mut scanned = 0;
+    let mut lines = 0u64;
     loop {
         let mut batch = Vec::new();
-        while let Some(end) = buffer.iter().position(|&byte| byte == b'\n') {
+        while let Some(offset) = buffer[scanned..].iter().position(|&byte| byte == b'\n') {
+            let end = scanned + offset;
+            scanned = 0;
             let mut line = buffer.split_to(end + 1);
             line.truncate(end);
             if line.last() == Some(&b'\r') {
@@ -328,7 +382,16 @@ fn read_lines(batches: mpsc::Sender<io::Result<Vec<Bytes>>>) {
             }
             batch.push(line.freeze());
         }
+        scanned = buffer.len();
+        lines += batch.len() as u64;
         if !batch.is_empty() && batches.blocking_send(Ok(batch)).is_err() {
+            return;
+        }
+        if buffer.len() > MAX_PACKET_SIZE {
+            let _ = batches.blocking_send(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                LineTooLong(lines + 1),
+            )));
             return;
         }
         match stdin.read(&mut chunk) {
