@@ -458,6 +458,40 @@ fn protocol_versions_and_their_aliases() {
 }
 
 #[test]
+fn debug_shows_publish_and_subscribe_fields_both_ways() {
+    let broker = Broker::start();
+    let sub_args = command(
+        "sub",
+        &broker,
+        &["-t", "dbg/#", "-t", "other", "-q", "1", "-C", "1"],
+    );
+    let sub = Background::spawn(&sub_args, "received SUBACK");
+    let out = run_on(
+        &broker,
+        &["pub", "-t", "dbg/x", "-m", "hello", "-q", "1", "-r", "-d"],
+    );
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains(
+            "sent PUBLISH (topic \"dbg/x\", QoS 1, retain 1, DUP 0, packet id 1, 5 bytes)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let got = sub.finish();
+    let log = stderr(&got);
+    for needle in [
+        "sent SUBSCRIBE (packet id 1, \"dbg/#\" QoS 1, \"other\" QoS 1)",
+        "received SUBACK (packet id 1, granted QoS 1, granted QoS 1)",
+        "received PUBLISH (topic \"dbg/x\", QoS 1, retain 0, DUP 0, packet id 1, 5 bytes)",
+    ] {
+        assert!(log.contains(needle), "{needle:?} in:\n{log}");
+    }
+    // Clean up the retained message for the other tests of this broker.
+    assert_code(&run_on(&broker, &["pub", "-t", "dbg/x", "-n", "-r"]), 0);
+}
+
+#[test]
 fn max_inflight_of_one_still_delivers_everything_in_order() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "w", "-q", "2", "-C", "200"]);
@@ -471,7 +505,7 @@ fn max_inflight_of_one_still_delivers_everything_in_order() {
     assert_code(&out, 0);
     // One in flight at a time: packet id 1 is used for every message.
     assert!(
-        !stderr(&out).contains("PUBLISH (packet id 2)"),
+        !stderr(&out).contains("DUP 0, packet id 2,"),
         "more than one in flight"
     );
     assert_eq!(stdout(&sub.finish()), input);

@@ -257,3 +257,49 @@ fn a_connection_reset_is_reconnected_from_on_mqtt_3_1_1() {
     assert_eq!(stdout(&out), "first\nsecond\n");
     broker.join().expect("fake broker");
 }
+
+/// MQTT 5 topic aliases belong to one network connection: after a reconnect the first publish
+/// carries its topic again, else the broker gets an alias it never saw.
+#[test]
+fn a_topic_alias_is_set_up_again_after_a_reconnect() {
+    let mut broker = Broker::start();
+    let args = command(
+        "pub",
+        &broker,
+        &[
+            "-V",
+            "5",
+            "-t",
+            "alias/t",
+            "-m",
+            "x",
+            "--topic-alias",
+            "1",
+            "--repeat",
+            "0",
+            "--interval",
+            "50ms",
+            "-q",
+            "1",
+        ],
+    );
+    let mut publisher = Background::spawn(&args, "topic alias 1 alone");
+    broker.restart();
+    publisher.wait_for_stderr("reconnecting");
+    // Messages published on the new connection reach a subscriber by their topic.
+    let sub = Background::sub(
+        &broker,
+        &["-V", "5", "-t", "alias/t", "-C", "3", "-W", "10s"],
+    );
+    let got = sub.finish();
+    assert_code(&got, 0);
+    assert_eq!(stdout(&got), "x\nx\nx\n");
+    publisher.signal("INT");
+    let out = publisher.finish();
+    assert_code(&out, 0);
+    let log = stderr(&out);
+    assert!(
+        log.matches("setting topic alias 1").count() >= 2,
+        "the alias was not set up again:\n{log}"
+    );
+}

@@ -772,11 +772,50 @@ fn describe_announced(announced: &Announced) -> String {
     text
 }
 
-/// Describes what was sent or received on the wire, for `--debug`.
+/// A PUBLISH in words, both ways, with what mosquitto's `-d` shows: topic (or the topic alias
+/// standing for it), QoS, retain, DUP, packet id and payload size.
+fn describe_publish(trace: &rumqttc::PublishTrace) -> String {
+    let topic = match (trace.topic.as_str(), trace.topic_alias) {
+        ("", Some(alias)) => format!("topic alias {alias} alone"),
+        (topic, Some(alias)) => format!("topic {topic:?}, setting topic alias {alias}"),
+        (topic, None) => format!("topic {topic:?}"),
+    };
+    format!(
+        "PUBLISH ({topic}, QoS {}, retain {}, DUP {}, packet id {}, {} bytes)",
+        trace.qos,
+        u8::from(trace.retain),
+        u8::from(trace.dup),
+        trace.pkid,
+        trace.payload_len
+    )
+}
+
+/// A SUBACK's return codes in words: the QoS granted, or why not.
+fn describe_granted(granted: &[Result<Qos, Reason>]) -> String {
+    granted
+        .iter()
+        .map(|result| match result {
+            Ok(qos) => format!("granted QoS {}", *qos as u8),
+            Err(reason) => format!("refused: {reason}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Describes what was sent or received on the wire, for `--debug`. The detail events come just
+/// before the bare ones (which then say nothing more), when the state traces packets.
 fn trace_outgoing(outgoing: &Outgoing) {
     let text = match outgoing {
-        Outgoing::Publish(id) => format!("PUBLISH (packet id {id})"),
-        Outgoing::Subscribe(id) => format!("SUBSCRIBE (packet id {id})"),
+        Outgoing::PublishDetail(trace) => describe_publish(trace),
+        Outgoing::SubscribeDetail(id, filters) => format!(
+            "SUBSCRIBE (packet id {id}, {})",
+            filters
+                .iter()
+                .map(|(filter, qos)| format!("{filter:?} QoS {qos}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Outgoing::Publish(_) | Outgoing::Subscribe(_) => return,
         Outgoing::Unsubscribe(id) => format!("UNSUBSCRIBE (packet id {id})"),
         Outgoing::PubAck(id) => format!("PUBACK (packet id {id})"),
         Outgoing::PubRec(id) => format!("PUBREC (packet id {id})"),

@@ -9,11 +9,26 @@ pub struct Reason {
     pub code: u8,
     /// The Reason String property (MQTT 5), meant for people.
     pub text: Option<String>,
+    /// An MQTT 3.1.1 return code, named as that specification names it.
+    v311: bool,
 }
 
 impl Reason {
     pub fn new(code: u8, text: Option<String>) -> Reason {
-        Reason { code, text }
+        Reason {
+            code,
+            text,
+            v311: false,
+        }
+    }
+
+    /// MQTT 3.1.1's SUBACK return code 0x80, "Failure" (it has no reason codes).
+    pub fn v311_subscribe_failure() -> Reason {
+        Reason {
+            code: 0x80,
+            text: None,
+            v311: true,
+        }
     }
 
     /// Codes of 0x80 and above are failures (MQTT 5 §2.4).
@@ -29,6 +44,9 @@ impl Reason {
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.v311 {
+            return write!(f, "Failure (return code 0x{:02x})", self.code);
+        }
         write!(f, "{} (reason code {})", self.name(), self.code)?;
         if let Some(text) = &self.text {
             write!(f, ": {text}")?;

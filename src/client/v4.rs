@@ -74,6 +74,7 @@ pub(super) async fn connect(
 
     let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
     eventloop.set_network_options(super::network_options(settings));
+    eventloop.state.trace_packets = tracing::enabled!(tracing::Level::DEBUG);
     let info = match eventloop.poll().await {
         Err(err) => return Err(errors::connect_error(err, settings)),
         Ok(Event::Incoming(Packet::ConnAck(ack))) => ConnectInfo {
@@ -153,16 +154,9 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
                 Some(SessionEvent::Published(Ok(())))
             }
             Event::Outgoing(Outgoing::Publish(0)) => Some(SessionEvent::Published(Ok(()))),
-            Event::Incoming(Packet::SubAck(suback)) => Some(SessionEvent::Subscribed(
-                suback
-                    .return_codes
-                    .iter()
-                    .map(|code| match code {
-                        SubscribeReasonCode::Success(qos) => Ok((*qos).into()),
-                        SubscribeReasonCode::Failure => Err(Reason::new(0x80, None)),
-                    })
-                    .collect(),
-            )),
+            Event::Incoming(Packet::SubAck(suback)) => {
+                Some(SessionEvent::Subscribed(granted(&suback.return_codes)))
+            }
             Event::Incoming(Packet::UnsubAck(_)) => Some(SessionEvent::Unsubscribed(Ok(()))),
             Event::Outgoing(Outgoing::Disconnect) => {
                 wait_for_close(&mut eventloop).await;
@@ -188,6 +182,17 @@ async fn wait_for_close(eventloop: &mut EventLoop) {
     debug!("connection closed after DISCONNECT");
 }
 
+/// A SUBACK's return codes: the QoS granted, or MQTT 3.1.1's "Failure".
+fn granted(codes: &[SubscribeReasonCode]) -> Vec<Result<Qos, Reason>> {
+    codes
+        .iter()
+        .map(|code| match code {
+            SubscribeReasonCode::Success(qos) => Ok((*qos).into()),
+            SubscribeReasonCode::Failure => Err(Reason::v311_subscribe_failure()),
+        })
+        .collect()
+}
+
 fn trace_event(event: &Event) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
@@ -200,20 +205,25 @@ fn trace_event(event: &Event) {
 
 fn describe_packet(packet: &Packet) -> String {
     match packet {
-        Packet::Publish(publish) => format!(
-            "PUBLISH (topic {:?}, qos {}, retain {}, packet id {}, {} bytes)",
-            publish.topic,
-            publish.qos as u8,
-            publish.retain,
-            publish.pkid,
-            publish.payload.len()
-        ),
+        Packet::Publish(publish) => super::describe_publish(&rumqttc::PublishTrace {
+            topic: publish.topic.clone(),
+            qos: publish.qos as u8,
+            retain: publish.retain,
+            dup: publish.dup,
+            pkid: publish.pkid,
+            payload_len: publish.payload.len(),
+            topic_alias: None,
+        }),
         Packet::ConnAck(ack) => format!("CONNACK ({:?})", ack.code),
         Packet::PubAck(ack) => format!("PUBACK (packet id {})", ack.pkid),
         Packet::PubRec(ack) => format!("PUBREC (packet id {})", ack.pkid),
         Packet::PubRel(ack) => format!("PUBREL (packet id {})", ack.pkid),
         Packet::PubComp(ack) => format!("PUBCOMP (packet id {})", ack.pkid),
-        Packet::SubAck(ack) => format!("SUBACK (packet id {}, {:?})", ack.pkid, ack.return_codes),
+        Packet::SubAck(ack) => format!(
+            "SUBACK (packet id {}, {})",
+            ack.pkid,
+            super::describe_granted(&granted(&ack.return_codes))
+        ),
         Packet::UnsubAck(ack) => format!("UNSUBACK (packet id {})", ack.pkid),
         Packet::PingResp => "PINGRESP".to_string(),
         Packet::Disconnect => "DISCONNECT".to_string(),

@@ -2,9 +2,6 @@
 //! PUBACK, PUBREC or PUBCOMP reason of 0x80 or more is a failed publish, a SUBACK failure names
 //! its reason), and the topic alias of `--topic-alias` set up once and then used alone.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use anyhow::Result;
 use bytes::Bytes;
 use rumqttc::Outgoing;
@@ -24,12 +21,10 @@ use super::{
 };
 use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
 
-/// The v5 client and the topic aliases this connection has set up.
+/// The v5 client.
 #[derive(Clone)]
 pub(super) struct Client {
     client: AsyncClient,
-    /// Alias -> topic, for aliases already sent together with their topic.
-    aliases: Arc<Mutex<HashMap<u16, String>>>,
 }
 
 fn qos(qos: Qos) -> QoS {
@@ -108,6 +103,7 @@ pub(super) async fn connect(
     eventloop
         .options
         .set_network_options(super::network_options(settings));
+    eventloop.state.trace_packets = tracing::enabled!(tracing::Level::DEBUG);
     let info = match eventloop.poll().await {
         Err(err) => return Err(errors::connect_error_v5(err, settings)),
         Ok(Event::Incoming(Packet::ConnAck(ack))) => ConnectInfo {
@@ -117,10 +113,7 @@ pub(super) async fn connect(
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
     let driver = tokio::spawn(drive(eventloop, shared));
-    let client = Client {
-        client,
-        aliases: Arc::default(),
-    };
+    let client = Client { client };
     Ok((super::Client::V5(client), info, driver))
 }
 
@@ -168,22 +161,11 @@ fn our_properties(properties: PublishProperties) -> Properties {
 }
 
 impl Client {
+    /// Queues a publish. A topic alias is sent with its topic the first time on each network
+    /// connection and alone after that: the vendored rumqttc state keeps that map, per
+    /// connection, so a reconnect starts it afresh.
     pub(super) async fn publish(&self, message: Message) -> Result<()> {
-        let mut topic = message.topic;
-        if let Some(alias) = message.properties.topic_alias {
-            // The first message with an alias carries the topic too; later ones the alias alone.
-            let mut aliases = self
-                .aliases
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            if aliases.get(&alias) == Some(&topic) {
-                debug!("publishing with topic alias {alias} alone (no topic)");
-                topic.clear();
-            } else {
-                debug!("publishing to {topic:?} and setting topic alias {alias} for it");
-                aliases.insert(alias, topic.clone());
-            }
-        }
+        let topic = message.topic;
         let sent = if message.properties.is_empty() {
             self.client
                 .publish_bytes(topic, qos(message.qos), message.retain, message.payload)
@@ -316,20 +298,7 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
             ))),
             Event::Outgoing(Outgoing::Publish(0)) => Some(SessionEvent::Published(Ok(()))),
             Event::Incoming(Packet::SubAck(suback)) => {
-                let text = suback
-                    .properties
-                    .as_ref()
-                    .and_then(|p| p.reason_string.clone());
-                Some(SessionEvent::Subscribed(
-                    suback
-                        .return_codes
-                        .iter()
-                        .map(|code| match code {
-                            SubscribeReasonCode::Success(granted) => Ok(our_qos(*granted)),
-                            failed => Err(Reason::new(failed.code(), text.clone())),
-                        })
-                        .collect(),
-                ))
+                Some(SessionEvent::Subscribed(granted(&suback)))
             }
             Event::Incoming(Packet::UnsubAck(unsuback)) => {
                 let text = unsuback
@@ -368,6 +337,22 @@ async fn wait_for_close(eventloop: &mut EventLoop) {
     debug!("connection closed after DISCONNECT");
 }
 
+/// A SUBACK's reason codes: the QoS granted, or the failure with the reason string.
+fn granted(suback: &rumqttc::v5::mqttbytes::v5::SubAck) -> Vec<Result<Qos, Reason>> {
+    let text = suback
+        .properties
+        .as_ref()
+        .and_then(|p| p.reason_string.clone());
+    suback
+        .return_codes
+        .iter()
+        .map(|code| match code {
+            SubscribeReasonCode::Success(granted) => Ok(our_qos(*granted)),
+            failed => Err(Reason::new(failed.code(), text.clone())),
+        })
+        .collect()
+}
+
 fn trace_event(event: &Event) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
@@ -382,16 +367,20 @@ fn describe_packet(packet: &Packet) -> String {
     let reason = |code: u8| Reason::new(code, None).to_string();
     match packet {
         Packet::Publish(publish) => format!(
-            "PUBLISH (topic {:?}, qos {}, retain {}, packet id {}, {} bytes{})",
-            String::from_utf8_lossy(&publish.topic),
-            publish.qos as u8,
-            publish.retain,
-            publish.pkid,
-            publish.payload.len(),
+            "{}{}",
+            super::describe_publish(&rumqttc::PublishTrace {
+                topic: String::from_utf8_lossy(&publish.topic).into_owned(),
+                qos: publish.qos as u8,
+                retain: publish.retain,
+                dup: publish.dup,
+                pkid: publish.pkid,
+                payload_len: publish.payload.len(),
+                topic_alias: publish.properties.as_ref().and_then(|p| p.topic_alias),
+            }),
             publish
                 .properties
                 .as_ref()
-                .map_or(String::new(), |p| format!(", {p:?}"))
+                .map_or(String::new(), |p| format!(" {p:?}"))
         ),
         Packet::ConnAck(ack) => format!("CONNACK ({})", reason(ack.code.code())),
         Packet::PubAck(ack) => format!(
@@ -414,7 +403,11 @@ fn describe_packet(packet: &Packet) -> String {
             ack.pkid,
             reason(ack.reason.code())
         ),
-        Packet::SubAck(ack) => format!("SUBACK (packet id {}, {:?})", ack.pkid, ack.return_codes),
+        Packet::SubAck(ack) => format!(
+            "SUBACK (packet id {}, {})",
+            ack.pkid,
+            super::describe_granted(&granted(ack))
+        ),
         Packet::UnsubAck(ack) => format!("UNSUBACK (packet id {}, {:?})", ack.pkid, ack.reasons),
         Packet::Disconnect(disconnect) => format!(
             "DISCONNECT ({}{})",

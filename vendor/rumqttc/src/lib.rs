@@ -184,6 +184,25 @@ pub enum Outgoing {
     Disconnect,
     /// Await for an ack for more outgoing progress
     AwaitAck(u16),
+    /// mqtt-cli patch: what a PUBLISH carries, just before its `Publish` event; only when
+    /// `MqttState::trace_packets` is on (`mqtt-cli -d`), so that tracing costs nothing otherwise.
+    PublishDetail(Box<PublishTrace>),
+    /// mqtt-cli patch: a SUBSCRIBE's packet id and its filters with their QoS, just before its
+    /// `Subscribe` event; only with `MqttState::trace_packets`.
+    SubscribeDetail(u16, Vec<(String, u8)>),
+}
+
+/// mqtt-cli patch: the fields of an outgoing PUBLISH that `-d` shows, as mosquitto's `-d` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishTrace {
+    /// Empty when a topic alias stands for it.
+    pub topic: String,
+    pub qos: u8,
+    pub retain: bool,
+    pub dup: bool,
+    pub pkid: u16,
+    pub payload_len: usize,
+    pub topic_alias: Option<u16>,
 }
 
 /// Requests by the client to mqtt event loop. Request are

@@ -75,6 +75,9 @@ pub struct MqttState {
     pub events: VecDeque<Event>,
     /// Indicates if acknowledgements should be send immediately
     pub manual_acks: bool,
+    /// mqtt-cli patch: report what outgoing PUBLISH and SUBSCRIBE packets carry
+    /// (`Outgoing::PublishDetail`, `Outgoing::SubscribeDetail`).
+    pub trace_packets: bool,
 }
 
 impl MqttState {
@@ -100,6 +103,7 @@ impl MqttState {
             // TODO: Optimize these sizes later
             events: VecDeque::with_capacity(100),
             manual_acks,
+            trace_packets: false,
         }
     }
 
@@ -419,6 +423,19 @@ impl MqttState {
             publish.payload.len()
         );
 
+        if self.trace_packets {
+            let detail = crate::PublishTrace {
+                topic: publish.topic.clone(),
+                qos: publish.qos as u8,
+                retain: publish.retain,
+                dup: publish.dup,
+                pkid: publish.pkid,
+                payload_len: publish.payload.len(),
+                topic_alias: None,
+            };
+            let event = Event::Outgoing(Outgoing::PublishDetail(Box::new(detail)));
+            self.events.push_back(event);
+        }
         let event = Event::Outgoing(Outgoing::Publish(publish.pkid));
         self.events.push_back(event);
 
@@ -500,6 +517,15 @@ impl MqttState {
             subscription.filters, subscription.pkid
         );
 
+        if self.trace_packets {
+            let filters = subscription
+                .filters
+                .iter()
+                .map(|filter| (filter.path.clone(), filter.qos as u8))
+                .collect();
+            let event = Event::Outgoing(Outgoing::SubscribeDetail(pkid, filters));
+            self.events.push_back(event);
+        }
         let event = Event::Outgoing(Outgoing::Subscribe(subscription.pkid));
         self.events.push_back(event);
 

@@ -105,10 +105,18 @@ pub struct MqttState {
     pub events: VecDeque<Event>,
     /// Indicates if acknowledgements should be send immediately
     pub manual_acks: bool,
+    /// mqtt-cli patch: report what outgoing PUBLISH and SUBSCRIBE packets carry
+    /// (`Outgoing::PublishDetail`, `Outgoing::SubscribeDetail`).
+    pub trace_packets: bool,
     /// Map of alias_id->topic
     topic_alises: HashMap<u16, Bytes>,
     /// `topic_alias_maximum` RECEIVED via connack packet
     pub broker_topic_alias_max: u16,
+    /// mqtt-cli patch: outgoing topic aliases set up on this network connection (alias ->
+    /// topic). A publish whose alias already stands for its topic goes out with the alias
+    /// alone; the map is cleared with the connection (`clean`), so after a reconnect the first
+    /// publish carries its topic again (MQTT 5 §3.3.2.3.4: aliases belong to one connection).
+    outgoing_aliases: HashMap<u16, Bytes>,
     /// Maximum number of allowed inflight QoS1 & QoS2 requests
     pub(crate) max_outgoing_inflight: u16,
     /// Upper limit on the maximum number of allowed inflight QoS1 & QoS2 requests
@@ -136,9 +144,11 @@ impl MqttState {
             // TODO: Optimize these sizes later
             events: VecDeque::with_capacity(100),
             manual_acks,
+            trace_packets: false,
             topic_alises: HashMap::new(),
             // Set via CONNACK
             broker_topic_alias_max: 0,
+            outgoing_aliases: HashMap::new(),
             max_outgoing_inflight: max_inflight,
             max_outgoing_inflight_upper_limit: max_inflight,
         }
@@ -173,6 +183,8 @@ impl MqttState {
         self.await_pingresp = false;
         self.collision_ping_count = 0;
         self.inflight = 0;
+        // mqtt-cli patch: topic aliases end with the connection.
+        self.outgoing_aliases.clear();
         pending
     }
 
@@ -599,6 +611,30 @@ impl MqttState {
             }
         };
 
+        // mqtt-cli patch: the topic goes with the first use of an alias on this connection;
+        // later uses send the alias alone. What is kept for a resend has the whole topic.
+        let mut publish = publish;
+        if let Some(alias) = publish.properties.as_ref().and_then(|p| p.topic_alias) {
+            if self.outgoing_aliases.get(&alias) == Some(&publish.topic) {
+                publish.topic = Bytes::new();
+            } else {
+                self.outgoing_aliases.insert(alias, publish.topic.clone());
+            }
+        }
+
+        if self.trace_packets {
+            let detail = crate::PublishTrace {
+                topic: String::from_utf8_lossy(&publish.topic).into_owned(),
+                qos: publish.qos as u8,
+                retain: publish.retain,
+                dup: publish.dup,
+                pkid: publish.pkid,
+                payload_len: publish.payload.len(),
+                topic_alias: publish.properties.as_ref().and_then(|p| p.topic_alias),
+            };
+            let event = Event::Outgoing(Outgoing::PublishDetail(Box::new(detail)));
+            self.events.push_back(event);
+        }
         let event = Event::Outgoing(Outgoing::Publish(pkid));
         self.events.push_back(event);
 
@@ -681,6 +717,15 @@ impl MqttState {
         );
 
         let pkid = subscription.pkid;
+        if self.trace_packets {
+            let filters = subscription
+                .filters
+                .iter()
+                .map(|filter| (filter.path.clone(), filter.qos as u8))
+                .collect();
+            let event = Event::Outgoing(Outgoing::SubscribeDetail(pkid, filters));
+            self.events.push_back(event);
+        }
         let event = Event::Outgoing(Outgoing::Subscribe(pkid));
         self.events.push_back(event);
 
