@@ -77,7 +77,11 @@ fn message_of(record: &Value) -> Result<(Message, Option<SystemTime>), String> {
         (None, None, Some(encoded)) => Bytes::from(
             crate::hex::decode(encoded?).map_err(|err| format!("\"payload_hex\": {err}"))?,
         ),
-        (None, None, None) => Bytes::new(),
+        // `sub --json` always writes one ("payload": "" for an empty message): a line without
+        // one is not a capture of a message.
+        (None, None, None) => {
+            return Err("no payload: one of \"payload\", \"payload_base64\" or \"payload_hex\" is needed (\"payload\": \"\" for an empty message)".into());
+        }
         _ => return Err("more than one of payload, payload_base64, payload_hex".into()),
     };
     let timestamp = match record.get("timestamp") {

@@ -154,6 +154,14 @@ fn bad_input_table() {
     let not_pem = write("not.pem", b"hello");
     let bad_capture = write("bad.jsonl", b"{\"topic\": \"a\", \"qos\": 7}\n");
     let not_json = write("notjson.jsonl", b"topic=a\n");
+    let no_payload = write(
+        "nopayload.jsonl",
+        b"{\"topic\": \"a\", \"payload\": \"\"}\n{\"topic\": \"a\"}\n",
+    );
+    let two_payloads = write(
+        "twopayloads.jsonl",
+        b"{\"topic\": \"a\", \"payload\": \"x\", \"payload_hex\": \"78\"}\n",
+    );
     let big = write("big.bin", &[b'x'; 5000]);
     let binary = write("binary.bin", b"\xff\xfe");
     let directory = path(dir.path());
@@ -311,6 +319,12 @@ fn bad_input_table() {
             "line 1: \"qos\" must be 0, 1 or 2",
         ),
         case(&["pub", "--replay", &not_json], 2, "line 1: not JSON"),
+        case(&["pub", "--replay", &no_payload], 2, "line 2: no payload"),
+        case(
+            &["pub", "--replay", &two_payloads],
+            2,
+            "line 1: more than one of payload",
+        ),
         case(
             &[
                 "pub",
