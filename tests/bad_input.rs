@@ -519,6 +519,27 @@ fn bad_input_table() {
             ),
             oversize_third_line,
         ),
+        // MQTT 3.1.1 has no way to refuse a QoS 0 message but dropping the connection: the
+        // run fails instead of exiting 0.
+        on(
+            Server::SmallPackets,
+            case(
+                &["pub", "-t", "a", "-f", &big, "-q", "0"],
+                8,
+                "1 QoS 0 message(s) may not have arrived",
+            ),
+        ),
+        with_stdin(
+            on(
+                Server::SmallPackets,
+                case(
+                    &["pub", "-t", "a", "-l", "-q", "0"],
+                    8,
+                    "QoS 0 message(s) may not have arrived",
+                ),
+            ),
+            oversize_third_line,
+        ),
         on(
             Server::ClosesMidConnect,
             case(

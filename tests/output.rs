@@ -209,7 +209,7 @@ fn retained_only_stops_at_the_first_live_message() {
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "old\n");
     // It did see the live message (so it ended on it, not on the quiet spell).
-    assert!(stderr(&out).contains("retain false"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("retain 0"), "{}", stderr(&out));
 }
 
 /// Drops the `timestamp` of each JSON line, for comparing captures.

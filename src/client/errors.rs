@@ -424,3 +424,38 @@ fn refusal(code: ConnectReturnCode) -> &'static str {
         ConnectReturnCode::NotAuthorized => "not authorised",
     }
 }
+
+/// `Ok` when the error that ended a connection after our DISCONNECT is the broker's orderly
+/// close (end of stream); else why not, in words (a reset).
+pub(super) fn closed_in_order(err: &ConnectionError) -> Result<(), String> {
+    match err {
+        ConnectionError::MqttState(StateError::ConnectionAborted) => Ok(()),
+        ConnectionError::Io(io)
+        | ConnectionError::MqttState(
+            StateError::Io(io) | StateError::Deserialization(rumqttc::Error::Io(io)),
+        ) => io_close(io),
+        other => Err(other.to_string()),
+    }
+}
+
+fn io_close(io: &io::Error) -> Result<(), String> {
+    match io.kind() {
+        io::ErrorKind::UnexpectedEof => Ok(()),
+        io::ErrorKind::ConnectionReset => {
+            Err("the broker reset the connection instead of closing it after DISCONNECT".into())
+        }
+        _ => Err(format!("the connection failed after DISCONNECT: {io}")),
+    }
+}
+
+/// [`closed_in_order`] for MQTT 5.
+pub(super) fn closed_in_order_v5(err: &v5::ConnectionError) -> Result<(), String> {
+    match err {
+        v5::ConnectionError::MqttState(v5::StateError::ConnectionAborted) => Ok(()),
+        v5::ConnectionError::Io(io)
+        | v5::ConnectionError::MqttState(
+            v5::StateError::Io(io) | v5::StateError::Deserialization(v5::mqttbytes::Error::Io(io)),
+        ) => io_close(io),
+        other => Err(other.to_string()),
+    }
+}

@@ -313,6 +313,37 @@ struct Shared {
     reconnect: Option<Reconnect>,
     /// The number of the current connection (see [`Received::connection`]).
     connection: Arc<AtomicU64>,
+    /// QoS 0 messages written on a connection that then broke (or was not closed in order after
+    /// our DISCONNECT) before the broker showed it had read them: they may not have arrived.
+    unconfirmed_lost: Arc<AtomicU64>,
+}
+
+/// QoS 0 messages written on the current connection and not yet known to be read by the broker.
+/// The broker handles packets in order, so a PINGRESP (our PINGREQ went after them) or its
+/// orderly close after our DISCONNECT proves it has read them all.
+#[derive(Default)]
+struct Unconfirmed(u64);
+
+impl Unconfirmed {
+    fn written(&mut self) {
+        self.0 += 1;
+    }
+
+    fn confirmed(&mut self) {
+        self.0 = 0;
+    }
+
+    /// The connection broke: those messages may not have arrived.
+    fn lost(&mut self, shared: &Shared) {
+        if self.0 > 0 {
+            debug!(
+                "{} QoS 0 message(s) written on the broken connection were not confirmed",
+                self.0
+            );
+            shared.unconfirmed_lost.fetch_add(self.0, Ordering::AcqRel);
+        }
+        self.0 = 0;
+    }
 }
 
 impl Default for SessionOptions {
@@ -381,6 +412,7 @@ pub struct Session {
     /// What was subscribed, to subscribe again after a reconnect without a session.
     subscriptions: Vec<(Vec<String>, SubscribeOptions)>,
     pub info: ConnectInfo,
+    unconfirmed_lost: Arc<AtomicU64>,
 }
 
 impl Drop for Session {
@@ -482,10 +514,12 @@ impl Session {
 
         let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);
         let connection = Arc::new(AtomicU64::new(0));
+        let unconfirmed_lost = Arc::new(AtomicU64::new(0));
         let shared = Shared {
             events: events_tx,
             reconnect: settings.reconnect,
             connection: connection.clone(),
+            unconfirmed_lost: unconfirmed_lost.clone(),
         };
         let connecting = async {
             match settings.protocol {
@@ -539,6 +573,7 @@ impl Session {
             driver,
             subscriptions: Vec::new(),
             info,
+            unconfirmed_lost,
         })
     }
 
@@ -622,16 +657,36 @@ impl Session {
 
     /// Sends DISCONNECT after every queued request and waits until the broker has closed the
     /// connection (so it has read everything before it), at most a short grace period.
-    pub async fn disconnect(mut self) {
-        if self.control.send(Control::Disconnect).is_err() {
-            return;
+    ///
+    /// An error (exit 8) when QoS 0 messages may not have arrived: written on a connection that
+    /// broke, or reset instead of closed in order after our DISCONNECT (a broker that refuses
+    /// a packet, e.g. over its maximum packet size, drops the connection without a word).
+    #[must_use = "an error means QoS 0 messages may not have arrived"]
+    pub async fn disconnect(mut self) -> Result<()> {
+        let mut lost = None;
+        if self.control.send(Control::Disconnect).is_ok() {
+            // The event loop task ends (closing the channel) once the broker has closed the
+            // connection; keep draining so it never blocks on a full channel meanwhile.
+            let _ = tokio::time::timeout(DISCONNECT_GRACE * 2, async {
+                while let Some(event) = self.events.recv().await {
+                    if let SessionEvent::Lost(err) = event {
+                        lost = Some(err);
+                    }
+                }
+            })
+            .await;
         }
-        // The event loop task ends (closing the channel) once the broker has closed the
-        // connection; keep draining so it never blocks on a full channel meanwhile.
-        let _ = tokio::time::timeout(DISCONNECT_GRACE * 2, async {
-            while self.events.recv().await.is_some() {}
-        })
-        .await;
+        match self.unconfirmed_lost.load(Ordering::Acquire) {
+            0 => Ok(()),
+            count => Err(failure(
+                ErrorKind::Lost,
+                format!(
+                    "{count} QoS 0 message(s) may not have arrived: they were written on a \
+                     connection that broke before the broker showed it had read them{}",
+                    lost.map_or(String::new(), |err| format!(" ({err:#})"))
+                ),
+            )),
+        }
     }
 }
 

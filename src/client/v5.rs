@@ -17,8 +17,10 @@ use tracing::debug;
 
 use super::{
     Announced, ConnectInfo, DISCONNECT_GRACE, Message, Outage, Properties, Qos, REQUEST_CAPACITY,
-    Reason, Received, SessionEvent, SessionOptions, Shared, SubscribeOptions, closed, errors,
+    Reason, Received, SessionEvent, SessionOptions, Shared, SubscribeOptions, Unconfirmed, closed,
+    errors,
 };
+use crate::error::{ErrorKind, failure};
 use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
 
 /// The v5 client.
@@ -243,11 +245,13 @@ fn outcome(code: u8, reason_string: Option<&String>) -> Result<(), Reason> {
 /// Polls the event loop until the connection ends, forwarding what the commands need.
 async fn drive(mut eventloop: EventLoop, shared: Shared) {
     let mut outage = Outage::default();
+    let mut unconfirmed = Unconfirmed::default();
     loop {
         let event = match eventloop.poll().await {
             Ok(event) => event,
             Err(err) => {
                 debug!("connection closed: {err}");
+                unconfirmed.lost(&shared);
                 let recoverable = errors::recoverable_v5(&err);
                 if outage
                     .retry_or_end(&shared, errors::lost_error_v5(err), recoverable)
@@ -296,7 +300,14 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
                     .as_ref()
                     .and_then(|p| p.reason_string.as_ref()),
             ))),
-            Event::Outgoing(Outgoing::Publish(0)) => Some(SessionEvent::Published(Ok(()))),
+            Event::Outgoing(Outgoing::Publish(0)) => {
+                unconfirmed.written();
+                Some(SessionEvent::Published(Ok(())))
+            }
+            Event::Incoming(Packet::PingResp(_)) => {
+                unconfirmed.confirmed();
+                None
+            }
             Event::Incoming(Packet::SubAck(suback)) => {
                 Some(SessionEvent::Subscribed(granted(&suback)))
             }
@@ -314,7 +325,16 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
                 ))
             }
             Event::Outgoing(Outgoing::Disconnect) => {
-                wait_for_close(&mut eventloop).await;
+                match wait_for_close(&mut eventloop).await {
+                    Ok(()) => unconfirmed.confirmed(),
+                    Err(why) => {
+                        unconfirmed.lost(&shared);
+                        let _ = shared
+                            .events
+                            .send(SessionEvent::Lost(failure(ErrorKind::Lost, why)))
+                            .await;
+                    }
+                }
                 return;
             }
             _ => None,
@@ -328,13 +348,23 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
 }
 
 /// After our DISCONNECT: the broker closes the connection once it has processed everything
-/// before it. Poll (without reconnecting: we stop at the first error) until then.
-async fn wait_for_close(eventloop: &mut EventLoop) {
-    let _ = tokio::time::timeout(DISCONNECT_GRACE, async {
-        while eventloop.poll().await.is_ok() {}
+/// before it. Poll (without reconnecting: we stop at the first error) until then. `Err` says
+/// why the close was not in order (a reset: the broker may not have read everything).
+async fn wait_for_close(eventloop: &mut EventLoop) -> Result<(), String> {
+    let closed = tokio::time::timeout(DISCONNECT_GRACE, async {
+        loop {
+            if let Err(err) = eventloop.poll().await {
+                return err;
+            }
+        }
     })
     .await;
     debug!("connection closed after DISCONNECT");
+    match closed {
+        // The broker kept the connection open: nothing says it lost anything.
+        Err(_) => Ok(()),
+        Ok(err) => errors::closed_in_order_v5(&err),
+    }
 }
 
 /// A SUBACK's reason codes: the QoS granted, or the failure with the reason string.

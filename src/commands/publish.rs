@@ -138,7 +138,9 @@ pub async fn run(settings: PubSettings) -> Result<()> {
             }
         }
     }
-    session.disconnect().await;
+    session.disconnect().await.with_context(|| {
+        format!("{acknowledged} message(s) published, but not all surely taken")
+    })?;
     if ack_deadline.is_some() {
         info!("interrupted: {acknowledged} message(s) published and acknowledged");
     }

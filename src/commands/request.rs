@@ -92,7 +92,8 @@ pub async fn run(settings: RrSettings) -> Result<()> {
     {
         return outcome;
     }
-    session.disconnect().await;
+    // The answer came: the request arrived, whatever its QoS.
+    let _ = session.disconnect().await;
     outcome
 }
 

@@ -196,7 +196,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         .err()
         .is_some_and(|err| crate::error::exit_code_of(err) == ErrorKind::Lost.exit_code());
     if !lost {
-        session.disconnect().await;
+        session.disconnect().await?;
     }
     outcome
 }
