@@ -68,7 +68,7 @@ async fn main() -> Result<()> {
             Some(_) => {}
         }
     }
-    session.disconnect().await;
+    session.disconnect().await?;
     eprintln!("{sent} message(s) published and acknowledged");
     Ok(())
 }

@@ -52,6 +52,6 @@ async fn main() -> Result<()> {
             _ = tokio::signal::ctrl_c() => break,
         }
     }
-    session.disconnect().await;
+    session.disconnect().await?;
     Ok(())
 }
