@@ -319,3 +319,44 @@ fn owed_acks_are_awaited_ten_seconds_after_ctrl_c_then_exit_7() {
     );
     drop(broker);
 }
+
+/// A broker that takes UNSUBSCRIBE (or SUBSCRIBE) and never acknowledges it.
+fn fake_broker_without_acks() -> (u16, std::thread::JoinHandle<()>) {
+    fake_broker(|client| {
+        client.accept();
+        while let Some(packet) = client.next() {
+            if matches!(packet, rumqttc::Packet::PingReq) {
+                client.send(rumqttc::Packet::PingResp);
+            }
+        }
+    })
+}
+
+#[test]
+fn an_owed_unsuback_or_suback_is_bounded_and_named() {
+    let run_against = |args: &'static [&'static str]| {
+        std::thread::spawn(move || {
+            let (port, broker) = fake_broker_without_acks();
+            let out = run_on_port(port, args);
+            broker.join().expect("fake broker");
+            out
+        })
+    };
+    // With -W, within it; without, within the default 10 s (it used to wait for ever).
+    let with_deadline = run_against(&["sub", "-c", "-i", "gone", "-U", "old/#", "-W", "2s"]);
+    let without = run_against(&["sub", "-c", "-i", "gone", "-U", "old/#"]);
+    let suback = run_against(&["sub", "-t", "new/#", "-W", "2s"]);
+    for (out, needle) in [
+        (with_deadline, "no UNSUBACK for 'old/#' (-U) within 2s"),
+        (without, "no UNSUBACK for 'old/#' (-U) within 10s"),
+        (suback, "no SUBACK for 'new/#' within 2s"),
+    ] {
+        let out = out.join().expect("run");
+        assert_code(&out, 7);
+        assert!(
+            stderr(&out).contains(needle),
+            "{needle:?} in:\n{}",
+            stderr(&out)
+        );
+    }
+}

@@ -199,6 +199,39 @@ fn retained_only_lists_retained_messages_and_remove_retained_clears_them() {
 }
 
 #[test]
+fn remove_retained_spares_what_filter_out_and_match_hide() {
+    let broker = Broker::start();
+    for (topic, value) in [("rr/1", "one"), ("rr/2", "two"), ("rr/3", "keep-me")] {
+        assert_code(
+            &run_on(&broker, &["pub", "-t", topic, "-m", value, "-r", "-q", "1"]),
+            0,
+        );
+    }
+    // -T hides rr/2 and --match hides the payload without an 'o' at the end: neither is cleared.
+    let out = run_on(
+        &broker,
+        &[
+            "sub",
+            "-t",
+            "rr/#",
+            "-T",
+            "rr/2",
+            "--match",
+            "ne$",
+            "--retained-only",
+            "--remove-retained",
+            "-v",
+        ],
+    );
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "rr/1 one\n");
+    let out = run_on(&broker, &["sub", "-t", "rr/#", "--retained-only", "-v"]);
+    let mut kept: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    kept.sort();
+    assert_eq!(kept, vec!["rr/2 two", "rr/3 keep-me"]);
+}
+
+#[test]
 fn retained_only_stops_at_the_first_live_message() {
     let broker = Broker::start();
     assert_code(&run_on(&broker, &["pub", "-t", "s", "-m", "old", "-r"]), 0);

@@ -47,6 +47,12 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     let output_failed = printer.failure();
     tokio::pin!(output_failed);
     let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
+    // The SUBACK and UNSUBACKs owed: a broker that never sends one must not keep us waiting
+    // (for ever without -W, or past it with exit 0): -W, or ACK_WAIT, bounds them.
+    let ack_wait = settings.timeout.unwrap_or(ACK_WAIT);
+    let mut suback_pending = !settings.filters.is_empty();
+    let mut acks_due =
+        (suback_pending || unsubscribes_pending > 0).then(|| Instant::now() + ack_wait);
     // --retained-only: set at SUBACK, pushed back by each retained message.
     let mut quiet_until: Option<Instant> = None;
     let (mut clears_sent, mut clears_done) = (0u64, 0u64);
@@ -57,6 +63,10 @@ pub async fn run(settings: SubSettings) -> Result<()> {
             biased;
             event = session.next_event() => match event {
                 Some(SessionEvent::Subscribed(granted)) => {
+                    suback_pending = false;
+                    if unsubscribes_pending == 0 {
+                        acks_due = None;
+                    }
                     if let Some((filter, Err(reason))) = settings
                         .filters
                         .iter()
@@ -83,7 +93,22 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                     if retained && quiet_until.is_some() {
                         quiet_until = Some(Instant::now() + RETAINED_QUIET);
                     }
-                    if retained && settings.remove_retained && !received.message.payload.is_empty() {
+                    // -T and --match choose what is cleared exactly as they choose what is
+                    // printed (mosquitto_sub's --help: use -T to keep a topic's retained message);
+                    // -R hides retained messages from the output only.
+                    let filtered_out = settings
+                        .filter_out
+                        .iter()
+                        .any(|filter| filter_matches(filter, &received.message.topic))
+                        || settings
+                            .payload_match
+                            .as_ref()
+                            .is_some_and(|regex| !regex.is_match(&received.message.payload));
+                    if retained
+                        && settings.remove_retained
+                        && !filtered_out
+                        && !received.message.payload.is_empty()
+                    {
                         let clear = Message::new(
                             received.message.topic.clone(),
                             Bytes::new(),
@@ -93,15 +118,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         session.publish_in_background(clear);
                         clears_sent += 1;
                     }
-                    let hidden = (settings.no_retained && retained)
-                        || settings
-                            .filter_out
-                            .iter()
-                            .any(|filter| filter_matches(filter, &received.message.topic))
-                        || settings
-                            .payload_match
-                            .as_ref()
-                            .is_some_and(|regex| !regex.is_match(&received.message.payload));
+                    let hidden = filtered_out || (settings.no_retained && retained);
                     if !hidden {
                         printer
                             .print(&received)
@@ -127,6 +144,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 }
                 Some(SessionEvent::Unsubscribed(Ok(()))) => {
                     unsubscribes_pending = unsubscribes_pending.saturating_sub(1);
+                    if unsubscribes_pending == 0 && !suback_pending {
+                        acks_due = None;
+                    }
                     if unsubscribes_pending == 0 && settings.filters.is_empty() {
                         break Ok(());
                     }
@@ -136,6 +156,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 Some(SessionEvent::Lost(err)) => break Err(err),
                 None => break Err(failure(ErrorKind::Lost, "connection lost")),
             },
+            () = sleep_until(acks_due) => {
+                break Err(owed_acks(&settings, unsubscribes_pending, suback_pending, ack_wait));
+            }
             () = sleep_until(deadline) => {
                 break match settings.count {
                     Some(count) => Err(failure(
@@ -199,6 +222,43 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         session.disconnect().await?;
     }
     outcome
+}
+
+/// How long a SUBACK or UNSUBACK may take without -W.
+const ACK_WAIT: Duration = Duration::from_secs(10);
+
+/// The acknowledgements that did not come in time, named by their filters (exit 7).
+fn owed_acks(
+    settings: &SubSettings,
+    unsubscribes_pending: usize,
+    suback_pending: bool,
+    waited: Duration,
+) -> anyhow::Error {
+    // UNSUBACKs come in the order of the UNSUBSCRIBEs: the last ones are owed.
+    let unsubscribed = &settings.unsubscribe;
+    let owed = &unsubscribed[unsubscribed.len() - unsubscribes_pending..];
+    let quoted = |filters: &[String]| {
+        filters
+            .iter()
+            .map(|filter| format!("'{filter}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut missing = Vec::new();
+    if !owed.is_empty() {
+        missing.push(format!("no UNSUBACK for {} (-U)", quoted(owed)));
+    }
+    if suback_pending {
+        missing.push(format!("no SUBACK for {}", quoted(&settings.filters)));
+    }
+    failure(
+        ErrorKind::Timeout,
+        format!(
+            "{} within {}",
+            missing.join(" and "),
+            humantime::format_duration(waited)
+        ),
+    )
 }
 
 fn clear_refused(reason: &crate::client::Reason) -> anyhow::Error {
