@@ -127,7 +127,8 @@ pub struct CheckArgs {
     #[arg(short = 'W', long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Print the report as one JSON object on stdout (schema in the README).
+    /// Print the report as one JSON object on stdout (the schema: --help, not -h).
+    #[arg(long_help = CHECK_JSON_HELP)]
     #[arg(long)]
     pub json: bool,
 
@@ -538,13 +539,14 @@ pub struct OutputArgs {
     #[arg(short = 'v', long)]
     pub verbose: bool,
 
-    /// Print each message through a template (codes below, e.g. '%I %t %p').
+    /// Print each message through a template (codes: --help; e.g. '%I %t %p'); wins over -v,
+    /// as in mosquitto_sub.
     #[arg(short = 'F', long = "format", value_name = "TEMPLATE",
-          conflicts_with_all = ["verbose", "json"], long_help = crate::output::TEMPLATE_HELP)]
+          conflicts_with = "json", long_help = crate::output::TEMPLATE_HELP)]
     pub template: Option<String>,
 
-    /// Print each message as one JSON object per line (schema in the README).
-    #[arg(long, conflicts_with = "verbose")]
+    /// Print each message as one JSON object per line (the schema: --help, not -h).
+    #[arg(long, conflicts_with = "verbose", long_help = crate::output::JSON_HELP)]
     pub json: bool,
 
     /// With --json: indent the objects (one object spans several lines).
@@ -564,6 +566,16 @@ pub struct OutputArgs {
     #[arg(short = 'N', long)]
     pub no_newline: bool,
 }
+
+/// `check --json`'s help: the report's schema.
+const CHECK_JSON_HELP: &str = "Print the report as one JSON object on stdout: \"broker\" \
+(host:port), \"transport\" (tcp, tls, ws, wss), \"protocol\" (3.1.1, 5), \"topic_prefix\", \
+\"passed\" (true when no chosen check failed: exit 0), \"summary\" {\"passed\", \"failed\", \
+\"skipped\"} and \"checks\": one object per check run, in order, with \"name\", \"status\" \
+(pass, fail, skip), \"reason\", \"duration_ms\" and \"details\" (measurements: connack_ms, \
+session_present, announced; version, cipher_suite, alpn, subject, issuer, not_after, days_left; \
+sent, received, in_order, latency_ms {p50, p95, max}; delivered_ms; bytes; plus_matched, \
+hash_matched; empty on failure).";
 
 /// `mqtt-cli sub`.
 #[derive(Debug, Clone, Args)]

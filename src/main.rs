@@ -7,10 +7,15 @@ use clap::Parser;
 use mqtt_cli::cli::Cli;
 use mqtt_cli::error::{exit_code_of, is_broken_pipe};
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, format};
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     let connect = cli.command.connect_args();
     init_logging(connect.debug, connect.quiet);
 
@@ -37,6 +42,46 @@ fn main() -> ExitCode {
     }
 }
 
+/// clap's errors in our style (`mqtt-cli: error: ...`, exit 2); help and version as clap prints
+/// them (exit 0).
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    eprint!("mqtt-cli: error: {text}");
+    ExitCode::from(2)
+}
+
+/// A notice as the README shows it: `mqtt-cli: connection lost: ...; reconnecting`.
+struct Notice;
+
+impl<S, N> FormatEvent<S, N> for Notice
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        context: &FmtContext<'_, S, N>,
+        mut writer: format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        writer.write_str("mqtt-cli: ")?;
+        context
+            .field_format()
+            .format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
 /// Notices go to stderr; `--debug` adds packet traces with timestamps, `--quiet` silences notices.
 fn init_logging(debug: bool, quiet: bool) {
     let level = if quiet {
@@ -58,7 +103,7 @@ fn init_logging(debug: bool, quiet: bool) {
             .init();
     } else {
         tracing_subscriber::registry()
-            .with(layer.without_time().with_filter(filter))
+            .with(layer.event_format(Notice).with_filter(filter))
             .init();
     }
 }

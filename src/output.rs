@@ -31,6 +31,17 @@ interval, %F payload format indicator, %R response topic, %A topic alias, %S sub
 identifier(s), %P user properties as key=value separated by spaces; escapes \\n \\t \\\\. \
 A newline follows each message unless -N.";
 
+/// `--json`'s help: the schema, so that it is at hand without the README.
+pub const JSON_HELP: &str = "Print each message as one compact JSON object per line, keys in \
+alphabetical order: \"timestamp\" (when it arrived, RFC 3339 UTC with milliseconds), \"topic\", \
+\"qos\" (0-2), \"retain\" (true/false), exactly one of \"payload\" (text: valid UTF-8, or \
+--payload-encoding utf8), \"payload_base64\" (not UTF-8, or --payload-encoding base64) and \
+\"payload_hex\" (--payload-encoding hex), and \"properties\" when an MQTT 5 message has some: \
+\"content_type\", \"correlation_data\" (or \"correlation_data_base64\"), \
+\"message_expiry_interval\", \"payload_format_indicator\", \"response_topic\", \
+\"subscription_identifiers\" (array), \"topic_alias\", \"user_properties\" (array of \
+{\"key\", \"value\"}). Never truncated at a NUL byte; always valid JSON. pub --replay reads it back.";
+
 /// How JSON output carries the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PayloadEncoding {

@@ -48,7 +48,12 @@ fn credentials_good_and_bad() {
     // Anonymous: refused (5).
     let out = run_on(&broker, &["pub", "-t", "x", "-m", "x"]);
     assert_code(&out, 5);
-    assert!(stderr(&out).contains("not authorised"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("not authorised (check the user name and password, and the broker's ACL)"),
+        "{}",
+        stderr(&out)
+    );
     // Wrong password: refused (5), and the password is not echoed.
     let out = run_on(
         &broker,

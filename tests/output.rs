@@ -42,6 +42,16 @@ fn template_prints_each_code() {
 }
 
 #[test]
+fn a_template_wins_over_verbose_as_in_mosquitto_sub() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "tv", "-C", "1", "-v", "-F", "%t=%p"]);
+    publish_file(&broker, "tv", b"x", &[]);
+    let out = sub.finish();
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "tv=x\n");
+}
+
+#[test]
 fn json_lines_keep_binary_payloads_intact() {
     let broker = Broker::start();
     let sub = Background::sub(&broker, &["-t", "bin/#", "-C", "2", "--json"]);
@@ -337,4 +347,25 @@ fn a_capture_replayed_and_captured_again_is_identical_but_for_timestamps() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn json_help_carries_the_schema_itself() {
+    for subcommand in ["sub", "rr", "check"] {
+        let out = run(&[subcommand, "--help"], b"");
+        assert_code(&out, 0);
+        let help = stdout(&out);
+        let keys: &[&str] = if subcommand == "check" {
+            &["\"checks\"", "\"duration_ms\""]
+        } else {
+            &["\"timestamp\"", "\"payload_base64\"", "\"user_properties\""]
+        };
+        for key in keys {
+            assert!(help.contains(key), "{subcommand} --help lacks {key}");
+        }
+        assert!(
+            !help.contains("README"),
+            "{subcommand} --help points to the README"
+        );
+    }
 }

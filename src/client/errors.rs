@@ -72,6 +72,10 @@ fn tls_failure(
     })
 }
 
+/// rumqttc's own connect timeout, worded the same for both protocol versions (its v4 error says
+/// "Network timeout", its v5 one "deadline has elapsed").
+const CONNECT_TIMED_OUT: &str = "timed out waiting for the broker (--connect-timeout)";
+
 const CLOSED_BEFORE_CONNACK: &str = "the server closed the connection before answering CONNECT \
      (is this an MQTT port? does the broker accept this protocol version and client id?)";
 
@@ -177,10 +181,7 @@ pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) ->
             ErrorKind::Refused,
             format!("the broker refused the connection: {}", refusal(code)),
         ),
-        ConnectionError::NetworkTimeout => failure(
-            ErrorKind::Connect,
-            "timed out waiting for the broker (--connect-timeout)",
-        ),
+        ConnectionError::NetworkTimeout => failure(ErrorKind::Connect, CONNECT_TIMED_OUT),
         ConnectionError::Io(io) => failure(ErrorKind::Connect, io_reason(&io, settings)),
         ConnectionError::MqttState(StateError::ConnectionAborted)
         | ConnectionError::MqttState(StateError::Io(_)) => {
@@ -229,10 +230,7 @@ pub(super) fn connect_error_v5(
                 format!("the broker refused the connection: {reason}{hint}"),
             )
         }
-        v5::ConnectionError::Timeout(_) => failure(
-            ErrorKind::Connect,
-            "timed out waiting for the broker (--connect-timeout)",
-        ),
+        v5::ConnectionError::Timeout(_) => failure(ErrorKind::Connect, CONNECT_TIMED_OUT),
         v5::ConnectionError::Io(io) => failure(ErrorKind::Connect, io_reason(&io, settings)),
         v5::ConnectionError::MqttState(v5::StateError::ConnectionAborted)
         | v5::ConnectionError::MqttState(v5::StateError::Io(_)) => {
@@ -307,6 +305,7 @@ pub(super) fn lost_error_v5(err: v5::ConnectionError) -> anyhow::Error {
         v5::ConnectionError::MqttState(v5::StateError::AwaitPingResp) => {
             "the broker stopped answering (no PINGRESP)".to_string()
         }
+        v5::ConnectionError::Timeout(_) => CONNECT_TIMED_OUT.to_string(),
         other => other.to_string(),
     };
     failure(ErrorKind::Lost, format!("connection lost: {reason}"))
@@ -386,6 +385,7 @@ pub(super) fn lost_error(err: ConnectionError) -> anyhow::Error {
         ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::Io(io))) => {
             io.to_string()
         }
+        ConnectionError::NetworkTimeout => CONNECT_TIMED_OUT.to_string(),
         other => other.to_string(),
     };
     failure(ErrorKind::Lost, format!("connection lost: {reason}"))
@@ -420,8 +420,12 @@ fn refusal(code: ConnectReturnCode) -> &'static str {
         }
         ConnectReturnCode::BadClientId => "client identifier rejected (try another -i)",
         ConnectReturnCode::ServiceUnavailable => "server unavailable",
-        ConnectReturnCode::BadUserNamePassword => "bad user name or password",
-        ConnectReturnCode::NotAuthorized => "not authorised",
+        ConnectReturnCode::BadUserNamePassword => {
+            "bad user name or password (check the user name and password)"
+        }
+        ConnectReturnCode::NotAuthorized => {
+            "not authorised (check the user name and password, and the broker's ACL)"
+        }
     }
 }
 
@@ -457,5 +461,24 @@ pub(super) fn closed_in_order_v5(err: &v5::ConnectionError) -> Result<(), String
             v5::StateError::Io(io) | v5::StateError::Deserialization(v5::mqttbytes::Error::Io(io)),
         ) => io_close(io),
         other => Err(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn timeouts_read_the_same_on_both_protocol_versions() {
+        let elapsed = tokio::time::timeout(std::time::Duration::ZERO, std::future::pending::<()>())
+            .await
+            .expect_err("times out");
+        let v4 = lost_error(ConnectionError::NetworkTimeout).to_string();
+        let v5 = lost_error_v5(v5::ConnectionError::Timeout(elapsed)).to_string();
+        assert_eq!(v4, v5);
+        assert_eq!(
+            v4,
+            "connection lost: timed out waiting for the broker (--connect-timeout)"
+        );
     }
 }
