@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration::{parse_duration, parse_interval, parse_session_expiry};
+use crate::vocabulary::PayloadEncoding;
+pub use crate::vocabulary::ProtocolVersion;
 
 /// The exit code table, shown under every `--help`.
 pub const EXIT_CODES: &str = "\
@@ -156,17 +158,6 @@ fn parse_size(text: &str) -> Result<usize, String> {
         .checked_mul(factor)
         .filter(|size| (1..=256 * 1024 * 1024).contains(size))
         .ok_or_else(|| format!("'{text}' must be between 1 byte and 256 MiB"))
-}
-
-/// MQTT protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProtocolVersion {
-    /// MQTT 3.1.1
-    #[value(name = "311", alias = "3.1.1", alias = "mqttv311", alias = "4")]
-    V311,
-    /// MQTT 5
-    #[value(name = "5", alias = "mqttv5")]
-    V5,
 }
 
 /// MQTT 5's payload format indicator.
@@ -560,7 +551,7 @@ pub struct OutputArgs {
         requires = "json",
         default_value = "auto"
     )]
-    pub payload_encoding: crate::output::PayloadEncoding,
+    pub payload_encoding: PayloadEncoding,
 
     /// Do not end each message with a newline.
     #[arg(short = 'N', long)]

@@ -15,6 +15,7 @@ pub mod replay;
 pub mod settings;
 pub mod tls;
 pub mod topic;
+pub mod vocabulary;
 
 use anyhow::Result;
 

@@ -19,7 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::client::{Properties, Received};
+pub use crate::vocabulary::PayloadEncoding;
+use crate::vocabulary::{Properties, Received};
 
 /// `-F`'s help: the template codes.
 pub const TEMPLATE_HELP: &str = "Print each message through a template instead of the raw \
@@ -41,19 +42,6 @@ alphabetical order: \"timestamp\" (when it arrived, RFC 3339 UTC with millisecon
 \"message_expiry_interval\", \"payload_format_indicator\", \"response_topic\", \
 \"subscription_identifiers\" (array), \"topic_alias\", \"user_properties\" (array of \
 {\"key\", \"value\"}). Never truncated at a NUL byte; always valid JSON. pub --replay reads it back.";
-
-/// How JSON output carries the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PayloadEncoding {
-    /// `payload` when it is valid UTF-8, else `payload_base64`.
-    Auto,
-    /// Always `payload`; invalid UTF-8 is replaced by U+FFFD.
-    Utf8,
-    /// Always `payload_hex`.
-    Hex,
-    /// Always `payload_base64`.
-    Base64,
-}
 
 /// How `sub` prints each message.
 #[derive(Debug, Clone)]
@@ -470,7 +458,7 @@ fn json(received: &Received, encoding: PayloadEncoding, now: SystemTime) -> serd
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{Message, Qos};
+    use crate::vocabulary::{Message, Qos};
     use bytes::Bytes;
 
     fn received(payload: &'static [u8]) -> Received {

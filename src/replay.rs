@@ -11,9 +11,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::client::{Message, Properties, Qos};
 use crate::error::usage;
 use crate::topic::validate_topic_name;
+use crate::vocabulary::{Message, Properties, Qos};
 
 /// The messages of a capture, each with the delay to wait before it: the recorded gap with
 /// `timing`, none without.

@@ -15,17 +15,17 @@ use regex::bytes::Regex;
 use url::Url;
 
 use crate::cli::{
-    CheckArgs, CheckName, ConnectArgs, OutputArgs, PayloadFormat, ProtocolVersion, PubArgs, RrArgs,
-    SubArgs, TlsArgs,
+    CheckArgs, CheckName, ConnectArgs, OutputArgs, PayloadFormat, PubArgs, RrArgs, SubArgs, TlsArgs,
 };
-use crate::client::{Message, Properties, Qos, Reconnect, SubscribeOptions};
 use crate::error::usage;
 use crate::output::{Format, Template};
 use crate::tls::{TlsOptions, TlsSetup, Trust};
 use crate::topic::{validate_topic_filter, validate_topic_name};
-
-/// The largest packet MQTT can describe (remaining length of 268,435,455 bytes).
-pub const MAX_PACKET_SIZE: usize = 268_435_455;
+pub use crate::vocabulary::MAX_PACKET_SIZE;
+use crate::vocabulary::ProtocolVersion;
+use crate::vocabulary::{
+    Message, Properties, Qos, Reconnect, SubscribeOptions, default_max_inflight,
+};
 
 /// A password: never printed, not even by `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
@@ -751,7 +751,7 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
             interval: args.interval.filter(|interval| !interval.is_zero()),
             max_inflight: args
                 .max_inflight
-                .unwrap_or_else(|| crate::client::default_max_inflight(highest)),
+                .unwrap_or_else(|| default_max_inflight(highest)),
         });
     }
     let topic =
@@ -814,7 +814,7 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
         interval: args.interval.filter(|interval| !interval.is_zero()),
         max_inflight: args
             .max_inflight
-            .unwrap_or_else(|| crate::client::default_max_inflight(qos(args.qos))),
+            .unwrap_or_else(|| default_max_inflight(qos(args.qos))),
     })
 }
 

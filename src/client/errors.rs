@@ -4,7 +4,7 @@ use std::io;
 
 use rumqttc::{ConnectReturnCode, ConnectionError, StateError, v5};
 
-use super::Reason;
+use super::reason::Reason;
 
 use crate::error::{ErrorKind, failure};
 use crate::settings::ConnectSettings;

@@ -6,16 +6,15 @@ use rumqttc::{
     AsyncClient, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS, SubscribeFilter,
     SubscribeReasonCode,
 };
-use std::sync::atomic::Ordering;
-
 use tracing::debug;
 
-use super::{
-    Client, ConnectInfo, DISCONNECT_GRACE, Message, Outage, Qos, REQUEST_CAPACITY, Reason,
-    Received, SessionEvent, SessionOptions, Shared, SubscribeOptions, Unconfirmed, closed, errors,
-};
-use crate::error::{ErrorKind, failure};
-use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
+use super::driver::{self, REQUEST_CAPACITY, Shared, Step, closed};
+use super::errors;
+use super::events::{ConnectInfo, SessionEvent, SessionOptions};
+use super::reason::Reason;
+use super::trace::{describe_granted, describe_publish, trace_outgoing};
+use crate::settings::ConnectSettings;
+use crate::vocabulary::{MAX_PACKET_SIZE, Message, Qos, Received, SubscribeOptions};
 
 impl From<Qos> for QoS {
     fn from(qos: Qos) -> QoS {
@@ -43,10 +42,10 @@ pub(super) async fn connect(
     options: SessionOptions,
     transport: rumqttc::Transport,
     shared: Shared,
-) -> Result<super::Connected> {
+) -> Result<(AsyncClient, ConnectInfo, tokio::task::JoinHandle<()>)> {
     let mut mqtt = MqttOptions::new(
         settings.client_id.clone(),
-        super::broker_address(settings),
+        driver::broker_address(settings),
         settings.port,
     );
     mqtt.set_keep_alive(settings.keepalive)
@@ -74,7 +73,7 @@ pub(super) async fn connect(
     }
 
     let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
-    eventloop.set_network_options(super::network_options(settings));
+    eventloop.set_network_options(driver::network_options(settings));
     eventloop.state.trace_packets = tracing::enabled!(tracing::Level::DEBUG);
     let info = match eventloop.poll().await {
         Err(err) => return Err(errors::connect_error(err, settings)),
@@ -84,8 +83,8 @@ pub(super) async fn connect(
         },
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
-    let driver = tokio::spawn(drive(eventloop, shared));
-    Ok((Client::V4(client), info, driver))
+    let driver = tokio::spawn(driver::drive(Link(eventloop), shared));
+    Ok((client, info, driver))
 }
 
 pub(super) async fn publish(client: &AsyncClient, message: Message) -> Result<()> {
@@ -117,97 +116,58 @@ pub(super) async fn ack(client: &AsyncClient, qos: Qos, packet_id: u16) -> Resul
     client.ack(&publish).await.map_err(|_| closed())
 }
 
-/// Polls the event loop until the connection ends, forwarding what the commands need.
-async fn drive(mut eventloop: EventLoop, shared: Shared) {
-    let mut outage = Outage::default();
-    let mut unconfirmed = Unconfirmed::default();
-    loop {
-        let event = match eventloop.poll().await {
-            Ok(event) => event,
-            Err(err) => {
-                debug!("connection closed: {err}");
-                unconfirmed.lost(&shared);
-                let recoverable = errors::recoverable(&err);
-                if outage
-                    .retry_or_end(&shared, errors::lost_error(err), recoverable)
-                    .await
-                {
-                    continue;
-                }
-                return;
-            }
-        };
-        trace_event(&event);
-        let forward = match event {
-            // Only a reconnect gets here: the first CONNACK was read by `connect`.
-            Event::Incoming(Packet::ConnAck(ack)) => {
-                Some(outage.reconnected(&shared, ack.session_present))
-            }
-            Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
-                packet_id: publish.pkid,
-                connection: shared.connection.load(Ordering::Acquire),
-                message: Message::new(
-                    publish.topic,
-                    publish.payload,
-                    publish.qos.into(),
-                    publish.retain,
-                ),
-            })),
-            Event::Incoming(Packet::PubAck(_)) | Event::Incoming(Packet::PubComp(_)) => {
-                Some(SessionEvent::Published(Ok(())))
-            }
-            Event::Outgoing(Outgoing::Publish(0)) => {
-                unconfirmed.written();
-                Some(SessionEvent::Published(Ok(())))
-            }
-            Event::Incoming(Packet::PingResp) => {
-                unconfirmed.confirmed();
-                None
-            }
-            Event::Incoming(Packet::SubAck(suback)) => {
-                Some(SessionEvent::Subscribed(granted(&suback.return_codes)))
-            }
-            Event::Incoming(Packet::UnsubAck(_)) => Some(SessionEvent::Unsubscribed(Ok(()))),
-            Event::Outgoing(Outgoing::Disconnect) => {
-                match wait_for_close(&mut eventloop).await {
-                    Ok(()) => unconfirmed.confirmed(),
-                    Err(why) => {
-                        unconfirmed.lost(&shared);
-                        let _ = shared
-                            .events
-                            .send(SessionEvent::Lost(failure(ErrorKind::Lost, why)))
-                            .await;
-                    }
-                }
-                return;
-            }
-            _ => None,
-        };
-        if let Some(forward) = forward
-            && shared.events.send(forward).await.is_err()
-        {
-            return;
-        }
-    }
-}
+/// rumqttc's v4 event loop as the drive loop sees it (`driver.rs`).
+struct Link(EventLoop);
 
-/// After our DISCONNECT: the broker closes the connection once it has processed everything
-/// before it. Poll (without reconnecting: we stop at the first error) until then. `Err` says
-/// why the close was not in order (a reset: the broker may not have read everything).
-async fn wait_for_close(eventloop: &mut EventLoop) -> Result<(), String> {
-    let closed = tokio::time::timeout(DISCONNECT_GRACE, async {
-        loop {
-            if let Err(err) = eventloop.poll().await {
-                return err;
+impl driver::Link for Link {
+    type Error = rumqttc::ConnectionError;
+
+    async fn next_step(&mut self, connection: u64) -> Result<Step, Self::Error> {
+        let event = self.0.poll().await?;
+        trace_event(&event);
+        Ok(match event {
+            // Only a reconnect gets here: the first CONNACK was read by `connect`.
+            Event::Incoming(Packet::ConnAck(ack)) => Step::Reconnected {
+                session_present: ack.session_present,
+            },
+            Event::Incoming(Packet::Publish(publish)) => {
+                Step::Forward(SessionEvent::Message(Received {
+                    packet_id: publish.pkid,
+                    connection,
+                    message: Message::new(
+                        publish.topic,
+                        publish.payload,
+                        publish.qos.into(),
+                        publish.retain,
+                    ),
+                }))
             }
-        }
-    })
-    .await;
-    debug!("connection closed after DISCONNECT");
-    match closed {
-        // The broker kept the connection open: nothing says it lost anything.
-        Err(_) => Ok(()),
-        Ok(err) => errors::closed_in_order(&err),
+            Event::Incoming(Packet::PubAck(_)) | Event::Incoming(Packet::PubComp(_)) => {
+                Step::Forward(SessionEvent::Published(Ok(())))
+            }
+            Event::Outgoing(Outgoing::Publish(0)) => Step::Qos0Written,
+            Event::Incoming(Packet::PingResp) => Step::PingResp,
+            Event::Incoming(Packet::SubAck(suback)) => {
+                Step::Forward(SessionEvent::Subscribed(granted(&suback.return_codes)))
+            }
+            Event::Incoming(Packet::UnsubAck(_)) => {
+                Step::Forward(SessionEvent::Unsubscribed(Ok(())))
+            }
+            Event::Outgoing(Outgoing::Disconnect) => Step::Disconnected,
+            _ => Step::Nothing,
+        })
+    }
+
+    fn recoverable(err: &Self::Error) -> bool {
+        errors::recoverable(err)
+    }
+
+    fn lost(err: Self::Error) -> anyhow::Error {
+        errors::lost_error(err)
+    }
+
+    fn closed_in_order(err: &Self::Error) -> Result<(), String> {
+        errors::closed_in_order(err)
     }
 }
 
@@ -228,13 +188,13 @@ fn trace_event(event: &Event) {
     }
     match event {
         Event::Incoming(packet) => debug!("received {}", describe_packet(packet)),
-        Event::Outgoing(outgoing) => super::trace_outgoing(outgoing),
+        Event::Outgoing(outgoing) => trace_outgoing(outgoing),
     }
 }
 
 fn describe_packet(packet: &Packet) -> String {
     match packet {
-        Packet::Publish(publish) => super::describe_publish(&rumqttc::PublishTrace {
+        Packet::Publish(publish) => describe_publish(&rumqttc::PublishTrace {
             topic: publish.topic.clone(),
             qos: publish.qos as u8,
             retain: publish.retain,
@@ -251,7 +211,7 @@ fn describe_packet(packet: &Packet) -> String {
         Packet::SubAck(ack) => format!(
             "SUBACK (packet id {}, {})",
             ack.pkid,
-            super::describe_granted(&granted(&ack.return_codes))
+            describe_granted(&granted(&ack.return_codes))
         ),
         Packet::UnsubAck(ack) => format!("UNSUBACK (packet id {})", ack.pkid),
         Packet::PingResp => "PINGRESP".to_string(),

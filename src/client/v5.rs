@@ -11,17 +11,15 @@ use rumqttc::v5::mqttbytes::v5::{
     PublishProperties, RetainForwardRule, SubscribeProperties, SubscribeReasonCode,
 };
 use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
-use std::sync::atomic::Ordering;
-
 use tracing::debug;
 
-use super::{
-    Announced, ConnectInfo, DISCONNECT_GRACE, Message, Outage, Properties, Qos, REQUEST_CAPACITY,
-    Reason, Received, SessionEvent, SessionOptions, Shared, SubscribeOptions, Unconfirmed, closed,
-    errors,
-};
-use crate::error::{ErrorKind, failure};
-use crate::settings::{ConnectSettings, MAX_PACKET_SIZE};
+use super::driver::{self, REQUEST_CAPACITY, Shared, Step, closed};
+use super::errors;
+use super::events::{Announced, ConnectInfo, SessionEvent, SessionOptions};
+use super::reason::Reason;
+use super::trace::{describe_granted, describe_publish, trace_outgoing};
+use crate::settings::ConnectSettings;
+use crate::vocabulary::{MAX_PACKET_SIZE, Message, Properties, Qos, Received, SubscribeOptions};
 
 /// The v5 client.
 #[derive(Clone)]
@@ -51,10 +49,10 @@ pub(super) async fn connect(
     options: SessionOptions,
     transport: rumqttc::Transport,
     shared: Shared,
-) -> Result<super::Connected> {
+) -> Result<(Client, ConnectInfo, tokio::task::JoinHandle<()>)> {
     let mut mqtt = MqttOptions::new(
         settings.client_id.clone(),
-        super::broker_address(settings),
+        driver::broker_address(settings),
         settings.port,
     );
     // The whole packet: remaining length plus at most 5 bytes of fixed header.
@@ -104,7 +102,7 @@ pub(super) async fn connect(
     let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
     eventloop
         .options
-        .set_network_options(super::network_options(settings));
+        .set_network_options(driver::network_options(settings));
     eventloop.state.trace_packets = tracing::enabled!(tracing::Level::DEBUG);
     let info = match eventloop.poll().await {
         Err(err) => return Err(errors::connect_error_v5(err, settings)),
@@ -114,9 +112,9 @@ pub(super) async fn connect(
         },
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
-    let driver = tokio::spawn(drive(eventloop, shared));
+    let driver = tokio::spawn(driver::drive(Link(eventloop), shared));
     let client = Client { client };
-    Ok((super::Client::V5(client), info, driver))
+    Ok((client, info, driver))
 }
 
 fn announced(properties: &ConnAckProperties) -> Announced {
@@ -242,35 +240,25 @@ fn outcome(code: u8, reason_string: Option<&String>) -> Result<(), Reason> {
     }
 }
 
-/// Polls the event loop until the connection ends, forwarding what the commands need.
-async fn drive(mut eventloop: EventLoop, shared: Shared) {
-    let mut outage = Outage::default();
-    let mut unconfirmed = Unconfirmed::default();
-    loop {
-        let event = match eventloop.poll().await {
-            Ok(event) => event,
-            Err(err) => {
-                debug!("connection closed: {err}");
-                unconfirmed.lost(&shared);
-                let recoverable = errors::recoverable_v5(&err);
-                if outage
-                    .retry_or_end(&shared, errors::lost_error_v5(err), recoverable)
-                    .await
-                {
-                    continue;
-                }
-                return;
-            }
-        };
+/// rumqttc's v5 event loop as the drive loop sees it (`driver.rs`).
+struct Link(EventLoop);
+
+impl driver::Link for Link {
+    type Error = rumqttc::v5::ConnectionError;
+
+    async fn next_step(&mut self, connection: u64) -> Result<Step, Self::Error> {
+        let event = self.0.poll().await?;
         trace_event(&event);
         let forward = match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
             Event::Incoming(Packet::ConnAck(ack)) => {
-                Some(outage.reconnected(&shared, ack.session_present))
+                return Ok(Step::Reconnected {
+                    session_present: ack.session_present,
+                });
             }
             Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
                 packet_id: publish.pkid,
-                connection: shared.connection.load(Ordering::Acquire),
+                connection,
                 message: Message {
                     topic: String::from_utf8_lossy(&publish.topic).into_owned(),
                     payload: publish.payload,
@@ -300,14 +288,8 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
                     .as_ref()
                     .and_then(|p| p.reason_string.as_ref()),
             ))),
-            Event::Outgoing(Outgoing::Publish(0)) => {
-                unconfirmed.written();
-                Some(SessionEvent::Published(Ok(())))
-            }
-            Event::Incoming(Packet::PingResp(_)) => {
-                unconfirmed.confirmed();
-                None
-            }
+            Event::Outgoing(Outgoing::Publish(0)) => return Ok(Step::Qos0Written),
+            Event::Incoming(Packet::PingResp(_)) => return Ok(Step::PingResp),
             Event::Incoming(Packet::SubAck(suback)) => {
                 Some(SessionEvent::Subscribed(granted(&suback)))
             }
@@ -324,46 +306,22 @@ async fn drive(mut eventloop: EventLoop, shared: Shared) {
                     first_failure.map_or(Ok(()), Err),
                 ))
             }
-            Event::Outgoing(Outgoing::Disconnect) => {
-                match wait_for_close(&mut eventloop).await {
-                    Ok(()) => unconfirmed.confirmed(),
-                    Err(why) => {
-                        unconfirmed.lost(&shared);
-                        let _ = shared
-                            .events
-                            .send(SessionEvent::Lost(failure(ErrorKind::Lost, why)))
-                            .await;
-                    }
-                }
-                return;
-            }
+            Event::Outgoing(Outgoing::Disconnect) => return Ok(Step::Disconnected),
             _ => None,
         };
-        if let Some(forward) = forward
-            && shared.events.send(forward).await.is_err()
-        {
-            return;
-        }
+        Ok(forward.map_or(Step::Nothing, Step::Forward))
     }
-}
 
-/// After our DISCONNECT: the broker closes the connection once it has processed everything
-/// before it. Poll (without reconnecting: we stop at the first error) until then. `Err` says
-/// why the close was not in order (a reset: the broker may not have read everything).
-async fn wait_for_close(eventloop: &mut EventLoop) -> Result<(), String> {
-    let closed = tokio::time::timeout(DISCONNECT_GRACE, async {
-        loop {
-            if let Err(err) = eventloop.poll().await {
-                return err;
-            }
-        }
-    })
-    .await;
-    debug!("connection closed after DISCONNECT");
-    match closed {
-        // The broker kept the connection open: nothing says it lost anything.
-        Err(_) => Ok(()),
-        Ok(err) => errors::closed_in_order_v5(&err),
+    fn recoverable(err: &Self::Error) -> bool {
+        errors::recoverable_v5(err)
+    }
+
+    fn lost(err: Self::Error) -> anyhow::Error {
+        errors::lost_error_v5(err)
+    }
+
+    fn closed_in_order(err: &Self::Error) -> Result<(), String> {
+        errors::closed_in_order_v5(err)
     }
 }
 
@@ -389,7 +347,7 @@ fn trace_event(event: &Event) {
     }
     match event {
         Event::Incoming(packet) => debug!("received {}", describe_packet(packet)),
-        Event::Outgoing(outgoing) => super::trace_outgoing(outgoing),
+        Event::Outgoing(outgoing) => trace_outgoing(outgoing),
     }
 }
 
@@ -398,7 +356,7 @@ fn describe_packet(packet: &Packet) -> String {
     match packet {
         Packet::Publish(publish) => format!(
             "{}{}",
-            super::describe_publish(&rumqttc::PublishTrace {
+            describe_publish(&rumqttc::PublishTrace {
                 topic: String::from_utf8_lossy(&publish.topic).into_owned(),
                 qos: publish.qos as u8,
                 retain: publish.retain,
@@ -436,7 +394,7 @@ fn describe_packet(packet: &Packet) -> String {
         Packet::SubAck(ack) => format!(
             "SUBACK (packet id {}, {})",
             ack.pkid,
-            super::describe_granted(&granted(ack))
+            describe_granted(&granted(ack))
         ),
         Packet::UnsubAck(ack) => format!("UNSUBACK (packet id {}, {:?})", ack.pkid, ack.reasons),
         Packet::Disconnect(disconnect) => format!(

@@ -1,0 +1,164 @@
+//! `-d`: what goes over the wire, in words, both ways, with what mosquitto's `-d` shows.
+
+use rumqttc::Outgoing;
+use tracing::debug;
+
+use super::events::Announced;
+use super::reason::Reason;
+use crate::settings::ConnectSettings;
+use crate::vocabulary::{ProtocolVersion, Qos};
+
+pub(super) fn trace_connect(settings: &ConnectSettings) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let mut v5 = String::new();
+    if settings.protocol == ProtocolVersion::V5 {
+        if let Some(expiry) = settings.session_expiry {
+            v5.push_str(&format!(", session expiry {expiry}s"));
+        }
+        if let Some(maximum) = settings.receive_maximum {
+            v5.push_str(&format!(", receive maximum {maximum}"));
+        }
+        if let Some(size) = settings.maximum_packet_size {
+            v5.push_str(&format!(", maximum packet size {size}"));
+        }
+        if !settings.user_properties.is_empty() {
+            v5.push_str(&format!(", user properties {:?}", settings.user_properties));
+        }
+    }
+    debug!(
+        "sending CONNECT to {} (MQTT {}, client id {:?}, keepalive {}s, clean {}, user {}, password {}, will {}{v5})",
+        settings.address(),
+        match settings.protocol {
+            ProtocolVersion::V311 => "3.1.1",
+            ProtocolVersion::V5 => "5",
+        },
+        settings.client_id,
+        settings.keepalive.as_secs(),
+        settings.clean_session,
+        settings.username.as_deref().unwrap_or("none"),
+        if settings.password.is_some() {
+            "<redacted>"
+        } else {
+            "none"
+        },
+        settings
+            .will
+            .as_ref()
+            .map_or("none", |will| will.message.topic.as_str()),
+    );
+}
+
+/// The CONNACK's limits in words, e.g. ", receive maximum 20, topic alias maximum 10".
+pub(super) fn describe_announced(announced: &Announced) -> String {
+    let mut text = String::new();
+    let mut add = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            text.push_str(&format!(", {name} {value}"));
+        }
+    };
+    let show = |value: Option<u32>| value.map(|value| value.to_string());
+    add("maximum QoS", show(announced.maximum_qos.map(u32::from)));
+    add(
+        "retain available",
+        announced.retain_available.map(|v| v.to_string()),
+    );
+    add("maximum packet size", show(announced.maximum_packet_size));
+    add(
+        "receive maximum",
+        show(announced.receive_maximum.map(u32::from)),
+    );
+    add(
+        "topic alias maximum",
+        show(announced.topic_alias_maximum.map(u32::from)),
+    );
+    add(
+        "wildcard subscriptions",
+        announced
+            .wildcard_subscription_available
+            .map(|v| v.to_string()),
+    );
+    add(
+        "subscription identifiers",
+        announced
+            .subscription_identifiers_available
+            .map(|v| v.to_string()),
+    );
+    add(
+        "shared subscriptions",
+        announced
+            .shared_subscription_available
+            .map(|v| v.to_string()),
+    );
+    add(
+        "server keepalive",
+        show(announced.server_keep_alive.map(u32::from)),
+    );
+    add("session expiry", show(announced.session_expiry_interval));
+    add(
+        "assigned client id",
+        announced
+            .assigned_client_identifier
+            .as_ref()
+            .map(|id| format!("{id:?}")),
+    );
+    text
+}
+
+/// A PUBLISH in words, both ways, with what mosquitto's `-d` shows: topic (or the topic alias
+/// standing for it), QoS, retain, DUP, packet id and payload size.
+pub(super) fn describe_publish(trace: &rumqttc::PublishTrace) -> String {
+    let topic = match (trace.topic.as_str(), trace.topic_alias) {
+        ("", Some(alias)) => format!("topic alias {alias} alone"),
+        (topic, Some(alias)) => format!("topic {topic:?}, setting topic alias {alias}"),
+        (topic, None) => format!("topic {topic:?}"),
+    };
+    format!(
+        "PUBLISH ({topic}, QoS {}, retain {}, DUP {}, packet id {}, {} bytes)",
+        trace.qos,
+        u8::from(trace.retain),
+        u8::from(trace.dup),
+        trace.pkid,
+        trace.payload_len
+    )
+}
+
+/// A SUBACK's return codes in words: the QoS granted, or why not.
+pub(super) fn describe_granted(granted: &[Result<Qos, Reason>]) -> String {
+    granted
+        .iter()
+        .map(|result| match result {
+            Ok(qos) => format!("granted QoS {}", *qos as u8),
+            Err(reason) => format!("refused: {reason}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Describes what was sent or received on the wire, for `--debug`. The detail events come just
+/// before the bare ones (which then say nothing more), when the state traces packets.
+pub(super) fn trace_outgoing(outgoing: &Outgoing) {
+    let text = match outgoing {
+        Outgoing::PublishDetail(trace) => describe_publish(trace),
+        Outgoing::SubscribeDetail(id, filters) => format!(
+            "SUBSCRIBE (packet id {id}, {})",
+            filters
+                .iter()
+                .map(|(filter, qos)| format!("{filter:?} QoS {qos}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Outgoing::Publish(_) | Outgoing::Subscribe(_) => return,
+        Outgoing::Unsubscribe(id) => format!("UNSUBSCRIBE (packet id {id})"),
+        Outgoing::PubAck(id) => format!("PUBACK (packet id {id})"),
+        Outgoing::PubRec(id) => format!("PUBREC (packet id {id})"),
+        Outgoing::PubRel(id) => format!("PUBREL (packet id {id})"),
+        Outgoing::PubComp(id) => format!("PUBCOMP (packet id {id})"),
+        Outgoing::PingReq => "PINGREQ".to_string(),
+        Outgoing::PingResp => "PINGRESP".to_string(),
+        Outgoing::Disconnect => "DISCONNECT".to_string(),
+        Outgoing::AwaitAck(id) => format!("nothing: waiting for the ack of packet id {id}"),
+    };
+    debug!("sent {text}");
+}
