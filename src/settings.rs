@@ -57,6 +57,18 @@ pub enum Transport {
     Wss { path: String },
 }
 
+impl fmt::Display for Transport {
+    /// The transport's short name, as `check` reports it: tcp, tls, ws or wss.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+            Transport::Ws { .. } => "ws",
+            Transport::Wss { .. } => "wss",
+        })
+    }
+}
+
 /// The message the broker publishes for us if we drop off.
 #[derive(Debug, Clone)]
 pub struct Will {

@@ -21,6 +21,15 @@ pub enum ProtocolVersion {
     V5,
 }
 
+impl std::fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProtocolVersion::V311 => "3.1.1",
+            ProtocolVersion::V5 => "5",
+        })
+    }
+}
+
 /// Quality of service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Qos {

@@ -29,7 +29,9 @@ use tracing::debug;
 
 use driver::{DISCONNECT_GRACE, EVENT_CAPACITY, Shared, closed};
 
-pub use events::{Announced, ConnectInfo, SessionEvent, SessionOptions};
+pub use events::{
+    Announced, AnnouncedField, AnnouncedValue, ConnectInfo, SessionEvent, SessionOptions,
+};
 pub use reason::Reason;
 
 use crate::error::{ErrorKind, failure};

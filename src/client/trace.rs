@@ -30,10 +30,7 @@ pub(super) fn trace_connect(settings: &ConnectSettings) {
     debug!(
         "sending CONNECT to {} (MQTT {}, client id {:?}, keepalive {}s, clean {}, user {}, password {}, will {}{v5})",
         settings.address(),
-        match settings.protocol {
-            ProtocolVersion::V311 => "3.1.1",
-            ProtocolVersion::V5 => "5",
-        },
+        settings.protocol,
         settings.client_id,
         settings.keepalive.as_secs(),
         settings.clean_session,
@@ -52,58 +49,11 @@ pub(super) fn trace_connect(settings: &ConnectSettings) {
 
 /// The CONNACK's limits in words, e.g. ", receive maximum 20, topic alias maximum 10".
 pub(super) fn describe_announced(announced: &Announced) -> String {
-    let mut text = String::new();
-    let mut add = |name: &str, value: Option<String>| {
-        if let Some(value) = value {
-            text.push_str(&format!(", {name} {value}"));
-        }
-    };
-    let show = |value: Option<u32>| value.map(|value| value.to_string());
-    add("maximum QoS", show(announced.maximum_qos.map(u32::from)));
-    add(
-        "retain available",
-        announced.retain_available.map(|v| v.to_string()),
-    );
-    add("maximum packet size", show(announced.maximum_packet_size));
-    add(
-        "receive maximum",
-        show(announced.receive_maximum.map(u32::from)),
-    );
-    add(
-        "topic alias maximum",
-        show(announced.topic_alias_maximum.map(u32::from)),
-    );
-    add(
-        "wildcard subscriptions",
-        announced
-            .wildcard_subscription_available
-            .map(|v| v.to_string()),
-    );
-    add(
-        "subscription identifiers",
-        announced
-            .subscription_identifiers_available
-            .map(|v| v.to_string()),
-    );
-    add(
-        "shared subscriptions",
-        announced
-            .shared_subscription_available
-            .map(|v| v.to_string()),
-    );
-    add(
-        "server keepalive",
-        show(announced.server_keep_alive.map(u32::from)),
-    );
-    add("session expiry", show(announced.session_expiry_interval));
-    add(
-        "assigned client id",
-        announced
-            .assigned_client_identifier
-            .as_ref()
-            .map(|id| format!("{id:?}")),
-    );
-    text
+    announced
+        .fields()
+        .iter()
+        .map(|field| format!(", {} {}", field.words, field.value))
+        .collect()
 }
 
 /// A PUBLISH in words, both ways, with what mosquitto's `-d` shows: topic (or the topic alias

@@ -19,10 +19,11 @@ use tokio::time::Instant;
 
 use crate::cli::{CheckName, ProtocolVersion};
 use crate::client::{
-    Announced, ConnectInfo, Message, Qos, Received, Session, SessionEvent, SessionOptions,
+    Announced, AnnouncedValue, ConnectInfo, Message, Qos, Received, Session, SessionEvent,
+    SessionOptions,
 };
 use crate::error::{ErrorKind, failure};
-use crate::settings::{CheckSettings, Transport, Will};
+use crate::settings::{CheckSettings, Will};
 use report::{Entry, Outcome, Report};
 
 pub async fn run(settings: CheckSettings) -> Result<()> {
@@ -34,16 +35,8 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
     };
     let mut report = Report {
         broker: settings.connect.address(),
-        transport: match settings.connect.transport {
-            Transport::Tcp => "tcp",
-            Transport::Tls => "tls",
-            Transport::Ws { .. } => "ws",
-            Transport::Wss { .. } => "wss",
-        },
-        protocol: match settings.connect.protocol {
-            ProtocolVersion::V311 => "3.1.1",
-            ProtocolVersion::V5 => "5",
-        },
+        transport: settings.connect.transport.to_string(),
+        protocol: settings.connect.protocol.to_string(),
         topic_prefix: settings.topic_prefix.clone(),
         entries: Vec::new(),
     };
@@ -122,7 +115,7 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
             .entries
             .iter()
             .filter(|entry| entry.outcome.status == report::Status::Fail)
-            .map(|entry| entry.name)
+            .map(|entry| entry.name.as_str())
             .collect();
         Err(failure(
             ErrorKind::Lost,
@@ -131,19 +124,13 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
     }
 }
 
-/// The name a check has on the command line and in the report.
-fn name(check: CheckName) -> &'static str {
-    match check {
-        CheckName::Connect => "connect",
-        CheckName::Tls => "tls",
-        CheckName::Qos0 => "qos0",
-        CheckName::Qos1 => "qos1",
-        CheckName::Qos2 => "qos2",
-        CheckName::Retained => "retained",
-        CheckName::Will => "will",
-        CheckName::Wildcards => "wildcards",
-        CheckName::LargePayload => "large-payload",
-    }
+/// The name a check has on the command line and in the report (clap's, the one source).
+fn name(check: CheckName) -> String {
+    use clap::ValueEnum;
+    check.to_possible_value().map_or_else(
+        || format!("{check:?}"),
+        |value| value.get_name().to_string(),
+    )
 }
 
 struct Checker<'a> {
@@ -753,46 +740,36 @@ impl Latency {
 
 /// The CONNACK's announcements that were present, for the report.
 fn announced_json(announced: &Announced) -> Map<String, Value> {
-    let mut map = Map::new();
-    let mut put = |key: &str, value: Option<Value>| {
-        if let Some(value) = value {
-            map.insert(key.to_string(), value);
-        }
-    };
-    put("maximum_qos", announced.maximum_qos.map(|v| json!(v)));
-    put(
-        "retain_available",
-        announced.retain_available.map(|v| json!(v)),
-    );
-    put(
-        "maximum_packet_size",
-        announced.maximum_packet_size.map(|v| json!(v)),
-    );
-    put(
-        "receive_maximum",
-        announced.receive_maximum.map(|v| json!(v)),
-    );
-    put(
-        "topic_alias_maximum",
-        announced.topic_alias_maximum.map(|v| json!(v)),
-    );
-    put(
-        "wildcard_subscription_available",
-        announced.wildcard_subscription_available.map(|v| json!(v)),
-    );
-    put(
-        "subscription_identifiers_available",
-        announced
-            .subscription_identifiers_available
-            .map(|v| json!(v)),
-    );
-    put(
-        "shared_subscription_available",
-        announced.shared_subscription_available.map(|v| json!(v)),
-    );
-    put(
-        "server_keep_alive",
-        announced.server_keep_alive.map(|v| json!(v)),
-    );
-    map
+    announced
+        .fields()
+        .into_iter()
+        .map(|field| {
+            let value = match field.value {
+                AnnouncedValue::Number(number) => json!(number),
+                AnnouncedValue::Flag(flag) => json!(flag),
+                AnnouncedValue::Text(text) => json!(text),
+            };
+            (field.key.to_string(), value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_report_announces_what_debug_shows() {
+        let announced = Announced {
+            receive_maximum: Some(20),
+            session_expiry_interval: Some(60),
+            assigned_client_identifier: Some("auto-1".into()),
+            ..Announced::default()
+        };
+        let json = announced_json(&announced);
+        assert_eq!(json["receive_maximum"], json!(20));
+        assert_eq!(json["session_expiry_interval"], json!(60));
+        assert_eq!(json["assigned_client_identifier"], json!("auto-1"));
+        assert_eq!(json.len(), announced.fields().len());
+    }
 }

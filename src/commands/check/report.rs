@@ -62,7 +62,7 @@ impl Outcome {
 /// A finished check.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub name: &'static str,
+    pub name: String,
     pub outcome: Outcome,
     pub duration_ms: f64,
 }
@@ -71,8 +71,8 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub broker: String,
-    pub transport: &'static str,
-    pub protocol: &'static str,
+    pub transport: String,
+    pub protocol: String,
     pub topic_prefix: String,
     pub entries: Vec<Entry>,
 }
