@@ -2,6 +2,7 @@
 //! limits. It sits at the bottom of the crate and imports nothing of ours, so that `client`
 //! never needs `cli`, `output` never needs `client`, and data flows one way (ARCHITECTURE.md).
 
+use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -36,6 +37,17 @@ pub enum Qos {
     AtMostOnce = 0,
     AtLeastOnce = 1,
     ExactlyOnce = 2,
+}
+
+impl Qos {
+    /// The QoS of a level the command line has checked (0-2; above 2 reads as 2).
+    pub fn from_level(level: u8) -> Qos {
+        match level {
+            0 => Qos::AtMostOnce,
+            1 => Qos::AtLeastOnce,
+            _ => Qos::ExactlyOnce,
+        }
+    }
 }
 
 /// MQTT 5 message properties (all empty on MQTT 3.1.1).
@@ -171,4 +183,46 @@ pub enum PayloadEncoding {
     Hex,
     /// Always `payload_base64`.
     Base64,
+}
+
+/// A password: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it to the broker.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How bytes travel to the broker. Chosen from the URL scheme, never guessed by rumqttc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Tls,
+    Ws { path: String },
+    Wss { path: String },
+}
+
+impl fmt::Display for Transport {
+    /// The transport's short name, as `check` reports it: tcp, tls, ws or wss.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+            Transport::Ws { .. } => "ws",
+            Transport::Wss { .. } => "wss",
+        })
+    }
 }

@@ -111,7 +111,10 @@ fn every_check_passes_on_a_healthy_broker_and_nothing_is_left_behind() {
     // A session left behind counts 1 or more. mosquitto 2.0.11 sometimes reports -1 here (seen
     // once in 15 runs): a miscount of its own, not a session left behind.
     let disconnected: i64 = stdout(&out).trim().parse().expect("a count");
-    assert!(disconnected <= 0, "persistent sessions left: {disconnected}");
+    assert!(
+        disconnected <= 0,
+        "persistent sessions left: {disconnected}"
+    );
 }
 
 fn broken_broker() -> Broker {

@@ -1,0 +1,371 @@
+//! The connection: broker address and transport (flags, then the URL, then the environment),
+//! TLS, client id, session, credentials, and the reconnect policy.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::env::Environment;
+use super::properties::needs_v5;
+use super::url::{UrlParts, parse_url};
+use super::will::{Will, will_settings};
+use crate::cli::{ConnectArgs, TlsArgs};
+use crate::error::usage;
+use crate::tls::{TlsOptions, TlsSetup, Trust};
+use crate::vocabulary::{ProtocolVersion, Reconnect, Secret, Transport};
+
+/// Everything needed to open one MQTT session.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    pub host: String,
+    pub port: u16,
+    pub transport: Transport,
+    pub client_id: String,
+    pub keepalive: Duration,
+    pub clean_session: bool,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub will: Option<Will>,
+    pub connect_timeout: Duration,
+    pub protocol: ProtocolVersion,
+    /// MQTT 5: seconds the broker keeps the session after we leave (`u32::MAX`: never expires).
+    pub session_expiry: Option<u32>,
+    /// MQTT 5: QoS 1/2 messages the broker may send us before we acknowledge them.
+    pub receive_maximum: Option<u16>,
+    /// MQTT 5: the largest packet we accept.
+    pub maximum_packet_size: Option<u32>,
+    /// MQTT 5: user properties of the CONNECT.
+    pub user_properties: Vec<(String, String)>,
+    /// Reconnect after a dropped connection (`None`: a drop ends the session).
+    pub reconnect: Option<Reconnect>,
+    /// The TLS configuration, for `Transport::Tls` and `Transport::Wss`.
+    pub tls: Option<TlsSetup>,
+}
+
+impl ConnectSettings {
+    /// The WebSocket URL for `Transport::Ws`/`Wss`, built from host, port and path.
+    pub fn websocket_url(&self) -> Option<String> {
+        let (scheme, path) = match &self.transport {
+            Transport::Ws { path } => ("ws", path),
+            Transport::Wss { path } => ("wss", path),
+            Transport::Tcp | Transport::Tls => return None,
+        };
+        Some(format!("{scheme}://{}{path}", self.address()))
+    }
+
+    /// Plain TCP to `host:port` with the command-line defaults: a random client id, keepalive
+    /// 60 s, clean session, no credentials, 10 s connect timeout, MQTT 3.1.1.
+    pub fn tcp(host: impl Into<String>, port: u16) -> ConnectSettings {
+        ConnectSettings {
+            host: host.into(),
+            port,
+            transport: Transport::Tcp,
+            client_id: random_client_id(),
+            keepalive: Duration::from_secs(60),
+            clean_session: true,
+            username: None,
+            password: None,
+            will: None,
+            connect_timeout: Duration::from_secs(10),
+            protocol: ProtocolVersion::V311,
+            session_expiry: None,
+            receive_maximum: None,
+            maximum_packet_size: None,
+            user_properties: Vec::new(),
+            reconnect: Some(Reconnect::default()),
+            tls: None,
+        }
+    }
+
+    /// `host:port` as people write it (IPv6 in brackets).
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A host given as a URL or as `host:port` fails name resolution with a puzzling message: say
+/// what was meant instead, before connecting.
+pub(super) fn check_host(host: &str) -> Result<()> {
+    if host.contains("://") {
+        return Err(usage(format!(
+            "-h '{host}' is a URL, not a host name: use -L {host} for a URL, or -h HOST -p PORT"
+        )));
+    }
+    let (name, port) = match host.rsplit_once(':') {
+        // `[::1]:1883`, or `name:1883` with one colon (more would be an IPv6 address).
+        Some((name, port)) if name.starts_with('[') && name.ends_with(']') => {
+            (&name[1..name.len() - 1], port)
+        }
+        Some((name, port)) if !name.contains(':') => (name, port),
+        _ => return Ok(()),
+    };
+    if !name.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(usage(format!(
+            "-h '{host}' has a port in it: did you mean -h {name} -p {port}?"
+        )));
+    }
+    Ok(())
+}
+
+/// `mqtt-cli-` and ten random letters and digits.
+pub(super) fn random_client_id() -> String {
+    let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(10)
+        .collect();
+    format!("mqtt-cli-{suffix}")
+}
+
+pub(super) fn read_password_file(path: &Path) -> Result<Secret> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        usage(format!(
+            "cannot read password file {}: {err}",
+            path.display()
+        ))
+    })?;
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(usage(format!(
+            "password file {} is empty: put the password on its first line",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(line))
+}
+
+/// TLS is on for mqtts:// and wss:// URLs, with --tls, with any certificate option, and on port
+/// 8883; --no-tls turns it off (and contradicts a TLS URL).
+pub(super) fn choose_transport(
+    from_url: Option<Transport>,
+    tls: &TlsArgs,
+    port: Option<u16>,
+) -> Result<Transport> {
+    let wants_tls = tls.tls
+        || !tls.cafile.is_empty()
+        || tls.capath.is_some()
+        || tls.native_roots
+        || tls.cert.is_some()
+        || tls.insecure
+        || tls.tls_server_name.is_some()
+        || !tls.alpn.is_empty();
+    match from_url {
+        Some(Transport::Tls | Transport::Wss { .. }) if tls.no_tls => Err(usage(
+            "--no-tls contradicts the URL's scheme (mqtts:// or wss://)",
+        )),
+        Some(Transport::Ws { path }) if wants_tls => Ok(Transport::Wss { path }),
+        Some(Transport::Tcp) | None if tls.no_tls => Ok(Transport::Tcp),
+        Some(Transport::Tcp) | None if wants_tls || port == Some(8883) => Ok(Transport::Tls),
+        Some(transport) => Ok(transport),
+        None => Ok(Transport::Tcp),
+    }
+}
+
+pub(super) fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
+    let trust = if args.native_roots {
+        Trust::NativeRoots
+    } else if !args.cafile.is_empty() || args.capath.is_some() {
+        let mut files = args.cafile.clone();
+        if let Some(dir) = &args.capath {
+            files.extend(crate::tls::capath_files(dir)?);
+        }
+        Trust::Files(files)
+    } else {
+        Trust::MozillaRoots
+    };
+    if let Some(name) = &args.tls_server_name {
+        crate::tls::server_name(name)?;
+    }
+    Ok(TlsOptions {
+        trust,
+        client_cert: args.cert.clone().zip(args.key.clone()),
+        insecure: args.insecure,
+        server_name: args.tls_server_name.clone(),
+        alpn: args.alpn.clone(),
+        min_version: args.tls_version,
+    })
+}
+
+/// Builds the connection settings (URL and flags; flags win, then the URL, then the environment).
+pub fn connect_settings(
+    args: &ConnectArgs,
+    env: &dyn Environment,
+) -> Result<(ConnectSettings, Option<String>)> {
+    let url = match args.url.clone().or_else(|| env.var("MQTT_URL")) {
+        Some(text) => parse_url(&text)?,
+        None => UrlParts::default(),
+    };
+
+    let host = args
+        .host
+        .clone()
+        .or(url.host)
+        .or_else(|| env.var("MQTT_HOST"))
+        .unwrap_or_else(|| "localhost".to_string());
+    if host.is_empty() {
+        return Err(usage("the host name is empty"));
+    }
+    check_host(&host)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(&host)
+        .to_string();
+
+    let explicit_port = match (args.port, url.port, env.var("MQTT_PORT")) {
+        (Some(port), _, _) | (None, Some(port), _) => Some(port),
+        (None, None, Some(text)) => match text.parse::<u16>() {
+            Ok(port) if port > 0 => Some(port),
+            _ => return Err(usage(format!("invalid MQTT_PORT '{text}': use 1-65535"))),
+        },
+        (None, None, None) => None,
+    };
+    let mut transport = choose_transport(url.transport, &args.tls, explicit_port)?;
+    if let Some(ws_path) = &args.ws_path {
+        match &mut transport {
+            Transport::Ws { path } | Transport::Wss { path } => {
+                if !ws_path.starts_with('/') {
+                    return Err(usage(format!("--ws-path '{ws_path}' must start with '/'")));
+                }
+                path.clone_from(ws_path);
+            }
+            _ => return Err(usage("--ws-path needs a ws:// or wss:// URL (-L)")),
+        }
+    }
+    let port = explicit_port.unwrap_or(match transport {
+        Transport::Tcp => 1883,
+        Transport::Tls => 8883,
+        Transport::Ws { .. } => 80,
+        Transport::Wss { .. } => 443,
+    });
+    let tls = match transport {
+        Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options(&args.tls)?)?),
+        Transport::Tcp | Transport::Ws { .. } => None,
+    };
+
+    let v5 = args.protocol_version == ProtocolVersion::V5;
+    needs_v5(
+        v5,
+        &[
+            ("-x/--session-expiry", args.session_expiry.is_some()),
+            ("--receive-maximum", args.receive_maximum.is_some()),
+            ("--maximum-packet-size", args.maximum_packet_size.is_some()),
+            (
+                "--connect-user-property",
+                !args.connect_user_property.is_empty(),
+            ),
+            ("--will-delay", args.will_delay.is_some()),
+            ("--will-message-expiry", args.will_message_expiry.is_some()),
+            ("--will-content-type", args.will_content_type.is_some()),
+            ("--will-response-topic", args.will_response_topic.is_some()),
+            (
+                "--will-correlation-data",
+                args.will_correlation_data.is_some(),
+            ),
+            ("--will-user-property", !args.will_user_property.is_empty()),
+            ("--will-payload-format", args.will_payload_format.is_some()),
+        ],
+    )?;
+    let resumes = args.no_clean || args.session_expiry.is_some_and(|expiry| expiry > 0);
+
+    let client_id = match &args.client_id {
+        Some(id) if id.is_empty() => {
+            return Err(usage("the client id (-i) is empty"));
+        }
+        Some(id) if id.len() > crate::topic::MAX_TOPIC_LEN => {
+            return Err(usage("the client id (-i) is longer than 65535 bytes"));
+        }
+        Some(id) => id.clone(),
+        None if resumes => {
+            return Err(usage(
+                "a persistent session (-c, or -x above 0) needs --id (-i): the broker finds it by its client id",
+            ));
+        }
+        None => random_client_id(),
+    };
+
+    let (username, password) = credentials(args, url.username, url.password, env, v5)?;
+
+    let will = will_settings(args)?;
+
+    if args.connect_timeout.is_zero() {
+        return Err(usage("--connect-timeout must be longer than 0"));
+    }
+    if args.reconnect_delay.is_zero() {
+        return Err(usage("--reconnect-delay must be longer than 0"));
+    }
+
+    let settings = ConnectSettings {
+        host,
+        port,
+        transport,
+        client_id,
+        keepalive: Duration::from_secs(u64::from(args.keepalive)),
+        clean_session: !resumes,
+        username,
+        password,
+        will,
+        connect_timeout: args.connect_timeout,
+        protocol: args.protocol_version,
+        // -c alone on MQTT 5 keeps the session for good, as mosquitto's clients do.
+        session_expiry: args
+            .session_expiry
+            .or((v5 && args.no_clean).then_some(u32::MAX)),
+        receive_maximum: args.receive_maximum,
+        maximum_packet_size: args.maximum_packet_size,
+        user_properties: args.connect_user_property.clone(),
+        reconnect: (!args.no_reconnect).then_some(Reconnect {
+            max_delay: args.reconnect_delay,
+            give_up_after: Some(args.reconnect_timeout).filter(|limit| !limit.is_zero()),
+        }),
+        tls,
+    };
+    Ok((settings, url.topic))
+}
+
+/// The user name and password: flags first, then the URL, then the environment
+/// (`MQTT_USERNAME`, `MQTT_PASSWORD_FILE`, `MQTT_PASSWORD`).
+fn credentials(
+    args: &ConnectArgs,
+    url_username: Option<String>,
+    url_password: Option<Secret>,
+    env: &dyn Environment,
+    v5: bool,
+) -> Result<(Option<String>, Option<Secret>)> {
+    let username = args
+        .username
+        .clone()
+        .or(url_username)
+        .or_else(|| env.var("MQTT_USERNAME"));
+    let explicit_password = match (&args.password, &args.password_file) {
+        (Some(_), Some(_)) => {
+            return Err(usage(
+                "give the password once: -P or --password-file, not both",
+            ));
+        }
+        (Some(password), None) => Some(Secret::new(password.as_str())),
+        (None, Some(path)) => Some(read_password_file(path)?),
+        (None, None) => match env.var("MQTT_PASSWORD_FILE") {
+            Some(path) => Some(read_password_file(Path::new(&path))?),
+            None => url_password,
+        },
+    };
+    let password = match (explicit_password, &username) {
+        // MQTT 5 allows a password alone (some brokers take a token that way).
+        (Some(secret), None) if v5 => Some(secret),
+        (Some(_), None) => {
+            return Err(usage(
+                "a password needs a user name (-u or MQTT_USERNAME) in MQTT 3.1.1",
+            ));
+        }
+        (Some(secret), Some(_)) => Some(secret),
+        // MQTT_PASSWORD is only used together with a user name, so a stray one in the
+        // environment cannot break anonymous connections.
+        (None, Some(_)) => env.var("MQTT_PASSWORD").map(Secret::new),
+        (None, None) => None,
+    };
+    Ok((username, password))
+}

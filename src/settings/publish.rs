@@ -1,0 +1,194 @@
+//! `pub`: the topic, the payloads (arguments, a file, stdin, lines, a capture) and how to send them.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use bytes::Bytes;
+
+use super::connect::{ConnectSettings, connect_settings};
+use super::env::Environment;
+use super::properties::{PropertyArgs, check_payload_format, needs_v5, properties};
+use crate::cli::PubArgs;
+use crate::error::usage;
+use crate::topic::validate_topic_name;
+use crate::vocabulary::{
+    MAX_PACKET_SIZE, Message, Properties, ProtocolVersion, Qos, default_max_inflight,
+};
+
+/// Where `pub` takes its payloads from.
+#[derive(Debug, Clone)]
+pub enum Payloads {
+    /// A fixed list of payloads sent in turn, `repeat` times over (0 = until interrupted).
+    Cycle { payloads: Vec<Bytes>, repeat: u64 },
+    /// One message per line of standard input, streamed.
+    Lines,
+    /// Complete messages from a capture, each after its delay.
+    Replay(Vec<(Duration, Message)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct PubSettings {
+    pub connect: ConnectSettings,
+    /// The topic; empty with `--replay`, whose messages carry their own.
+    pub topic: String,
+    pub qos: Qos,
+    pub retain: bool,
+    /// MQTT 5 properties of every message (replayed messages carry their own).
+    pub properties: Properties,
+    pub payloads: Payloads,
+    pub interval: Option<Duration>,
+    pub max_inflight: u16,
+}
+
+/// Validates `pub` arguments and loads file or stdin payloads.
+pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings> {
+    let (connect, url_topic) = connect_settings(&args.connect, env)?;
+    let v5 = connect.protocol == ProtocolVersion::V5;
+    needs_v5(
+        v5,
+        &[
+            ("--content-type", args.content_type.is_some()),
+            ("--user-property", !args.user_property.is_empty()),
+            ("--message-expiry", args.message_expiry.is_some()),
+            ("--response-topic", args.response_topic.is_some()),
+            ("--correlation-data", args.correlation_data.is_some()),
+            ("--payload-format", args.payload_format.is_some()),
+            ("--topic-alias", args.topic_alias.is_some()),
+        ],
+    )?;
+    let properties = properties(
+        PropertyArgs {
+            payload_format: args.payload_format,
+            message_expiry: args.message_expiry,
+            content_type: &args.content_type,
+            response_topic: &args.response_topic,
+            correlation_data: &args.correlation_data,
+            user_properties: &args.user_property,
+            topic_alias: args.topic_alias,
+        },
+        "--",
+    )?;
+    if let Some(path) = &args.replay {
+        if !properties.is_empty() {
+            return Err(usage(
+                "--replay sends the properties recorded in the capture; leave out the property flags",
+            ));
+        }
+        let messages = crate::replay::read_capture(path, args.replay_timing)?;
+        if !v5
+            && let Some(index) = messages
+                .iter()
+                .position(|(_, message)| !message.properties.is_empty())
+        {
+            return Err(usage(format!(
+                "{}: message {} has MQTT 5 properties: replay it with -V 5",
+                path.display(),
+                index + 1
+            )));
+        }
+        let highest = messages
+            .iter()
+            .map(|(_, m)| m.qos)
+            .max()
+            .unwrap_or(Qos::AtMostOnce);
+        return Ok(PubSettings {
+            connect,
+            topic: String::new(),
+            qos: highest,
+            retain: false,
+            properties,
+            payloads: Payloads::Replay(messages),
+            interval: args.interval.filter(|interval| !interval.is_zero()),
+            max_inflight: args
+                .max_inflight
+                .unwrap_or_else(|| default_max_inflight(highest)),
+        });
+    }
+    let topic =
+        args.topic.clone().or(url_topic).ok_or_else(|| {
+            usage("no topic: give one with -t TOPIC (or as the path of the -L URL)")
+        })?;
+    validate_topic_name(&topic).map_err(usage)?;
+
+    let payloads = if args.lines {
+        if args.repeat != 1 {
+            return Err(usage(
+                "--repeat does not go with --lines: each line is sent once",
+            ));
+        }
+        Payloads::Lines
+    } else {
+        let payloads: Vec<Bytes> = if !args.messages.is_empty() {
+            args.messages
+                .iter()
+                .map(|message| Bytes::from(message.clone()))
+                .collect()
+        } else if let Some(path) = &args.file {
+            vec![read_payload_file(path)?]
+        } else if args.stdin {
+            vec![read_payload_stdin()?]
+        } else if args.null {
+            vec![Bytes::new()]
+        } else {
+            return Err(usage(
+                "no message: give one with -m, -f FILE, -s (stdin), -l (lines), -n (empty) or --replay FILE",
+            ));
+        };
+        // Fixed header (5) + topic length prefix (2) + topic + packet id (2).
+        let overhead = 5 + 2 + topic.len() + 2;
+        for payload in &payloads {
+            check_payload_format(&properties, payload, "the message")?;
+        }
+        if let Some(big) = payloads
+            .iter()
+            .find(|payload| payload.len() + overhead > MAX_PACKET_SIZE)
+        {
+            return Err(usage(format!(
+                "the message is {} bytes: MQTT packets are limited to {MAX_PACKET_SIZE} bytes",
+                big.len()
+            )));
+        }
+        Payloads::Cycle {
+            payloads,
+            repeat: args.repeat,
+        }
+    };
+
+    Ok(PubSettings {
+        connect,
+        topic,
+        qos: Qos::from_level(args.qos),
+        retain: args.retain,
+        properties,
+        payloads,
+        interval: args.interval.filter(|interval| !interval.is_zero()),
+        max_inflight: args
+            .max_inflight
+            .unwrap_or_else(|| default_max_inflight(Qos::from_level(args.qos))),
+    })
+}
+
+/// A whole file as one payload.
+pub(super) fn read_payload_file(path: &Path) -> Result<Bytes> {
+    std::fs::read(path)
+        .map(Bytes::from)
+        .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))
+}
+
+/// All of standard input as one payload.
+pub(super) fn read_payload_stdin() -> Result<Bytes> {
+    let mut data = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut data)
+        .map_err(|err| usage(format!("cannot read standard input: {err}")))?;
+    // A closed or empty stdin is almost always a broken pipeline, not an empty message.
+    if data.is_empty() {
+        return Err(usage(
+            "standard input (-s) is empty or closed: nothing to send (-n sends an empty message)",
+        ));
+    }
+    Ok(Bytes::from(data))
+}

@@ -1,0 +1,92 @@
+//! `sub`: filters, subscription options, when to stop, and what to print.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use regex::bytes::Regex;
+
+use super::connect::{ConnectSettings, connect_settings};
+use super::env::Environment;
+use super::printing::{output_format, payload_regex};
+use super::properties::needs_v5;
+use crate::cli::SubArgs;
+use crate::error::usage;
+use crate::output::Format;
+use crate::topic::validate_topic_filter;
+use crate::vocabulary::{ProtocolVersion, Qos, SubscribeOptions};
+
+#[derive(Debug, Clone)]
+pub struct SubSettings {
+    pub connect: ConnectSettings,
+    pub filters: Vec<String>,
+    pub subscribe: SubscribeOptions,
+    pub count: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub format: Format,
+    pub newline: bool,
+    /// `--match`: only messages whose payload matches are printed and counted.
+    pub payload_match: Option<Regex>,
+    pub no_retained: bool,
+    pub exit_on_subscribe: bool,
+    pub filter_out: Vec<String>,
+    pub retained_only: bool,
+    pub remove_retained: bool,
+    pub unsubscribe: Vec<String>,
+}
+
+/// Validates `sub` arguments.
+pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings> {
+    let (connect, url_topic) = connect_settings(&args.connect, env)?;
+    let mut filters = args.topics.clone();
+    if filters.is_empty() {
+        filters.extend(url_topic);
+    }
+    if filters.is_empty() && args.unsubscribe.is_empty() {
+        return Err(usage(
+            "no topic: give at least one filter with -t FILTER (e.g. -t 'sensors/#')",
+        ));
+    }
+    for filter in filters
+        .iter()
+        .chain(&args.filter_out)
+        .chain(&args.unsubscribe)
+    {
+        validate_topic_filter(filter).map_err(usage)?;
+    }
+    let format = output_format(&args.output)?;
+    let payload_match = payload_regex(args.r#match.as_deref())?;
+    if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
+        return Err(usage("-W must be longer than 0"));
+    }
+    needs_v5(
+        connect.protocol == ProtocolVersion::V5,
+        &[
+            ("--no-local", args.no_local),
+            ("--retain-as-published", args.retain_as_published),
+            ("--retain-handling", args.retain_handling != 0),
+            ("--subscription-id", args.subscription_id.is_some()),
+        ],
+    )?;
+    Ok(SubSettings {
+        connect,
+        filters,
+        subscribe: SubscribeOptions {
+            qos: Qos::from_level(args.qos),
+            no_local: args.no_local,
+            retain_as_published: args.retain_as_published,
+            retain_handling: args.retain_handling,
+            subscription_identifier: args.subscription_id.and_then(|id| usize::try_from(id).ok()),
+        },
+        count: args.count,
+        timeout: args.timeout,
+        format,
+        newline: !args.output.no_newline,
+        payload_match,
+        no_retained: args.no_retained,
+        exit_on_subscribe: args.exit_on_subscribe,
+        filter_out: args.filter_out.clone(),
+        retained_only: args.retained_only,
+        remove_retained: args.remove_retained,
+        unsubscribe: args.unsubscribe.clone(),
+    })
+}
