@@ -193,8 +193,11 @@ impl Unconfirmed {
 pub(super) const REQUEST_CAPACITY: usize = 256;
 /// How many events may wait for the command.
 pub(super) const EVENT_CAPACITY: usize = 1024;
-/// How long to wait for the broker to close the connection after our DISCONNECT.
-pub(super) const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
+/// How long to wait for the broker to close the connection after our DISCONNECT, reading
+/// meanwhile. Closing with its packets unread makes the kernel reset the connection, and the
+/// broker then drops what it had not read yet (our last acknowledgements): a loaded broker
+/// took more than 2 s to get there.
+pub(super) const DISCONNECT_GRACE: Duration = Duration::from_secs(10);
 
 /// The "host" rumqttc connects to: the host, or the whole URL for WebSockets.
 pub(super) fn broker_address(settings: &ConnectSettings) -> String {
