@@ -142,7 +142,7 @@ fn each_check_fails_visibly_on_a_broker_that_breaks_it() {
             "--topic-prefix",
             "ci/x",
             "-W",
-            "2s",
+            "10s",
         ],
     );
     assert_code(&out, 8);
@@ -175,7 +175,7 @@ fn each_check_fails_visibly_on_a_broker_that_breaks_it() {
     // MQTT 3.1.1 has no CONNACK announcements: the broker's refusals show up instead.
     let out = run_on(
         &broker,
-        &["check", "--json", "--topic-prefix", "ci/y", "-W", "2s"],
+        &["check", "--json", "--topic-prefix", "ci/y", "-W", "10s"],
     );
     assert_code(&out, 8);
     let got = report(&out);

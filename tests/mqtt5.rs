@@ -446,7 +446,7 @@ fn a_connection_reset_is_a_lost_connection_to_recover_from() {
         client.send_v5(V5Packet::Publish(publish));
         if number == 0 {
             // The PUBACK arrives and stays unread: closing now sends RST.
-            std::thread::sleep(Duration::from_millis(300));
+            client.wait_for_unread();
         } else {
             assert!(matches!(client.expect_v5(), V5Packet::PubAck(_)));
             let _ = client.next_v5();

@@ -333,12 +333,13 @@ fn quiet_silences_notices_but_not_errors() {
     // ...with --quiet, stderr stays empty on success and carries only the error on failure.
     let mut child = cli()
         .args(&args)
-        .arg("--quiet")
+        .args(["--quiet", "-i", "quiet-pub"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Connected and publishing: the broker says it.
+    broker.wait_for_connection("quiet-pub", 1);
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();

@@ -40,16 +40,24 @@ fn publish_lines_across_a_restart(
         .spawn()
         .expect("spawn pub");
     let mut stdin = child.stdin.take().expect("stdin");
+    let (halfway, reached) = std::sync::mpsc::channel();
     let writer = thread::spawn(move || {
-        for chunk in (1..=total).collect::<Vec<_>>().chunks(500) {
+        let chunks = (1..=total).collect::<Vec<_>>();
+        let chunks: Vec<_> = chunks.chunks(500).collect();
+        for (index, chunk) in chunks.iter().enumerate() {
             let text: String = chunk.iter().map(|n| format!("{n}\n")).collect();
             if stdin.write_all(text.as_bytes()).is_err() {
                 return;
             }
+            if index == chunks.len() / 2 {
+                let _ = halfway.send(());
+            }
+            // A steady pace, so that the restart falls in the middle of the run.
             thread::sleep(Duration::from_millis(25));
         }
     });
-    thread::sleep(Duration::from_millis(500));
+    // Half of the lines are in pub's hands: restart the broker under it.
+    reached.recv().expect("the writer reached halfway");
     broker.restart();
     writer.join().expect("writer");
     wait_output(child, Duration::from_secs(60))
@@ -159,7 +167,9 @@ fn a_persistent_sub_gets_what_was_published_while_the_broker_restarted() {
         broker.restart();
         // Published before the subscriber is back: queued in its session.
         publish(&broker, 11);
-        thread::sleep(Duration::from_millis(1500));
+        // ...and after: the watcher has connected a second time (the broker's log goes on
+        // across the restart).
+        broker.wait_for_connection("watcher", 2);
         publish(&broker, 21);
         let got = sub.finish();
         assert_code(&got, 0);
@@ -258,7 +268,8 @@ fn a_connection_reset_is_reconnected_from_on_mqtt_3_1_1() {
         publish.pkid = 1;
         client.send(Packet::Publish(publish));
         if number == 0 {
-            thread::sleep(Duration::from_millis(300));
+            // The PUBACK arrives and stays unread: closing now sends RST.
+            client.wait_for_unread();
         } else {
             assert!(matches!(client.expect(), Packet::PubAck(_)));
             let _ = client.next();

@@ -126,6 +126,10 @@ pub async fn run(settings: PubSettings) -> Result<()> {
                 }
                 ack_deadline = Some(tokio::time::Instant::now() + ACK_GRACE);
                 let _ = stop.send(true);
+                info!(
+                    "interrupted: waiting up to {} for the acknowledgements owed (Ctrl+C again to leave now)",
+                    humantime::format_duration(ACK_GRACE)
+                );
             }
             () = sleep_until(ack_deadline) => {
                 return Err(failure(

@@ -205,15 +205,34 @@ impl Broker {
     /// Waits until the broker has logged a subscription by `client_id` (log_type subscribe
     /// writes `<client id> <qos> <filter>` once the subscription is in place).
     pub fn wait_for_subscription(&self, client_id: &str) {
-        let needle = format!(": {client_id} ");
+        self.wait_for_log(&format!(": {client_id} "), 1);
+    }
+
+    /// Waits until the broker has connected `client_id` `times` times in all (log_type notice:
+    /// `New client connected from ... as <client id> (`).
+    pub fn wait_for_connection(&self, client_id: &str, times: usize) {
+        self.wait_for_log(&format!(" as {client_id} ("), times);
+    }
+
+    /// Waits until `times` lines of the broker's log contain `needle`.
+    pub fn wait_for_log(&self, needle: &str, times: usize) {
         let deadline = Instant::now() + STEP;
         while Instant::now() < deadline {
-            if self.log().lines().any(|line| line.contains(&needle)) {
+            if self
+                .log()
+                .lines()
+                .filter(|line| line.contains(needle))
+                .count()
+                >= times
+            {
                 return;
             }
             thread::sleep(Duration::from_millis(5));
         }
-        panic!("{client_id} never subscribed; broker log:\n{}", self.log());
+        panic!(
+            "{needle:?} not {times} time(s) in the broker log:\n{}",
+            self.log()
+        );
     }
 
     /// `-h 127.0.0.1 -p PORT`.
@@ -373,8 +392,24 @@ impl Background {
                 id
             }
         };
-        let background = Background::start(&all);
-        broker.wait_for_subscription(&client_id);
+        let mut background = Background::start(&all);
+        let needle = format!(": {client_id} ");
+        let deadline = Instant::now() + STEP;
+        while !broker.log().lines().any(|line| line.contains(&needle)) {
+            if !background.is_running() {
+                let out = background.finish();
+                panic!(
+                    "the subscriber {client_id} ended before subscribing: {}",
+                    stderr(&out)
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{client_id} never subscribed; broker log:\n{}",
+                broker.log()
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
         background
     }
 
@@ -640,6 +675,13 @@ impl FakeConnection {
         let mut out = bytes::BytesMut::new();
         packet.write(&mut out, None).expect("encode");
         self.stream.write_all(&out).expect("write to the client");
+    }
+
+    /// Blocks until the client has sent something we have not read (without reading it), so
+    /// that closing now makes the kernel reset the connection (RST) instead of closing it.
+    pub fn wait_for_unread(&mut self) {
+        let mut byte = [0u8; 1];
+        let _ = self.stream.peek(&mut byte);
     }
 
     /// Bytes exactly as given, for packets the codecs would not write that way.
