@@ -678,7 +678,7 @@ fn bad_input_table() {
         assert_eq!(errors, 1, "{:?}: {err}", case.args);
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "{:?} took {:?}",
+            "{:?} took {:?}: {err}",
             case.args,
             started.elapsed()
         );

@@ -159,7 +159,7 @@ fn fake_broker_refusing_subscriptions() -> (u16, thread::JoinHandle<()>) {
             })
             .collect();
         client.send(Packet::SubAck(SubAck::new(subscribe.pkid, codes)));
-        while client.next().is_some() {}
+        client.until_disconnect();
     })
 }
 
@@ -254,7 +254,7 @@ fn help_documents_exit_codes_and_password_safety() {
 fn fake_broker_never_acking() -> (u16, thread::JoinHandle<()>) {
     fake_broker(|client| {
         client.accept();
-        while client.next().is_some() {}
+        client.until_disconnect();
     })
 }
 
@@ -328,11 +328,7 @@ fn owed_acks_are_awaited_ten_seconds_after_ctrl_c_then_exit_7() {
 fn fake_broker_without_acks() -> (u16, std::thread::JoinHandle<()>) {
     fake_broker(|client| {
         client.accept();
-        while let Some(packet) = client.next() {
-            if matches!(packet, rumqttc::Packet::PingReq) {
-                client.send(rumqttc::Packet::PingResp);
-            }
-        }
+        client.until_disconnect();
     })
 }
 

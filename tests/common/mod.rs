@@ -677,6 +677,27 @@ impl FakeConnection {
         self.stream.write_all(&out).expect("write to the client");
     }
 
+    /// Reads (answering PINGREQs) until the client's DISCONNECT or its close, then returns: a
+    /// broker closes the connection on DISCONNECT, and the client waits for that.
+    pub fn until_disconnect(&mut self) {
+        while let Some(packet) = self.next() {
+            match packet {
+                rumqttc::Packet::PingReq => self.send(rumqttc::Packet::PingResp),
+                rumqttc::Packet::Disconnect => return,
+                _ => {}
+            }
+        }
+    }
+
+    /// [`FakeConnection::until_disconnect`] for MQTT 5.
+    pub fn until_disconnect_v5(&mut self) {
+        while let Some(packet) = self.next_v5() {
+            if matches!(packet, V5Packet::Disconnect(_)) {
+                return;
+            }
+        }
+    }
+
     /// Blocks until the client has sent something we have not read (without reading it), so
     /// that closing now makes the kernel reset the connection (RST) instead of closing it.
     pub fn wait_for_unread(&mut self) {

@@ -130,6 +130,15 @@ impl EventLoop {
     pub fn clean(&mut self) {
         self.network = None;
         self.keepalive_timeout = None;
+        // mqtt-cli patch: a DISCONNECT handled on the connection that just broke did not reach
+        // the broker for sure; its event, still queued, would be reported after the reconnect as
+        // if sent on the new connection (and the client would wait for a close that never
+        // comes). Drop the stale event and send the DISCONNECT again on the next connection.
+        let before = self.state.events.len();
+        self.state
+            .events
+            .retain(|event| !matches!(event, Event::Outgoing(Outgoing::Disconnect)));
+        let disconnect_again = self.state.events.len() != before;
         self.pending.extend(self.state.clean());
 
         // drain requests from channel which weren't yet received
@@ -143,6 +152,9 @@ impl EventLoop {
         });
 
         self.pending.extend(requests_in_channel);
+        if disconnect_again {
+            self.pending.push_back(Request::Disconnect(Disconnect));
+        }
     }
 
     /// Yields Next notification or outgoing request and periodically pings
@@ -329,7 +341,9 @@ impl EventLoop {
     /// overwrote each other).
     fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool {
         match pending.front() {
-            Some(Request::Publish(publish)) if publish.pkid == 0 && publish.qos != crate::QoS::AtMostOnce => {
+            Some(Request::Publish(publish))
+                if publish.pkid == 0 && publish.qos != crate::QoS::AtMostOnce =>
+            {
                 !blocked
             }
             Some(_) => true,

@@ -229,7 +229,12 @@ impl MqttState {
         &mut self,
         packet: Incoming,
     ) -> Result<Option<Packet>, StateError> {
-        self.events.push_back(Event::Incoming(packet.clone()));
+        // mqtt-cli patch: a retransmission (DUP set) of a QoS 2 message still awaiting PUBREL
+        // is answered (PUBREC again) but not reported: decided here, before any event is
+        // queued, rather than by taking back the last queued event.
+        if !self.is_qos2_retransmission(&packet) {
+            self.events.push_back(Event::Incoming(packet.clone()));
+        }
 
         let outgoing = match &packet {
             Incoming::PingResp => self.handle_incoming_pingresp()?,
@@ -248,6 +253,15 @@ impl MqttState {
         self.last_incoming = Instant::now();
 
         Ok(outgoing)
+    }
+
+    /// mqtt-cli patch: a PUBLISH with DUP set whose QoS 2 exchange is still open here (its
+    /// packet id awaits PUBREL): the broker sends it again, it was delivered already.
+    fn is_qos2_retransmission(&self, packet: &Incoming) -> bool {
+        matches!(packet, Incoming::Publish(publish)
+            if publish.qos == QoS::ExactlyOnce
+                && publish.dup
+                && self.incoming_pub.contains(publish.pkid as usize))
     }
 
     fn handle_incoming_suback(&mut self) -> Result<Option<Packet>, StateError> {
@@ -277,7 +291,6 @@ impl MqttState {
                 // mqtt-cli patch: a retransmission (DUP set) of a message still awaiting PUBREL
                 // is acknowledged again but not delivered twice (MQTT 3.1.1 §4.3.3).
                 if publish.dup && self.incoming_pub.contains(pkid as usize) {
-                    self.events.pop_back();
                     let pubrec = PubRec::new(pkid);
                     return self.outgoing_pubrec(pubrec);
                 }
@@ -347,7 +360,10 @@ impl MqttState {
             // mqtt-cli patch: answer an unknown PUBREL with PUBCOMP instead of dropping the
             // connection, as paho and libmosquitto do: the broker is finishing a transaction
             // this client already acknowledged (rumqtt #664, #1053).
-            warn!("PUBREL for unknown packet id {}: answering PUBCOMP", pubrel.pkid);
+            warn!(
+                "PUBREL for unknown packet id {}: answering PUBCOMP",
+                pubrel.pkid
+            );
         }
 
         self.incoming_pub.set(pubrel.pkid as usize, false);
@@ -983,5 +999,159 @@ mod test {
                 unreachable!()
             }
         }
+    }
+}
+
+/// mqtt-cli: one test per patch (PATCHES.md), each failing without it: packets are fed to the
+/// state and what it answers, reports and keeps is checked.
+#[cfg(test)]
+mod patch_tests {
+    use std::collections::VecDeque;
+
+    use super::MqttState;
+    use crate::mqttbytes::v4::*;
+    use crate::mqttbytes::*;
+    use crate::{Event, Incoming, Outgoing, Request};
+
+    fn qos2(pkid: u16, dup: bool) -> Publish {
+        let mut publish = Publish::new("t", QoS::ExactlyOnce, "x");
+        publish.pkid = pkid;
+        publish.dup = dup;
+        publish
+    }
+
+    fn delivered(state: &MqttState) -> usize {
+        state
+            .events
+            .iter()
+            .filter(|event| matches!(event, Event::Incoming(Incoming::Publish(_))))
+            .count()
+    }
+
+    #[test]
+    fn patch_1_an_unknown_pubrel_is_answered_with_pubcomp() {
+        let mut state = MqttState::new(10, false);
+        let answer = state
+            .handle_incoming_packet(Incoming::PubRel(PubRel::new(7)))
+            .expect("not an error");
+        assert_eq!(answer, Some(Packet::PubComp(PubComp::new(7))));
+    }
+
+    #[test]
+    fn patch_2_a_qos2_retransmission_is_acknowledged_but_not_delivered_twice() {
+        let mut state = MqttState::new(10, false);
+        let first = state.handle_incoming_packet(Incoming::Publish(qos2(5, false)));
+        assert_eq!(first.expect("ok"), Some(Packet::PubRec(PubRec::new(5))));
+        // Whatever else is queued meanwhile stays: the decision does not depend on the order.
+        state.events.push_back(Event::Outgoing(Outgoing::PingReq));
+        let again = state.handle_incoming_packet(Incoming::Publish(qos2(5, true)));
+        assert_eq!(again.expect("ok"), Some(Packet::PubRec(PubRec::new(5))));
+        assert_eq!(delivered(&state), 1);
+        assert_eq!(
+            state.events.back(),
+            Some(&Event::Outgoing(Outgoing::PubRec(5))),
+            "{:?}",
+            state.events
+        );
+        assert!(state.events.contains(&Event::Outgoing(Outgoing::PingReq)));
+        // After PUBREL the exchange is over: the same id, even with DUP, is a new message.
+        state
+            .handle_incoming_packet(Incoming::PubRel(PubRel::new(5)))
+            .expect("ok");
+        state
+            .handle_incoming_packet(Incoming::Publish(qos2(5, true)))
+            .expect("ok");
+        assert_eq!(delivered(&state), 2);
+    }
+
+    #[test]
+    fn patch_3_a_collided_qos2_publish_freed_by_pubcomp_is_tracked_in_flight() {
+        let mut state = MqttState::new(2, false);
+        for _ in 0..2 {
+            let publish = Publish::new("t", QoS::ExactlyOnce, "x");
+            state
+                .handle_outgoing_packet(Request::Publish(publish))
+                .expect("ok");
+        }
+        // The third takes packet id 1 again while 1 is in flight: it waits (a collision).
+        let third = state
+            .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::ExactlyOnce, "3")))
+            .expect("ok");
+        assert_eq!(third, None);
+        assert!(state.collision.is_some());
+        state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(1)))
+            .expect("ok");
+        let released = state
+            .handle_incoming_packet(Incoming::PubComp(PubComp::new(1)))
+            .expect("ok");
+        assert!(matches!(released, Some(Packet::Publish(ref p)) if p.pkid == 1));
+        // Its PUBREC must be expected, not taken for unsolicited.
+        assert!(state.outgoing_pub[1].is_some());
+        let rel = state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(1)))
+            .expect("the PUBREC of the released publish is expected");
+        assert_eq!(rel, Some(Packet::PubRel(PubRel::new(1))));
+    }
+
+    #[test]
+    fn patch_9_pending_publishes_go_again_after_a_reconnect() {
+        // Session kept: unacknowledged publishes again with DUP, PUBRELs again.
+        let mut state = MqttState::new(10, false);
+        for _ in 0..2 {
+            state
+                .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::ExactlyOnce, "x")))
+                .expect("ok");
+        }
+        state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(1)))
+            .expect("ok");
+        let mut pending: VecDeque<Request> = state.clean().into();
+        state.restart_pending(&mut pending, true);
+        let dups: Vec<_> = pending
+            .iter()
+            .filter_map(|r| match r {
+                Request::Publish(p) => Some((p.pkid, p.dup)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(dups, vec![(2, true)]);
+        assert!(pending.contains(&Request::PubRel(PubRel::new(1))));
+
+        // Session lost: everything not complete goes again as new, the released one too.
+        let mut state = MqttState::new(10, false);
+        for _ in 0..2 {
+            state
+                .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::ExactlyOnce, "x")))
+                .expect("ok");
+        }
+        state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(1)))
+            .expect("ok");
+        let mut pending: VecDeque<Request> = state.clean().into();
+        state.restart_pending(&mut pending, false);
+        assert_eq!(pending.len(), 2, "{pending:?}");
+        assert!(pending
+            .iter()
+            .all(|r| matches!(r, Request::Publish(p) if p.pkid == 0 && !p.dup)));
+    }
+
+    #[test]
+    fn patch_13_packet_traces_only_when_asked() {
+        let mut state = MqttState::new(10, false);
+        state
+            .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::AtLeastOnce, "x")))
+            .expect("ok");
+        assert_eq!(state.events.len(), 1);
+        state.trace_packets = true;
+        state.events.clear();
+        state
+            .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::AtLeastOnce, "xy")))
+            .expect("ok");
+        assert!(matches!(
+            state.events.front(),
+            Some(Event::Outgoing(Outgoing::PublishDetail(trace)))
+                if trace.topic == "t" && trace.qos == 1 && trace.pkid == 2 && trace.payload_len == 2
+        ));
     }
 }

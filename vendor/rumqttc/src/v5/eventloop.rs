@@ -123,6 +123,15 @@ impl EventLoop {
     pub fn clean(&mut self) {
         self.network = None;
         self.keepalive_timeout = None;
+        // mqtt-cli patch: a DISCONNECT handled on the connection that just broke did not reach
+        // the broker for sure; its event, still queued, would be reported after the reconnect as
+        // if sent on the new connection (and the client would wait for a close that never
+        // comes). Drop the stale event and send the DISCONNECT again on the next connection.
+        let before = self.state.events.len();
+        self.state
+            .events
+            .retain(|event| !matches!(event, Event::Outgoing(Outgoing::Disconnect)));
+        let disconnect_again = self.state.events.len() != before;
         self.pending.extend(self.state.clean());
 
         // drain requests from channel which weren't yet received
@@ -136,6 +145,9 @@ impl EventLoop {
         });
 
         self.pending.extend(requests_in_channel);
+        if disconnect_again {
+            self.pending.push_back(Request::Disconnect);
+        }
     }
 
     /// Yields Next notification or outgoing request and periodically pings

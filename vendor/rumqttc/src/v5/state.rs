@@ -273,7 +273,12 @@ impl MqttState {
         &mut self,
         mut packet: Incoming,
     ) -> Result<Option<Packet>, StateError> {
-        self.events.push_back(Event::Incoming(packet.to_owned()));
+        // mqtt-cli patch: a retransmission (DUP set) of a QoS 2 message still awaiting PUBREL
+        // is answered (PUBREC again) but not reported: decided here, before any event is
+        // queued, rather than by taking back the last queued event.
+        if !self.is_qos2_retransmission(&packet) {
+            self.events.push_back(Event::Incoming(packet.to_owned()));
+        }
 
         let outgoing = match &mut packet {
             Incoming::PingResp(_) => self.handle_incoming_pingresp()?,
@@ -299,6 +304,15 @@ impl MqttState {
     pub fn handle_protocol_error(&mut self) -> Result<Option<Packet>, StateError> {
         // send DISCONNECT packet with REASON_CODE 0x82
         self.outgoing_disconnect(DisconnectReasonCode::ProtocolError)
+    }
+
+    /// mqtt-cli patch: a PUBLISH with DUP set whose QoS 2 exchange is still open here (its
+    /// packet id awaits PUBREL): the broker sends it again, it was delivered already.
+    fn is_qos2_retransmission(&self, packet: &Incoming) -> bool {
+        matches!(packet, Incoming::Publish(publish)
+            if publish.qos == QoS::ExactlyOnce
+                && publish.dup
+                && self.incoming_pub.contains(publish.pkid as usize))
     }
 
     fn handle_incoming_suback(
@@ -410,7 +424,6 @@ impl MqttState {
                 // mqtt-cli patch: a retransmission (DUP set) of a message still awaiting PUBREL
                 // is acknowledged again but not delivered twice (MQTT 5 §4.3.3).
                 if publish.dup && self.incoming_pub.contains(pkid as usize) {
-                    self.events.pop_back();
                     let pubrec = PubRec::new(pkid, None);
                     return self.outgoing_pubrec(pubrec);
                 }
@@ -503,7 +516,10 @@ impl MqttState {
             // mqtt-cli patch: answer an unknown PUBREL with PUBCOMP (reason 0x92, packet
             // identifier not found) instead of dropping the connection (MQTT 5 §4.3.3; rumqtt
             // #664, #1053).
-            warn!("PUBREL for unknown packet id {}: answering PUBCOMP", pubrel.pkid);
+            warn!(
+                "PUBREL for unknown packet id {}: answering PUBCOMP",
+                pubrel.pkid
+            );
             let event = Event::Outgoing(Outgoing::PubComp(pubrel.pkid));
             self.events.push_back(event);
             let mut pubcomp = PubComp::new(pubrel.pkid, None);
@@ -1137,5 +1153,115 @@ mod test {
 
         // should ping
         mqtt.outgoing_ping().unwrap();
+    }
+}
+
+/// mqtt-cli: one test per patch of the MQTT 5 state (PATCHES.md), each failing without it.
+#[cfg(test)]
+mod patch_tests {
+    use super::mqttbytes::v5::*;
+    use super::mqttbytes::*;
+    use super::{Event, Incoming, MqttState, Outgoing, Request};
+
+    fn qos2(pkid: u16, dup: bool) -> Publish {
+        let mut publish = Publish::new("t", QoS::ExactlyOnce, "x", None);
+        publish.pkid = pkid;
+        publish.dup = dup;
+        publish
+    }
+
+    fn delivered(state: &MqttState) -> usize {
+        state
+            .events
+            .iter()
+            .filter(|event| matches!(event, Event::Incoming(Incoming::Publish(_))))
+            .count()
+    }
+
+    #[test]
+    fn patch_1_an_unknown_pubrel_is_answered_with_pubcomp_0x92() {
+        let mut state = MqttState::new(10, false);
+        let answer = state
+            .handle_incoming_packet(Incoming::PubRel(PubRel::new(7, None)))
+            .expect("not an error");
+        match answer {
+            Some(Packet::PubComp(pubcomp)) => {
+                assert_eq!(pubcomp.pkid, 7);
+                assert_eq!(pubcomp.reason, PubCompReason::PacketIdentifierNotFound);
+            }
+            other => panic!("expected PUBCOMP, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn patch_2_a_qos2_retransmission_is_acknowledged_but_not_delivered_twice() {
+        let mut state = MqttState::new(10, false);
+        state
+            .handle_incoming_packet(Incoming::Publish(qos2(5, false)))
+            .expect("ok");
+        state.events.push_back(Event::Outgoing(Outgoing::PingReq));
+        let again = state
+            .handle_incoming_packet(Incoming::Publish(qos2(5, true)))
+            .expect("ok");
+        assert!(matches!(again, Some(Packet::PubRec(ref rec)) if rec.pkid == 5));
+        assert_eq!(delivered(&state), 1);
+        assert!(state.events.contains(&Event::Outgoing(Outgoing::PingReq)));
+    }
+
+    #[test]
+    fn patch_6_a_failed_pubrec_frees_its_slot() {
+        let mut state = MqttState::new(10, false);
+        state
+            .handle_outgoing_packet(Request::Publish(Publish::new(
+                "t",
+                QoS::ExactlyOnce,
+                "x",
+                None,
+            )))
+            .expect("ok");
+        assert_eq!(state.inflight(), 1);
+        let mut pubrec = PubRec::new(1, None);
+        pubrec.reason = PubRecReason::NotAuthorized;
+        let answer = state
+            .handle_incoming_packet(Incoming::PubRec(pubrec))
+            .expect("ok");
+        assert_eq!(answer, None, "no PUBREL after a failed PUBREC");
+        assert_eq!(state.inflight(), 0);
+    }
+
+    #[test]
+    fn patch_12_a_topic_alias_is_set_up_once_per_connection() {
+        let mut state = MqttState::new(10, false);
+        state.broker_topic_alias_max = 10;
+        let aliased = || {
+            let properties = PublishProperties {
+                topic_alias: Some(1),
+                ..PublishProperties::default()
+            };
+            Request::Publish(Publish::new(
+                "a/long/topic",
+                QoS::AtMostOnce,
+                "x",
+                Some(properties),
+            ))
+        };
+        let topic_of = |packet: Option<Packet>| match packet {
+            Some(Packet::Publish(publish)) => publish.topic,
+            other => panic!("expected PUBLISH, got {other:?}"),
+        };
+        assert_eq!(
+            topic_of(state.handle_outgoing_packet(aliased()).expect("ok")),
+            "a/long/topic"
+        );
+        assert_eq!(
+            topic_of(state.handle_outgoing_packet(aliased()).expect("ok")),
+            ""
+        );
+        // A new connection has no aliases: the topic goes again.
+        let _ = state.clean();
+        assert_eq!(
+            topic_of(state.handle_outgoing_packet(aliased()).expect("ok")),
+            "a/long/topic"
+        );
     }
 }

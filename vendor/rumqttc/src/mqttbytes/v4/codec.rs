@@ -83,3 +83,45 @@ mod tests {
         }
     }
 }
+
+/// mqtt-cli patch 11: the first packet of a connection must be a CONNACK.
+#[cfg(test)]
+mod first_packet_tests {
+    use bytes::BytesMut;
+    use tokio_util::codec::Decoder;
+
+    use super::Codec;
+    use crate::mqttbytes::Error;
+
+    fn codec() -> Codec {
+        Codec {
+            max_incoming_size: 1 << 20,
+            max_outgoing_size: 1 << 20,
+            expect_connack: true,
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_connack_are_refused_at_once() {
+        // "HTTP/1..." would otherwise read as a PUBACK whose remaining length is 'T' (84).
+        let mut http = BytesMut::from(&b"HTTP/1.1 400 Bad Request\r\n"[..]);
+        match codec().decode(&mut http) {
+            Err(Error::NotMqtt(bytes)) => assert!(bytes.starts_with(b"HTTP/1.1")),
+            other => panic!("expected NotMqtt, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_connack_then_anything_is_read() {
+        let mut codec = codec();
+        let mut input = BytesMut::from(&[0x20, 0x02, 0x00, 0x00, 0x40, 0x02, 0x00, 0x01][..]);
+        assert!(matches!(
+            codec.decode(&mut input),
+            Ok(Some(crate::Packet::ConnAck(_)))
+        ));
+        assert!(matches!(
+            codec.decode(&mut input),
+            Ok(Some(crate::Packet::PubAck(_)))
+        ));
+    }
+}
