@@ -34,20 +34,32 @@ impl Command {
     }
 }
 
-/// Validates the command's input, then runs it.
-pub async fn run(command: Command) -> Result<()> {
-    match command {
-        Command::Pub(args) => {
-            commands::publish::run(settings::pub_settings(&args, &ProcessEnv)?).await
-        }
-        Command::Sub(args) => {
-            commands::subscribe::run(settings::sub_settings(&args, &ProcessEnv)?).await
-        }
-        Command::Rr(args) => {
-            commands::request::run(settings::rr_settings(&args, &ProcessEnv)?).await
-        }
-        Command::Check(args) => {
-            commands::check::run(settings::check_settings(&args, &ProcessEnv)?).await
-        }
+/// A command's input, validated: what [`run`] executes.
+#[derive(Debug)]
+pub enum Prepared {
+    Pub(settings::PubSettings),
+    Sub(settings::SubSettings),
+    Rr(settings::RrSettings),
+    Check(settings::CheckSettings),
+}
+
+/// Validates the command's input (files read, certificates loaded, URL parsed): bad input
+/// fails here, before any runtime or network exists.
+pub fn prepare(command: &Command) -> Result<Prepared> {
+    Ok(match command {
+        Command::Pub(args) => Prepared::Pub(settings::pub_settings(args, &ProcessEnv)?),
+        Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, &ProcessEnv)?),
+        Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, &ProcessEnv)?),
+        Command::Check(args) => Prepared::Check(settings::check_settings(args, &ProcessEnv)?),
+    })
+}
+
+/// Runs a prepared command.
+pub async fn run(prepared: Prepared) -> Result<()> {
+    match prepared {
+        Prepared::Pub(settings) => commands::publish::run(settings).await,
+        Prepared::Sub(settings) => commands::subscribe::run(settings).await,
+        Prepared::Rr(settings) => commands::request::run(settings).await,
+        Prepared::Check(settings) => commands::check::run(settings).await,
     }
 }

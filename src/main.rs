@@ -19,6 +19,10 @@ fn main() -> ExitCode {
     let connect = cli.command.connect_args();
     init_logging(connect.debug, connect.quiet);
 
+    let prepared = match mqtt_cli::prepare(&cli.command) {
+        Ok(prepared) => prepared,
+        Err(err) => return fail(&err),
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -29,17 +33,20 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let outcome = runtime.block_on(mqtt_cli::run(cli.command));
+    let outcome = runtime.block_on(mqtt_cli::run(prepared));
     // Do not wait for the stdin reader thread or lingering tasks.
     runtime.shutdown_background();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("mqtt-cli: error: {err:#}");
-            ExitCode::from(exit_code_of(&err))
-        }
+        Err(err) => fail(&err),
     }
+}
+
+/// The one error line, and the exit code its kind maps to.
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("mqtt-cli: error: {err:#}");
+    ExitCode::from(exit_code_of(err))
 }
 
 /// clap's errors in our style (`mqtt-cli: error: ...`, exit 2); help and version as clap prints
