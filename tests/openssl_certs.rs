@@ -111,33 +111,16 @@ impl OpensslPki {
 
     /// mosquitto's TLS listener presenting `server`, plus `extra` configuration.
     fn broker(&self, server: &str, extra: &str) -> Broker {
-        let (ca, cert, key) = (
+        tls_broker(
             self.path("ca.crt"),
             self.path(&format!("{server}.crt")),
             self.path(&format!("{server}.key")),
-        );
-        let extra = extra.to_string();
-        Broker::with_files(move |_| {
-            format!(
-                "allow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n{extra}",
-                ca.display(),
-                cert.display(),
-                key.display()
-            )
-        })
+            extra,
+        )
     }
 }
 
 const SERVER_V3: &str = "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n";
-
-fn publish(broker: &Broker, host: &str, flags: &[&str]) -> std::process::Output {
-    let port = broker.port.to_string();
-    let mut args = vec![
-        "pub", "-h", host, "-p", &port, "-t", "secure", "-m", "hello", "-q", "1",
-    ];
-    args.extend(flags);
-    run(&args, b"")
-}
 
 #[test]
 fn a_version_1_client_certificate_connects() {
@@ -150,7 +133,7 @@ fn a_version_1_client_certificate_connects() {
         pki.arg("client.crt"),
         pki.arg("client.key"),
     );
-    let out = publish(
+    let out = publish_secure(
         &broker,
         "localhost",
         &["--cafile", &ca, "--cert", &cert, "--key", &key],
@@ -158,7 +141,7 @@ fn a_version_1_client_certificate_connects() {
     assert_code(&out, 0);
 
     // The key of another certificate is still refused before connecting, in words.
-    let out = publish(
+    let out = publish_secure(
         &broker,
         "localhost",
         &[
@@ -185,7 +168,7 @@ fn a_version_1_server_certificate_is_explained_and_insecure_gets_past_it() {
     pki.issue("server", "localhost", None);
     let broker = pki.broker("server", "");
     let ca = pki.arg("ca.crt");
-    let out = publish(&broker, "localhost", &["--cafile", &ca]);
+    let out = publish_secure(&broker, "localhost", &["--cafile", &ca]);
     assert_code(&out, 4);
     let err = stderr(&out);
     for needle in [
@@ -198,7 +181,7 @@ fn a_version_1_server_certificate_is_explained_and_insecure_gets_past_it() {
     }
     assert!(!err.contains("OtherError"), "{err}");
 
-    let out = publish(&broker, "localhost", &["--insecure"]);
+    let out = publish_secure(&broker, "localhost", &["--insecure"]);
     assert_code(&out, 0);
     assert!(
         stderr(&out).contains("warning: --insecure"),
@@ -212,7 +195,7 @@ fn a_certificate_with_only_a_common_name_is_explained() {
     let pki = OpensslPki::new();
     pki.issue("server", "localhost", Some("basicConstraints=CA:FALSE\n"));
     let broker = pki.broker("server", "");
-    let out = publish(&broker, "localhost", &["--cafile", &pki.arg("ca.crt")]);
+    let out = publish_secure(&broker, "localhost", &["--cafile", &pki.arg("ca.crt")]);
     assert_code(&out, 4);
     let err = stderr(&out);
     assert!(

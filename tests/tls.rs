@@ -5,16 +5,6 @@ mod common;
 use common::pki::Pki;
 use common::*;
 
-/// `pub` one message over TLS to `host` with extra flags; returns the output.
-fn publish(broker: &Broker, host: &str, flags: &[&str]) -> std::process::Output {
-    let port = broker.port.to_string();
-    let mut args = vec![
-        "pub", "-h", host, "-p", &port, "-t", "secure", "-m", "hello", "-q", "1",
-    ];
-    args.extend(flags);
-    run(&args, b"")
-}
-
 #[track_caller]
 fn assert_tls_failure(out: &std::process::Output, needle: &str) {
     assert_code(out, 4);
@@ -40,7 +30,7 @@ fn round_trip_with_cafile_by_name_and_by_ip() {
             "received SUBACK",
         );
         sub.wait_for_stderr("received SUBACK");
-        assert_code(&publish(&broker, host, &["--cafile", &ca]), 0);
+        assert_code(&publish_secure(&broker, host, &["--cafile", &ca]), 0);
         let got = sub.finish();
         assert_code(&got, 0);
         assert_eq!(stdout(&got), "hello\n", "via {host}");
@@ -53,13 +43,13 @@ fn tls_server_name_checks_another_name_than_the_host() {
     let broker = pki.broker("other-name", "");
     let ca = pki.arg("ca.pem");
     // By IP, the certificate (broker.example.com only) does not match...
-    let out = publish(&broker, "127.0.0.1", &["--cafile", &ca]);
+    let out = publish_secure(&broker, "127.0.0.1", &["--cafile", &ca]);
     assert_tls_failure(
         &out,
         "not valid for the name '127.0.0.1': it names broker.example.com",
     );
     // ...unless we say which name to check.
-    let out = publish(
+    let out = publish_secure(
         &broker,
         "127.0.0.1",
         &["--cafile", &ca, "--tls-server-name", "broker.example.com"],
@@ -71,12 +61,12 @@ fn tls_server_name_checks_another_name_than_the_host() {
 fn the_mozilla_roots_do_not_trust_a_private_ca() {
     let pki = Pki::new();
     let broker = pki.broker("server", "");
-    let out = publish(&broker, "localhost", &["--tls"]);
+    let out = publish_secure(&broker, "localhost", &["--tls"]);
     assert_tls_failure(
         &out,
         "not signed by a trusted CA (trusted: the Mozilla root certificates)",
     );
-    let out = publish(
+    let out = publish_secure(
         &broker,
         "localhost",
         &["--cafile", &pki.arg("other-ca.pem")],
@@ -88,12 +78,12 @@ fn the_mozilla_roots_do_not_trust_a_private_ca() {
 fn expired_certificate_names_the_date_and_insecure_connects_with_a_warning() {
     let pki = Pki::new();
     let broker = pki.broker("expired", "");
-    let out = publish(&broker, "localhost", &["--cafile", &pki.arg("ca.pem")]);
+    let out = publish_secure(&broker, "localhost", &["--cafile", &pki.arg("ca.pem")]);
     assert_tls_failure(&out, "expired on 2021-01-01");
-    let out = publish(&broker, "localhost", &["--insecure"]);
+    let out = publish_secure(&broker, "localhost", &["--insecure"]);
     assert_code(&out, 0);
     assert!(stderr(&out).contains("--insecure: the server's certificate is not verified"));
-    let out = publish(&broker, "localhost", &["--insecure", "--quiet"]);
+    let out = publish_secure(&broker, "localhost", &["--insecure", "--quiet"]);
     assert_code(&out, 0);
     assert!(
         stderr(&out).contains("not verified"),
@@ -105,7 +95,7 @@ fn expired_certificate_names_the_date_and_insecure_connects_with_a_warning() {
 fn not_yet_valid_certificate_names_the_date() {
     let pki = Pki::new();
     let broker = pki.broker("future", "");
-    let out = publish(&broker, "localhost", &["--cafile", &pki.arg("ca.pem")]);
+    let out = publish_secure(&broker, "localhost", &["--cafile", &pki.arg("ca.pem")]);
     assert_tls_failure(&out, "not valid until 2099-01-01");
 }
 
@@ -114,7 +104,7 @@ fn mutual_tls_with_and_without_a_client_certificate() {
     let pki = Pki::new();
     let broker = pki.broker("server", "require_certificate true\n");
     let ca = pki.arg("ca.pem");
-    let out = publish(
+    let out = publish_secure(
         &broker,
         "localhost",
         &[
@@ -127,7 +117,7 @@ fn mutual_tls_with_and_without_a_client_certificate() {
         ],
     );
     assert_code(&out, 0);
-    let out = publish(&broker, "localhost", &["--cafile", &ca]);
+    let out = publish_secure(&broker, "localhost", &["--cafile", &ca]);
     assert_tls_failure(&out, "requires a client certificate");
 }
 
@@ -137,20 +127,20 @@ fn tls13_only_broker() {
     let broker = pki.broker("server", "tls_version tlsv1.3\n");
     let ca = pki.arg("ca.pem");
     assert_code(
-        &publish(
+        &publish_secure(
             &broker,
             "localhost",
             &["--cafile", &ca, "--tls-version", "1.3"],
         ),
         0,
     );
-    assert_code(&publish(&broker, "localhost", &["--cafile", &ca]), 0);
+    assert_code(&publish_secure(&broker, "localhost", &["--cafile", &ca]), 0);
 }
 
 #[test]
 fn tls_client_against_a_plaintext_port() {
     let broker = Broker::start();
-    let out = publish(&broker, "127.0.0.1", &["--tls"]);
+    let out = publish_secure(&broker, "127.0.0.1", &["--tls"]);
     assert_tls_failure(&out, "is this a TLS port?");
 }
 
@@ -210,7 +200,7 @@ fn bad_pem_files_are_bad_input() {
 fn name_mismatch_lists_dns_and_ip_names() {
     let pki = Pki::new();
     let broker = pki.broker("server", "");
-    let out = publish(
+    let out = publish_secure(
         &broker,
         "127.0.0.1",
         &[
@@ -339,11 +329,11 @@ fn tls_server_name_lets_an_ip_connection_check_a_localhost_certificate() {
     let broker = pki.broker("localhost-only", "");
     let ca = pki.arg("ca.pem");
     assert_tls_failure(
-        &publish(&broker, "127.0.0.1", &["--cafile", &ca]),
+        &publish_secure(&broker, "127.0.0.1", &["--cafile", &ca]),
         "it names localhost",
     );
     assert_code(
-        &publish(
+        &publish_secure(
             &broker,
             "127.0.0.1",
             &["--cafile", &ca, "--tls-server-name", "localhost"],
@@ -361,7 +351,7 @@ fn capath_native_roots_and_insecure_against_a_foreign_ca() {
     std::fs::copy(pki.path("ca.pem"), dir.path().join("ca.pem")).expect("copy");
     std::fs::copy(pki.path("other-ca.pem"), dir.path().join("other.pem")).expect("copy");
     assert_code(
-        &publish(
+        &publish_secure(
             &broker,
             "localhost",
             &["--capath", dir.path().to_str().expect("utf-8")],
@@ -392,7 +382,7 @@ fn capath_native_roots_and_insecure_against_a_foreign_ca() {
     let out = native_roots_with("other-ca.pem");
     assert_tls_failure(&out, "trusted: the system's root certificates");
     // --insecure connects whatever the CA, and says so.
-    let out = publish(&broker, "localhost", &["--insecure"]);
+    let out = publish_secure(&broker, "localhost", &["--insecure"]);
     assert_code(&out, 0);
     assert!(stderr(&out).contains("not verified"));
 }

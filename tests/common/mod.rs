@@ -253,6 +253,29 @@ impl Drop for Broker {
     }
 }
 
+/// A mosquitto TLS listener with these CA, certificate and key files, plus `extra` config.
+pub fn tls_broker(ca: PathBuf, cert: PathBuf, key: PathBuf, extra: &str) -> Broker {
+    let extra = extra.to_string();
+    Broker::with_files(move |_| {
+        format!(
+            "allow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n{extra}",
+            ca.display(),
+            cert.display(),
+            key.display()
+        )
+    })
+}
+
+/// `pub` of one QoS 1 message to topic `secure` on `broker` by `host`, with TLS `flags`.
+pub fn publish_secure(broker: &Broker, host: &str, flags: &[&str]) -> Output {
+    let port = broker.port.to_string();
+    let mut args = vec![
+        "pub", "-h", host, "-p", &port, "-t", "secure", "-m", "hello", "-q", "1",
+    ];
+    args.extend(flags);
+    run(&args, b"")
+}
+
 /// The mqtt-cli binary under test, with a clean environment for the variables it reads.
 pub fn cli() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mqtt-cli"));

@@ -92,20 +92,12 @@ impl Pki {
 
     /// A mosquitto TLS listener presenting `server` (server, expired, other-name).
     pub fn broker(&self, server: &str, extra: &str) -> Broker {
-        let (ca, cert, key) = (
+        super::tls_broker(
             self.path("ca.pem"),
             self.path(&format!("{server}.pem")),
             self.path(&format!("{server}.key")),
-        );
-        let extra = extra.to_string();
-        Broker::with_files(move |_| {
-            format!(
-                "allow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n{extra}",
-                ca.display(),
-                cert.display(),
-                key.display()
-            )
-        })
+            extra,
+        )
     }
 }
 
