@@ -469,14 +469,14 @@ async fn network_connect(
             None => {
                 let addr = format!("{domain}:{port}");
                 let tcp = socket_connect(addr, network_options).await?;
-                Box::new(tcp)
+                Box::new(crate::quickack::QuickAck(tcp))
             }
         }
         #[cfg(not(feature = "proxy"))]
         {
             let addr = format!("{domain}:{port}");
             let tcp = socket_connect(addr, network_options).await?;
-            Box::new(tcp)
+            Box::new(crate::quickack::QuickAck(tcp))
         }
     };
 

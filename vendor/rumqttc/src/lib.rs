@@ -114,6 +114,8 @@ pub mod v5;
 
 #[cfg(any(feature = "use-rustls-no-provider", feature = "use-native-tls"))]
 mod tls;
+// mqtt-cli patch 15: immediate ACKs.
+mod quickack;
 
 #[cfg(feature = "websocket")]
 mod websockets;
