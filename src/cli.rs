@@ -18,13 +18,14 @@ Exit codes:
   0  success (also: sub ended by Ctrl+C, or by -C/-W as asked)
   1  other runtime error
   2  bad usage or bad input, found before connecting
-  3  could not connect: DNS, refused, unreachable, connect timeout
+  3  could not connect: DNS, refused, unreachable, connect timeout, not an MQTT server
   4  TLS failed: handshake or certificate verification
   5  broker refused the connection (CONNACK: bad credentials, not authorised, ...)
   6  broker rejected an operation: SUBACK failure, PUBACK/PUBREC/PUBCOMP reason >= 0x80,
      server DISCONNECT (MQTT 5)
   7  timeout: the expected messages, answer or acks did not arrive in time
-  8  check: a check failed; otherwise: connection lost and not recovered
+  8  check: a check failed; otherwise: connection lost and not recovered, or QoS 0
+     messages that may not have arrived
 130  pub: Ctrl+C twice (the first waits up to 10 s for owed acknowledgements);
      rr: Ctrl+C before an answer
 
