@@ -1,6 +1,7 @@
 //! MQTT 5 through rumqttc's v5 client: properties both ways, reason codes never swallowed (a
 //! PUBACK, PUBREC or PUBCOMP reason of 0x80 or more is a failed publish, a SUBACK failure names
-//! its reason), and the topic alias of `--topic-alias` set up once and then used alone.
+//! its reason). A `--topic-alias` goes with its topic once per connection and alone after that:
+//! the vendored rumqttc state keeps that map (PATCHES.md, patch 12).
 
 use anyhow::Result;
 use bytes::Bytes;
