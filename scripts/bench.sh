@@ -57,18 +57,22 @@ now_us() { echo $(( $(date +%s%N) / 1000 )); }
 TICK_MS=$(( 1000 / $(getconf CLK_TCK) ))
 # CPU time (user + system) the broker has used so far, in ms.
 broker_cpu_ms() { awk -v t="$TICK_MS" '{ print ($14 + $15) * t }' "/proc/$BROKER/stat"; }
+# Time the broker was running or ready to run (waiting for a core), in ms: the rest of the wall
+# time it slept, having nothing to do. From the scheduler's own account (/proc/PID/schedstat).
+broker_busy_ms() { awk '{ printf "%d", ($1 + $2) / 1000000 }' "/proc/$BROKER/schedstat"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "ok" : "MISS" }'; }
 
 # Publishes the lines with one tool; a mosquitto_sub counts what arrives. The counter subscribes
 # at QoS 0 so that the time measures the publisher's QoS flow, not the subscriber's own handshake.
-# Prints: pub_exit_us delivered_us delivered_count broker_cpu_ms
+# Prints: pub_exit_us delivered_us delivered_count broker_cpu_ms broker_busy_ms
 publish_once() { # tool qos
     local tool=$1 qos=$2 topic="bench/$1/$2/$RANDOM"
     mosquitto_sub "${C[@]}" -t "$topic" -q 0 -C "$N" -W 120 > "$WORK/received" 2>/dev/null &
     local counter=$!
     sleep 0.3
     local cpu0; cpu0=$(broker_cpu_ms)
+    local busy0; busy0=$(broker_busy_ms)
     local start; start=$(now_us)
     if [ "$tool" = mqtt-cli ]; then
         "$BIN" pub "${C[@]}" -t "$topic" -l -q "$qos" < "$WORK/lines"
@@ -82,8 +86,9 @@ publish_once() { # tool qos
     kill $killer 2>/dev/null || true
     local done_at; done_at=$(now_us)
     local cpu=$(( $(broker_cpu_ms) - cpu0 ))
+    local busy=$(( $(broker_busy_ms) - busy0 ))
     local got; got=$(wc -l < "$WORK/received")
-    if [ "$got" -eq "$N" ]; then echo "$((exited - start)) $((done_at - start)) $got $cpu"; else echo "$((exited - start)) - $got $cpu"; fi
+    if [ "$got" -eq "$N" ]; then echo "$((exited - start)) $((done_at - start)) $got $cpu $busy"; else echo "$((exited - start)) - $got $cpu $busy"; fi
 }
 
 # Best of RUNS (by time to exit); a run that lost messages is reported as such.
@@ -106,12 +111,15 @@ row() { # label ours theirs unit target verdict-limit
 }
 ms() { [ "$1" = - ] && echo - || echo $(( $1 / 1000 )); }
 for qos in 0 1 2; do
-    read -r m_exit m_done m_got m_cpu <<<"$(publish_run mqtt-cli $qos)"
-    read -r o_exit o_done o_got o_cpu <<<"$(publish_run mosquitto $qos)"
+    read -r m_exit m_done m_got m_cpu m_busy <<<"$(publish_run mqtt-cli $qos)"
+    read -r o_exit o_done o_got o_cpu _ <<<"$(publish_run mosquitto $qos)"
     printf '%-40s %12s %12s\n' "pub -l QoS $qos: delivered" "$m_got/$N" "$o_got/$N"
     row "  time to exit" "$(ms "$m_exit")" "$(ms "$o_exit")" ms "-"
     # 1.00: the broker was busy the whole time; above it waited for us.
     [ "$m_done" != - ] && row "  mqtt-cli: wall until delivered / broker CPU" "$(ms "$m_done")" "$m_cpu" ms "<=1.10" 1.10
+    # The same, counting the time the broker was ready but waiting for a core (three busy
+    # processes on this machine's cores) as busy: above 1.00 only when it slept, waiting for us.
+    [ "$m_done" != - ] && row "  mqtt-cli: wall / broker running or ready" "$(ms "$m_done")" "$m_busy" ms "<=1.10" 1.10
     if [ $qos = 0 ]; then
         Q0_DONE=$o_done
         # mqtt-cli exits once the broker has closed the connection after DISCONNECT, i.e. has

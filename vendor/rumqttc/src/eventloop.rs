@@ -200,7 +200,7 @@ impl EventLoop {
     async fn select(&mut self) -> Result<Event, ConnectionError> {
         let network = self.network.as_mut().unwrap();
         // let await_acks = self.state.await_acks;
-        let inflight_full = self.state.inflight >= self.mqtt_options.inflight;
+        let inflight_full = self.state.window_full();
         let collision = self.state.collision.is_some();
         let network_timeout = Duration::from_secs(self.network_options.connection_timeout());
 
@@ -219,7 +219,7 @@ impl EventLoop {
                 // mqtt-cli patch: acks that freed the window let waiting requests out in the
                 // same write as the replies (PUBREL) to those acks.
                 if self.pending.is_empty() {
-                    Self::write_waiting_requests(&mut self.state, &self.requests_rx, self.mqtt_options.inflight, network, REQUEST_BATCH).await?;
+                    Self::write_waiting_requests(&mut self.state, &self.requests_rx, network, REQUEST_BATCH).await?;
                 }
                 // flush all the acks and return first incoming packet
                 match time::timeout(network_timeout, network.flush()).await {
@@ -270,7 +270,7 @@ impl EventLoop {
                     // flow control allows, at most REQUEST_BATCH) before one flush, instead of
                     // one write system call per packet. Their events follow from the queue.
                     if self.pending.is_empty() {
-                        Self::write_waiting_requests(&mut self.state, &self.requests_rx, self.mqtt_options.inflight, network, REQUEST_BATCH - 1).await?;
+                        Self::write_waiting_requests(&mut self.state, &self.requests_rx, network, REQUEST_BATCH - 1).await?;
                     }
                     match time::timeout(network_timeout, network.flush()).await {
                         Ok(inner) => inner?,
@@ -304,12 +304,11 @@ impl EventLoop {
     async fn write_waiting_requests(
         state: &mut MqttState,
         requests_rx: &Receiver<Request>,
-        max_inflight: u16,
         network: &mut Network,
         limit: usize,
     ) -> Result<(), ConnectionError> {
         for _ in 0..limit {
-            if state.inflight >= max_inflight || state.collision.is_some() {
+            if state.window_full() || state.collision.is_some() {
                 break;
             }
             let Ok(request) = requests_rx.try_recv() else {
@@ -469,14 +468,14 @@ async fn network_connect(
             None => {
                 let addr = format!("{domain}:{port}");
                 let tcp = socket_connect(addr, network_options).await?;
-                Box::new(crate::quickack::QuickAck(tcp))
+                Box::new(crate::quickack::QuickAck::new(tcp))
             }
         }
         #[cfg(not(feature = "proxy"))]
         {
             let addr = format!("{domain}:{port}");
             let tcp = socket_connect(addr, network_options).await?;
-            Box::new(crate::quickack::QuickAck(tcp))
+            Box::new(crate::quickack::QuickAck::new(tcp))
         }
     };
 

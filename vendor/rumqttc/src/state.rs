@@ -56,8 +56,12 @@ pub struct MqttState {
     pub(crate) last_pkid: u16,
     /// Packet id of the last acked publish
     pub(crate) last_puback: u16,
-    /// Number of outgoing inflight publishes
+    /// Number of outgoing inflight publishes (mqtt-cli patch 16: awaiting PUBACK or PUBREC)
     pub(crate) inflight: u16,
+    /// mqtt-cli patch 16: QoS 2 publishes released (PUBREL sent) and awaiting PUBCOMP
+    pub(crate) releasing: u16,
+    /// mqtt-cli patch 16: the window was full and is refilled once half of it is free
+    pub(crate) draining: bool,
     /// Maximum number of allowed inflight
     pub(crate) max_inflight: u16,
     /// Outgoing QoS 1, 2 publishes which aren't acked yet
@@ -85,6 +89,9 @@ impl MqttState {
     /// connection for persistent sessions while new state should
     /// instantiated for clean sessions
     pub fn new(max_inflight: u16, manual_acks: bool) -> Self {
+        // mqtt-cli patch 16: packet ids run up to twice the window, since a QoS 2 publish keeps
+        // its id after PUBREC (until PUBCOMP) while its slot in the window is free again.
+        let ids = pkid_space(max_inflight) as usize + 1;
         MqttState {
             await_pingresp: false,
             collision_ping_count: 0,
@@ -93,11 +100,13 @@ impl MqttState {
             last_pkid: 0,
             last_puback: 0,
             inflight: 0,
+            releasing: 0,
+            draining: false,
             max_inflight,
             // index 0 is wasted as 0 is not a valid packet id
-            outgoing_pub: vec![None; max_inflight as usize + 1],
-            outgoing_rel: FixedBitSet::with_capacity(max_inflight as usize + 1),
-            released: vec![None; max_inflight as usize + 1],
+            outgoing_pub: vec![None; ids],
+            outgoing_rel: FixedBitSet::with_capacity(ids),
+            released: vec![None; ids],
             incoming_pub: FixedBitSet::with_capacity(u16::MAX as usize + 1),
             collision: None,
             // TODO: Optimize these sizes later
@@ -128,10 +137,14 @@ impl MqttState {
         }
 
         // remove and collect pending releases
-        for pkid in self.outgoing_rel.ones() {
-            let request = Request::PubRel(PubRel::new(pkid as u16));
-            pending.push(request);
-        }
+        // mqtt-cli patch 16: the PUBRELs go first, so that a broker that kept the session frees
+        // the slots of those messages before the publishes sent again take slots of their own.
+        let releases: Vec<Request> = self
+            .outgoing_rel
+            .ones()
+            .map(|pkid| Request::PubRel(PubRel::new(pkid as u16)))
+            .collect();
+        pending.splice(0..0, releases);
         self.outgoing_rel.clear();
 
         // mqtt-cli patch: the packet ids of incoming QoS 2 publishes awaiting PUBREL are kept
@@ -141,6 +154,8 @@ impl MqttState {
         self.await_pingresp = false;
         self.collision_ping_count = 0;
         self.inflight = 0;
+        self.releasing = 0;
+        self.draining = false;
         pending
     }
 
@@ -197,6 +212,24 @@ impl MqttState {
 
     pub fn inflight(&self) -> u16 {
         self.inflight
+    }
+
+    /// mqtt-cli patch 16: no new publish may take a packet id now. The window counts the
+    /// publishes awaiting PUBACK or PUBREC: a broker frees a QoS 2 message's slot when it gets
+    /// the PUBREL, which this client writes at once, before any publish the PUBREC lets out.
+    /// The released ones awaiting PUBCOMP are bounded by the window too, which keeps packet ids
+    /// within twice the window. A full window is refilled once half of it is free, so that new
+    /// publishes go out many to a write (the broker still has the other half to work on)
+    /// rather than one write per acknowledgement.
+    pub fn window_full(&self) -> bool {
+        self.draining || self.inflight >= self.max_inflight || self.releasing >= self.max_inflight
+    }
+
+    /// mqtt-cli patch 16: an acknowledgement freed a slot.
+    fn window_freed(&mut self) {
+        if self.inflight <= self.max_inflight / 2 && self.releasing <= self.max_inflight / 2 {
+            self.draining = false;
+        }
     }
 
     /// Consolidates handling of all outgoing mqtt packet logic. Returns a packet which should
@@ -319,6 +352,7 @@ impl MqttState {
         }
 
         self.inflight -= 1;
+        self.window_freed();
         let packet = self.check_collision(puback.pkid).map(|publish| {
             self.outgoing_pub[publish.pkid as usize] = Some(publish.clone());
             self.inflight += 1;
@@ -346,7 +380,11 @@ impl MqttState {
         // mqtt-cli patch: kept until PUBCOMP (see `restart_pending`).
         self.released[pubrec.pkid as usize] = Some(released);
 
-        // NOTE: Inflight - 1 for qos2 in comp
+        // mqtt-cli patch 16: the slot is free once the PUBREL is out (stock 0.25.1 freed it
+        // at PUBCOMP, which left the broker idle for a round trip per window).
+        self.inflight -= 1;
+        self.releasing += 1;
+        self.window_freed();
         self.outgoing_rel.insert(pubrec.pkid as usize);
         let pubrel = PubRel { pkid: pubrec.pkid };
         let event = Event::Outgoing(Outgoing::PubRel(pubrec.pkid));
@@ -382,7 +420,8 @@ impl MqttState {
 
         self.outgoing_rel.set(pubcomp.pkid as usize, false);
         self.released[pubcomp.pkid as usize] = None;
-        self.inflight -= 1;
+        self.releasing -= 1;
+        self.window_freed();
         let packet = self.check_collision(pubcomp.pkid).map(|publish| {
             // mqtt-cli patch: track the released publish like the PUBACK path does, or its
             // PUBREC is taken for unsolicited.
@@ -413,11 +452,13 @@ impl MqttState {
             }
 
             let pkid = publish.pkid;
+            // mqtt-cli patch 16: an id whose PUBCOMP is awaited is taken too.
             if self
                 .outgoing_pub
                 .get(publish.pkid as usize)
                 .ok_or(StateError::Unsolicited(publish.pkid))?
                 .is_some()
+                || self.outgoing_rel.contains(pkid as usize)
             {
                 info!("Collision on packet id = {:?}", publish.pkid);
                 self.collision = Some(publish);
@@ -430,6 +471,9 @@ impl MqttState {
             // packet yet. This error is possible only when broker isn't acking sequentially
             self.outgoing_pub[pkid as usize] = Some(publish.clone());
             self.inflight += 1;
+            if self.inflight >= self.max_inflight {
+                self.draining = true;
+            }
         };
 
         debug!(
@@ -596,7 +640,7 @@ impl MqttState {
         };
 
         self.outgoing_rel.insert(pubrel.pkid as usize);
-        self.inflight += 1;
+        self.releasing += 1;
         Ok(pubrel)
     }
 
@@ -610,7 +654,7 @@ impl MqttState {
         // set await flag. This instructs eventloop to stop
         // processing requests until all the inflight publishes
         // are acked
-        if next_pkid == self.max_inflight {
+        if next_pkid >= pkid_space(self.max_inflight) {
             self.last_pkid = 0;
             return next_pkid;
         }
@@ -618,6 +662,11 @@ impl MqttState {
         self.last_pkid = next_pkid;
         next_pkid
     }
+}
+
+/// mqtt-cli patch 16: the packet ids in use run from 1 to twice the window (see `window_full`).
+fn pkid_space(max_inflight: u16) -> u16 {
+    max_inflight.saturating_mul(2).max(1)
 }
 
 #[cfg(test)]
@@ -824,7 +873,9 @@ mod test {
         let _publish_out = mqtt.outgoing_publish(publish2);
 
         mqtt.handle_incoming_pubrec(&PubRec::new(2)).unwrap();
-        assert_eq!(mqtt.inflight, 2);
+        // mqtt-cli patch 16: the slot is free at PUBREC, the id kept until PUBCOMP.
+        assert_eq!(mqtt.inflight, 1);
+        assert_eq!(mqtt.releasing, 1);
 
         // check if the remaining element's pkid is 1
         let backup = mqtt.outgoing_pub[1].clone();
@@ -1066,22 +1117,25 @@ mod patch_tests {
 
     #[test]
     fn patch_3_a_collided_qos2_publish_freed_by_pubcomp_is_tracked_in_flight() {
-        let mut state = MqttState::new(2, false);
-        for _ in 0..2 {
-            let publish = Publish::new("t", QoS::ExactlyOnce, "x");
-            state
-                .handle_outgoing_packet(Request::Publish(publish))
-                .expect("ok");
-        }
-        // The third takes packet id 1 again while 1 is in flight: it waits (a collision).
+        // A window of 1: packet ids 1 and 2 (patch 16).
+        let mut state = MqttState::new(1, false);
+        let publish = Publish::new("t", QoS::ExactlyOnce, "x");
+        state
+            .handle_outgoing_packet(Request::Publish(publish))
+            .expect("ok");
+        state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(1)))
+            .expect("ok");
+        let publish = Publish::new("t", QoS::ExactlyOnce, "x");
+        state
+            .handle_outgoing_packet(Request::Publish(publish))
+            .expect("ok");
+        // The third takes packet id 1 again while 1 awaits PUBCOMP: it waits (a collision).
         let third = state
             .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::ExactlyOnce, "3")))
             .expect("ok");
         assert_eq!(third, None);
         assert!(state.collision.is_some());
-        state
-            .handle_incoming_packet(Incoming::PubRec(PubRec::new(1)))
-            .expect("ok");
         let released = state
             .handle_incoming_packet(Incoming::PubComp(PubComp::new(1)))
             .expect("ok");
@@ -1134,6 +1188,99 @@ mod patch_tests {
         assert!(pending
             .iter()
             .all(|r| matches!(r, Request::Publish(p) if p.pkid == 0 && !p.dup)));
+    }
+
+    fn qos2_out(state: &mut MqttState) -> Option<u16> {
+        let publish = Publish::new("t", QoS::ExactlyOnce, "x");
+        match state.handle_outgoing_packet(Request::Publish(publish)) {
+            Ok(Some(Packet::Publish(p))) => Some(p.pkid),
+            Ok(None) => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn patch_16_a_qos2_slot_is_free_at_pubrec_and_ids_run_to_twice_the_window() {
+        let mut state = MqttState::new(2, false);
+        assert_eq!(qos2_out(&mut state), Some(1));
+        assert_eq!(qos2_out(&mut state), Some(2));
+        assert!(state.window_full());
+        // PUBREC 1: its PUBREL goes out, and the slot is free for a new publish (id 3).
+        let rel = state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(1)))
+            .expect("ok");
+        assert_eq!(rel, Some(Packet::PubRel(PubRel::new(1))));
+        assert!(!state.window_full());
+        assert_eq!(qos2_out(&mut state), Some(3));
+        assert!(state.window_full());
+        // Two released and awaiting PUBCOMP: full as well, or ids would run out.
+        state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(2)))
+            .expect("ok");
+        assert_eq!((state.inflight, state.releasing), (1, 2));
+        assert!(state.window_full());
+        state
+            .handle_incoming_packet(Incoming::PubComp(PubComp::new(1)))
+            .expect("ok");
+        assert!(!state.window_full());
+        assert_eq!(qos2_out(&mut state), Some(4));
+        state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(3)))
+            .expect("ok");
+        state
+            .handle_incoming_packet(Incoming::PubComp(PubComp::new(2)))
+            .expect("ok");
+        // Ids wrap after twice the window; 1 is free again.
+        assert_eq!(qos2_out(&mut state), Some(1));
+        // QoS 1: the slot is free at PUBACK; a full window is refilled once half is free.
+        let mut state = MqttState::new(4, false);
+        for _ in 0..4 {
+            state
+                .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::AtLeastOnce, "x")))
+                .expect("ok");
+        }
+        assert!(state.window_full());
+        state
+            .handle_incoming_packet(Incoming::PubAck(PubAck::new(1)))
+            .expect("ok");
+        assert!(state.window_full(), "3 of 4 in flight: not yet");
+        state
+            .handle_incoming_packet(Incoming::PubAck(PubAck::new(2)))
+            .expect("ok");
+        assert!(!state.window_full());
+        // A window never filled is not held back.
+        state
+            .handle_outgoing_packet(Request::Publish(Publish::new("t", QoS::AtLeastOnce, "x")))
+            .expect("ok");
+        assert!(!state.window_full());
+    }
+
+    #[test]
+    fn patch_16_after_a_reconnect_the_pubrels_go_before_the_publishes() {
+        let mut state = MqttState::new(10, false);
+        for _ in 0..3 {
+            qos2_out(&mut state);
+        }
+        state
+            .handle_incoming_packet(Incoming::PubRec(PubRec::new(2)))
+            .expect("ok");
+        let mut pending: VecDeque<Request> = state.clean().into();
+        assert_eq!((state.inflight, state.releasing), (0, 0));
+        state.restart_pending(&mut pending, true);
+        let order: Vec<String> = pending
+            .iter()
+            .map(|r| match r {
+                Request::Publish(p) => format!("publish {}", p.pkid),
+                Request::PubRel(r) => format!("pubrel {}", r.pkid),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(order, ["pubrel 2", "publish 1", "publish 3"]);
+        // Sent again, the PUBREL is counted as awaiting PUBCOMP, not as a slot.
+        for request in pending {
+            state.handle_outgoing_packet(request).expect("ok");
+        }
+        assert_eq!((state.inflight, state.releasing), (2, 1));
     }
 
     #[test]

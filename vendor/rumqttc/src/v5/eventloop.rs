@@ -356,14 +356,14 @@ async fn network_connect(options: &MqttOptions) -> Result<Network, ConnectionErr
             None => {
                 let addr = format!("{domain}:{port}");
                 let tcp = socket_connect(addr, options.network_options()).await?;
-                Box::new(crate::quickack::QuickAck(tcp))
+                Box::new(crate::quickack::QuickAck::new(tcp))
             }
         }
         #[cfg(not(feature = "proxy"))]
         {
             let addr = format!("{domain}:{port}");
             let tcp = socket_connect(addr, options.network_options()).await?;
-            Box::new(crate::quickack::QuickAck(tcp))
+            Box::new(crate::quickack::QuickAck::new(tcp))
         }
     };
 

@@ -16,6 +16,9 @@ pub struct Network {
     /// Maximum readv count
     max_readb_count: usize,
 }
+/// mqtt-cli patch 4: packets handled per read before the replies are written.
+const READ_BATCH: usize = 1024;
+
 impl Network {
     pub fn new(socket: impl AsyncReadWrite + 'static, max_incoming_size: Option<u32>) -> Network {
         let socket = Box::new(socket) as Box<dyn AsyncReadWrite>;
@@ -29,7 +32,10 @@ impl Network {
 
         Network {
             framed,
-            max_readb_count: 10,
+            // mqtt-cli patch 4: every packet already received is handled before the replies
+            // are written (stock 0.25.1: 10), so that the acks of a whole window are answered,
+            // and the window refilled, in one write instead of one per ten acks.
+            max_readb_count: READ_BATCH,
         }
     }
 
@@ -68,6 +74,12 @@ impl Network {
                 Some(Err(mqttbytes::Error::InsufficientBytes(_))) => unreachable!(),
                 Some(Err(e)) => return Err(StateError::Deserialization(e)),
                 None => return Err(StateError::ConnectionAborted),
+            }
+            // mqtt-cli patch 15: what was read is handled; do not ask the socket for more
+            // (a read that finds nothing is taken for the moment to acknowledge at once, and
+            // the replies about to be written carry the ACK anyway).
+            if self.framed.read_buffer().is_empty() {
+                break;
             }
             // do not wait for subsequent reads
             match self.framed.next().now_or_never() {
