@@ -130,7 +130,8 @@ for qos in 0 1 2; do
     elif [ "$m_done" = - ]; then
         printf '%-40s %12s\n' "  all delivered vs mosquitto_pub QoS 0" "LOST: MISS"
     else
-        row "  all delivered vs mosquitto_pub QoS 0" "$(ms "$m_done")" "$(ms "$Q0_DONE")" ms "<=3.0" 3.0
+        # No target: it depends on the broker's speed (issue 12), the ratio above is the target.
+        row "  all delivered vs mosquitto_pub QoS 0" "$(ms "$m_done")" "$(ms "$Q0_DONE")" ms "-"
         # The broker is single-threaded: the time cannot be shorter than the CPU it needs.
         row "  broker CPU vs mosquitto_pub QoS 0 time" "$m_cpu" "$(ms "$Q0_DONE")" ms "-"
     fi
@@ -145,31 +146,36 @@ start=$(now_us); got_o=$(mosquitto_sub "${C[@]}" -t bench/drain -q 1 -c -i drain
 printf '%-40s %12s %12s\n' "sub drain $N queued QoS 1 | wc -l" "$got_m/$N" "$got_o/$N"
 row "  time" "$(ms "$m")" "$(ms "$o")" ms "<=1.0" 1.0
 
-# One publish, process start to exit, averaged; peak memory of one run.
-single() { # tool
-    local start; start=$(now_us)
-    for _ in $(seq "$SINGLE_RUNS"); do
-        if [ "$1" = mqtt-cli ]; then "$BIN" pub "${C[@]}" -t bench/one -m hello; else mosquitto_pub "${C[@]}" -t bench/one -m hello; fi
-    done
-    echo $(( ($(now_us) - start) / SINGLE_RUNS ))
+# One publish, process start to exit: the two tools take turns (so that both see the same
+# moments of this machine), SINGLE_RUNS each; the median of each. Peak memory of one run.
+one_publish() { # tool tls(0|1): prints the wall time of one run in us
+    local where=("${C[@]}")
+    [ "$2" = 1 ] && where=(-h localhost -p "$TLS_PORT" --cafile "$WORK/ca.crt")
+    # $EPOCHREALTIME, not date(1): no process of its own inside the measured time.
+    local start=${EPOCHREALTIME/./}
+    if [ "$1" = mqtt-cli ]; then
+        "$BIN" pub "${where[@]}" -t bench/one -m hello
+    else
+        mosquitto_pub "${where[@]}" -t bench/one -m hello
+    fi
+    local end=${EPOCHREALTIME/./}
+    echo $(( end - start ))
 }
-m=$(single mqtt-cli); o=$(single mosquitto)
-row "single publish, wall (mean of $SINGLE_RUNS)" "$m" "$o" us "<=1.2" 1.2
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+single_pair() { # tls(0|1): prints "ours theirs", the medians
+    local ours=() theirs=()
+    for _ in $(seq "$SINGLE_RUNS"); do
+        ours+=("$(one_publish mqtt-cli "$1")")
+        theirs+=("$(one_publish mosquitto "$1")")
+    done
+    echo "$(printf '%s\n' "${ours[@]}" | median) $(printf '%s\n' "${theirs[@]}" | median)"
+}
+read -r m o <<<"$(single_pair 0)"
+row "single publish, wall (median of $SINGLE_RUNS)" "$m" "$o" us "<=1.2" 1.2
 # Over TLS (verified against the CA): mosquitto holds the CONNACK until its session tickets are
 # acknowledged, which a client that delays its ACKs makes wait 40 ms.
-single_tls() { # tool
-    local start; start=$(now_us)
-    for _ in $(seq "$SINGLE_RUNS"); do
-        if [ "$1" = mqtt-cli ]; then
-            "$BIN" pub -h localhost -p "$TLS_PORT" --cafile "$WORK/ca.crt" -t bench/one -m hello
-        else
-            mosquitto_pub -h localhost -p "$TLS_PORT" --cafile "$WORK/ca.crt" -t bench/one -m hello
-        fi
-    done
-    echo $(( ($(now_us) - start) / SINGLE_RUNS ))
-}
-m=$(single_tls mqtt-cli); o=$(single_tls mosquitto)
-row "single TLS publish, wall (mean of $SINGLE_RUNS)" "$m" "$o" us "<=0.3" 0.3
+read -r m o <<<"$(single_pair 1)"
+row "single TLS publish, wall (median of $SINGLE_RUNS)" "$m" "$o" us "<=0.3" 0.3
 m_rss=$(/usr/bin/time -f %M "$BIN" pub "${C[@]}" -t bench/one -m hello 2>&1 >/dev/null | tail -1)
 o_rss=$(/usr/bin/time -f %M mosquitto_pub "${C[@]}" -t bench/one -m hello 2>&1 >/dev/null | tail -1)
 printf '%-40s %9sKiB %9sKiB %8s %8s %s\n' "single publish, peak RSS" "$m_rss" "$o_rss" "$(ratio "$m_rss" "$o_rss")" "<=16MiB" \
