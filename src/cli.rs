@@ -69,6 +69,83 @@ pub enum Command {
     /// a large payload. Exit 0 only if every chosen check passed (8 otherwise).
     #[command(disable_help_flag = true, after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Broker profiles in the config file: list, show, add, remove, path.
+    #[command(disable_help_flag = true, after_help = PROFILE_HELP)]
+    Profile(ProfileArgs),
+}
+
+/// The config file, under `mqtt-cli profile --help`.
+pub const PROFILE_HELP: &str = "\
+The config file is $MQTT_CLI_CONFIG, else mqtt-cli/config.toml in the config directory
+($XDG_CONFIG_HOME or ~/.config on Linux, ~/Library/Application Support on macOS, %APPDATA%
+on Windows):
+
+  default_profile = \"hivemq\"
+
+  [profiles.hivemq]
+  url = \"mqtts://abc.s1.eu.hivemq.cloud:8883\"
+  username = \"me\"
+  password_command = \"pass show mqtt/hivemq\"   # or password_file, password_env
+
+  [profiles.local]
+  host = \"localhost\"
+  protocol-version = \"5\"
+
+A profile holds any connection option under its flag's long name (- or _ alike). Precedence,
+highest first: flags, the -L URL, MQTT_* environment variables, the profile (--profile NAME,
+env MQTT_PROFILE, else default_profile), built-in defaults. -d says where each came from.
+A plain `password` is refused unless the file is private (chmod 600).";
+
+/// `mqtt-cli profile`.
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProfileAction {
+    /// The profiles' names (the default one marked with *).
+    List,
+    /// A profile's settings, secrets hidden.
+    Show {
+        /// The profile's name.
+        name: String,
+    },
+    /// Add or replace a profile made of the connection flags given (comments and other
+    /// profiles are kept; a new file is made private, mode 0600).
+    #[command(disable_help_flag = true)]
+    Add(Box<ProfileAddArgs>),
+    /// Remove a profile.
+    Remove {
+        /// The profile's name.
+        name: String,
+    },
+    /// Print where the config file is (or would be).
+    Path,
+}
+
+/// `mqtt-cli profile add`.
+#[derive(Debug, Clone, Args)]
+pub struct ProfileAddArgs {
+    /// The profile's name.
+    pub name: String,
+
+    /// Read the password from this environment variable when the profile is used.
+    #[arg(long, value_name = "VAR", help_heading = "Connection")]
+    pub password_env: Option<String>,
+
+    /// Run this shell command when the profile is used; its first line of output is the
+    /// password (e.g. "pass show mqtt/hivemq").
+    #[arg(long, value_name = "COMMAND", help_heading = "Connection")]
+    pub password_command: Option<String>,
+
+    /// Make this profile the default one.
+    #[arg(long)]
+    pub default: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// The checks `mqtt-cli check` runs, in this order.
@@ -183,6 +260,11 @@ fn parse_user_property(text: &str) -> Result<(String, String), String> {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
+    /// Use the connection settings of this profile of the config file (env MQTT_PROFILE)
+    /// [default: the file's default_profile].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
     /// Broker host name or IP address (env MQTT_HOST) [default: localhost].
     #[arg(short = 'h', long)]
     pub host: Option<String>,

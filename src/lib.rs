@@ -17,20 +17,215 @@ pub mod tls;
 pub mod topic;
 pub mod vocabulary;
 
-use anyhow::Result;
+use std::ffi::OsString;
 
-use crate::cli::{Command, ConnectArgs};
-use crate::settings::ProcessEnv;
+use anyhow::Result;
+use clap::{Args, CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command, ConnectArgs};
+use crate::settings::profile::{ConfigFile, ProfileLayer};
+use crate::settings::{Environment, ProcessEnv, ProcessEnvWithProfile};
 
 impl Command {
-    /// The connection flags of whichever subcommand this is.
-    pub fn connect_args(&self) -> &ConnectArgs {
+    /// The connection flags of whichever subcommand this is (none for `profile`).
+    pub fn connect_args(&self) -> Option<&ConnectArgs> {
         match self {
-            Command::Pub(args) => &args.connect,
-            Command::Sub(args) => &args.connect,
-            Command::Rr(args) => &args.connect,
-            Command::Check(args) => &args.connect,
+            Command::Pub(args) => Some(&args.connect),
+            Command::Sub(args) => Some(&args.connect),
+            Command::Rr(args) => Some(&args.connect),
+            Command::Check(args) => Some(&args.connect),
+            Command::Profile(_) => None,
         }
+    }
+}
+
+/// The command line, with the profile in use applied.
+#[derive(Debug)]
+pub struct CommandLine {
+    pub cli: Cli,
+    /// The profile's address and credentials (a layer below the URL and the environment).
+    pub profile: Option<ProfileLayer>,
+    /// The connection flags given on the command line and their values (for `-d`, and what
+    /// `profile add` stores).
+    pub given: Vec<(String, Vec<String>)>,
+    /// The profile's other options, as the flags they became (for `-d`).
+    pub from_profile: Vec<(String, Vec<String>)>,
+}
+
+/// What went wrong with the command line: clap's own errors are printed its way.
+#[derive(Debug)]
+pub enum CommandLineError {
+    Clap(clap::Error),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for CommandLineError {
+    fn from(err: anyhow::Error) -> Self {
+        CommandLineError::Other(err)
+    }
+}
+
+/// The connection flags: long name, clap id, and whether the flag takes a value.
+pub fn connection_flags() -> Vec<(String, String, bool)> {
+    ConnectArgs::augment_args(clap::Command::new("connection"))
+        .get_arguments()
+        .filter_map(|arg| {
+            let long = arg.get_long()?.to_string();
+            Some((
+                long,
+                arg.get_id().to_string(),
+                arg.get_action().takes_values(),
+            ))
+        })
+        .collect()
+}
+
+/// Parses the command line and applies the profile in use (`--profile`, `MQTT_PROFILE`, else
+/// the config file's `default_profile`): its options become flags the command line did not
+/// give, its address and credentials a layer below the URL and the environment.
+pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError> {
+    let matches = Cli::command()
+        .try_get_matches_from(&argv)
+        .map_err(CommandLineError::Clap)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(CommandLineError::Clap)?;
+    let Some(connect) = cli.command.connect_args() else {
+        // `profile add`: the connection flags given, as they were written.
+        let mut given = Vec::new();
+        if let Some(("profile", profile)) = matches.subcommand()
+            && let Some(("add", add)) = profile.subcommand()
+        {
+            given = given_flags(add);
+        }
+        return Ok(CommandLine {
+            cli,
+            profile: None,
+            given,
+            from_profile: Vec::new(),
+        });
+    };
+    let given = matches
+        .subcommand()
+        .map(|(_, sub)| given_flags(sub))
+        .unwrap_or_default();
+    let flags = connection_flags();
+    let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
+    let config = ConfigFile::load(&ProcessEnv, &longs)?;
+    let name = connect
+        .profile
+        .clone()
+        .or_else(|| ProcessEnv.var("MQTT_PROFILE"));
+    let (config, name) = match (config, name) {
+        (Some(config), Some(name)) => (config, name),
+        (Some(config), None) => match config.default_profile.clone() {
+            Some(name) => (config, name),
+            None => {
+                return Ok(CommandLine {
+                    cli,
+                    profile: None,
+                    given,
+                    from_profile: Vec::new(),
+                });
+            }
+        },
+        (None, Some(name)) => {
+            let path = settings::profile::config_path(&ProcessEnv).map_or_else(
+                || "no config directory".to_string(),
+                |p| p.display().to_string(),
+            );
+            return Err(error::usage(format!(
+                "no profile '{name}': there is no config file ({path}); `mqtt-cli profile add {name} ...` makes one"
+            ))
+            .into());
+        }
+        (None, None) => {
+            return Ok(CommandLine {
+                cli,
+                profile: None,
+                given,
+                from_profile: Vec::new(),
+            });
+        }
+    };
+    let profile = config.profile(&name)?;
+    let layer = profile.layer(&config.path)?;
+    let (sub_name, sub_matches) = matches
+        .subcommand()
+        .expect("a connection command is a subcommand");
+    let id_of = |long: &str| {
+        flags
+            .iter()
+            .find(|(flag, _, _)| flag == long)
+            .map(|(_, id, _)| id.clone())
+    };
+    let on_command_line = |long: &str| {
+        id_of(long).is_some_and(|id| {
+            sub_matches.value_source(&id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+    };
+    let takes_value = |long: &str| flags.iter().any(|(flag, _, takes)| flag == long && *takes);
+    let check = |args: &[String]| -> std::result::Result<(), String> {
+        ConnectArgs::augment_args(
+            clap::Command::new("profile")
+                .no_binary_name(true)
+                .disable_help_flag(true),
+        )
+        .try_get_matches_from(args)
+        .map(|_| ())
+        .map_err(|err| {
+            let text = err.render().to_string();
+            let line = text.lines().next().unwrap_or_default();
+            line.strip_prefix("error: ").unwrap_or(line).to_string()
+        })
+    };
+    let from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
+    let cli = if from_profile.is_empty() {
+        cli
+    } else {
+        let at = argv
+            .iter()
+            .position(|arg| arg == sub_name)
+            .map_or(argv.len(), |index| index + 1);
+        let mut with_profile: Vec<OsString> = argv[..at].to_vec();
+        for (_, args) in &from_profile {
+            with_profile.extend(args.iter().map(OsString::from));
+        }
+        with_profile.extend_from_slice(&argv[at..]);
+        Cli::try_parse_from_argv(with_profile).map_err(CommandLineError::Clap)?
+    };
+    Ok(CommandLine {
+        cli,
+        profile: Some(layer),
+        given,
+        from_profile,
+    })
+}
+
+/// The connection flags given on the command line (not defaults), with their values.
+fn given_flags(matches: &clap::ArgMatches) -> Vec<(String, Vec<String>)> {
+    let mut given = Vec::new();
+    for (long, id, takes_value) in connection_flags() {
+        if matches.value_source(&id) != Some(clap::parser::ValueSource::CommandLine) {
+            continue;
+        }
+        let values = if takes_value {
+            matches
+                .get_raw(&id)
+                .into_iter()
+                .flatten()
+                .map(|value| value.to_string_lossy().into_owned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        given.push((long, values));
+    }
+    given
+}
+
+impl Cli {
+    fn try_parse_from_argv(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
+        let matches = Cli::command().try_get_matches_from(argv)?;
+        Cli::from_arg_matches(&matches)
     }
 }
 
@@ -41,16 +236,27 @@ pub enum Prepared {
     Sub(settings::SubSettings),
     Rr(settings::RrSettings),
     Check(settings::CheckSettings),
+    /// Needs no network: run by `run` at once.
+    Profile(cli::ProfileArgs, Vec<(String, Vec<String>)>),
 }
 
 /// Validates the command's input (files read, certificates loaded, URL parsed): bad input
 /// fails here, before any runtime or network exists.
-pub fn prepare(command: &Command) -> Result<Prepared> {
+pub fn prepare(line: CommandLine) -> Result<Prepared> {
+    let CommandLine {
+        cli,
+        profile,
+        given,
+        ..
+    } = line;
+    let command = &cli.command;
+    let env = ProcessEnvWithProfile(profile);
     Ok(match command {
-        Command::Pub(args) => Prepared::Pub(settings::pub_settings(args, &ProcessEnv)?),
-        Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, &ProcessEnv)?),
-        Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, &ProcessEnv)?),
-        Command::Check(args) => Prepared::Check(settings::check_settings(args, &ProcessEnv)?),
+        Command::Pub(args) => Prepared::Pub(settings::pub_settings(args, &env)?),
+        Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, &env)?),
+        Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, &env)?),
+        Command::Check(args) => Prepared::Check(settings::check_settings(args, &env)?),
+        Command::Profile(args) => Prepared::Profile(args.clone(), given),
     })
 }
 
@@ -61,5 +267,6 @@ pub async fn run(prepared: Prepared) -> Result<()> {
         Prepared::Sub(settings) => commands::subscribe::run(settings).await,
         Prepared::Rr(settings) => commands::request::run(settings).await,
         Prepared::Check(settings) => commands::check::run(settings).await,
+        Prepared::Profile(args, given) => commands::profile::run(&args, &given),
     }
 }

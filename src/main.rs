@@ -3,8 +3,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
-use mqtt_cli::cli::Cli;
+use mqtt_cli::CommandLineError;
 use mqtt_cli::error::{exit_code_of, is_broken_pipe};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, format};
@@ -12,14 +11,38 @@ use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => return usage_error(err),
+    let line = match mqtt_cli::command_line(std::env::args_os().collect()) {
+        Ok(line) => line,
+        Err(CommandLineError::Clap(err)) => return usage_error(err),
+        Err(CommandLineError::Other(err)) => return fail(&err),
     };
-    let connect = cli.command.connect_args();
-    init_logging(connect.debug, connect.quiet);
+    let (debug, quiet) = line
+        .cli
+        .command
+        .connect_args()
+        .map_or((false, false), |connect| (connect.debug, connect.quiet));
+    init_logging(debug, quiet);
+    // Where each connection setting came from (the address and credentials: `settings`).
+    if line.cli.command.connect_args().is_some() {
+        for (key, values) in &line.given {
+            let shown_elsewhere = ["host", "port", "url", "username", "password", "profile"];
+            if !shown_elsewhere.contains(&key.as_str()) && key != "debug" && key != "quiet" {
+                tracing::debug!("{key} {} (flag)", values.join(" "));
+            }
+        }
+    }
+    if let Some(profile) = &line.profile {
+        for (key, args) in &line.from_profile {
+            let values: Vec<&str> = args
+                .iter()
+                .filter(|arg| !arg.starts_with("--"))
+                .map(String::as_str)
+                .collect();
+            tracing::debug!("{key} {} (profile {})", values.join(" "), profile.name);
+        }
+    }
 
-    let prepared = match mqtt_cli::prepare(&cli.command) {
+    let prepared = match mqtt_cli::prepare(line) {
         Ok(prepared) => prepared,
         Err(err) => return fail(&err),
     };

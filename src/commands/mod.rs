@@ -1,6 +1,7 @@
 //! One module per subcommand, written against `client` and `output` only.
 
 pub mod check;
+pub mod profile;
 pub mod publish;
 pub mod request;
 pub mod subscribe;

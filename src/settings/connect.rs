@@ -120,7 +120,7 @@ pub(super) fn random_client_id() -> String {
     format!("mqtt-cli-{suffix}")
 }
 
-pub(super) fn read_password_file(path: &Path) -> Result<Secret> {
+pub(crate) fn read_password_file(path: &Path) -> Result<Secret> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         usage(format!(
             "cannot read password file {}: {err}",
@@ -189,22 +189,73 @@ pub(super) fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
     })
 }
 
-/// Builds the connection settings (URL and flags; flags win, then the URL, then the environment).
+/// Where a connection setting came from, for `-d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin<'a> {
+    Flag,
+    Url,
+    Env(&'a str),
+    Profile(&'a str),
+    Default,
+}
+
+impl std::fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Flag => f.write_str("flag"),
+            Origin::Url => f.write_str("URL"),
+            Origin::Env(name) => write!(f, "env {name}"),
+            Origin::Profile(name) => write!(f, "profile {name}"),
+            Origin::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// The first value given, and its origin: flag, then the URL, then the environment, then the
+/// profile.
+fn first<'a, T>(layers: [(Option<T>, Origin<'a>); 4]) -> Option<(T, Origin<'a>)> {
+    layers
+        .into_iter()
+        .find_map(|(value, origin)| value.map(|value| (value, origin)))
+}
+
+/// Builds the connection settings: flags win, then the URL (`-L`, else `MQTT_URL`), then the
+/// environment, then the profile (its own URL below its other keys).
 pub fn connect_settings(
     args: &ConnectArgs,
     env: &dyn Environment,
 ) -> Result<(ConnectSettings, Option<String>)> {
+    let profile = env.profile();
+    let profile_name = profile.map_or("", |profile| profile.name.as_str());
+    let in_profile = Origin::Profile(profile_name);
     let url = match args.url.clone().or_else(|| env.var("MQTT_URL")) {
         Some(text) => parse_url(&text)?,
         None => UrlParts::default(),
     };
+    let profile_url = match profile.and_then(|profile| profile.url.as_deref()) {
+        Some(text) => parse_url(text)
+            .map_err(|err| usage(format!("profile '{profile_name}': url: {err:#}")))?,
+        None => UrlParts::default(),
+    };
+    let url_origin = if args.url.is_some() {
+        Origin::Url
+    } else {
+        Origin::Env("MQTT_URL")
+    };
 
-    let host = args
-        .host
-        .clone()
-        .or(url.host)
-        .or_else(|| env.var("MQTT_HOST"))
-        .unwrap_or_else(|| "localhost".to_string());
+    let (host, host_origin) = first([
+        (args.host.clone(), Origin::Flag),
+        (url.host.clone(), url_origin),
+        (env.var("MQTT_HOST"), Origin::Env("MQTT_HOST")),
+        (
+            profile
+                .and_then(|profile| profile.host.clone())
+                .or(profile_url.host.clone()),
+            in_profile,
+        ),
+    ])
+    .unwrap_or_else(|| ("localhost".to_string(), Origin::Default));
+    tracing::debug!("host {host} ({host_origin})");
     if host.is_empty() {
         return Err(usage("the host name is empty"));
     }
@@ -215,15 +266,30 @@ pub fn connect_settings(
         .unwrap_or(&host)
         .to_string();
 
-    let explicit_port = match (args.port, url.port, env.var("MQTT_PORT")) {
-        (Some(port), _, _) | (None, Some(port), _) => Some(port),
-        (None, None, Some(text)) => match text.parse::<u16>() {
+    let env_port = match env.var("MQTT_PORT") {
+        Some(text) => match text.parse::<u16>() {
             Ok(port) if port > 0 => Some(port),
             _ => return Err(usage(format!("invalid MQTT_PORT '{text}': use 1-65535"))),
         },
-        (None, None, None) => None,
+        None => None,
     };
-    let mut transport = choose_transport(url.transport, &args.tls, explicit_port)?;
+    let explicit_port = first([
+        (args.port, Origin::Flag),
+        (url.port, url_origin),
+        (env_port, Origin::Env("MQTT_PORT")),
+        (
+            profile
+                .and_then(|profile| profile.port)
+                .or(profile_url.port),
+            in_profile,
+        ),
+    ]);
+    if let Some((port, origin)) = explicit_port {
+        tracing::debug!("port {port} ({origin})");
+    }
+    let explicit_port = explicit_port.map(|(port, _)| port);
+    let scheme = url.transport.or(profile_url.transport);
+    let mut transport = choose_transport(scheme, &args.tls, explicit_port)?;
     if let Some(ws_path) = &args.ws_path {
         match &mut transport {
             Transport::Ws { path } | Transport::Wss { path } => {
@@ -287,7 +353,13 @@ pub fn connect_settings(
         None => random_client_id(),
     };
 
-    let (username, password) = credentials(args, url.username, url.password, env, v5)?;
+    let (username, password) = credentials(
+        args,
+        url.username.or(profile_url.username),
+        url.password.or(profile_url.password),
+        env,
+        v5,
+    )?;
 
     let will = will_settings(args)?;
 
@@ -335,22 +407,46 @@ fn credentials(
     env: &dyn Environment,
     v5: bool,
 ) -> Result<(Option<String>, Option<Secret>)> {
-    let username = args
-        .username
-        .clone()
-        .or(url_username)
-        .or_else(|| env.var("MQTT_USERNAME"));
+    let profile = env.profile();
+    let profile_name = profile.map_or("", |profile| profile.name.as_str());
+    let user = first([
+        (args.username.clone(), Origin::Flag),
+        (url_username, Origin::Url),
+        (env.var("MQTT_USERNAME"), Origin::Env("MQTT_USERNAME")),
+        (
+            profile.and_then(|profile| profile.username.clone()),
+            Origin::Profile(profile_name),
+        ),
+    ]);
+    if let Some((name, origin)) = &user {
+        tracing::debug!("username {name} ({origin})");
+    }
+    let username = user.map(|(name, _)| name);
     let explicit_password = match (&args.password, &args.password_file) {
         (Some(_), Some(_)) => {
             return Err(usage(
                 "give the password once: -P or --password-file, not both",
             ));
         }
-        (Some(password), None) => Some(Secret::new(password.as_str())),
-        (None, Some(path)) => Some(read_password_file(path)?),
+        (Some(password), None) => {
+            tracing::debug!("password <redacted> (flag -P)");
+            Some(Secret::new(password.as_str()))
+        }
+        (None, Some(path)) => {
+            tracing::debug!("password from the file {} (flag)", path.display());
+            Some(read_password_file(path)?)
+        }
         (None, None) => match env.var("MQTT_PASSWORD_FILE") {
-            Some(path) => Some(read_password_file(Path::new(&path))?),
-            None => url_password,
+            Some(path) => {
+                tracing::debug!("password from the file {path} (env MQTT_PASSWORD_FILE)");
+                Some(read_password_file(Path::new(&path))?)
+            }
+            None => {
+                if url_password.is_some() {
+                    tracing::debug!("password <redacted> (URL)");
+                }
+                url_password
+            }
         },
     };
     let password = match (explicit_password, &username) {
@@ -364,8 +460,29 @@ fn credentials(
         (Some(secret), Some(_)) => Some(secret),
         // MQTT_PASSWORD is only used together with a user name, so a stray one in the
         // environment cannot break anonymous connections.
-        (None, Some(_)) => env.var("MQTT_PASSWORD").map(Secret::new),
-        (None, None) => None,
+        (None, Some(_)) => match (env.var("MQTT_PASSWORD"), profile) {
+            (Some(password), _) => {
+                tracing::debug!("password <redacted> (env MQTT_PASSWORD)");
+                Some(Secret::new(password))
+            }
+            (None, Some(profile)) => match &profile.password {
+                Some(source) => {
+                    tracing::debug!("password {} (profile {profile_name})", source.describe());
+                    Some(source.read(env, profile_name)?)
+                }
+                None => None,
+            },
+            (None, None) => None,
+        },
+        (None, None) => match profile.and_then(|profile| profile.password.as_ref()) {
+            Some(source) if v5 => Some(source.read(env, profile_name)?),
+            Some(_) => {
+                return Err(usage(format!(
+                    "profile '{profile_name}' has a password but no user name: add username (MQTT 3.1.1 needs one)"
+                )));
+            }
+            None => None,
+        },
     };
     Ok((username, password))
 }

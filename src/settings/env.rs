@@ -1,8 +1,16 @@
-//! Environment variables, behind a seam so that tests need not touch the process's.
+//! Environment variables, behind a seam so that tests need not touch the process's; the
+//! profile chosen for this run travels with them.
+
+use super::profile::ProfileLayer;
 
 /// Reads environment variables; a seam so tests need not touch the process environment.
 pub trait Environment {
     fn var(&self, name: &str) -> Option<String>;
+
+    /// The address and credentials of the profile in use, a layer below the environment.
+    fn profile(&self) -> Option<&ProfileLayer> {
+        None
+    }
 }
 
 /// The real process environment.
@@ -11,5 +19,18 @@ pub struct ProcessEnv;
 impl Environment for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|value| !value.is_empty())
+    }
+}
+
+/// The real process environment, and the profile chosen on the command line.
+pub struct ProcessEnvWithProfile(pub Option<ProfileLayer>);
+
+impl Environment for ProcessEnvWithProfile {
+    fn var(&self, name: &str) -> Option<String> {
+        ProcessEnv.var(name)
+    }
+
+    fn profile(&self) -> Option<&ProfileLayer> {
+        self.0.as_ref()
     }
 }

@@ -1,5 +1,5 @@
-//! Turns flags, the `-L` URL and environment variables into one validated value before any
-//! network I/O (flags win, then the URL, then the environment).
+//! Turns flags, the `-L` URL, environment variables and the profile into one validated value
+//! before any network I/O (flags win, then the URL, then the environment, then the profile).
 //!
 //! Everything a user can get wrong dies here with a one-line message and exit 2, so the network
 //! layer never sees a bad topic, an unreadable file or a keepalive rumqttc would panic on. One
@@ -9,6 +9,7 @@ mod check;
 mod connect;
 mod env;
 mod printing;
+pub mod profile;
 mod properties;
 mod publish;
 mod request;
@@ -18,7 +19,7 @@ mod will;
 
 pub use check::{CheckSettings, check_settings};
 pub use connect::{ConnectSettings, connect_settings};
-pub use env::{Environment, ProcessEnv};
+pub use env::{Environment, ProcessEnv, ProcessEnvWithProfile};
 pub use publish::{Payloads, PubSettings, pub_settings};
 pub use request::{RrSettings, rr_settings};
 pub use subscribe::{SubSettings, sub_settings};

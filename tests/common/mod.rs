@@ -287,9 +287,12 @@ pub fn cli() -> Command {
         "MQTT_PASSWORD",
         "MQTT_PASSWORD_FILE",
         "MQTT_CLIENT_ID",
+        "MQTT_PROFILE",
     ] {
         command.env_remove(var);
     }
+    // No config file of the machine's: tests that want one set their own.
+    command.env("MQTT_CLI_CONFIG", "/nonexistent/mqtt-cli-tests/config.toml");
     command.env("NO_COLOR", "1");
     command
 }

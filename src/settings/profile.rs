@@ -1,0 +1,488 @@
+//! Broker profiles: the config file (`$MQTT_CLI_CONFIG`, else `mqtt-cli/config.toml` in the
+//! platform's config directory), read and checked whole, with file:line:column in every error.
+//!
+//! ```toml
+//! default_profile = "hivemq"
+//!
+//! [profiles.hivemq]
+//! url = "mqtts://abc.s1.eu.hivemq.cloud:8883"
+//! username = "me"
+//! password_command = "pass show mqtt/hivemq"
+//! ```
+//!
+//! A profile holds connection options under their flags' long names (`-` or `_` alike). The
+//! address and the credentials (`url`, `host`, `port`, `username`, the password sources) are a
+//! layer of their own below the URL and the environment ([`ProfileLayer`]); every other option
+//! becomes a flag the command line did not give ([`Profile::flags`]).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use toml::Spanned;
+
+use super::env::Environment;
+use crate::error::usage;
+use crate::vocabulary::Secret;
+
+/// Keys of the address and credentials layer (below the URL and the environment).
+pub const ADDRESS_KEYS: &[&str] = &[
+    "url",
+    "host",
+    "port",
+    "username",
+    "password",
+    "password-file",
+    "password-env",
+    "password-command",
+];
+
+/// Flags that are not connection settings and have no place in a profile.
+const NOT_IN_PROFILES: &[&str] = &["debug", "quiet", "profile", "help"];
+
+/// Where the config file is: `$MQTT_CLI_CONFIG`, else the platform's config directory.
+pub fn config_path(env: &dyn Environment) -> Option<PathBuf> {
+    env.var("MQTT_CLI_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|dir| dir.join("mqtt-cli").join("config.toml")))
+}
+
+/// One `key = value` of a profile, with where it is.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The flag's long name (`_` turned into `-`).
+    pub key: String,
+    pub value: toml::Value,
+    /// `FILE:LINE:COLUMN` of the key.
+    pub place: String,
+}
+
+/// A named profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub items: Vec<Item>,
+}
+
+/// The config file, read and checked.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub default_profile: Option<String>,
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    #[serde(default, alias = "default-profile")]
+    default_profile: Option<Spanned<toml::Value>>,
+}
+
+/// Line and column (from 1) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn place(path: &Path, text: &str, span: Range<usize>) -> String {
+    let (line, column) = line_column(text, span.start);
+    format!("{}:{line}:{column}", path.display())
+}
+
+/// The known key nearest to `key`, when it is near enough to be a typo.
+fn nearest<'a>(key: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|candidate| (strsim::jaro_winkler(key, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+/// The keys a profile may hold: the connection flags' long names, and the password sources.
+pub fn known_keys(flags: &[String]) -> Vec<String> {
+    let mut keys: Vec<String> = flags
+        .iter()
+        .filter(|flag| !NOT_IN_PROFILES.contains(&flag.as_str()))
+        .cloned()
+        .collect();
+    for extra in ["password-env", "password-command"] {
+        if !keys.iter().any(|key| key == extra) {
+            keys.push(extra.to_string());
+        }
+    }
+    keys
+}
+
+impl ConfigFile {
+    /// Reads the config file; `Ok(None)` when there is none. `flags` are the connection
+    /// flags' long names (the keys a profile may hold).
+    pub fn load(env: &dyn Environment, flags: &[String]) -> Result<Option<ConfigFile>> {
+        let Some(path) = config_path(env) else {
+            return Ok(None);
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => {
+                return Err(usage(format!(
+                    "cannot read the config file {}: {err}",
+                    path.display()
+                )));
+            }
+        };
+        Self::parse(&path, &text, flags).map(Some)
+    }
+
+    /// Checks and reads the text of a config file.
+    pub fn parse(path: &Path, text: &str, flags: &[String]) -> Result<ConfigFile> {
+        let raw: RawFile = toml::from_str(text).map_err(|err| {
+            let at = err.span().map_or_else(
+                || path.display().to_string(),
+                |span| place(path, text, span),
+            );
+            usage(format!("{at}: {}", err.message().trim()))
+        })?;
+        let mut config = ConfigFile {
+            path: path.to_path_buf(),
+            ..ConfigFile::default()
+        };
+        if let Some(value) = raw.default_profile {
+            match value.get_ref() {
+                toml::Value::String(name) => config.default_profile = Some(name.clone()),
+                _ => {
+                    return Err(usage(format!(
+                        "{}: default_profile must be a string (a profile's name)",
+                        place(path, text, value.span())
+                    )));
+                }
+            }
+        }
+        let known = known_keys(flags);
+        for (name, table) in raw.profiles {
+            let mut items = Vec::new();
+            for (key, value) in table {
+                let canonical = key.get_ref().replace('_', "-");
+                let at = place(path, text, key.span());
+                if !known.contains(&canonical) {
+                    let hint = nearest(&canonical, known.iter().map(String::as_str))
+                        .map(|key| format!(" (did you mean '{key}'?)"))
+                        .unwrap_or_default();
+                    return Err(usage(format!(
+                        "{at}: profile '{name}': unknown key '{}'{hint}",
+                        key.get_ref()
+                    )));
+                }
+                items.push(Item {
+                    key: canonical,
+                    value: value.into_inner(),
+                    place: at,
+                });
+            }
+            config
+                .profiles
+                .insert(name.clone(), Profile { name, items });
+        }
+        if let Some(name) = &config.default_profile {
+            config.profile(name)?;
+        }
+        Ok(config)
+    }
+
+    /// The profile called `name`, or an error listing the known ones.
+    pub fn profile(&self, name: &str) -> Result<&Profile> {
+        self.profiles.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            let known = if known.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("known: {}", known.join(", "))
+            };
+            usage(format!(
+                "no profile '{name}' in {} ({known})",
+                self.path.display()
+            ))
+        })
+    }
+}
+
+/// A value as flag arguments: text as is, numbers in decimal, `true` as the bare flag, arrays
+/// and tables (`KEY=VALUE` pairs) as the flag repeated.
+fn flag_values(item: &Item, flag_takes_value: bool) -> Result<Vec<Option<String>>> {
+    let wrong = |what: &str| usage(format!("{}: '{}' must be {what}", item.place, item.key));
+    let scalar = |value: &toml::Value| -> Result<String> {
+        match value {
+            toml::Value::String(text) => Ok(text.clone()),
+            toml::Value::Integer(number) => Ok(number.to_string()),
+            _ => Err(wrong("text or a number")),
+        }
+    };
+    if !flag_takes_value {
+        return match item.value {
+            toml::Value::Boolean(true) => Ok(vec![None]),
+            toml::Value::Boolean(false) => Ok(vec![]),
+            _ => Err(wrong("true or false")),
+        };
+    }
+    match &item.value {
+        toml::Value::Array(values) => values.iter().map(|v| scalar(v).map(Some)).collect(),
+        toml::Value::Table(table) => table
+            .iter()
+            .map(|(key, value)| scalar(value).map(|value| Some(format!("{key}={value}"))))
+            .collect(),
+        value => Ok(vec![Some(scalar(value)?)]),
+    }
+}
+
+/// How a profile's flags are checked: `check(args)` parses `args` as connection flags and
+/// says what is wrong with them.
+pub type FlagCheck<'a> = &'a dyn Fn(&[String]) -> std::result::Result<(), String>;
+
+impl Profile {
+    /// The profile's options that are flags (all but the address and credentials), as
+    /// arguments, each checked by `check`; `takes_value(flag)` says whether a flag has a value.
+    /// Options whose flag (or a flag of the same group) the command line gave are left out.
+    pub fn flags(
+        &self,
+        given: &dyn Fn(&str) -> bool,
+        takes_value: &dyn Fn(&str) -> bool,
+        check: FlagCheck<'_>,
+    ) -> Result<Vec<(String, Vec<String>)>> {
+        let mut out = Vec::new();
+        for item in &self.items {
+            if ADDRESS_KEYS.contains(&item.key.as_str()) {
+                continue;
+            }
+            let mut args = Vec::new();
+            for value in flag_values(item, takes_value(&item.key))? {
+                args.push(format!("--{}", item.key));
+                args.extend(value);
+            }
+            check(&args)
+                .map_err(|err| usage(format!("{}: profile '{}': {err}", item.place, self.name)))?;
+            if !args.is_empty() && !group_given(&item.key, given) {
+                out.push((item.key.clone(), args));
+            }
+        }
+        Ok(out)
+    }
+
+    fn text(&self, key: &str) -> Option<(String, &Item)> {
+        let item = self.items.iter().find(|item| item.key == key)?;
+        match &item.value {
+            toml::Value::String(text) => Some((text.clone(), item)),
+            toml::Value::Integer(number) => Some((number.to_string(), item)),
+            _ => None,
+        }
+    }
+
+    /// The address and credentials layer, checked.
+    pub fn layer(&self, config: &Path) -> Result<ProfileLayer> {
+        for item in &self.items {
+            if ADDRESS_KEYS.contains(&item.key.as_str())
+                && !matches!(item.value, toml::Value::String(_) | toml::Value::Integer(_))
+            {
+                return Err(usage(format!(
+                    "{}: profile '{}': '{}' must be text",
+                    item.place, self.name, item.key
+                )));
+            }
+        }
+        let sources: Vec<&Item> = [
+            "password",
+            "password-file",
+            "password-env",
+            "password-command",
+        ]
+        .iter()
+        .filter_map(|key| self.items.iter().find(|item| item.key == *key))
+        .collect();
+        if sources.len() > 1 {
+            return Err(usage(format!(
+                "{}: profile '{}': give one password source, not {}",
+                sources[1].place,
+                self.name,
+                sources
+                    .iter()
+                    .map(|item| item.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )));
+        }
+        let password = match sources.first() {
+            None => None,
+            Some(item) => {
+                let text = self
+                    .text(&item.key)
+                    .map(|(text, _)| text)
+                    .unwrap_or_default();
+                Some(match item.key.as_str() {
+                    "password" => {
+                        refuse_if_readable_by_others(config, item, &self.name)?;
+                        PasswordSource::Plain(Secret::new(text))
+                    }
+                    "password-file" => PasswordSource::File(PathBuf::from(text)),
+                    "password-env" => PasswordSource::Env(text),
+                    _ => PasswordSource::Command(text),
+                })
+            }
+        };
+        let port = match self.text("port") {
+            Some((text, item)) => Some(match text.parse::<u16>() {
+                Ok(port) if port > 0 => port,
+                _ => {
+                    return Err(usage(format!(
+                        "{}: profile '{}': port '{text}' is not 1-65535",
+                        item.place, self.name
+                    )));
+                }
+            }),
+            None => None,
+        };
+        Ok(ProfileLayer {
+            name: self.name.clone(),
+            url: self.text("url").map(|(text, _)| text),
+            host: self.text("host").map(|(text, _)| text),
+            port,
+            username: self.text("username").map(|(text, _)| text),
+            password,
+        })
+    }
+}
+
+/// Options of one group replace each other: a `--no-tls` given overrides the profile's `tls`.
+fn group_given(key: &str, given: &dyn Fn(&str) -> bool) -> bool {
+    const GROUPS: &[&[&str]] = &[
+        &["tls", "no-tls", "insecure"],
+        &["cafile", "capath", "native-roots"],
+        &["cert", "key"],
+        &["no-clean", "session-expiry"],
+    ];
+    let group = GROUPS
+        .iter()
+        .find(|group| group.contains(&key))
+        .copied()
+        .unwrap_or(&[]);
+    given(key) || group.iter().any(|member| given(member))
+}
+
+/// A plain password in a file others can read is refused, as ssh refuses such a key.
+fn refuse_if_readable_by_others(config: &Path, item: &Item, profile: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(config) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(usage(format!(
+                    "{}: profile '{profile}': a plain password in a file others can read (mode {:o}): run `chmod 600 {}`, or use password_file, password_env or password_command",
+                    item.place,
+                    mode & 0o777,
+                    config.display()
+                )));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (config, item, profile);
+    Ok(())
+}
+
+/// Where a profile's password comes from.
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    Plain(Secret),
+    File(PathBuf),
+    /// The name of an environment variable.
+    Env(String),
+    /// A shell command; the first line it prints is the password.
+    Command(String),
+}
+
+impl PasswordSource {
+    /// Reads the password. Errors never carry it.
+    pub fn read(&self, env: &dyn Environment, profile: &str) -> Result<Secret> {
+        match self {
+            PasswordSource::Plain(secret) => Ok(secret.clone()),
+            PasswordSource::File(path) => super::connect::read_password_file(path),
+            PasswordSource::Env(name) => env.var(name).map(Secret::new).ok_or_else(|| {
+                usage(format!(
+                    "profile '{profile}': password_env names {name}, which is not set"
+                ))
+            }),
+            PasswordSource::Command(command) => run_password_command(command, profile),
+        }
+    }
+
+    /// What `-d` and `profile show` say: never the password.
+    pub fn describe(&self) -> String {
+        match self {
+            PasswordSource::Plain(_) => "(set, hidden)".to_string(),
+            PasswordSource::File(path) => format!("from the file {}", path.display()),
+            PasswordSource::Env(name) => format!("from ${name}"),
+            PasswordSource::Command(command) => format!("from the command `{command}`"),
+        }
+    }
+}
+
+fn run_password_command(command: &str, profile: &str) -> Result<Secret> {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|err| {
+            usage(format!(
+                "profile '{profile}': cannot run password_command: {err}"
+            ))
+        })?;
+    if !output.status.success() {
+        return Err(usage(format!(
+            "profile '{profile}': password_command `{command}` failed ({})",
+            output.status
+        )));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    match text.lines().next() {
+        Some(line) if !line.is_empty() => Ok(Secret::new(line)),
+        _ => Err(usage(format!(
+            "profile '{profile}': password_command `{command}` printed no password"
+        ))),
+    }
+}
+
+/// A profile's address and credentials: a layer below the URL and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileLayer {
+    pub name: String,
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub username: Option<String>,
+    pub password: Option<PasswordSource>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_lines_and_columns_from_one() {
+        assert_eq!(line_column("a = 1\nbb = 2\n", 6), (2, 1));
+        assert_eq!(line_column("a = 1\nbb = 2\n", 11), (2, 6));
+    }
+
+    #[test]
+    fn a_typo_gets_the_nearest_key() {
+        let known = ["host", "port", "cafile", "username"];
+        assert_eq!(nearest("hots", known.into_iter()), Some("host"));
+        assert_eq!(nearest("user-name", known.into_iter()), Some("username"));
+        assert_eq!(nearest("zzz", known.into_iter()), None);
+    }
+}

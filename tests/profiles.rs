@@ -1,0 +1,350 @@
+//! Broker profiles: the config file, precedence (shown by `-d`), bad config, secrets, and
+//! `mqtt-cli profile`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use common::*;
+
+/// A config file in a temporary directory.
+struct Config {
+    dir: tempfile::TempDir,
+}
+
+impl Config {
+    fn new(text: &str) -> Config {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config { dir };
+        if !text.is_empty() {
+            config.write(text, 0o600);
+        }
+        config
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    fn write(&self, text: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(self.path(), text).expect("write config");
+        std::fs::set_permissions(self.path(), std::fs::Permissions::from_mode(mode))
+            .expect("chmod");
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(self.path()).expect("read config")
+    }
+
+    /// mqtt-cli with this config file and the extra environment variables.
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let child = cli()
+            .env("MQTT_CLI_CONFIG", self.path())
+            .envs(env.iter().copied())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mqtt-cli");
+        wait_output(child, STEP)
+    }
+}
+
+fn has(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert!(err.contains(needle), "{needle:?} not in:\n{err}");
+}
+
+fn broker_profile(broker: &Broker, extra: &str) -> String {
+    format!(
+        "# my brokers\ndefault_profile = \"here\"\n\n[profiles.here]\nhost = \"127.0.0.1\"\nport = {}\nkeepalive = 30\n{extra}\n",
+        broker.port
+    )
+}
+
+#[test]
+fn each_layer_overrides_the_one_below_and_d_says_which() {
+    let broker = Broker::start();
+    let config = Config::new(&broker_profile(&broker, ""));
+    let publish = ["pub", "-t", "p", "-m", "x", "-d"];
+
+    // The default profile alone: it connects, and -d names it.
+    let out = config.run(&publish, &[]);
+    assert_code(&out, 0);
+    has(&out, "host 127.0.0.1 (profile here)");
+    has(&out, &format!("port {} (profile here)", broker.port));
+    has(&out, "keepalive 30 (profile here)");
+    has(&out, "keepalive 30s");
+
+    // The environment beats the profile.
+    let out = config.run(&publish, &[("MQTT_HOST", "localhost")]);
+    has(&out, "host localhost (env MQTT_HOST)");
+    has(&out, &format!("port {} (profile here)", broker.port));
+
+    // The URL beats the environment.
+    let url = format!("mqtt://127.0.0.1:{}", broker.port);
+    let mut with_url = publish.to_vec();
+    with_url.extend(["-L", &url]);
+    let out = config.run(&with_url, &[("MQTT_HOST", "localhost")]);
+    assert_code(&out, 0);
+    has(&out, "host 127.0.0.1 (URL)");
+    has(&out, &format!("port {} (URL)", broker.port));
+
+    // Flags beat the URL, and the profile's keepalive.
+    let mut with_flags = with_url.clone();
+    with_flags.extend(["-h", "127.0.0.1", "-k", "20"]);
+    let out = config.run(&with_flags, &[]);
+    assert_code(&out, 0);
+    has(&out, "host 127.0.0.1 (flag)");
+    has(&out, "keepalive 20 (flag)");
+    has(&out, "keepalive 20s");
+    assert!(!stderr(&out).contains("keepalive 30"), "{}", stderr(&out));
+
+    // MQTT_PROFILE and --profile choose another one; without a file, the defaults.
+    let two = format!(
+        "{}\n[profiles.other]\nhost = \"127.0.0.2\"\nport = {}\n",
+        broker_profile(&broker, ""),
+        broker.port
+    );
+    config.write(&two, 0o600);
+    let out = config.run(&publish, &[("MQTT_PROFILE", "other")]);
+    has(&out, "host 127.0.0.2 (profile other)");
+    let mut chosen = publish.to_vec();
+    chosen.extend(["--profile", "other"]);
+    let out = config.run(&chosen, &[("MQTT_PROFILE", "here")]);
+    has(&out, "host 127.0.0.2 (profile other)");
+    let none = Config::new("");
+    let out = none.run(&["pub", "-t", "p", "-m", "x", "-d", "-p", "1"], &[]);
+    has(&out, "host localhost (default)");
+}
+
+#[test]
+fn bad_config_is_exit_2_with_file_line_and_column() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[profiles.a]\nhost = \"h\"\nhots = \"x\"\n",
+            ":3:1: profile 'a': unknown key 'hots' (did you mean 'host'?)",
+        ),
+        (
+            "[profiles.a]\nkeepalive = \"soon\"\n",
+            ":2:1: profile 'a': invalid value 'soon' for '--keepalive <SECONDS>'",
+        ),
+        (
+            "[profiles.a]\nport = \"http\"\n",
+            ":2:1: profile 'a': port 'http' is not 1-65535",
+        ),
+        (
+            "[profiles.a]\ninsecure = \"yes\"\n",
+            ":2:1: 'insecure' must be true or false",
+        ),
+        ("[profiles.a]\nhost = \n", ":2:8:"),
+        ("colour = 1\n", ":1:1: unknown field `colour`"),
+        (
+            "default_profile = \"b\"\n[profiles.a]\nhost = \"h\"\n",
+            "no profile 'b' in",
+        ),
+        (
+            "[profiles.a]\npassword_file = \"f\"\npassword_env = \"X\"\n",
+            "profile 'a': give one password source, not password-file and password-env",
+        ),
+    ];
+    for (text, message) in cases {
+        let config = Config::new(text);
+        let out = config.run(&["pub", "-t", "p", "-m", "x", "--profile", "a"], &[]);
+        assert_code(&out, 2);
+        let err = stderr(&out);
+        assert!(err.starts_with("mqtt-cli: error: "), "{err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains(message), "{message:?} for {text:?}:\n{err}");
+        assert!(
+            err.contains("config.toml") || err.contains("no profile"),
+            "{err}"
+        );
+    }
+    // An unknown profile lists the known ones.
+    let config = Config::new("[profiles.one]\nhost = \"h\"\n[profiles.two]\nhost = \"h\"\n");
+    let out = config.run(&["pub", "-t", "p", "-m", "x", "--profile", "three"], &[]);
+    assert_code(&out, 2);
+    has(&out, "no profile 'three' in");
+    has(&out, "(known: one, two)");
+    // No file and a profile asked for: say how to make one.
+    let out = Config::new("").run(&["check", "--profile", "x"], &[]);
+    assert_code(&out, 2);
+    has(&out, "there is no config file");
+    // An unreadable file (a directory in its place).
+    let config = Config::new("");
+    std::fs::create_dir(config.path()).expect("mkdir");
+    let out = config.run(&["pub", "-t", "p", "-m", "x"], &[]);
+    assert_code(&out, 2);
+    has(&out, "cannot read the config file");
+}
+
+#[test]
+fn a_plain_password_needs_a_private_file() {
+    let broker = Broker::with_password("me", "s3cret");
+    let text = broker_profile(&broker, "username = \"me\"\npassword = \"s3cret\"");
+    let config = Config::new("");
+    config.write(&text, 0o644);
+    let out = config.run(&["pub", "-t", "p", "-m", "x"], &[]);
+    assert_code(&out, 2);
+    has(&out, "chmod 600");
+    assert!(!stderr(&out).contains("s3cret"));
+    config.write(&text, 0o600);
+    let out = config.run(&["pub", "-t", "p", "-m", "x", "-d"], &[]);
+    assert_code(&out, 0);
+    assert!(!stderr(&out).contains("s3cret"), "{}", stderr(&out));
+    // show hides it.
+    let out = config.run(&["profile", "show", "here"], &[]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("password = \"(hidden)\""),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("s3cret"));
+}
+
+#[test]
+fn password_command_env_and_file() {
+    let broker = Broker::with_password("me", "s3cret");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("pass");
+    std::fs::write(&file, "s3cret\n").expect("write");
+    for (source, env) in [
+        // The command prints the password (not spelled out in it) and a line more.
+        (
+            "password_command = \"printf '%s%s\\\\n%s\\\\n' s3 cret ignored\"".to_string(),
+            None,
+        ),
+        (
+            "password_env = \"MY_PASS\"".to_string(),
+            Some(("MY_PASS", "s3cret")),
+        ),
+        (format!("password_file = \"{}\"", file.display()), None),
+    ] {
+        let config = Config::new(&broker_profile(
+            &broker,
+            &format!("username = \"me\"\n{source}"),
+        ));
+        let out = config.run(&["pub", "-t", "p", "-m", "x", "-d"], env.as_slice());
+        assert_code(&out, 0);
+        has(&out, "(profile here)");
+        assert!(!stderr(&out).contains("s3cret"), "{}", stderr(&out));
+    }
+    // A wrong password is the broker's refusal (5); a failing command is bad input (2).
+    let config = Config::new(&broker_profile(
+        &broker,
+        "username = \"me\"\npassword_command = \"echo wrong\"",
+    ));
+    assert_code(&config.run(&["pub", "-t", "p", "-m", "x"], &[]), 5);
+    let config = Config::new(&broker_profile(
+        &broker,
+        "username = \"me\"\npassword_command = \"exit 3\"",
+    ));
+    let out = config.run(&["pub", "-t", "p", "-m", "x"], &[]);
+    assert_code(&out, 2);
+    has(&out, "password_command `exit 3` failed");
+    // check --profile is how CI smoke-tests a named broker.
+    let config = Config::new(&broker_profile(
+        &broker,
+        "username = \"me\"\npassword_env = \"MY_PASS\"",
+    ));
+    let out = config.run(
+        &["check", "--profile", "here", "--only", "connect,qos1"],
+        &[("MY_PASS", "s3cret")],
+    );
+    assert_code(&out, 0);
+}
+
+#[test]
+fn profile_add_keeps_comments_and_other_profiles() {
+    let config = Config::new("");
+    // A new file is private.
+    let out = config.run(
+        &[
+            "profile",
+            "add",
+            "cloud",
+            "-h",
+            "broker.example.com",
+            "-p",
+            "8883",
+            "-u",
+            "me",
+            "--cafile",
+            "/etc/ca.pem",
+            "--password-command",
+            "pass show mqtt",
+            "--default",
+        ],
+        &[],
+    );
+    assert_code(&out, 0);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(config.path())
+        .expect("stat")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let text = config.text();
+    assert!(text.contains("default_profile = \"cloud\""), "{text}");
+    assert!(text.contains("[profiles.cloud]"), "{text}");
+    assert!(text.contains("port = 8883"), "{text}");
+
+    // An existing file keeps its comments and other profiles.
+    config.write(
+        &format!("# keep me\n{text}\n# and me\n[profiles.old]  # trailing\nhost = \"old\"\n"),
+        0o600,
+    );
+    let out = config.run(
+        &[
+            "profile",
+            "add",
+            "local",
+            "-h",
+            "localhost",
+            "-k",
+            "5",
+            "--password-env",
+            "P",
+        ],
+        &[],
+    );
+    assert_code(&out, 0);
+    let text = config.text();
+    for kept in [
+        "# keep me",
+        "# and me",
+        "[profiles.old]  # trailing",
+        "[profiles.cloud]",
+    ] {
+        assert!(text.contains(kept), "{kept:?} in:\n{text}");
+    }
+    let out = config.run(&["profile", "list"], &[]);
+    assert_eq!(stdout(&out), "cloud *\nlocal\nold\n");
+    let out = config.run(&["profile", "show", "local"], &[]);
+    assert_eq!(
+        stdout(&out).lines().skip(1).collect::<Vec<_>>(),
+        [
+            "host = \"localhost\"",
+            "keepalive = 5",
+            "password-env = \"P\""
+        ]
+    );
+    // -P is never stored.
+    let out = config.run(&["profile", "add", "bad", "-u", "me", "-P", "x"], &[]);
+    assert_code(&out, 2);
+    has(&out, "does not store a password given with -P");
+    // Remove, and the default goes with it.
+    assert_code(&config.run(&["profile", "remove", "cloud"], &[]), 0);
+    let out = config.run(&["profile", "list"], &[]);
+    assert_eq!(stdout(&out), "local\nold\n");
+    assert!(!config.text().contains("default_profile"));
+    assert_code(&config.run(&["profile", "remove", "cloud"], &[]), 2);
+    let out = config.run(&["profile", "path"], &[]);
+    assert_eq!(stdout(&out).trim(), config.path().display().to_string());
+    let _ = Path::new("");
+}
