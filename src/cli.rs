@@ -72,7 +72,32 @@ pub enum Command {
     /// Broker profiles in the config file: list, show, add, remove, path.
     #[command(disable_help_flag = true, after_help = PROFILE_HELP)]
     Profile(ProfileArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(disable_help_flag = true, after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages: mqtt-cli(1) and one per subcommand.
+    #[command(disable_help_flag = true)]
+    Man {
+        /// Directory to write them to (made if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
+    /// Print the version, the commit, the TLS and MQTT libraries, and the protocols and
+    /// transports built in (for bug reports).
+    #[command(disable_help_flag = true)]
+    Version,
 }
+
+/// How to install the completion scripts, under `mqtt-cli completions --help`.
+pub const COMPLETIONS_HELP: &str = "\
+Install:
+  bash  mqtt-cli completions bash > ~/.local/share/bash-completion/completions/mqtt-cli
+  zsh   mqtt-cli completions zsh > ~/.zfunc/_mqtt-cli   (with fpath+=(~/.zfunc) before compinit)
+  fish  mqtt-cli completions fish > ~/.config/fish/completions/mqtt-cli.fish
+--profile completes the names of the profiles in the config file.";
 
 /// The config file, under `mqtt-cli profile --help`.
 pub const PROFILE_HELP: &str = "\
@@ -106,7 +131,11 @@ pub struct ProfileArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum ProfileAction {
     /// The profiles' names (the default one marked with *).
-    List,
+    List {
+        /// Only the names, without the mark (for completion scripts).
+        #[arg(long)]
+        names: bool,
+    },
     /// A profile's settings, secrets hidden.
     Show {
         /// The profile's name.
@@ -262,7 +291,7 @@ fn parse_user_property(text: &str) -> Result<(String, String), String> {
 pub struct ConnectArgs {
     /// Use the connection settings of this profile of the config file (env MQTT_PROFILE)
     /// [default: the file's default_profile].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
 
     /// Broker host name or IP address (env MQTT_HOST) [default: localhost].
@@ -642,7 +671,7 @@ pub struct OutputArgs {
 }
 
 /// `check --json`'s help: the report's schema.
-const CHECK_JSON_HELP: &str = "Print the report as one JSON object on stdout: \"broker\" \
+pub const CHECK_JSON_HELP: &str = "Print the report as one JSON object on stdout: \"broker\" \
 (host:port), \"transport\" (tcp, tls, ws, wss), \"protocol\" (3.1.1, 5), \"topic_prefix\", \
 \"passed\" (true when no chosen check failed: exit 0), \"summary\" {\"passed\", \"failed\", \
 \"skipped\"} and \"checks\": one object per check run, in order, with \"name\", \"status\" \

@@ -34,7 +34,10 @@ impl Command {
             Command::Sub(args) => Some(&args.connect),
             Command::Rr(args) => Some(&args.connect),
             Command::Check(args) => Some(&args.connect),
-            Command::Profile(_) => None,
+            Command::Profile(_)
+            | Command::Completions { .. }
+            | Command::Man { .. }
+            | Command::Version => None,
         }
     }
 }
@@ -238,6 +241,9 @@ pub enum Prepared {
     Check(settings::CheckSettings),
     /// Needs no network: run by `run` at once.
     Profile(cli::ProfileArgs, Vec<(String, Vec<String>)>),
+    Completions(clap_complete::Shell),
+    Man(std::path::PathBuf),
+    Version,
 }
 
 /// Validates the command's input (files read, certificates loaded, URL parsed): bad input
@@ -257,6 +263,9 @@ pub fn prepare(line: CommandLine) -> Result<Prepared> {
         Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, &env)?),
         Command::Check(args) => Prepared::Check(settings::check_settings(args, &env)?),
         Command::Profile(args) => Prepared::Profile(args.clone(), given),
+        Command::Completions { shell } => Prepared::Completions(*shell),
+        Command::Man { out } => Prepared::Man(out.clone()),
+        Command::Version => Prepared::Version,
     })
 }
 
@@ -268,5 +277,8 @@ pub async fn run(prepared: Prepared) -> Result<()> {
         Prepared::Rr(settings) => commands::request::run(settings).await,
         Prepared::Check(settings) => commands::check::run(settings).await,
         Prepared::Profile(args, given) => commands::profile::run(&args, &given),
+        Prepared::Completions(shell) => commands::shell::completions(shell),
+        Prepared::Man(dir) => commands::shell::man_pages(&dir),
+        Prepared::Version => commands::shell::version(),
     }
 }

@@ -7,7 +7,7 @@ use rumqttc::{ConnectReturnCode, ConnectionError, StateError, v5};
 use super::reason::Reason;
 
 use crate::error::{ErrorKind, failure};
-use crate::settings::ConnectSettings;
+use crate::settings::{ConnectSettings, Transport};
 
 /// The rustls error somewhere inside `err`, if any (io::Error hides it behind `get_ref`).
 fn find_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
@@ -391,9 +391,21 @@ pub(super) fn lost_error(err: ConnectionError) -> anyhow::Error {
     failure(ErrorKind::Lost, format!("connection lost: {reason}"))
 }
 
+/// What a newcomer with no broker is told (README: quick start).
+pub const START_A_BROKER: &str = "Start one (Debian/Ubuntu: sudo apt install mosquitto; macOS: brew install mosquitto && brew services start mosquitto; Docker: docker run -p 1883:1883 eclipse-mosquitto mosquitto -c /mosquitto-no-auth.conf), or point elsewhere with -h HOST, -L URL or --profile NAME";
+
 fn io_reason(io: &io::Error, settings: &ConnectSettings) -> String {
     let address = settings.address();
     match io.kind() {
+        io::ErrorKind::ConnectionRefused
+            if settings.host == "localhost"
+                && settings.port == 1883
+                && settings.transport == Transport::Tcp =>
+        {
+            format!(
+                "connection refused: no broker is listening on {address} (the default). {START_A_BROKER}"
+            )
+        }
         io::ErrorKind::ConnectionRefused => {
             format!("connection refused: is a broker listening on {address}?")
         }
@@ -467,6 +479,25 @@ pub(super) fn closed_in_order_v5(err: &v5::ConnectionError) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nothing_on_the_default_address_says_how_to_start_a_broker() {
+        let refused = || io::Error::from(io::ErrorKind::ConnectionRefused);
+        let default = ConnectSettings::tcp("localhost", 1883);
+        let reason = io_reason(&refused(), &default);
+        assert!(reason.contains("no broker is listening on localhost:1883 (the default)"));
+        assert!(reason.contains("sudo apt install mosquitto"), "{reason}");
+        assert!(
+            reason.contains("-h HOST, -L URL or --profile NAME"),
+            "{reason}"
+        );
+        // Elsewhere, the plain question.
+        let other = ConnectSettings::tcp("localhost", 1884);
+        assert_eq!(
+            io_reason(&refused(), &other),
+            "connection refused: is a broker listening on localhost:1884?"
+        );
+    }
 
     #[tokio::test]
     async fn timeouts_read_the_same_on_both_protocol_versions() {

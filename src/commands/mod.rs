@@ -4,6 +4,7 @@ pub mod check;
 pub mod profile;
 pub mod publish;
 pub mod request;
+pub mod shell;
 pub mod subscribe;
 
 use anyhow::Result;

@@ -21,11 +21,12 @@ pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
         .collect();
     match &args.action {
         ProfileAction::Path => println!("{}", path.display()),
-        ProfileAction::List => match ConfigFile::load(&ProcessEnv, &flags)? {
+        ProfileAction::List { names } => match ConfigFile::load(&ProcessEnv, &flags)? {
+            None if *names => {}
             None => eprintln!("mqtt-cli: no config file at {}", path.display()),
             Some(config) => {
                 for name in config.profiles.keys() {
-                    let mark = if config.default_profile.as_deref() == Some(name) {
+                    let mark = if !*names && config.default_profile.as_deref() == Some(name) {
                         " *"
                     } else {
                         ""

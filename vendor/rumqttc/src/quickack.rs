@@ -7,8 +7,10 @@
 //! handshake the CONNACK waits behind the session tickets. TCP_QUICKACK sends the ACK at once;
 //! the flag is not permanent, hence set each time.
 //!
-//! Only when it is owed: data was read, nothing has been written since (a write carries the
-//! ACK), and the reader is about to wait (a read found nothing). The event loop handles what
+//! While connecting (the first reads: TLS handshake, session tickets, CONNACK) after every read
+//! that got data, as it is cheap there and the TLS flight is read inside rustls, whose reads we
+//! do not see end. Afterwards only when it is owed: data was read, nothing has been written
+//! since (a write carries the ACK), and the reader is about to wait (a read found nothing). The event loop handles what
 //! it has read and writes its replies before it reads again (`Network::readb` does not ask the
 //! socket for more once its buffer is empty), so a publisher in full flow, which answers every
 //! read with a write, makes no extra system call and sends no extra packet.
@@ -24,13 +26,20 @@ pub(crate) struct QuickAck {
     stream: TcpStream,
     /// Data was read and no write has carried its ACK yet.
     ack_owed: bool,
+    /// Reads with data so far, up to `EAGER_READS`.
+    reads: u8,
 }
+
+/// Reads acknowledged at once, whatever follows: enough for a TLS handshake, the session
+/// tickets and the CONNACK.
+const EAGER_READS: u8 = 16;
 
 impl QuickAck {
     pub(crate) fn new(stream: TcpStream) -> Self {
         QuickAck {
             stream,
             ack_owed: false,
+            reads: 0,
         }
     }
 
@@ -53,6 +62,10 @@ impl AsyncRead for QuickAck {
         let before = buf.filled().len();
         let read = Pin::new(&mut this.stream).poll_read(cx, buf);
         match read {
+            Poll::Ready(Ok(())) if buf.filled().len() > before && this.reads < EAGER_READS => {
+                this.reads += 1;
+                this.acknowledge_now();
+            }
             Poll::Ready(Ok(())) if buf.filled().len() > before => this.ack_owed = true,
             Poll::Pending if this.ack_owed => this.acknowledge_now(),
             _ => {}
