@@ -117,8 +117,9 @@ fn each_layer_overrides_the_one_below_and_d_says_which() {
     let out = config.run(&chosen, &[("MQTT_PROFILE", "here")]);
     has(&out, "host 127.0.0.2 (profile other)");
     let none = Config::new("");
-    let out = none.run(&["pub", "-t", "p", "-m", "x", "-d", "-p", "1"], &[]);
+    let out = none.run(&["pub", "-t", "p", "-m", "x", "-d", "--tls"], &[]);
     has(&out, "host localhost (default)");
+    has(&out, "port 8883 (default for tls)");
 }
 
 #[test]

@@ -307,6 +307,9 @@ pub fn connect_settings(
         Transport::Ws { .. } => 80,
         Transport::Wss { .. } => 443,
     });
+    if explicit_port.is_none() {
+        tracing::debug!("port {port} (default for {transport})");
+    }
     let tls = match transport {
         Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options(&args.tls)?)?),
         Transport::Tcp | Transport::Ws { .. } => None,
