@@ -5,8 +5,10 @@
 //! disconnects once the count matches what was handed over. Ctrl+C stops the producer, never the
 //! acknowledgements already owed.
 
-use std::io::{self, Read};
-use std::time::Duration;
+use std::io::{self, IsTerminal, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use bytes::{Bytes, BytesMut};
@@ -69,15 +71,18 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         .announced
         .maximum_packet_size
         .map_or(MAX_PACKET_SIZE + 5, |size| size as usize);
-    let mut producer = tokio::spawn(produce(
-        settings.payloads,
-        template,
-        session.publisher(),
-        settings.interval,
-        stopped,
-        completions,
+    let handed_over = Arc::new(AtomicU64::new(0));
+    let mut progress = (settings.progress && io::stderr().is_terminal())
+        .then(|| Progress::new(handed_over.clone()));
+    let feed = Feed {
+        publisher: session.publisher(),
+        pacer: Pacer::new(settings.interval),
+        stop: stopped,
+        sent: 0,
+        handed_over,
         max_packet,
-    ));
+    };
+    let mut producer = tokio::spawn(produce(settings.payloads, template, feed, completions));
 
     let mut acknowledged: u64 = 0;
     let mut total: Option<u64> = None;
@@ -93,6 +98,9 @@ pub async fn run(settings: PubSettings) -> Result<()> {
                     acknowledged += 1;
                     if in_order {
                         completed.send_replace(acknowledged);
+                    }
+                    if let Some(progress) = &mut progress {
+                        progress.acknowledged(acknowledged);
                     }
                 }
                 Some(SessionEvent::Published(Err(reason))) => {
@@ -142,6 +150,8 @@ pub async fn run(settings: PubSettings) -> Result<()> {
             }
         }
     }
+    // The live line is gone before anything else is said.
+    drop(progress);
     session.disconnect().await.with_context(|| {
         format!("{acknowledged} message(s) published, but not all surely taken")
     })?;
@@ -149,6 +159,54 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         info!("interrupted: {acknowledged} message(s) published and acknowledged");
     }
     producer_error.map_or(Ok(()), Err)
+}
+
+/// The live line of a long run on a terminal: sent, acknowledged, in flight, rate. Cleared when
+/// dropped (the end of the run, or an error about to be printed).
+struct Progress {
+    bar: indicatif::ProgressBar,
+    sent: Arc<AtomicU64>,
+    shown: Instant,
+}
+
+impl Progress {
+    fn new(sent: Arc<AtomicU64>) -> Progress {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(10),
+        )
+        .with_finish(indicatif::ProgressFinish::AndClear);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} sent {msg}, acknowledged {pos} ({rate} messages/s)",
+        ) {
+            bar.set_style(style.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{:.0}", state.per_sec());
+                },
+            ));
+        }
+        bar.set_message("0, in flight 0");
+        bar.enable_steady_tick(Duration::from_millis(200));
+        // Drawn at once, not at the first tick.
+        bar.tick();
+        Progress {
+            bar,
+            sent,
+            shown: Instant::now(),
+        }
+    }
+
+    fn acknowledged(&mut self, acknowledged: u64) {
+        self.bar.set_position(acknowledged);
+        if self.shown.elapsed() >= Duration::from_millis(100) {
+            self.shown = Instant::now();
+            let sent = self.sent.load(Ordering::Relaxed);
+            let in_flight = sent.saturating_sub(acknowledged);
+            self.bar
+                .set_message(format!("{sent}, in flight {in_flight}"));
+        }
+    }
 }
 
 /// After Ctrl+C, how long `pub` waits for the acknowledgements still owed.
@@ -165,19 +223,9 @@ fn lost_context(topic: &str, acknowledged: u64) -> String {
 async fn produce(
     payloads: Payloads,
     template: Message,
-    publisher: Publisher,
-    interval: Option<Duration>,
-    stop: watch::Receiver<bool>,
+    mut feed: Feed,
     completions: watch::Receiver<u64>,
-    max_packet: usize,
 ) -> Produced {
-    let mut feed = Feed {
-        publisher,
-        pacer: Pacer::new(interval),
-        stop,
-        sent: 0,
-        max_packet,
-    };
     let error = feed_all(&mut feed, payloads, template, completions)
         .await
         .err();
@@ -289,6 +337,8 @@ struct Feed {
     pacer: Pacer,
     stop: watch::Receiver<bool>,
     sent: u64,
+    /// `sent`, for the live line.
+    handed_over: Arc<AtomicU64>,
     /// The largest packet the broker takes.
     max_packet: usize,
 }
@@ -313,6 +363,7 @@ impl Feed {
         }?;
         if handed_over {
             self.sent += 1;
+            self.handed_over.store(self.sent, Ordering::Relaxed);
         }
         Ok(handed_over)
     }

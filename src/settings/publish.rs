@@ -40,6 +40,9 @@ pub struct PubSettings {
     pub payloads: Payloads,
     pub interval: Option<Duration>,
     pub max_inflight: u16,
+    /// A long run (`-l`, `--repeat`, `--replay`) without `--quiet` or `-d`: a live line on
+    /// stderr, when it is a terminal.
+    pub progress: bool,
 }
 
 /// Validates `pub` arguments and loads file or stdin payloads.
@@ -104,6 +107,7 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
             max_inflight: args
                 .max_inflight
                 .unwrap_or_else(|| default_max_inflight(highest)),
+            progress: !args.connect.quiet && !args.connect.debug,
         });
     }
     let topic =
@@ -156,7 +160,12 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
         }
     };
 
+    let long_run = match &payloads {
+        Payloads::Lines | Payloads::Replay(_) => true,
+        Payloads::Cycle { repeat, .. } => *repeat != 1,
+    };
     Ok(PubSettings {
+        progress: long_run && !args.connect.quiet && !args.connect.debug,
         connect,
         topic,
         qos: Qos::from_level(args.qos),
