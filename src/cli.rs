@@ -668,6 +668,19 @@ pub struct OutputArgs {
     /// Do not end each message with a newline.
     #[arg(short = 'N', long)]
     pub no_newline: bool,
+
+    /// Colour the topic of -v output: auto (when stdout is a terminal and NO_COLOR is not
+    /// set), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// `check --json`'s help: the report's schema.
@@ -698,6 +711,12 @@ pub struct SubArgs {
     /// With -C: fail (exit 7) if the messages have not all arrived in time. Alone: watch this long.
     #[arg(short = 'W', long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+
+    /// A live line on stderr (messages, per second, bytes per second, when stderr is a
+    /// terminal) and, at the end, a table of messages per topic on stderr (top 20: count,
+    /// rate, last payload size). Standard output is unchanged.
+    #[arg(long)]
+    pub stats: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -48,8 +48,8 @@ alphabetical order: \"timestamp\" (when it arrived, RFC 3339 UTC with millisecon
 pub enum Format {
     /// The payload alone.
     Raw,
-    /// `topic payload`.
-    Verbose,
+    /// `topic payload`; the topic in colour (bold magenta, as ripgrep shows paths) when `color`.
+    Verbose { color: bool },
     /// One JSON object per message.
     Json {
         pretty: bool,
@@ -282,6 +282,10 @@ impl Drop for Printer {
     }
 }
 
+/// Bold magenta, and back to normal.
+const TOPIC_COLOR: &[u8] = b"\x1b[1;35m";
+const COLOR_RESET: &[u8] = b"\x1b[0m";
+
 /// Writes one message in `format`, without the trailing newline.
 pub fn render(
     out: &mut impl Write,
@@ -292,8 +296,14 @@ pub fn render(
     let message = &received.message;
     match format {
         Format::Raw => out.write_all(&message.payload),
-        Format::Verbose => {
-            out.write_all(message.topic.as_bytes())?;
+        Format::Verbose { color } => {
+            if *color {
+                out.write_all(TOPIC_COLOR)?;
+                out.write_all(message.topic.as_bytes())?;
+                out.write_all(COLOR_RESET)?;
+            } else {
+                out.write_all(message.topic.as_bytes())?;
+            }
             out.write_all(b" ")?;
             out.write_all(&message.payload)
         }

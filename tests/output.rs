@@ -369,3 +369,44 @@ fn json_help_carries_the_schema_itself() {
         );
     }
 }
+
+#[test]
+fn stats_table_on_stderr_and_stdout_unchanged() {
+    let broker = Broker::start();
+    let sub = Background::sub(&broker, &["-t", "stats/#", "-C", "5", "--stats", "-v"]);
+    let args = command("pub", &broker, &["-t", "stats/busy", "-l", "-q", "1"]);
+    assert_code(&run_args(&args, b"1\n22\n333\n"), 0);
+    let args = command("pub", &broker, &["-t", "stats/calm", "-l", "-q", "1"]);
+    assert_code(&run_args(&args, b"abcd\nxy\n"), 0);
+    let out = sub.finish();
+    assert_code(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "stats/busy 1\nstats/busy 22\nstats/busy 333\nstats/calm abcd\nstats/calm xy\n"
+    );
+    let err = stderr(&out);
+    let rows: Vec<Vec<&str>> = err
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    let row = |topic: &str| {
+        rows.iter()
+            .find(|row| row.first() == Some(&topic))
+            .unwrap_or_else(|| panic!("no {topic} row in:\n{err}"))
+            .clone()
+    };
+    assert_eq!(
+        row("topic"),
+        ["topic", "messages", "per", "second", "last", "size"]
+    );
+    // busy: 3 messages, the last one 3 bytes; calm: 2, the last 2 bytes. Busiest first.
+    let busy = row("stats/busy");
+    assert_eq!((busy[1], busy[3], busy[4]), ("3", "3", "B"), "{err}");
+    let calm = row("stats/calm");
+    assert_eq!((calm[1], calm[3]), ("2", "2"), "{err}");
+    let position = |topic: &str| err.find(topic).expect("row");
+    assert!(position("stats/busy") < position("stats/calm"), "{err}");
+    assert!(err.contains("5 messages on 2 topics"), "{err}");
+    // Not a terminal: no live line.
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}

@@ -88,3 +88,77 @@ fn in_a_pipe_there_is_no_live_line() {
     assert_code(&out, 0);
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn sub_v_colours_the_topic_on_a_terminal_only() {
+    let broker = Broker::start();
+    assert_code(
+        &run_on(&broker, &["pub", "-t", "colour/t", "-m", "x", "-r"]),
+        0,
+    );
+    let sub = |extra: &[&str]| {
+        let mut args = vec!["sub", "-t", "colour/t", "-v", "-C", "1"];
+        args.extend_from_slice(extra);
+        command(args[0], &broker, &args[1..])
+    };
+    let coloured = "\u{1b}[1;35mcolour/t\u{1b}[0m x";
+    // A pipe: plain, unless asked.
+    let out = run_args(&sub(&[]), b"");
+    assert_eq!(stdout(&out), "colour/t x\n");
+    let out = run_args(&sub(&["--color", "always"]), b"");
+    assert_eq!(stdout(&out), format!("{coloured}\n"));
+    // A terminal: coloured, but not with NO_COLOR or --color never.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = lines_file(dir.path(), 0);
+    let terminal = |args: &[String], no_color: bool| {
+        let mut line = format!("'{}'", env!("CARGO_BIN_EXE_mqtt-cli"));
+        for arg in args {
+            line.push_str(&format!(" '{arg}'"));
+        }
+        line.push_str(&format!(" < '{}'", empty.display()));
+        let mut script = cli_env(Command::new("script"));
+        if !no_color {
+            script.env_remove("NO_COLOR");
+        }
+        let child = script
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run script");
+        let out = wait_output(child, STEP);
+        assert_code(&out, 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(terminal(&sub(&[]), false).contains(coloured));
+    assert!(!terminal(&sub(&[]), true).contains('\u{1b}'));
+    assert!(!terminal(&sub(&["--color", "never"]), false).contains('\u{1b}'));
+    // Clean up the retained message.
+    assert_code(&run_on(&broker, &["pub", "-t", "colour/t", "-n", "-r"]), 0);
+}
+
+#[test]
+fn sub_stats_shows_a_live_line_on_a_terminal_and_clears_it() {
+    let broker = Broker::start();
+    assert_code(
+        &run_on(&broker, &["pub", "-t", "live/s", "-m", "x", "-r"]),
+        0,
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = lines_file(dir.path(), 0);
+    let args = command("sub", &broker, &["-t", "live/s", "-C", "1", "--stats"]);
+    let out = on_a_terminal(&args, &empty);
+    assert_code(&out, 0);
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The live line, cleared, then the table.
+    let cleared = screen
+        .find("\r\u{1b}[2K")
+        .unwrap_or_else(|| panic!("{screen:?}"));
+    assert!(screen[..cleared].contains("0 messages"), "{screen:?}");
+    assert!(
+        screen[cleared..].contains("1 messages on 1 topics"),
+        "{screen:?}"
+    );
+    assert_code(&run_on(&broker, &["pub", "-t", "live/s", "-n", "-r"]), 0);
+}

@@ -5,6 +5,7 @@ pub mod profile;
 pub mod publish;
 pub mod request;
 pub mod shell;
+pub mod stats;
 pub mod subscribe;
 
 use anyhow::Result;

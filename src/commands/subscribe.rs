@@ -57,6 +57,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     let mut quiet_until: Option<Instant> = None;
     let (mut clears_sent, mut clears_done) = (0u64, 0u64);
     let mut printed: u64 = 0;
+    let mut stats = settings.stats.then(crate::commands::stats::Stats::start);
     let outcome = loop {
         // `biased`: events first; the other branches cost nothing while events keep coming.
         tokio::select! {
@@ -125,6 +126,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                             .await
                             .context("writing to standard output")?;
                         printed += 1;
+                        if let Some(stats) = &mut stats {
+                            stats.record(&received.message.topic, received.message.payload.len());
+                        }
                     }
                     session.ack(&received);
                     if settings.count == Some(printed) {
@@ -178,6 +182,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
             }
         }
     };
+    if let Some(stats) = stats.take() {
+        eprint!("{}", stats.finish());
+    }
     // The retained messages cleared must be gone before we leave.
     if outcome.is_ok() && clears_done < clears_sent {
         let waited = tokio::time::timeout(CLEAR_WAIT, async {

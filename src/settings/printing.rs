@@ -3,12 +3,13 @@
 use anyhow::Result;
 use regex::bytes::Regex;
 
-use crate::cli::OutputArgs;
+use super::env::Environment;
+use crate::cli::{ColorChoice, OutputArgs};
 use crate::error::usage;
 use crate::output::{Format, Template};
 
 /// The output format the flags ask for.
-pub(super) fn output_format(args: &OutputArgs) -> Result<Format> {
+pub(super) fn output_format(args: &OutputArgs, env: &dyn Environment) -> Result<Format> {
     Ok(if let Some(template) = &args.template {
         Format::Template(Template::parse(template).map_err(usage)?)
     } else if args.json {
@@ -17,7 +18,15 @@ pub(super) fn output_format(args: &OutputArgs) -> Result<Format> {
             encoding: args.payload_encoding,
         }
     } else if args.verbose {
-        Format::Verbose
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                use std::io::IsTerminal;
+                std::io::stdout().is_terminal() && env.var("NO_COLOR").is_none()
+            }
+        };
+        Format::Verbose { color }
     } else {
         Format::Raw
     })

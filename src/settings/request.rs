@@ -101,7 +101,7 @@ pub fn rr_settings(args: &RrArgs, env: &dyn Environment) -> Result<RrSettings> {
         response_topic: args.response_topic.clone(),
         payload_match: payload_regex(args.r#match.as_deref())?,
         timeout: args.timeout,
-        format: output_format(&args.output)?,
+        format: output_format(&args.output, env)?,
         newline: !args.output.no_newline,
     })
 }

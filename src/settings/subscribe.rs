@@ -32,6 +32,8 @@ pub struct SubSettings {
     pub retained_only: bool,
     pub remove_retained: bool,
     pub unsubscribe: Vec<String>,
+    /// `--stats`.
+    pub stats: bool,
 }
 
 /// Validates `sub` arguments.
@@ -53,7 +55,7 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
     {
         validate_topic_filter(filter).map_err(usage)?;
     }
-    let format = output_format(&args.output)?;
+    let format = output_format(&args.output, env)?;
     let payload_match = payload_regex(args.r#match.as_deref())?;
     if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
         return Err(usage("-W must be longer than 0"));
@@ -88,5 +90,6 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
         retained_only: args.retained_only,
         remove_retained: args.remove_retained,
         unsubscribe: args.unsubscribe.clone(),
+        stats: args.stats,
     })
 }
