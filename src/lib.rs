@@ -23,7 +23,8 @@ use anyhow::Result;
 use clap::{Args, CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, ConnectArgs};
-use crate::settings::profile::{ConfigFile, ProfileLayer};
+use crate::settings::ProfileLayer;
+use crate::settings::profile::ConfigFile;
 use crate::settings::{Environment, ProcessEnv, ProcessEnvWithProfile};
 
 impl Command {

@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use super::env::Environment;
 use super::properties::needs_v5;
+use super::secrets::read_password_file;
 use super::url::{UrlParts, parse_url};
 use super::will::{Will, will_settings};
 use crate::cli::{ConnectArgs, TlsArgs};
@@ -118,23 +119,6 @@ pub(super) fn random_client_id() -> String {
         .take(10)
         .collect();
     format!("mqtt-cli-{suffix}")
-}
-
-pub(crate) fn read_password_file(path: &Path) -> Result<Secret> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        usage(format!(
-            "cannot read password file {}: {err}",
-            path.display()
-        ))
-    })?;
-    let line = text.lines().next().unwrap_or("");
-    if line.is_empty() {
-        return Err(usage(format!(
-            "password file {} is empty: put the password on its first line",
-            path.display()
-        )));
-    }
-    Ok(Secret::new(line))
 }
 
 /// TLS is on for mqtts:// and wss:// URLs, with --tls, with any certificate option, and on port
@@ -471,14 +455,14 @@ fn credentials(
             (None, Some(profile)) => match &profile.password {
                 Some(source) => {
                     tracing::debug!("password {} (profile {profile_name})", source.describe());
-                    Some(source.read(env, profile_name)?)
+                    Some(source.read(&|name| env.var(name), profile_name)?)
                 }
                 None => None,
             },
             (None, None) => None,
         },
         (None, None) => match profile.and_then(|profile| profile.password.as_ref()) {
-            Some(source) if v5 => Some(source.read(env, profile_name)?),
+            Some(source) if v5 => Some(source.read(&|name| env.var(name), profile_name)?),
             Some(_) => {
                 return Err(usage(format!(
                     "profile '{profile_name}' has a password but no user name: add username (MQTT 3.1.1 needs one)"

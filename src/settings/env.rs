@@ -1,7 +1,7 @@
 //! Environment variables, behind a seam so that tests need not touch the process's; the
 //! profile chosen for this run travels with them.
 
-use super::profile::ProfileLayer;
+use super::secrets::PasswordSource;
 
 /// Reads environment variables; a seam so tests need not touch the process environment.
 pub trait Environment {
@@ -33,4 +33,15 @@ impl Environment for ProcessEnvWithProfile {
     fn profile(&self) -> Option<&ProfileLayer> {
         self.0.as_ref()
     }
+}
+
+/// A profile's address and credentials: a layer below the URL and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileLayer {
+    pub name: String,
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub username: Option<String>,
+    pub password: Option<PasswordSource>,
 }

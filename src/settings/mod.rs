@@ -13,13 +13,14 @@ pub mod profile;
 mod properties;
 mod publish;
 mod request;
+mod secrets;
 mod subscribe;
 mod url;
 mod will;
 
 pub use check::{CheckSettings, check_settings};
 pub use connect::{ConnectSettings, connect_settings};
-pub use env::{Environment, ProcessEnv, ProcessEnvWithProfile};
+pub use env::{Environment, ProcessEnv, ProcessEnvWithProfile, ProfileLayer};
 pub use publish::{Payloads, PubSettings, pub_settings};
 pub use request::{RrSettings, rr_settings};
 pub use subscribe::{SubSettings, sub_settings};

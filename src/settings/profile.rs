@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use toml::Spanned;
 
-use super::env::Environment;
+use super::env::{Environment, ProfileLayer};
+use super::secrets::PasswordSource;
 use crate::error::usage;
 use crate::vocabulary::Secret;
 
@@ -391,81 +392,6 @@ fn refuse_if_readable_by_others(config: &Path, item: &Item, profile: &str) -> Re
     #[cfg(not(unix))]
     let _ = (config, item, profile);
     Ok(())
-}
-
-/// Where a profile's password comes from.
-#[derive(Debug, Clone)]
-pub enum PasswordSource {
-    Plain(Secret),
-    File(PathBuf),
-    /// The name of an environment variable.
-    Env(String),
-    /// A shell command; the first line it prints is the password.
-    Command(String),
-}
-
-impl PasswordSource {
-    /// Reads the password. Errors never carry it.
-    pub fn read(&self, env: &dyn Environment, profile: &str) -> Result<Secret> {
-        match self {
-            PasswordSource::Plain(secret) => Ok(secret.clone()),
-            PasswordSource::File(path) => super::connect::read_password_file(path),
-            PasswordSource::Env(name) => env.var(name).map(Secret::new).ok_or_else(|| {
-                usage(format!(
-                    "profile '{profile}': password_env names {name}, which is not set"
-                ))
-            }),
-            PasswordSource::Command(command) => run_password_command(command, profile),
-        }
-    }
-
-    /// What `-d` and `profile show` say: never the password.
-    pub fn describe(&self) -> String {
-        match self {
-            PasswordSource::Plain(_) => "(set, hidden)".to_string(),
-            PasswordSource::File(path) => format!("from the file {}", path.display()),
-            PasswordSource::Env(name) => format!("from ${name}"),
-            PasswordSource::Command(command) => format!("from the command `{command}`"),
-        }
-    }
-}
-
-fn run_password_command(command: &str, profile: &str) -> Result<Secret> {
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|err| {
-            usage(format!(
-                "profile '{profile}': cannot run password_command: {err}"
-            ))
-        })?;
-    if !output.status.success() {
-        return Err(usage(format!(
-            "profile '{profile}': password_command `{command}` failed ({})",
-            output.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    match text.lines().next() {
-        Some(line) if !line.is_empty() => Ok(Secret::new(line)),
-        _ => Err(usage(format!(
-            "profile '{profile}': password_command `{command}` printed no password"
-        ))),
-    }
-}
-
-/// A profile's address and credentials: a layer below the URL and the environment.
-#[derive(Debug, Clone, Default)]
-pub struct ProfileLayer {
-    pub name: String,
-    pub url: Option<String>,
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub username: Option<String>,
-    pub password: Option<PasswordSource>,
 }
 
 #[cfg(test)]
