@@ -8,14 +8,22 @@ use std::process::{Command, Output};
 use common::*;
 
 /// Runs mqtt-cli under script(1): its stdout and stderr are a terminal; what it wrote comes
-/// back on script's stdout.
+/// back on script's stdout. `NO_COLOR` is set, as `cli()` sets it.
 fn on_a_terminal(args: &[String], stdin_file: &std::path::Path) -> Output {
+    on_a_terminal_with(args, stdin_file, true)
+}
+
+fn on_a_terminal_with(args: &[String], stdin_file: &std::path::Path, no_color: bool) -> Output {
     let mut line = format!("'{}'", env!("CARGO_BIN_EXE_mqtt-cli"));
     for arg in args {
         line.push_str(&format!(" '{arg}'"));
     }
     line.push_str(&format!(" < '{}'", stdin_file.display()));
-    let child = cli_env(Command::new("script"))
+    let mut script = cli_env(Command::new("script"));
+    if !no_color {
+        script.env_remove("NO_COLOR");
+    }
+    let child = script
         .args(["-q", "-e", "-c", &line, "/dev/null"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -111,23 +119,7 @@ fn sub_v_colours_the_topic_on_a_terminal_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = lines_file(dir.path(), 0);
     let terminal = |args: &[String], no_color: bool| {
-        let mut line = format!("'{}'", env!("CARGO_BIN_EXE_mqtt-cli"));
-        for arg in args {
-            line.push_str(&format!(" '{arg}'"));
-        }
-        line.push_str(&format!(" < '{}'", empty.display()));
-        let mut script = cli_env(Command::new("script"));
-        if !no_color {
-            script.env_remove("NO_COLOR");
-        }
-        let child = script
-            .args(["-q", "-e", "-c", &line, "/dev/null"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run script");
-        let out = wait_output(child, STEP);
+        let out = on_a_terminal_with(args, &empty, no_color);
         assert_code(&out, 0);
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
