@@ -354,15 +354,30 @@ fn latency_is_the_brokers_not_our_delayed_acks() {
         fast(&got, name, "/latency_ms/p50");
     }
 
+    // Over TLS the CONNACK waits behind the session tickets: one handshake is one sample, and
+    // a loaded machine can make one slow, so the best of three (a delayed ACK makes all three
+    // take 40 ms or more).
     let pki = Pki::new();
     let broker = pki.broker("server", "");
     let ca = pki.arg("ca.pem");
-    let out = run_on(
-        &broker,
-        &["check", "--cafile", &ca, "--json", "--only", "connect,qos1"],
-    );
-    assert_code(&out, 0);
-    let got = report(&out);
-    fast(&got, "connect", "/connack_ms");
-    fast(&got, "qos1", "/latency_ms/p50");
+    let mut reports = Vec::new();
+    for _ in 0..3 {
+        let out = run_on(
+            &broker,
+            &["check", "--cafile", &ca, "--json", "--only", "connect,qos1"],
+        );
+        assert_code(&out, 0);
+        reports.push(report(&out));
+    }
+    let connack = |report: &Value| {
+        report["checks"][0]["details"]["connack_ms"]
+            .as_f64()
+            .unwrap_or(f64::MAX)
+    };
+    let best = reports
+        .iter()
+        .min_by(|a, b| connack(a).total_cmp(&connack(b)))
+        .expect("three reports");
+    fast(best, "connect", "/connack_ms");
+    fast(best, "qos1", "/latency_ms/p50");
 }
