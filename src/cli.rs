@@ -37,6 +37,7 @@ use MQTT_PASSWORD or --password-file instead of -P.";
 #[command(
     name = "mqtt-cli",
     version,
+    propagate_version = true,
     disable_help_flag = true,
     disable_version_flag = true,
     after_help = EXIT_CODES
@@ -46,8 +47,8 @@ pub struct Cli {
     #[arg(long, action = ArgAction::Help, global = true)]
     help: Option<bool>,
 
-    /// Print the version.
-    #[arg(long, action = ArgAction::Version)]
+    /// Print the version (also after a subcommand, as mosquitto_pub --version).
+    #[arg(long, action = ArgAction::Version, global = true)]
     version: Option<bool>,
 
     #[command(subcommand)]
@@ -245,6 +246,26 @@ pub struct CheckArgs {
     pub connect: ConnectArgs,
 }
 
+/// `-V`: the versions we speak, and a clear word for MQTT 3.1, which we do not.
+fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "31" | "3.1" | "mqttv31" => Err(
+            "MQTT 3.1 is not supported: use -V 311 (MQTT 3.1.1), which brokers that speak 3.1 also speak"
+                .to_string(),
+        ),
+        other => ProtocolVersion::from_str(other, true)
+            .map_err(|_| format!("'{text}' is not an MQTT version: use 311 (3.1.1, mqttv311) or 5 (mqttv5)")),
+    }
+}
+
+/// A percentage from 0.1 to 100.
+fn parse_percentage(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if (0.1..=100.0).contains(&value) => Ok(value),
+        _ => Err(format!("'{text}' is not a percentage from 0.1 to 100")),
+    }
+}
+
 /// A size in bytes: `5000`, `256KiB` / `256K` / `256KB` (x1024), `1MiB` / `1M` / `1MB` (x1024^2).
 fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
@@ -315,12 +336,16 @@ pub struct ConnectArgs {
     #[arg(short = 'i', long = "id", value_name = "ID")]
     pub client_id: Option<String>,
 
+    /// Client identifier: this prefix and the process id (mosquitto's -I).
+    #[arg(short = 'I', long, value_name = "PREFIX", conflicts_with = "client_id")]
+    pub id_prefix: Option<String>,
+
     /// Keepalive interval in seconds (0 turns it off).
     #[arg(short = 'k', long, default_value_t = 60, value_name = "SECONDS")]
     pub keepalive: u16,
 
     /// Persistent session: the broker keeps subscriptions and queued messages (needs --id).
-    #[arg(short = 'c', long)]
+    #[arg(short = 'c', long, alias = "disable-clean-session")]
     pub no_clean: bool,
 
     /// User name (env MQTT_USERNAME).
@@ -329,7 +354,7 @@ pub struct ConnectArgs {
 
     /// Password. Visible to other users in the process list: prefer the MQTT_PASSWORD
     /// environment variable or --password-file.
-    #[arg(short = 'P', long)]
+    #[arg(short = 'P', long, alias = "pw")]
     pub password: Option<String>,
 
     /// Read the password from the first line of FILE (env MQTT_PASSWORD_FILE).
@@ -383,7 +408,7 @@ pub struct ConnectArgs {
 
     /// MQTT 5: keep the session this long after disconnecting (e.g. 1h, or never); above 0 it
     /// also resumes the session, so it needs --id. With -c alone: never expires.
-    #[arg(short = 'x', long, value_parser = parse_session_expiry, value_name = "DURATION", help_heading = "MQTT 5")]
+    #[arg(short = 'x', long, value_parser = parse_session_expiry, value_name = "DURATION", help_heading = "MQTT 5", allow_negative_numbers = true)]
     pub session_expiry: Option<u32>,
 
     /// MQTT 5: QoS 1/2 messages the broker may send before we acknowledge them.
@@ -416,8 +441,12 @@ pub struct ConnectArgs {
     pub connect_timeout: Duration,
 
     /// MQTT protocol version.
-    #[arg(short = 'V', long, default_value = "311", value_name = "VERSION")]
+    #[arg(short = 'V', long, default_value = "311", value_name = "VERSION", value_parser = parse_protocol_version)]
     pub protocol_version: ProtocolVersion,
+
+    /// Accepted for mosquitto's command lines: mqtt-cli always turns Nagle's algorithm off.
+    #[arg(long, hide_short_help = true)]
+    pub nodelay: bool,
 
     #[command(flatten)]
     pub tls: TlsArgs,
@@ -452,7 +481,7 @@ pub struct TlsArgs {
     pub capath: Option<PathBuf>,
 
     /// Trust the operating system's certificate store instead of the Mozilla roots.
-    #[arg(long, conflicts_with_all = ["cafile", "capath"])]
+    #[arg(long, alias = "tls-use-os-certs", conflicts_with_all = ["cafile", "capath"])]
     pub native_roots: bool,
 
     /// Client certificate (PEM) for mutual TLS, e.g. AWS IoT Core; needs --key.
@@ -472,7 +501,7 @@ pub struct TlsArgs {
     pub tls_server_name: Option<String>,
 
     /// ALPN protocol to offer (repeatable), e.g. x-amzn-mqtt-ca for AWS IoT Core on port 443.
-    #[arg(long, value_name = "PROTOCOL")]
+    #[arg(long, value_name = "PROTOCOL", alias = "tls-alpn")]
     pub alpn: Vec<String>,
 
     /// Lowest TLS version to accept.
@@ -501,15 +530,15 @@ pub struct PubArgs {
     pub file: Option<PathBuf>,
 
     /// Send all of standard input as one message.
-    #[arg(short = 's', long, group = "payload")]
+    #[arg(short = 's', long, group = "payload", alias = "stdin-file")]
     pub stdin: bool,
 
     /// Send each line of standard input as a message, as it arrives.
-    #[arg(short = 'l', long, group = "payload")]
+    #[arg(short = 'l', long, group = "payload", alias = "stdin-line")]
     pub lines: bool,
 
     /// Send an empty (zero-length) message.
-    #[arg(short = 'n', long, group = "payload")]
+    #[arg(short = 'n', long, group = "payload", alias = "null-message")]
     pub null: bool,
 
     /// Publish the messages a `sub --json` capture holds (topic, payload, QoS, retain).
@@ -530,7 +559,7 @@ pub struct PubArgs {
 
     /// Unacknowledged messages in flight at once [default: 100 at QoS 1, 20 at QoS 2, which
     /// is all mosquitto accepts by default].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(short = 'M', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_inflight: Option<u16>,
 
     /// MQTT 5: the payload's MIME type, e.g. application/json.
@@ -566,8 +595,9 @@ pub struct PubArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u64,
 
-    /// Wait this long between messages (e.g. 500ms, 1s).
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    /// Wait this long between messages (e.g. 500ms, 1s; a bare number is seconds, as
+    /// mosquitto_pub's --repeat-delay).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", alias = "repeat-delay")]
     pub interval: Option<Duration>,
 
     #[command(flatten)]
@@ -717,6 +747,11 @@ pub struct SubArgs {
     /// rate, last payload size). Standard output is unchanged.
     #[arg(long)]
     pub stats: bool,
+
+    /// Print (and count for -C) only this percentage of the messages, picked at random
+    /// (0.1 to 100; mosquitto_sub's --random-filter).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percentage)]
+    pub random_filter: Option<f64>,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -51,9 +51,9 @@ impl fmt::Display for Trust {
 /// Lowest TLS version accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TlsVersion {
-    #[value(name = "1.2")]
+    #[value(name = "1.2", alias = "tlsv1.2")]
     V1_2,
-    #[value(name = "1.3")]
+    #[value(name = "1.3", alias = "tlsv1.3")]
     V1_3,
 }
 

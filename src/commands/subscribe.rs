@@ -119,7 +119,10 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         session.publish_in_background(clear);
                         clears_sent += 1;
                     }
-                    let hidden = filtered_out || (settings.no_retained && retained);
+                    let unpicked = settings
+                        .random_filter
+                        .is_some_and(|percent| fastrand::f64() * 100.0 >= percent);
+                    let hidden = filtered_out || (settings.no_retained && retained) || unpicked;
                     if !hidden {
                         printer
                             .print(&received)

@@ -324,7 +324,11 @@ pub fn connect_settings(
     )?;
     let resumes = args.no_clean || args.session_expiry.is_some_and(|expiry| expiry > 0);
 
-    let client_id = match &args.client_id {
+    let prefixed = args
+        .id_prefix
+        .as_ref()
+        .map(|prefix| format!("{prefix}{}", std::process::id()));
+    let client_id = match args.client_id.as_ref().or(prefixed.as_ref()) {
         Some(id) if id.is_empty() => {
             return Err(usage("the client id (-i) is empty"));
         }

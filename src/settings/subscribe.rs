@@ -34,6 +34,8 @@ pub struct SubSettings {
     pub unsubscribe: Vec<String>,
     /// `--stats`.
     pub stats: bool,
+    /// `--random-filter`: the percentage of messages shown.
+    pub random_filter: Option<f64>,
 }
 
 /// Validates `sub` arguments.
@@ -91,5 +93,6 @@ pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings
         remove_retained: args.remove_retained,
         unsubscribe: args.unsubscribe.clone(),
         stats: args.stats,
+        random_filter: args.random_filter,
     })
 }

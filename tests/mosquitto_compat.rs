@@ -1,0 +1,208 @@
+//! mosquitto_pub/mosquitto_sub command lines run unchanged: each spelling of mosquitto's is
+//! run with mosquitto's client and with ours against the same broker where the behaviour can be
+//! compared, else with ours alone, and what arrives is checked. (The README's comparison table
+//! lists the differences.)
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+/// mosquitto_pub with `args` (after the broker's -h/-p), `stdin` as its input.
+fn mosquitto_pub(broker: &Broker, args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new("mosquitto_pub")
+        .args(broker.args())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mosquitto_pub (package mosquitto-clients)");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin).expect("write stdin");
+    drop(input);
+    wait_output(child, STEP)
+}
+
+/// What a subscriber to `topic` gets while `publish` runs, `count` messages.
+fn received(
+    broker: &Broker,
+    topic: &str,
+    count: usize,
+    publish: impl FnOnce() -> Output,
+) -> String {
+    let count = count.to_string();
+    let sub = Background::sub(broker, &["-t", topic, "-C", &count, "-W", "10s"]);
+    let out = publish();
+    assert_code(&out, 0);
+    let got = sub.finish();
+    assert_code(&got, 0);
+    stdout(&got)
+}
+
+/// The same command line through mosquitto_pub and `mqtt-cli pub`: the same messages arrive.
+fn same_as_mosquitto_pub(args: &[&str], stdin: &[u8], count: usize) -> String {
+    let broker = Broker::start();
+    let topic = "compat/t";
+    let mut full = vec!["-t", topic];
+    full.extend_from_slice(args);
+    let theirs = received(&broker, topic, count, || {
+        mosquitto_pub(&broker, &full, stdin)
+    });
+    let mut ours_args = vec!["pub"];
+    ours_args.extend_from_slice(&full);
+    let ours = received(&broker, topic, count, || {
+        run_args(&command(ours_args[0], &broker, &ours_args[1..]), stdin)
+    });
+    assert_eq!(ours, theirs, "mqtt-cli pub {args:?} vs mosquitto_pub");
+    ours
+}
+
+#[test]
+fn publish_spellings_deliver_what_mosquitto_pub_delivers() {
+    assert_eq!(
+        same_as_mosquitto_pub(&["--stdin-line"], b"a\nb\n", 2),
+        "a\nb\n"
+    );
+    assert_eq!(
+        same_as_mosquitto_pub(&["--stdin-file"], b"a\nb", 1),
+        "a\nb\n"
+    );
+    assert_eq!(same_as_mosquitto_pub(&["--null-message"], b"", 1), "\n");
+    assert_eq!(
+        same_as_mosquitto_pub(
+            &["-m", "x", "--repeat", "3", "--repeat-delay", "0.01"],
+            b"",
+            3
+        ),
+        "x\nx\nx\n"
+    );
+    assert_eq!(
+        same_as_mosquitto_pub(&["-l", "-q", "1", "-M", "2", "--nodelay"], b"1\n2\n3\n", 3),
+        "1\n2\n3\n"
+    );
+    assert_eq!(
+        same_as_mosquitto_pub(&["-m", "v5", "-V", "mqttv5", "-I", "dev-"], b"", 1),
+        "v5\n"
+    );
+}
+
+/// `mqtt-cli ARGS -d` against `broker`: its trace.
+fn traced(broker: &Broker, args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.push("-d");
+    let out = run_args(&command(all[0], broker, &all[1..]), b"");
+    assert_code(&out, 0);
+    stderr(&out)
+}
+
+#[test]
+fn connection_spellings_mean_what_they_mean_to_mosquitto() {
+    let broker = Broker::start();
+    let trace = traced(
+        &broker,
+        &[
+            "pub",
+            "-t",
+            "t",
+            "-m",
+            "x",
+            "--disable-clean-session",
+            "-i",
+            "keep",
+        ],
+    );
+    assert!(
+        trace.contains("client id \"keep\"") && trace.contains("clean false"),
+        "{trace}"
+    );
+    // -I: the prefix and the process id.
+    let trace = traced(&broker, &["pub", "-t", "t", "-m", "x", "-I", "dev-"]);
+    assert!(trace.contains("client id \"dev-"), "{trace}");
+    // -x -1: the session never expires (MQTT 5).
+    let out = run_on(
+        &broker,
+        &[
+            "sub", "-t", "t", "-V", "5", "-c", "-i", "forever", "-x", "-1", "-E",
+        ],
+    );
+    assert_code(&out, 0);
+    // --pw with a user name.
+    let secured = Broker::with_password("me", "s3cret");
+    let out = run_on(
+        &secured,
+        &["pub", "-t", "t", "-m", "x", "-u", "me", "--pw", "s3cret"],
+    );
+    assert_code(&out, 0);
+    // --version after the subcommand, as mosquitto_pub --version.
+    for sub in ["pub", "sub", "rr", "check"] {
+        let out = run(&[sub, "--version"], b"");
+        assert_code(&out, 0);
+        assert!(stdout(&out).contains(env!("CARGO_PKG_VERSION")), "{sub}");
+    }
+    // MQTT 3.1 is not spoken: one clear line, exit 2.
+    for version in ["31", "mqttv31"] {
+        let out = run(&["pub", "-t", "t", "-m", "x", "-V", version], b"");
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("MQTT 3.1 is not supported: use -V 311"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn tls_spellings_are_accepted() {
+    let pki = common::pki::Pki::new();
+    let broker = pki.broker("server", "");
+    let ca = pki.arg("ca.pem");
+    for extra in [
+        vec!["--tls-version", "tlsv1.2"],
+        vec!["--tls-version", "tlsv1.3"],
+        vec!["--tls-alpn", "mqtt"],
+    ] {
+        let mut args = vec!["pub", "-t", "t", "-m", "x", "--cafile", &ca];
+        args.extend_from_slice(&extra);
+        assert_code(&run_on(&broker, &args), 0);
+    }
+    // --tls-use-os-certs: the system's roots, which do not hold the test CA (exit 4, TLS).
+    let out = run_on(
+        &broker,
+        &["pub", "-t", "t", "-m", "x", "--tls-use-os-certs"],
+    );
+    assert_code(&out, 4);
+}
+
+#[test]
+fn random_filter_prints_about_that_share() {
+    let broker = Broker::start();
+    let input: String = (1..=1000).map(|n| format!("{n}\n")).collect();
+    let sub = |percent: &str| {
+        Background::sub(
+            &broker,
+            &[
+                "-t",
+                "rf",
+                "-q",
+                "1",
+                "--random-filter",
+                percent,
+                "-W",
+                "5s",
+            ],
+        )
+    };
+    let (all, half) = (sub("100"), sub("50"));
+    let publish = command("pub", &broker, &["-t", "rf", "-q", "1", "-l"]);
+    assert_code(&run_args(&publish, input.as_bytes()), 0);
+    assert_eq!(stdout(&all.finish()).lines().count(), 1000);
+    // Binomial(1000, 0.5): outside 350-650 with a probability under 1e-20.
+    let shown = stdout(&half.finish()).lines().count();
+    assert!((350..=650).contains(&shown), "{shown} of 1000 at 50%");
+    for bad in ["0", "101", "lots"] {
+        assert_code(&run(&["sub", "-t", "rf", "--random-filter", bad], b""), 2);
+    }
+}
