@@ -349,3 +349,34 @@ fn profile_add_keeps_comments_and_other_profiles() {
     assert_eq!(stdout(&out).trim(), config.path().display().to_string());
     let _ = Path::new("");
 }
+
+#[test]
+fn a_password_in_a_profiles_url_is_a_plain_password() {
+    let broker = Broker::with_password("me", "s3cret");
+    let text = format!(
+        "[profiles.u]\nurl = \"mqtt://me:s3cret@127.0.0.1:{}\"\n",
+        broker.port
+    );
+    let config = Config::new("");
+    config.write(&text, 0o644);
+    let out = config.run(&["pub", "-t", "p", "-m", "x", "--profile", "u"], &[]);
+    assert_code(&out, 2);
+    has(&out, "chmod 600");
+    assert!(!stderr(&out).contains("s3cret"));
+    config.write(&text, 0o600);
+    let out = config.run(&["pub", "-t", "p", "-m", "x", "--profile", "u", "-d"], &[]);
+    assert_code(&out, 0);
+    assert!(!stderr(&out).contains("s3cret"), "{}", stderr(&out));
+    // show masks it; add refuses to store one.
+    let out = config.run(&["profile", "show", "u"], &[]);
+    assert!(
+        stdout(&out).contains("mqtt://me:***@127.0.0.1"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("s3cret"));
+    let out = config.run(&["profile", "add", "v", "-L", "mqtt://me:s3cret@host"], &[]);
+    assert_code(&out, 2);
+    has(&out, "does not store the password of a URL");
+    assert!(!config.text().contains("[profiles.v]"));
+}

@@ -45,10 +45,12 @@ pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
             let profile = config.profile(name)?;
             println!("# profile {name} in {}", path.display());
             for item in &profile.items {
-                let value = if item.key == "password" {
-                    "\"(hidden)\"".to_string()
-                } else {
-                    item.value.to_string()
+                let value = match (&item.key[..], &item.value) {
+                    ("password", _) => "\"(hidden)\"".to_string(),
+                    ("url", toml::Value::String(url)) => {
+                        toml::Value::String(crate::settings::redact_url(url)).to_string()
+                    }
+                    _ => item.value.to_string(),
                 };
                 println!("{} = {value}", item.key);
             }
@@ -102,6 +104,17 @@ fn add_profile(
     given: &[(String, Vec<String>)],
     flags: &[String],
 ) -> Result<()> {
+    let url_password = given.iter().any(|(long, values)| {
+        long == "url"
+            && values
+                .iter()
+                .any(|url| crate::settings::redact_url(url) != *url)
+    });
+    if url_password {
+        return Err(usage(
+            "profile add does not store the password of a URL (user:password@): give the URL without it and use --password-file, --password-env or --password-command",
+        ));
+    }
     if given.iter().any(|(long, _)| long == "password") {
         return Err(usage(
             "profile add does not store a password given with -P: use --password-file, --password-env or --password-command",

@@ -24,7 +24,7 @@ pub use env::{Environment, ProcessEnv, ProcessEnvWithProfile, ProfileLayer};
 pub use publish::{Payloads, PubSettings, pub_settings};
 pub use request::{RrSettings, rr_settings};
 pub use subscribe::{SubSettings, sub_settings};
-pub use url::{UrlParts, parse_url};
+pub use url::{UrlParts, parse_url, redact_url};
 pub use will::Will;
 
 pub use crate::vocabulary::{MAX_PACKET_SIZE, Secret, Transport};

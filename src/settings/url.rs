@@ -115,7 +115,8 @@ pub(super) fn ws_path(url: &Url) -> String {
 }
 
 /// The URL with any password replaced, fit for an error message.
-pub(super) fn redact_url(text: &str) -> String {
+/// The URL with its password (if any) shown as `***`.
+pub fn redact_url(text: &str) -> String {
     match Url::parse(text) {
         Ok(mut url) if url.password().is_some() => {
             let _ = url.set_password(Some("***"));
