@@ -107,17 +107,32 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             from_profile: Vec::new(),
         });
     };
-    let given = matches
-        .subcommand()
-        .map(|(_, sub)| given_flags(sub))
-        .unwrap_or_default();
-    let flags = connection_flags();
-    let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
-    let config = ConfigFile::load(&ProcessEnv, &longs)?;
+    // Only -d shows them: no clap work for the others (start-up time counts for one publish).
+    let given = if connect.debug {
+        matches
+            .subcommand()
+            .map(|(_, sub)| given_flags(sub))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let name = connect
         .profile
         .clone()
         .or_else(|| ProcessEnv.var("MQTT_PROFILE"));
+    let config_present =
+        settings::profile::config_path(&ProcessEnv).is_some_and(|path| path.exists());
+    if name.is_none() && !config_present {
+        return Ok(CommandLine {
+            cli,
+            profile: None,
+            given,
+            from_profile: Vec::new(),
+        });
+    }
+    let flags = connection_flags();
+    let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
+    let config = ConfigFile::load(&ProcessEnv, &longs)?;
     let (config, name) = match (config, name) {
         (Some(config), Some(name)) => (config, name),
         (Some(config), None) => match config.default_profile.clone() {
