@@ -35,11 +35,16 @@ fn script(shell: &str) -> String {
     stdout(&out)
 }
 
+/// The shell's candidates, one per line; a shell that hangs fails the test (after STEP).
 fn candidates(mut command: Command, env: &[(String, String)]) -> Vec<String> {
-    let out = command
+    let child = command
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run the shell");
+    let out = wait_output(child, STEP);
     assert!(
         out.status.success(),
         "{}",
