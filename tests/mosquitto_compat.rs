@@ -5,25 +5,15 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::*;
 
 /// mosquitto_pub with `args` (after the broker's -h/-p), `stdin` as its input.
 fn mosquitto_pub(broker: &Broker, args: &[&str], stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new("mosquitto_pub")
-        .args(broker.args())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mosquitto_pub (package mosquitto-clients)");
-    let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin).expect("write stdin");
-    drop(input);
-    wait_output(child, STEP)
+    let mut command = Command::new("mosquitto_pub");
+    command.args(broker.args()).args(args);
+    run_command(command, stdin)
 }
 
 /// What a subscriber to `topic` gets while `publish` runs, `count` messages.

@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use common::*;
 
@@ -40,16 +40,12 @@ impl Config {
 
     /// mqtt-cli with this config file and the extra environment variables.
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let child = cli()
+        let mut command = cli();
+        command
             .env("MQTT_CLI_CONFIG", self.path())
             .envs(env.iter().copied())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mqtt-cli");
-        wait_output(child, STEP)
+            .args(args);
+        run_command(command, b"")
     }
 }
 

@@ -23,14 +23,8 @@ fn on_a_terminal_with(args: &[String], stdin_file: &std::path::Path, no_color: b
     if !no_color {
         script.env_remove("NO_COLOR");
     }
-    let child = script
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run script (package bsdutils)");
-    wait_output(child, STEP)
+    script.args(["-q", "-e", "-c", &line, "/dev/null"]);
+    run_command(script, b"")
 }
 
 /// The environment `cli()` gives mqtt-cli, for another program that runs it.

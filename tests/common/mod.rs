@@ -299,13 +299,19 @@ pub fn cli() -> Command {
 
 /// Runs mqtt-cli to the end (with `stdin` as its input), failing the test if it hangs.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = cli()
-        .args(args)
+    let mut command = cli();
+    command.args(args);
+    run_command(command, stdin)
+}
+
+/// Runs any program to the end (with `stdin` as its input), failing the test if it hangs.
+pub fn run_command(mut command: Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn mqtt-cli");
+        .unwrap_or_else(|err| panic!("spawn {:?}: {err}", command.get_program()));
     let mut input = child.stdin.take().expect("stdin");
     let data = stdin.to_vec();
     let writer = thread::spawn(move || {
