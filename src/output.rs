@@ -25,11 +25,14 @@ use crate::vocabulary::{Properties, Received};
 /// `-F`'s help: the template codes.
 pub const TEMPLATE_HELP: &str = "Print each message through a template instead of the raw \
 payload. Codes: %t topic, %p payload, %x payload as hex, %X as upper-case hex, %b as base64, \
-%l payload length, %q QoS, %r retain flag (0/1), %m message id, %I ISO-8601 time (UTC), \
-%U Unix time with nanoseconds, %j the JSON object of --json, %% a percent sign; MQTT 5 \
-properties (empty when absent): %C content type, %D correlation data, %E message expiry \
-interval, %F payload format indicator, %R response topic, %A topic alias, %S subscription \
-identifier(s), %P user properties as key=value separated by spaces; escapes \\n \\t \\\\. \
+%l payload length, %q QoS, %r retain flag (0/1), %m message id, %I ISO-8601 time \
+(local, as mosquitto_sub: 2026-11-29T11:31:06+0000), %U Unix time with nanoseconds, %j the \
+JSON object of --json, %% a percent sign; MQTT 5 properties (empty when absent): %C content \
+type, %D correlation data, %E message expiry interval, %F payload format indicator, %R \
+response topic, %A topic alias, %S subscription identifier(s), %P user properties as \
+key:value separated by spaces. Time of arrival, local, as strftime and mosquitto_sub: @Y \
+year, @m month, @d day, @H hour, @M minute, @S second, @z offset, @s Unix seconds, @N \
+nanoseconds, @@ an at sign (any strftime letter works). Escapes \\n \\t \\r \\0 \\a \\e \\v \\\\. \
 A newline follows each message unless -N.";
 
 /// `--json`'s help: the schema, so that it is at hand without the README.
@@ -86,6 +89,10 @@ enum Piece {
     TopicAlias,
     SubscriptionIds,
     UserProperties,
+    /// `@c`: strftime's `%c` on the local time of arrival (a checked specifier).
+    Time(String),
+    /// `@N`: the nanoseconds of the time of arrival, nine digits.
+    Nanoseconds,
 }
 
 impl Template {
@@ -128,14 +135,38 @@ impl Template {
                     }
                     None => return Err("-F ends with a lone %: write %% for a percent sign".into()),
                 },
+                '@' => match chars.next() {
+                    Some('@') => {
+                        literal.push(b'@');
+                        continue;
+                    }
+                    Some('N') => Piece::Nanoseconds,
+                    Some(code) => {
+                        let specifier = format!("%{code}");
+                        let valid = chrono::format::StrftimeItems::new(&specifier)
+                            .all(|item| !matches!(item, chrono::format::Item::Error));
+                        if !valid {
+                            return Err(format!(
+                                "unknown time code @{code} in -F (strftime's, as mosquitto_sub: @Y @m @d @H @M @S @z @s @N @@ ...)"
+                            ));
+                        }
+                        Piece::Time(specifier)
+                    }
+                    None => return Err("-F ends with a lone @: write @@ for an at sign".into()),
+                },
                 '\\' => {
                     let escaped = match chars.next() {
                         Some('n') => '\n',
                         Some('t') => '\t',
                         Some('\\') => '\\',
+                        Some('0') => '\0',
+                        Some('a') => '\u{7}',
+                        Some('e') => '\u{1b}',
+                        Some('r') => '\r',
+                        Some('v') => '\u{b}',
                         Some(other) => {
                             return Err(format!(
-                                "unknown escape \\{other} in -F (escapes: \\n \\t \\\\)"
+                                "unknown escape \\{other} in -F (escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\)"
                             ));
                         }
                         None => return Err("-F ends with a lone \\: write \\\\".into()),
@@ -331,7 +362,21 @@ pub fn render(
                     Piece::Qos => write!(out, "{}", message.qos as u8)?,
                     Piece::Retain => write!(out, "{}", u8::from(message.retain))?,
                     Piece::MessageId => write!(out, "{}", received.packet_id)?,
-                    Piece::IsoTime => write!(out, "{}", humantime::format_rfc3339_millis(now))?,
+                    // mosquitto_sub's form: local time, seconds, numeric offset.
+                    Piece::IsoTime => write!(
+                        out,
+                        "{}",
+                        chrono::DateTime::<chrono::Local>::from(now).format("%Y-%m-%dT%H:%M:%S%z")
+                    )?,
+                    Piece::Time(specifier) => write!(
+                        out,
+                        "{}",
+                        chrono::DateTime::<chrono::Local>::from(now).format(specifier)
+                    )?,
+                    Piece::Nanoseconds => {
+                        let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+                        write!(out, "{:09}", since.subsec_nanos())?
+                    }
                     Piece::UnixTime => {
                         let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
                         write!(out, "{}.{:09}", since.as_secs(), since.subsec_nanos())?
@@ -378,7 +423,7 @@ fn render_property(out: &mut impl Write, piece: &Piece, properties: &Properties)
             let pairs: Vec<String> = properties
                 .user_properties
                 .iter()
-                .map(|(key, value)| format!("{key}={value}"))
+                .map(|(key, value)| format!("{key}:{value}"))
                 .collect();
             out.write_all(pairs.join(" ").as_bytes())
         }
@@ -489,11 +534,18 @@ mod tests {
     #[test]
     fn template_codes_and_escapes() {
         let template =
-            Template::parse(r"%t|%p|%x|%X|%b|%l|%q|%r|%m|%%|\t|\\|%I|%U").expect("valid");
+            Template::parse(r"%t|%p|%x|%X|%b|%l|%q|%r|%m|%%|\t|\\|\0\a\e\r\v|%U|@s|@N|@@")
+                .expect("valid");
         assert_eq!(
             show(&Format::Template(template), b"hi?"),
-            "a/b|hi?|68693f|68693F|aGk/|3|1|1|7|%|\t|\\|2026-11-22T08:00:00.123Z|1795334400.123000000"
+            "a/b|hi?|68693f|68693F|aGk/|3|1|1|7|%|\t|\\|\0\u{7}\u{1b}\r\u{b}|1795334400.123000000|1795334400|123000000|@"
         );
+        // %I and @Y...: local time (the machine's zone), mosquitto_sub's form.
+        let local = Template::parse("%I @Y-@m-@dT@H:@M:@S@z").expect("valid");
+        let shown = show(&Format::Template(local), b"");
+        let (iso, strftime) = shown.split_once(' ').expect("two");
+        assert_eq!(iso, strftime, "%I is @Y-@m-@dT@H:@M:@S@z");
+        assert_eq!(iso.len(), "2026-11-22T08:00:00+0000".len(), "{iso}");
     }
 
     #[test]
@@ -502,6 +554,8 @@ mod tests {
         assert!(Template::parse("50%").is_err());
         assert!(Template::parse("\\").is_err());
         assert!(Template::parse("\\q").is_err());
+        assert!(Template::parse("@").is_err());
+        assert!(Template::parse("@!").is_err());
     }
 
     #[test]

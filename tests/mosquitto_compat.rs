@@ -196,3 +196,64 @@ fn random_filter_prints_about_that_share() {
         assert_code(&run(&["sub", "-t", "rf", "--random-filter", bad], b""), 2);
     }
 }
+
+#[test]
+fn format_codes_print_what_mosquitto_sub_prints() {
+    let broker = Broker::start();
+    let out = run_on(
+        &broker,
+        &[
+            "pub",
+            "-V",
+            "5",
+            "-t",
+            "fmt/m",
+            "-m",
+            "hé!",
+            "-q",
+            "1",
+            "-r",
+            "--user-property",
+            "k=v",
+            "--user-property",
+            "k2=v2",
+            "--content-type",
+            "text/plain",
+        ],
+    );
+    assert_code(&out, 0);
+    // Codes whose output does not depend on the moment (a year changes once a year).
+    let template = r"%t|%p|%l|%q|%r|%x|%X|%P|%C|[\0\a\e\r\v\t\\]|@Y|@@";
+    let theirs = {
+        let mut command = Command::new("mosquitto_sub");
+        command
+            .args(broker.args())
+            .args(["-V", "5", "-t", "fmt/m", "-C", "1", "-F", template])
+            .env("TZ", "UTC");
+        run_command(command, b"")
+    };
+    assert_code(&theirs, 0);
+    let ours = {
+        let mut command = cli();
+        command
+            .args(command_args(
+                &broker,
+                &["sub", "-V", "5", "-t", "fmt/m", "-C", "1", "-F", template],
+            ))
+            .env("TZ", "UTC");
+        run_command(command, b"")
+    };
+    assert_code(&ours, 0);
+    assert_eq!(
+        ours.stdout,
+        theirs.stdout,
+        "ours {:?}\ntheirs {:?}",
+        stdout(&ours),
+        stdout(&theirs)
+    );
+    assert_code(&run_on(&broker, &["pub", "-t", "fmt/m", "-n", "-r"]), 0);
+}
+
+fn command_args(broker: &Broker, args: &[&str]) -> Vec<String> {
+    command(args[0], broker, &args[1..])
+}

@@ -113,7 +113,7 @@ fn publish_properties_reach_the_subscriber_in_json_and_templates() {
     assert!(fields[3] == "60" || fields[3] == "59", "{line}");
     assert_eq!(
         fields[4..],
-        ["1", "props/answer", "", "site=lab site=roof", "", "hello"]
+        ["1", "props/answer", "", "site:lab site:roof", "", "hello"]
     );
 }
 

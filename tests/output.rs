@@ -35,10 +35,8 @@ fn template_prints_each_code() {
     let line = stdout(&out);
     let (fixed, time) = line.trim_end().split_once('\t').expect("tab");
     assert_eq!(fixed, "fmt/a|hi!|686921|aGkh|3|1|0|%");
-    assert!(
-        time.ends_with('Z') && time.len() == "2026-11-22T08:00:00.123Z".len(),
-        "{time}"
-    );
+    // mosquitto_sub's %I: local time to the second and a numeric offset.
+    assert!(is_iso_with_offset(time), "{time}");
 }
 
 #[test]
@@ -409,4 +407,25 @@ fn stats_table_on_stderr_and_stdout_unchanged() {
     assert!(err.contains("5 messages on 2 topics"), "{err}");
     // Not a terminal: no live line.
     assert!(!err.contains('\u{1b}'), "{err:?}");
+}
+
+/// `2026-11-29T11:31:06+0000`, as mosquitto_sub prints %I.
+fn is_iso_with_offset(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits =
+        |range: std::ops::Range<usize>| range.into_iter().all(|i| bytes[i].is_ascii_digit());
+    bytes.len() == 24
+        && digits(0..4)
+        && bytes[4] == b'-'
+        && digits(5..7)
+        && bytes[7] == b'-'
+        && digits(8..10)
+        && bytes[10] == b'T'
+        && digits(11..13)
+        && bytes[13] == b':'
+        && digits(14..16)
+        && bytes[16] == b':'
+        && digits(17..19)
+        && (bytes[19] == b'+' || bytes[19] == b'-')
+        && digits(20..24)
 }
