@@ -258,6 +258,11 @@ fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, String> {
     }
 }
 
+/// `--psk`/`--psk-identity`: mosquitto's TLS-PSK, which rustls does not implement.
+fn refuse_psk(_: &str) -> Result<String, String> {
+    Err("TLS-PSK is not supported (rustls has no pre-shared keys): use certificates, --cafile with --cert and --key".to_string())
+}
+
 /// A percentage from 0.1 to 100.
 fn parse_percentage(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -507,6 +512,14 @@ pub struct TlsArgs {
     /// Lowest TLS version to accept.
     #[arg(long, value_name = "VERSION", default_value = "1.2")]
     pub tls_version: crate::tls::TlsVersion,
+
+    /// mosquitto's TLS-PSK (--psk, --psk-identity): refused in words, rustls has no PSK.
+    #[arg(long, value_name = "KEY", hide = true, value_parser = refuse_psk)]
+    pub psk: Option<String>,
+
+    /// mosquitto's TLS-PSK identity: refused in words, rustls has no PSK.
+    #[arg(long, value_name = "IDENTITY", hide = true, value_parser = refuse_psk)]
+    pub psk_identity: Option<String>,
 }
 
 /// `mqtt-cli pub`.

@@ -483,6 +483,22 @@ fn bad_input_table() {
             "not a valid regular expression",
         ),
         case(&["sub", "-t", "a", "-F", "%z"], 2, "unknown format code %z"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--psk", "00ff"],
+            2,
+            "TLS-PSK is not supported",
+        ),
+        case(
+            &["sub", "-t", "a", "--psk-identity", "dev"],
+            2,
+            "TLS-PSK is not supported",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "-V", "31"],
+            2,
+            "MQTT 3.1 is not supported",
+        ),
+        case(&["sub", "-t", "a", "-F", "@"], 2, "-F ends with a lone @"),
         case(&["rr", "-t", "a", "-e", "a", "-m", "x"], 2, "same topic"),
         case(&["check", "--only", "nonsense"], 2, "nonsense"),
         case(
