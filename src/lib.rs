@@ -98,7 +98,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         if let Some(("profile", profile)) = matches.subcommand()
             && let Some(("add", add)) = profile.subcommand()
         {
-            given = given_flags(add);
+            given = given_flags(add, &connection_flags());
         }
         return Ok(CommandLine {
             cli,
@@ -107,22 +107,29 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             from_profile: Vec::new(),
         });
     };
-    // Only -d shows them: no clap work for the others (start-up time counts for one publish).
-    let given = if connect.debug {
-        matches
-            .subcommand()
-            .map(|(_, sub)| given_flags(sub))
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
     let name = connect
         .profile
         .clone()
         .or_else(|| ProcessEnv.var("MQTT_PROFILE"));
     let config_present =
         settings::profile::config_path(&ProcessEnv).is_some_and(|path| path.exists());
-    if name.is_none() && !config_present {
+    let profile_wanted = name.is_some() || config_present;
+    // The flags' table only when -d or a profile needs it (start-up time counts for one
+    // publish), and then once.
+    let flags = if connect.debug || profile_wanted {
+        connection_flags()
+    } else {
+        Vec::new()
+    };
+    let given = if connect.debug {
+        matches
+            .subcommand()
+            .map(|(_, sub)| given_flags(sub, &flags))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if !profile_wanted {
         return Ok(CommandLine {
             cli,
             profile: None,
@@ -130,7 +137,6 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             from_profile: Vec::new(),
         });
     }
-    let flags = connection_flags();
     let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
     let config = ConfigFile::load(&ProcessEnv, &longs)?;
     let (config, name) = match (config, name) {
@@ -182,19 +188,22 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         })
     };
     let takes_value = |long: &str| flags.iter().any(|(flag, _, takes)| flag == long && *takes);
+    // Built once; each profile key is checked against a copy.
+    let parser = ConnectArgs::augment_args(
+        clap::Command::new("profile")
+            .no_binary_name(true)
+            .disable_help_flag(true),
+    );
     let check = |args: &[String]| -> std::result::Result<(), String> {
-        ConnectArgs::augment_args(
-            clap::Command::new("profile")
-                .no_binary_name(true)
-                .disable_help_flag(true),
-        )
-        .try_get_matches_from(args)
-        .map(|_| ())
-        .map_err(|err| {
-            let text = err.render().to_string();
-            let line = text.lines().next().unwrap_or_default();
-            line.strip_prefix("error: ").unwrap_or(line).to_string()
-        })
+        parser
+            .clone()
+            .try_get_matches_from(args)
+            .map(|_| ())
+            .map_err(|err| {
+                let text = err.render().to_string();
+                let line = text.lines().next().unwrap_or_default();
+                line.strip_prefix("error: ").unwrap_or(line).to_string()
+            })
     };
     let from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
     let cli = if from_profile.is_empty() {
@@ -220,15 +229,18 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
 }
 
 /// The connection flags given on the command line (not defaults), with their values.
-fn given_flags(matches: &clap::ArgMatches) -> Vec<(String, Vec<String>)> {
+fn given_flags(
+    matches: &clap::ArgMatches,
+    flags: &[(String, String, bool)],
+) -> Vec<(String, Vec<String>)> {
     let mut given = Vec::new();
-    for (long, id, takes_value) in connection_flags() {
-        if matches.value_source(&id) != Some(clap::parser::ValueSource::CommandLine) {
+    for (long, id, takes_value) in flags {
+        if matches.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
             continue;
         }
-        let values = if takes_value {
+        let values = if *takes_value {
             matches
-                .get_raw(&id)
+                .get_raw(id)
                 .into_iter()
                 .flatten()
                 .map(|value| value.to_string_lossy().into_owned())
@@ -236,7 +248,7 @@ fn given_flags(matches: &clap::ArgMatches) -> Vec<(String, Vec<String>)> {
         } else {
             Vec::new()
         };
-        given.push((long, values));
+        given.push((long.clone(), values));
     }
     given
 }
