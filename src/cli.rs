@@ -695,8 +695,9 @@ pub struct OutputArgs {
     #[arg(long, conflicts_with = "verbose", long_help = crate::output::JSON_HELP)]
     pub json: bool,
 
-    /// With --json: indent the objects (one object spans several lines).
-    #[arg(long, requires = "json")]
+    /// With --json or -F %j/%J: indent the objects (one object spans several lines; -F as
+    /// mosquitto_sub --pretty).
+    #[arg(long)]
     pub pretty: bool,
 
     /// With --json: how to carry the payload [auto: text when valid UTF-8, else base64].

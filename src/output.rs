@@ -14,26 +14,18 @@
 //! (`--json`), or a template (`-F`) with the codes listed in [`TEMPLATE_HELP`].
 
 use std::io::{self, IsTerminal, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+mod mosquitto_json;
+mod template;
+
+pub use template::{NotJson, TEMPLATE_HELP, Template};
+
 pub use crate::vocabulary::PayloadEncoding;
 use crate::vocabulary::{Properties, Received};
-
-/// `-F`'s help: the template codes.
-pub const TEMPLATE_HELP: &str = "Print each message through a template instead of the raw \
-payload. Codes: %t topic, %p payload, %x payload as hex, %X as upper-case hex, %b as base64, \
-%l payload length, %q QoS, %r retain flag (0/1), %m message id, %I ISO-8601 time \
-(local, as mosquitto_sub: 2026-11-29T11:31:06+0000), %U Unix time with nanoseconds, %j the \
-JSON object of --json, %% a percent sign; MQTT 5 properties (empty when absent): %C content \
-type, %D correlation data, %E message expiry interval, %F payload format indicator, %R \
-response topic, %A topic alias, %S subscription identifier(s), %P user properties as \
-key:value separated by spaces. Time of arrival, local, as strftime and mosquitto_sub: @Y \
-year, @m month, @d day, @H hour, @M minute, @S second, @z offset, @s Unix seconds, @N \
-nanoseconds, @@ an at sign (any strftime letter works). Escapes \\n \\t \\r \\0 \\a \\e \\v \\\\. \
-A newline follows each message unless -N.";
 
 /// `--json`'s help: the schema, so that it is at hand without the README.
 pub const JSON_HELP: &str = "Print each message as one compact JSON object per line, keys in \
@@ -60,137 +52,6 @@ pub enum Format {
     },
     /// A `-F` template.
     Template(Template),
-}
-
-/// A parsed `-F` template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template(Vec<Piece>);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
-    Literal(Vec<u8>),
-    Topic,
-    Payload,
-    Hex,
-    HexUpper,
-    Base64,
-    Length,
-    Qos,
-    Retain,
-    MessageId,
-    IsoTime,
-    UnixTime,
-    Json,
-    ContentType,
-    CorrelationData,
-    MessageExpiry,
-    PayloadFormat,
-    ResponseTopic,
-    TopicAlias,
-    SubscriptionIds,
-    UserProperties,
-    /// `@c`: strftime's `%c` on the local time of arrival (a checked specifier).
-    Time(String),
-    /// `@N`: the nanoseconds of the time of arrival, nine digits.
-    Nanoseconds,
-}
-
-impl Template {
-    /// Parses a template; unknown codes and dangling `%` or `\` are errors.
-    pub fn parse(text: &str) -> Result<Template, String> {
-        let mut pieces = Vec::new();
-        let mut literal = Vec::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            let piece = match c {
-                '%' => match chars.next() {
-                    Some('t') => Piece::Topic,
-                    Some('p') => Piece::Payload,
-                    Some('x') => Piece::Hex,
-                    Some('X') => Piece::HexUpper,
-                    Some('b') => Piece::Base64,
-                    Some('l') => Piece::Length,
-                    Some('q') => Piece::Qos,
-                    Some('r') => Piece::Retain,
-                    Some('m') => Piece::MessageId,
-                    Some('I') => Piece::IsoTime,
-                    Some('U') => Piece::UnixTime,
-                    Some('j') => Piece::Json,
-                    Some('C') => Piece::ContentType,
-                    Some('D') => Piece::CorrelationData,
-                    Some('E') => Piece::MessageExpiry,
-                    Some('F') => Piece::PayloadFormat,
-                    Some('R') => Piece::ResponseTopic,
-                    Some('A') => Piece::TopicAlias,
-                    Some('S') => Piece::SubscriptionIds,
-                    Some('P') => Piece::UserProperties,
-                    Some('%') => {
-                        literal.push(b'%');
-                        continue;
-                    }
-                    Some(other) => {
-                        return Err(format!(
-                            "unknown format code %{other} in -F (see mqtt-cli sub --help)"
-                        ));
-                    }
-                    None => return Err("-F ends with a lone %: write %% for a percent sign".into()),
-                },
-                '@' => match chars.next() {
-                    Some('@') => {
-                        literal.push(b'@');
-                        continue;
-                    }
-                    Some('N') => Piece::Nanoseconds,
-                    Some(code) => {
-                        let specifier = format!("%{code}");
-                        let valid = chrono::format::StrftimeItems::new(&specifier)
-                            .all(|item| !matches!(item, chrono::format::Item::Error));
-                        if !valid {
-                            return Err(format!(
-                                "unknown time code @{code} in -F (strftime's, as mosquitto_sub: @Y @m @d @H @M @S @z @s @N @@ ...)"
-                            ));
-                        }
-                        Piece::Time(specifier)
-                    }
-                    None => return Err("-F ends with a lone @: write @@ for an at sign".into()),
-                },
-                '\\' => {
-                    let escaped = match chars.next() {
-                        Some('n') => '\n',
-                        Some('t') => '\t',
-                        Some('\\') => '\\',
-                        Some('0') => '\0',
-                        Some('a') => '\u{7}',
-                        Some('e') => '\u{1b}',
-                        Some('r') => '\r',
-                        Some('v') => '\u{b}',
-                        Some(other) => {
-                            return Err(format!(
-                                "unknown escape \\{other} in -F (escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\)"
-                            ));
-                        }
-                        None => return Err("-F ends with a lone \\: write \\\\".into()),
-                    };
-                    let mut buffer = [0u8; 4];
-                    literal.extend_from_slice(escaped.encode_utf8(&mut buffer).as_bytes());
-                    continue;
-                }
-                other => {
-                    let mut buffer = [0u8; 4];
-                    literal.extend_from_slice(other.encode_utf8(&mut buffer).as_bytes());
-                    continue;
-                }
-            };
-            if !literal.is_empty() {
-                pieces.push(Piece::Literal(std::mem::take(&mut literal)));
-            }
-            pieces.push(piece);
-        }
-        if !literal.is_empty() {
-            pieces.push(Piece::Literal(literal));
-        }
-        Ok(Template(pieces))
-    }
 }
 
 /// Output blocks that may wait for the writer thread.
@@ -238,8 +99,23 @@ impl Printer {
     }
 
     /// Renders a message; waits (without blocking the thread) while the output queue is full.
+    /// Prints nothing for an empty payload in the raw format (as mosquitto_sub), and skips, with
+    /// a warning, a message whose payload `-F %J` cannot read as JSON.
     pub async fn print(&mut self, received: &Received) -> io::Result<()> {
-        render(&mut self.pending, &self.format, received, SystemTime::now())?;
+        if matches!(self.format, Format::Raw) && received.message.payload.is_empty() {
+            return Ok(());
+        }
+        match render(&mut self.pending, &self.format, received, SystemTime::now()) {
+            Ok(()) => {}
+            Err(Rendered::NotJson) => {
+                tracing::warn!(
+                    "the payload on {} is not JSON (-F %J): message not printed",
+                    received.message.topic
+                );
+                return Ok(());
+            }
+            Err(Rendered::Io(err)) => return Err(err),
+        }
         if self.newline {
             self.pending.push(b'\n');
         }
@@ -317,118 +193,54 @@ impl Drop for Printer {
 const TOPIC_COLOR: &[u8] = b"\x1b[1;35m";
 const COLOR_RESET: &[u8] = b"\x1b[0m";
 
+/// Why [`render`] wrote nothing.
+#[derive(Debug)]
+pub enum Rendered {
+    /// `-F %J` and a payload that is not JSON.
+    NotJson,
+    Io(io::Error),
+}
+
+impl From<io::Error> for Rendered {
+    fn from(err: io::Error) -> Self {
+        Rendered::Io(err)
+    }
+}
+
 /// Writes one message in `format`, without the trailing newline.
 pub fn render(
-    out: &mut impl Write,
+    out: &mut Vec<u8>,
     format: &Format,
     received: &Received,
     now: SystemTime,
-) -> io::Result<()> {
+) -> Result<(), Rendered> {
     let message = &received.message;
     match format {
-        Format::Raw => out.write_all(&message.payload),
+        Format::Raw => out.extend_from_slice(&message.payload),
         Format::Verbose { color } => {
             if *color {
-                out.write_all(TOPIC_COLOR)?;
-                out.write_all(message.topic.as_bytes())?;
-                out.write_all(COLOR_RESET)?;
+                out.extend_from_slice(TOPIC_COLOR);
+                out.extend_from_slice(message.topic.as_bytes());
+                out.extend_from_slice(COLOR_RESET);
             } else {
-                out.write_all(message.topic.as_bytes())?;
+                out.extend_from_slice(message.topic.as_bytes());
             }
-            out.write_all(b" ")?;
-            out.write_all(&message.payload)
+            out.push(b' ');
+            out.extend_from_slice(&message.payload);
         }
         Format::Json { pretty, encoding } => {
             let value = json(received, *encoding, now);
             if *pretty {
-                serde_json::to_writer_pretty(out, &value)?;
+                serde_json::to_writer_pretty(out, &value).map_err(io::Error::from)?;
             } else {
-                serde_json::to_writer(out, &value)?;
+                serde_json::to_writer(out, &value).map_err(io::Error::from)?;
             }
-            Ok(())
         }
-        Format::Template(Template(pieces)) => {
-            for piece in pieces {
-                match piece {
-                    Piece::Literal(bytes) => out.write_all(bytes)?,
-                    Piece::Topic => out.write_all(message.topic.as_bytes())?,
-                    Piece::Payload => out.write_all(&message.payload)?,
-                    Piece::Hex => write!(out, "{}", crate::hex::encode(&message.payload, false))?,
-                    Piece::HexUpper => {
-                        write!(out, "{}", crate::hex::encode(&message.payload, true))?
-                    }
-                    Piece::Base64 => out.write_all(BASE64.encode(&message.payload).as_bytes())?,
-                    Piece::Length => write!(out, "{}", message.payload.len())?,
-                    Piece::Qos => write!(out, "{}", message.qos as u8)?,
-                    Piece::Retain => write!(out, "{}", u8::from(message.retain))?,
-                    Piece::MessageId => write!(out, "{}", received.packet_id)?,
-                    // mosquitto_sub's form: local time, seconds, numeric offset.
-                    Piece::IsoTime => write!(
-                        out,
-                        "{}",
-                        chrono::DateTime::<chrono::Local>::from(now).format("%Y-%m-%dT%H:%M:%S%z")
-                    )?,
-                    Piece::Time(specifier) => write!(
-                        out,
-                        "{}",
-                        chrono::DateTime::<chrono::Local>::from(now).format(specifier)
-                    )?,
-                    Piece::Nanoseconds => {
-                        let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-                        write!(out, "{:09}", since.subsec_nanos())?
-                    }
-                    Piece::UnixTime => {
-                        let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-                        write!(out, "{}.{:09}", since.as_secs(), since.subsec_nanos())?
-                    }
-                    Piece::Json => serde_json::to_writer(
-                        &mut *out,
-                        &json(received, PayloadEncoding::Auto, now),
-                    )?,
-                    property => render_property(out, property, &message.properties)?,
-                }
-            }
-            Ok(())
-        }
+        Format::Template(template) => template
+            .render(out, received, now)
+            .map_err(|NotJson| Rendered::NotJson)?,
     }
-}
-
-/// Writes an MQTT 5 property code of a template; nothing when the message lacks it.
-fn render_property(out: &mut impl Write, piece: &Piece, properties: &Properties) -> io::Result<()> {
-    fn some(out: &mut impl Write, value: Option<impl std::fmt::Display>) -> io::Result<()> {
-        match value {
-            Some(value) => write!(out, "{value}"),
-            None => Ok(()),
-        }
-    }
-    match piece {
-        Piece::ContentType => some(out, properties.content_type.as_ref()),
-        Piece::CorrelationData => match &properties.correlation_data {
-            Some(data) => out.write_all(data),
-            None => Ok(()),
-        },
-        Piece::MessageExpiry => some(out, properties.message_expiry_interval),
-        Piece::PayloadFormat => some(out, properties.payload_format_indicator),
-        Piece::ResponseTopic => some(out, properties.response_topic.as_ref()),
-        Piece::TopicAlias => some(out, properties.topic_alias),
-        Piece::SubscriptionIds => {
-            let ids: Vec<String> = properties
-                .subscription_identifiers
-                .iter()
-                .map(usize::to_string)
-                .collect();
-            out.write_all(ids.join(",").as_bytes())
-        }
-        Piece::UserProperties => {
-            let pairs: Vec<String> = properties
-                .user_properties
-                .iter()
-                .map(|(key, value)| format!("{key}:{value}"))
-                .collect();
-            out.write_all(pairs.join(" ").as_bytes())
-        }
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// Bytes as JSON: `key` with the text when it is UTF-8 (and `encoding` allows), else
@@ -515,6 +327,7 @@ mod tests {
     use super::*;
     use crate::vocabulary::{Message, Qos};
     use bytes::Bytes;
+    use std::time::UNIX_EPOCH;
 
     fn received(payload: &'static [u8]) -> Received {
         Received {
@@ -556,6 +369,83 @@ mod tests {
         assert!(Template::parse("\\q").is_err());
         assert!(Template::parse("@").is_err());
         assert!(Template::parse("@!").is_err());
+        assert!(
+            Template::parse("%5q").is_err(),
+            "mosquitto ignores a width on %q"
+        );
+        assert!(Template::parse("%.3l").is_err(), "a precision is for text");
+        assert!(Template::parse("%-5").is_err());
+        assert!(Template::parse("%99999999999t").is_err());
+    }
+
+    fn template(text: &str, payload: &'static [u8]) -> String {
+        show(
+            &Format::Template(Template::parse(text).expect("valid")),
+            payload,
+        )
+    }
+
+    #[test]
+    fn template_widths_as_mosquitto_sub() {
+        assert_eq!(
+            template("[%10t|%-10t|%.1t|%6.2t|%05l|%-5l|%5m]", b"hello world"),
+            "[       a/b|a/b       |a|    a/|00011|11   |    7]"
+        );
+        // A width on the payload is exact: cut or padded.
+        assert_eq!(
+            template("[%5p|%-5p|%05p|%3p]", b"hello world"),
+            "[hello|hello|hello|hel]"
+        );
+        assert_eq!(template("[%5p|%-5p|%05p]", b"a"), "[    a|a    |0000a]");
+        // Hex: digits, whole bytes.
+        assert_eq!(
+            template("[%4x|%08X|%-6x]", b"hi?"),
+            "[6869|0068693F|68693f]"
+        );
+        // Widths count characters in text, bytes in payloads.
+        assert_eq!(template("[%5t]", b""), "[  a/b]");
+        // Absent properties: the width in fill.
+        assert_eq!(template("[%5C|%05E|%3A|%2R]", b""), "[     |00000|   |  ]");
+    }
+
+    #[test]
+    fn template_json_is_mosquitto_subs_layout() {
+        let mut message = received(br#"{"b":[1,2.5],"a":"x"}"#);
+        message.message.properties.user_properties =
+            vec![("k".into(), "v".into()), ("k".into(), "w".into())];
+        message.message.properties.content_type = Some("application/json".into());
+        let at = UNIX_EPOCH + std::time::Duration::from_micros(1_795_334_400_123_456);
+        let shown = |message: &Received, text: &str, pretty: bool| {
+            let format = Format::Template(Template::parse(text).expect("valid").pretty(pretty));
+            let mut out = Vec::new();
+            render(&mut out, &format, message, at).map(|()| String::from_utf8(out).expect("utf-8"))
+        };
+        let compact = shown(&message, "%j", false).expect("rendered");
+        let (tst, rest) = compact.split_once(r#"","topic""#).expect("tst first");
+        assert!(
+            tst.starts_with(r#"{"tst":""#) && tst.contains(".123456Z"),
+            "{tst}"
+        );
+        assert_eq!(
+            rest,
+            r#":"a/b","qos":1,"retain":1,"payloadlen":21,"mid":7,"properties":{"user-properties":{"k":"v","k":"w"},"content-type":"application/json"},"payload":"{\"b\":[1,2.5],\"a\":\"x\"}"}"#
+        );
+        let parsed = shown(&message, "%J", true).expect("rendered");
+        assert!(
+            parsed.ends_with("\t\"payload\":\t{\n\t\t\"b\":\t[1, 2.5],\n\t\t\"a\":\t\"x\"\n\t}\n}"),
+            "{parsed}"
+        );
+        message.message.payload = Bytes::from_static(b"not json");
+        assert!(matches!(
+            shown(&message, "%J", false),
+            Err(Rendered::NotJson)
+        ));
+        message.message.payload = Bytes::from_static(b"a\0\xff");
+        assert!(
+            shown(&message, "%j", false)
+                .expect("rendered")
+                .ends_with(r#""payload_base64":"YQD/"}"#)
+        );
     }
 
     #[test]

@@ -10,8 +10,17 @@ use crate::output::{Format, Template};
 
 /// The output format the flags ask for.
 pub(super) fn output_format(args: &OutputArgs, env: &dyn Environment) -> Result<Format> {
+    if args.pretty && !args.json && args.template.is_none() {
+        return Err(usage(
+            "--pretty indents --json or -F %j/%J: add one of them".to_string(),
+        ));
+    }
     Ok(if let Some(template) = &args.template {
-        Format::Template(Template::parse(template).map_err(usage)?)
+        Format::Template(
+            Template::parse(template)
+                .map_err(usage)?
+                .pretty(args.pretty),
+        )
     } else if args.json {
         Format::Json {
             pretty: args.pretty,
