@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+pub mod properties;
+
 use crate::duration::{parse_duration, parse_interval, parse_session_expiry};
 use crate::vocabulary::PayloadEncoding;
 pub use crate::vocabulary::ProtocolVersion;
@@ -428,6 +430,12 @@ pub struct ConnectArgs {
     #[arg(long, value_parser = parse_user_property, value_name = "KEY=VALUE", help_heading = "MQTT 5")]
     pub connect_user_property: Vec<(String, String)>,
 
+    /// MQTT 5, as mosquitto: send PROPERTY with COMMAND's packet (connect, publish, subscribe,
+    /// will; a user-property takes KEY VALUE), e.g. -D publish content-type text/plain. Each
+    /// becomes the flag above that sends it; implies -V 5.
+    #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["COMMAND", "PROPERTY", "VALUE"], help_heading = "MQTT 5")]
+    pub property: Vec<String>,
+
     /// A dropped connection ends the run (exit 8) instead of reconnecting.
     #[arg(long, help_heading = "Reconnecting")]
     pub no_reconnect: bool,
@@ -512,6 +520,13 @@ pub struct TlsArgs {
     /// Lowest TLS version to accept.
     #[arg(long, value_name = "VERSION", default_value = "1.2")]
     pub tls_version: crate::tls::TlsVersion,
+
+    /// Cipher suites to offer, as mosquitto's --ciphers (OpenSSL names, `:`-separated, e.g.
+    /// ECDHE-RSA-AES128-GCM-SHA256; IANA names too). As OpenSSL's list: TLS 1.2 names
+    /// replace the TLS 1.2 suites and leave TLS 1.3's alone (name TLS_AES_128_GCM_SHA256 ...
+    /// for those).
+    #[arg(long, value_name = "LIST", value_parser = crate::tls::parse_ciphers)]
+    pub ciphers: Option<crate::tls::Ciphers>,
 
     /// mosquitto's TLS-PSK (--psk, --psk-identity): refused in words, rustls has no PSK.
     #[arg(long, value_name = "KEY", hide = true, value_parser = refuse_psk)]

@@ -88,6 +88,7 @@ pub fn connection_flags() -> Vec<(String, String, bool)> {
 /// the config file's `default_profile`): its options become flags the command line did not
 /// give, its address and credentials a layer below the URL and the environment.
 pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError> {
+    let argv = mosquitto_properties(argv)?;
     let matches = Cli::command()
         .try_get_matches_from(&argv)
         .map_err(CommandLineError::Clap)?;
@@ -226,6 +227,37 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         given,
         from_profile,
     })
+}
+
+/// mosquitto's `-D COMMAND PROPERTY VALUE`, rewritten into our flags (see
+/// [`cli::properties`]); the command line as it was when there is none.
+fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> {
+    if !argv.iter().any(|arg| arg == "-D" || arg == "--property") {
+        return Ok(argv);
+    }
+    let command = Cli::command();
+    let Some(sub) = argv
+        .get(1)
+        .and_then(|sub| sub.to_str())
+        .and_then(|name| command.find_subcommand(name))
+    else {
+        return Ok(argv);
+    };
+    let mut with_value: Vec<String> = Vec::new();
+    for arg in sub.get_arguments() {
+        if arg.get_action().takes_values() && arg.get_id() != "property" {
+            with_value.extend(arg.get_short().map(|short| format!("-{short}")));
+            with_value.extend(arg.get_long().map(|long| format!("--{long}")));
+            for alias in arg.get_all_aliases().unwrap_or_default() {
+                with_value.push(format!("--{alias}"));
+            }
+            for short in arg.get_all_short_aliases().unwrap_or_default() {
+                with_value.push(format!("-{short}"));
+            }
+        }
+    }
+    cli::properties::rewrite(argv, |token| with_value.iter().any(|flag| flag == token))
+        .map_err(|message| CommandLineError::Other(error::usage(message)))
 }
 
 /// The connection flags given on the command line (not defaults), with their values.

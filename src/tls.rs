@@ -57,6 +57,84 @@ pub enum TlsVersion {
     V1_3,
 }
 
+/// Cipher suites named by `--ciphers` (mosquitto's OpenSSL names, IANA's or rustls'); empty:
+/// rustls' defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ciphers(pub Vec<rustls::CipherSuite>);
+
+/// OpenSSL's names of the suites rustls has (TLS 1.2; TLS 1.3's names are IANA's).
+const OPENSSL_NAMES: &[(&str, rustls::CipherSuite)] = &[
+    (
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+    (
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+    (
+        "TLS_AES_256_GCM_SHA384",
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+    ),
+    (
+        "TLS_AES_128_GCM_SHA256",
+        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+    ),
+    (
+        "TLS_CHACHA20_POLY1305_SHA256",
+        rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    ),
+];
+
+/// `--ciphers LIST`: names separated by `:` (OpenSSL's form), `,` or spaces.
+pub fn parse_ciphers(text: &str) -> Result<Ciphers, String> {
+    let provider = ring::default_provider();
+    let mut suites = Vec::new();
+    for name in text.split([':', ',', ' ']).filter(|name| !name.is_empty()) {
+        let found = OPENSSL_NAMES
+            .iter()
+            .find(|(openssl, _)| openssl.eq_ignore_ascii_case(name))
+            .map(|(_, suite)| *suite)
+            .or_else(|| {
+                provider
+                    .cipher_suites
+                    .iter()
+                    .map(|suite| suite.suite())
+                    .find(|suite| format!("{suite:?}").eq_ignore_ascii_case(name))
+            });
+        match found {
+            Some(suite) => suites.push(suite),
+            None => {
+                let known: Vec<&str> = OPENSSL_NAMES.iter().map(|(name, _)| *name).collect();
+                return Err(format!(
+                    "'{name}' is not a cipher suite rustls has (OpenSSL keywords such as HIGH or !aNULL, and suites without forward secrecy or AEAD, are not supported); name some of: {}",
+                    known.join(":")
+                ));
+            }
+        }
+    }
+    if suites.is_empty() {
+        return Err("no cipher suite named".to_string());
+    }
+    Ok(Ciphers(suites))
+}
+
 /// Everything the TLS layer needs, validated.
 #[derive(Debug, Clone)]
 pub struct TlsOptions {
@@ -67,6 +145,7 @@ pub struct TlsOptions {
     pub server_name: Option<String>,
     pub alpn: Vec<String>,
     pub min_version: TlsVersion,
+    pub ciphers: Ciphers,
 }
 
 impl Default for TlsOptions {
@@ -78,6 +157,7 @@ impl Default for TlsOptions {
             server_name: None,
             alpn: Vec::new(),
             min_version: TlsVersion::V1_2,
+            ciphers: Ciphers::default(),
         }
     }
 }
@@ -99,11 +179,34 @@ impl fmt::Debug for TlsSetup {
 
 /// Reads certificates and keys and builds the rustls configuration.
 pub fn build(options: TlsOptions) -> Result<TlsSetup> {
-    let provider = Arc::new(ring::default_provider());
+    let mut provider = ring::default_provider();
     let versions: &[&rustls::SupportedProtocolVersion] = match options.min_version {
         TlsVersion::V1_2 => rustls::ALL_VERSIONS,
         TlsVersion::V1_3 => &[&rustls::version::TLS13],
     };
+    if !options.ciphers.0.is_empty() {
+        // As OpenSSL's cipher list (mosquitto's --ciphers): the suites named for a TLS version
+        // replace that version's; a version with none named keeps its own.
+        let is_13 =
+            |suite: &rustls::SupportedCipherSuite| suite.version() == &rustls::version::TLS13;
+        let named_13 = options.ciphers.0.iter().any(|name| {
+            provider
+                .cipher_suites
+                .iter()
+                .any(|suite| suite.suite() == *name && is_13(suite))
+        });
+        let named_12 = options.ciphers.0.iter().any(|name| {
+            provider
+                .cipher_suites
+                .iter()
+                .any(|suite| suite.suite() == *name && !is_13(suite))
+        });
+        provider.cipher_suites.retain(|suite| {
+            let restricted = if is_13(suite) { named_13 } else { named_12 };
+            !restricted || options.ciphers.0.contains(&suite.suite())
+        });
+    }
+    let provider = Arc::new(provider);
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
         .map_err(|err| anyhow::anyhow!("TLS setup: {err}"))?;
@@ -517,6 +620,13 @@ pub fn explain(err: &rustls::Error, setup: &TlsOptions, host: &str) -> String {
             },
             other => format!("the server's certificate was rejected: {other:?}"),
         },
+        rustls::Error::AlertReceived(AlertDescription::HandshakeFailure)
+            if !setup.ciphers.0.is_empty() =>
+        {
+            "the broker accepts none of the --ciphers suites (it ended the handshake: \
+             'handshake failure')"
+                .to_string()
+        }
         rustls::Error::AlertReceived(
             AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure,
         ) if setup.client_cert.is_none() => {
@@ -548,4 +658,42 @@ fn date(time: UnixTime) -> String {
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(time.as_secs()),
     )
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offered(list: &str) -> Vec<String> {
+        let options = TlsOptions {
+            ciphers: parse_ciphers(list).expect("known names"),
+            ..TlsOptions::default()
+        };
+        let setup = build(options).expect("built");
+        setup
+            .config
+            .crypto_provider()
+            .cipher_suites
+            .iter()
+            .map(|suite| format!("{:?}", suite.suite()))
+            .collect()
+    }
+
+    #[test]
+    fn ciphers_replace_the_suites_of_their_tls_version_only() {
+        let all_13 = [
+            "TLS13_AES_256_GCM_SHA384",
+            "TLS13_AES_128_GCM_SHA256",
+            "TLS13_CHACHA20_POLY1305_SHA256",
+        ];
+        let mut want: Vec<&str> = all_13.to_vec();
+        want.push("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        assert_eq!(offered("ECDHE-RSA-AES128-GCM-SHA256"), want);
+        let only_13 = offered("tls_aes_128_gcm_sha256");
+        assert!(only_13.contains(&"TLS13_AES_128_GCM_SHA256".to_string()));
+        assert!(!only_13.contains(&"TLS13_AES_256_GCM_SHA384".to_string()));
+        assert_eq!(only_13.len(), 1 + 6, "{only_13:?}");
+        assert!(parse_ciphers("HIGH").is_err());
+        assert!(parse_ciphers(":").is_err());
+    }
 }

@@ -146,6 +146,170 @@ fn connection_spellings_mean_what_they_mean_to_mosquitto() {
 }
 
 #[test]
+fn property_flags_send_what_mosquitto_sends() {
+    let broker = Broker::start();
+    // -D publish ...: the same properties arrive (message expiry counts down: not compared).
+    let args = [
+        "-t",
+        "props/t",
+        "-m",
+        "x",
+        "-D",
+        "publish",
+        "content-type",
+        "text/plain",
+        "-D",
+        "publish",
+        "user-property",
+        "k",
+        "v",
+        "--property",
+        "publish",
+        "user-property",
+        "k",
+        "w",
+        "-D",
+        "publish",
+        "response-topic",
+        "r/t",
+        "-D",
+        "publish",
+        "correlation-data",
+        "c1",
+        "-D",
+        "publish",
+        "payload-format-indicator",
+        "1",
+        "-D",
+        "publish",
+        "message-expiry-interval",
+        "3600",
+    ];
+    let printed = |publish: &dyn Fn() -> Output| {
+        let format = "%C|%P|%R|%D|%F";
+        let sub = Background::sub(
+            &broker,
+            &["-V", "5", "-t", "props/t", "-C", "1", "-F", format],
+        );
+        assert_code(&publish(), 0);
+        stdout(&sub.finish())
+    };
+    let theirs = printed(&|| mosquitto_pub(&broker, &args, b""));
+    let ours = printed(&|| run_args(&command("pub", &broker, &args), b""));
+    assert_eq!(ours, "text/plain|k:v k:w|r/t|c1|1\n");
+    assert_eq!(ours, theirs);
+    // -D subscribe subscription-identifier: the broker tags what the subscription brings.
+    assert_code(
+        &run_on(&broker, &["pub", "-t", "props/r", "-m", "x", "-r"]),
+        0,
+    );
+    let (theirs, ours) = both_print(
+        &broker,
+        "props/r",
+        &[
+            "-D",
+            "subscribe",
+            "subscription-identifier",
+            "7",
+            "-F",
+            "%S",
+        ],
+    );
+    assert_eq!(stdout(&theirs), "7\n");
+    assert_eq!(stdout(&ours), stdout(&theirs));
+    // -D connect ...: in CONNECT, which -D makes MQTT 5 (as mosquitto's -D does).
+    let trace = traced(
+        &broker,
+        &[
+            "pub",
+            "-t",
+            "t",
+            "-m",
+            "x",
+            "-i",
+            "props",
+            "-D",
+            "connect",
+            "user-property",
+            "a",
+            "b",
+            "-D",
+            "connect",
+            "session-expiry-interval",
+            "30",
+            "-D",
+            "connect",
+            "receive-maximum",
+            "5",
+        ],
+    );
+    assert!(
+        trace.contains("MQTT 5")
+            && trace.contains(
+                "session expiry 30s, receive maximum 5, user properties [(\"a\", \"b\")]"
+            ),
+        "{trace}"
+    );
+    // What cannot be sent yet is named; exit 2 before connecting.
+    for (args, says) in [
+        (
+            &[
+                "pub",
+                "-t",
+                "t",
+                "-m",
+                "x",
+                "-D",
+                "connect",
+                "authentication-method",
+                "SCRAM",
+            ][..],
+            "-D connect authentication-method: mqtt-cli pub cannot send this property yet",
+        ),
+        (
+            &[
+                "pub",
+                "-t",
+                "t",
+                "-m",
+                "x",
+                "-D",
+                "disconnect",
+                "reason-string",
+                "bye",
+            ][..],
+            "-D disconnect reason-string: mqtt-cli pub cannot send this property yet",
+        ),
+        (
+            &["sub", "-t", "t", "-D", "publish", "content-type", "x"][..],
+            "mqtt-cli sub sends no PUBLISH packet",
+        ),
+        (
+            &[
+                "pub",
+                "-t",
+                "t",
+                "-m",
+                "x",
+                "-D",
+                "connect",
+                "content-type",
+                "x",
+            ][..],
+            "MQTT 5 does not allow content-type in CONNECT",
+        ),
+        (
+            &["pub", "-t", "t", "-m", "x", "-D", "publish"][..],
+            "the property is missing",
+        ),
+    ] {
+        let out = run(args, b"");
+        assert_code(&out, 2);
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn tls_spellings_are_accepted() {
     let pki = common::pki::Pki::new();
     let broker = pki.broker("server", "");
@@ -165,6 +329,58 @@ fn tls_spellings_are_accepted() {
         &["pub", "-t", "t", "-m", "x", "--tls-use-os-certs"],
     );
     assert_code(&out, 4);
+}
+
+#[test]
+fn ciphers_name_the_suites_as_mosquitto_does() {
+    // A listener with one TLS 1.3 suite. mosquitto 2.0.11's broker cannot be kept to TLS 1.2
+    // (its tls_version is a minimum), so TLS 1.2 names are compared where they leave TLS 1.3
+    // alone (as OpenSSL's cipher list does), and the TLS 1.2 choice is a unit test in tls.rs.
+    let pki = common::pki::Pki::new();
+    let broker = pki.broker("server", "ciphers_tls1.3 TLS_AES_128_GCM_SHA256\n");
+    let ca = pki.arg("ca.pem");
+    // (the list, our exit code, mosquitto_pub's if it knows the names)
+    for (ciphers, code, theirs) in [
+        ("ECDHE-ECDSA-AES256-GCM-SHA384", 0, Some(0)),
+        (
+            "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305",
+            0,
+            Some(0),
+        ),
+        ("TLS_AES_128_GCM_SHA256", 0, None),
+        ("TLS13_AES_128_GCM_SHA256", 0, None),
+        (
+            "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+            4,
+            None,
+        ),
+    ] {
+        let args = ["-t", "t", "-m", "x", "--cafile", &ca, "--ciphers", ciphers];
+        let mut ours = vec!["pub"];
+        ours.extend_from_slice(&args);
+        let ours = run_on(&broker, &ours);
+        assert_code(&ours, code);
+        if code == 4 {
+            assert!(
+                stderr(&ours).contains("the broker accepts none of the --ciphers suites"),
+                "{}",
+                stderr(&ours)
+            );
+        }
+        if let Some(theirs) = theirs {
+            assert_code(&mosquitto_pub(&broker, &args, b""), theirs);
+        }
+    }
+    // Names rustls does not have: one line, exit 2, before connecting.
+    for bad in ["HIGH:!aNULL", "AES256-SHA", "DHE-RSA-AES256-GCM-SHA384"] {
+        let out = run(&["pub", "-t", "t", "-m", "x", "--ciphers", bad], b"");
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("is not a cipher suite rustls has"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -135,7 +135,8 @@ pub(super) fn choose_transport(
         || tls.cert.is_some()
         || tls.insecure
         || tls.tls_server_name.is_some()
-        || !tls.alpn.is_empty();
+        || !tls.alpn.is_empty()
+        || tls.ciphers.is_some();
     match from_url {
         Some(Transport::Tls | Transport::Wss { .. }) if tls.no_tls => Err(usage(
             "--no-tls contradicts the URL's scheme (mqtts:// or wss://)",
@@ -170,6 +171,7 @@ pub(super) fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
         server_name: args.tls_server_name.clone(),
         alpn: args.alpn.clone(),
         min_version: args.tls_version,
+        ciphers: args.ciphers.clone().unwrap_or_default(),
     })
 }
 
@@ -209,6 +211,13 @@ pub fn connect_settings(
     args: &ConnectArgs,
     env: &dyn Environment,
 ) -> Result<(ConnectSettings, Option<String>)> {
+    if let Some(first) = args.property.first() {
+        // What the command line's -D became is in the other flags; one left here was not
+        // read as mosquitto's -D (it followed an option that takes a value).
+        return Err(usage(format!(
+            "-D {first} ...: give -D COMMAND PROPERTY VALUE on its own, as mosquitto's -D"
+        )));
+    }
     let profile = env.profile();
     let profile_name = profile.map_or("", |profile| profile.name.as_str());
     let in_profile = Origin::Profile(profile_name);

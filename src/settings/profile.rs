@@ -40,7 +40,7 @@ pub const ADDRESS_KEYS: &[&str] = &[
 ];
 
 /// Flags that are not connection settings and have no place in a profile.
-const NOT_IN_PROFILES: &[&str] = &["debug", "quiet", "profile", "help"];
+const NOT_IN_PROFILES: &[&str] = &["debug", "quiet", "profile", "help", "property"];
 
 /// Where the config file is: `$MQTT_CLI_CONFIG`, else the platform's config directory.
 pub fn config_path(env: &dyn Environment) -> Option<PathBuf> {
