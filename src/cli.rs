@@ -265,6 +265,20 @@ fn refuse_psk(_: &str) -> Result<String, String> {
     Err("TLS-PSK is not supported (rustls has no pre-shared keys): use certificates, --cafile with --cert and --key".to_string())
 }
 
+/// `--tls-engine`, `--tls-engine-kpass-sha1`: mosquitto's OpenSSL engines.
+fn refuse_engine(_: &str) -> Result<String, String> {
+    Err("OpenSSL engines are not supported (rustls reads keys from files): give the key as a PEM file with --key".to_string())
+}
+
+/// `--keyform`: `pem` is what mqtt-cli reads anyway; `engine` is refused.
+fn parse_keyform(text: &str) -> Result<String, String> {
+    if text.eq_ignore_ascii_case("pem") {
+        Ok(text.to_string())
+    } else {
+        refuse_engine(text)
+    }
+}
+
 /// A percentage from 0.1 to 100.
 fn parse_percentage(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -535,6 +549,18 @@ pub struct TlsArgs {
     /// mosquitto's TLS-PSK identity: refused in words, rustls has no PSK.
     #[arg(long, value_name = "IDENTITY", hide = true, value_parser = refuse_psk)]
     pub psk_identity: Option<String>,
+
+    /// mosquitto's --keyform: pem is accepted (the only form read), engine refused in words.
+    #[arg(long, value_name = "FORM", hide = true, value_parser = parse_keyform)]
+    pub keyform: Option<String>,
+
+    /// mosquitto's OpenSSL engine: refused in words.
+    #[arg(long, value_name = "ENGINE", hide = true, value_parser = refuse_engine)]
+    pub tls_engine: Option<String>,
+
+    /// mosquitto's OpenSSL engine key password: refused in words.
+    #[arg(long, value_name = "SHA1", hide = true, value_parser = refuse_engine)]
+    pub tls_engine_kpass_sha1: Option<String>,
 }
 
 /// `mqtt-cli pub`.
