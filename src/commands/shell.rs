@@ -125,6 +125,9 @@ fn extra_sections(name: &str, page: &mut Vec<u8>) -> Result<()> {
         "mqtt-cli-check" => section("JSON", crate::cli::CHECK_JSON_HELP),
         _ => {}
     }
+    if matches!(name, "mqtt-cli-pub" | "mqtt-cli-sub") {
+        section("MOSQUITTO", MOSQUITTO);
+    }
     section("EXAMPLES", EXAMPLES);
     roff.to_writer(page)?;
     Ok(())
@@ -145,6 +148,21 @@ MQTT_CLI_CONFIG
 
 NO_COLOR
     no colours on a terminal";
+
+const MOSQUITTO: &str = "\
+mosquitto_pub and mosquitto_sub command lines run unchanged: every option of
+theirs that applies is accepted with the same meaning, -D COMMAND PROPERTY VALUE
+and -F templates (codes, widths, %j/%J, --pretty) included.
+
+Differences: exit codes 2 (bad usage), 3 (cannot connect), 4 (TLS), 5 (refused),
+6 (rejected), 7 (timeout) where mosquitto returns 1, 1, 8, 5, 0, 27; -d traces
+on stderr; --insecure skips all certificate checks; -R, --retained-only and
+--remove-retained end with exit 0, -W waiting for -C messages with 7;
+--random-filter prints the share asked; -v prints `topic ` for an empty payload.
+
+Refused in one line (exit 2): MQTT 3.1 (-V 31), TLS-PSK (--psk), OpenSSL engines
+(--tls-engine, --keyform engine), and, until they arrive, -A, --unix, --proxy.
+The full table: README, \"Compared with mosquitto_pub / mosquitto_sub\".";
 
 const EXAMPLES: &str = "\
 mqtt-cli sub -t 'home/#' -v
