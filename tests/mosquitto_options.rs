@@ -41,8 +41,8 @@ enum Class {
 enum Expect {
     /// Both exit 0 and deliver (pub) or print (sub) the same.
     Alike,
-    /// Both deliver or print the same, exiting with (ours, mosquitto's).
-    Exit(i32, i32),
+    /// Both deliver or print the same, exiting with (ours, one of mosquitto's).
+    Exit(i32, &'static [i32]),
     /// Ours refuses before connecting (exit 2), saying this; mosquitto's outcome aside.
     Refused(&'static str),
     /// Ours alone (mosquitto's output is random or wrong): exit 0, printing this.
@@ -242,7 +242,7 @@ const ROWS: &[Row] = &[
         Alike,
         Same,
     ),
-    row("--help", Pub, &["--help"], Exit(0, 1), Different),
+    row("--help", Pub, &["--help"], Exit(0, &[1]), Different),
     row(
         "-i",
         Pub,
@@ -440,7 +440,7 @@ const ROWS: &[Row] = &[
             "--tls-use-os-certs",
             Pub,
             &["-t", "{topic}", "-m", "x", "--tls-use-os-certs"],
-            Exit(4, 8),
+            Exit(4, &[1, 8]),
             Different,
         ),
     ),
@@ -494,7 +494,7 @@ const ROWS: &[Row] = &[
         Refused("MQTT 3.1 is not supported"),
         NotApplicable,
     ),
-    row("--version", Pub, &["--version"], Exit(0, 1), Different),
+    row("--version", Pub, &["--version"], Exit(0, &[1]), Different),
     row(
         "--will-payload",
         Pub,
@@ -650,7 +650,7 @@ const ROWS: &[Row] = &[
         "-R",
         Sub,
         &["-t", "{topic}/#", "-R", "-W", "1"],
-        Exit(0, 27),
+        Exit(0, &[27]),
         Different,
     ),
     row(
@@ -664,7 +664,7 @@ const ROWS: &[Row] = &[
         "--remove-retained",
         Sub,
         &["-t", "{topic}/#", "-C", "2", "-W", "2", "--remove-retained"],
-        Exit(0, 27),
+        Exit(0, &[27]),
         Different,
     ),
     row(
@@ -688,7 +688,7 @@ const ROWS: &[Row] = &[
         "--retained-only",
         Sub,
         &["-t", "{topic}/#", "--retained-only", "-W", "2"],
-        Exit(0, 27),
+        Exit(0, &[27]),
         Different,
     ),
     row(
@@ -716,7 +716,7 @@ const ROWS: &[Row] = &[
         "-W",
         Sub,
         &["-t", "{topic}/none", "-C", "1", "-W", "1"],
-        Exit(7, 27),
+        Exit(7, &[27]),
         Different,
     ),
 ];
@@ -943,13 +943,13 @@ fn every_mosquitto_option_as_the_readme_table_says() {
             }),
             Alike | Exit(..) => {
                 let (their_code, their_seen, theirs) = outcome(&lab, row, &topic, true);
-                let (want_ours, want_theirs) = match row.expect {
+                let (want_ours, want_theirs): (i32, &[i32]) = match row.expect {
                     Exit(ours, theirs) => (ours, theirs),
-                    _ => (0, 0),
+                    _ => (0, &[0]),
                 };
-                if ours_code != want_ours || their_code != want_theirs {
+                if ours_code != want_ours || !want_theirs.contains(&their_code) {
                     Some(format!(
-                        "exit codes ours {ours_code} (want {want_ours}), mosquitto {their_code} (want {want_theirs})\nours: {}\ntheirs: {}",
+                        "exit codes ours {ours_code} (want {want_ours}), mosquitto {their_code} (want {want_theirs:?})\nours: {}\ntheirs: {}",
                         stderr(&ours),
                         stderr(&theirs)
                     ))

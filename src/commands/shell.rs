@@ -155,7 +155,7 @@ theirs that applies is accepted with the same meaning, -D COMMAND PROPERTY VALUE
 and -F templates (codes, widths, %j/%J, --pretty) included.
 
 Differences: exit codes 2 (bad usage), 3 (cannot connect), 4 (TLS), 5 (refused),
-6 (rejected), 7 (timeout) where mosquitto returns 1, 1, 8, 5, 0, 27; -d traces
+6 (rejected), 7 (timeout) where mosquitto returns 1, 1, 1 or 8, 5, 0, 27; -d traces
 on stderr; --insecure skips all certificate checks; -R, --retained-only and
 --remove-retained end with exit 0, -W waiting for -C messages with 7;
 --random-filter prints the share asked; -v prints `topic ` for an empty payload.
