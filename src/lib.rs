@@ -4,6 +4,7 @@
 //! touching the network, `client` owns the MQTT session (rumqttc), `commands` implement the
 //! subcommands, `output` owns stdout. The examples use the same pieces.
 
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -35,6 +36,12 @@ impl Command {
             Command::Sub(args) => Some(&args.connect),
             Command::Rr(args) => Some(&args.connect),
             Command::Check(args) => Some(&args.connect),
+            Command::Bench(args) => match &args.action {
+                cli::bench::BenchAction::Pub(args) => Some(&args.connect),
+                cli::bench::BenchAction::Conn(args) => Some(&args.connect),
+                cli::bench::BenchAction::Sub(args) => Some(&args.connect),
+                cli::bench::BenchAction::Merge(_) => None,
+            },
             Command::Profile(_)
             | Command::Completions { .. }
             | Command::Man { .. }
@@ -123,10 +130,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         Vec::new()
     };
     let given = if connect.debug {
-        matches
-            .subcommand()
-            .map(|(_, sub)| given_flags(sub, &flags))
-            .unwrap_or_default()
+        given_flags(leaf(&matches).1, &flags)
     } else {
         Vec::new()
     };
@@ -174,9 +178,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
     };
     let profile = config.profile(&name)?;
     let layer = profile.layer(&config.path)?;
-    let (sub_name, sub_matches) = matches
-        .subcommand()
-        .expect("a connection command is a subcommand");
+    let (path, sub_matches) = leaf(&matches);
     let id_of = |long: &str| {
         flags
             .iter()
@@ -210,10 +212,14 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
     let cli = if from_profile.is_empty() {
         cli
     } else {
-        let at = argv
-            .iter()
-            .position(|arg| arg == sub_name)
-            .map_or(argv.len(), |index| index + 1);
+        // After the (last) subcommand's name: `bench pub`.
+        let mut at = 0;
+        for name in &path {
+            at = argv[at..]
+                .iter()
+                .position(|arg| arg == name.as_str())
+                .map_or(argv.len(), |index| at + index + 1);
+        }
         let mut with_profile: Vec<OsString> = argv[..at].to_vec();
         for (_, args) in &from_profile {
             with_profile.extend(args.iter().map(OsString::from));
@@ -260,6 +266,17 @@ fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLin
         .map_err(|message| CommandLineError::Other(error::usage(message)))
 }
 
+/// The innermost subcommand's matches, and the names that lead there (`["bench", "pub"]`).
+fn leaf(matches: &clap::ArgMatches) -> (Vec<String>, &clap::ArgMatches) {
+    let mut path = Vec::new();
+    let mut current = matches;
+    while let Some((name, sub)) = current.subcommand() {
+        path.push(name.to_string());
+        current = sub;
+    }
+    (path, current)
+}
+
 /// The connection flags given on the command line (not defaults), with their values.
 fn given_flags(
     matches: &clap::ArgMatches,
@@ -299,6 +316,7 @@ pub enum Prepared {
     Sub(settings::SubSettings),
     Rr(settings::RrSettings),
     Check(settings::CheckSettings),
+    Bench(settings::BenchSettings),
     /// Needs no network: run by `run` at once.
     Profile(cli::ProfileArgs, Vec<(String, Vec<String>)>),
     Completions(clap_complete::Shell),
@@ -322,6 +340,7 @@ pub fn prepare(line: CommandLine) -> Result<Prepared> {
         Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, &env)?),
         Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, &env)?),
         Command::Check(args) => Prepared::Check(settings::check_settings(args, &env)?),
+        Command::Bench(args) => Prepared::Bench(settings::bench_settings(args, &env)?),
         Command::Profile(args) => Prepared::Profile(args.clone(), given),
         Command::Completions { shell } => Prepared::Completions(*shell),
         Command::Man { out } => Prepared::Man(out.clone()),
@@ -336,6 +355,7 @@ pub async fn run(prepared: Prepared) -> Result<()> {
         Prepared::Sub(settings) => commands::subscribe::run(settings).await,
         Prepared::Rr(settings) => commands::request::run(settings).await,
         Prepared::Check(settings) => commands::check::run(settings).await,
+        Prepared::Bench(settings) => commands::bench::run(settings).await,
         Prepared::Profile(args, given) => commands::profile::run(&args, &given),
         Prepared::Completions(shell) => commands::shell::completions(shell),
         Prepared::Man(dir) => commands::shell::man_pages(&dir),

@@ -46,10 +46,13 @@ fn main() -> ExitCode {
         Ok(prepared) => prepared,
         Err(err) => return fail(&err),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // One thread for a client; bench drives many connections on every core.
+    let mut builder = if matches!(prepared, mqtt_cli::Prepared::Bench(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("mqtt-cli: error: cannot start the async runtime: {err}");

@@ -8,8 +8,9 @@ use crate::vocabulary::{Qos, Received, default_max_inflight};
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SessionEvent {
-    /// A message arrived.
-    Message(Received),
+    /// A message arrived (boxed: the event channel holds a slot per event, and most events
+    /// are small).
+    Message(Box<Received>),
     /// One of our publishes is complete: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP; or the
     /// broker refused it (MQTT 5: a PUBACK, PUBREC or PUBCOMP reason code of 0x80 or more).
     Published(Result<(), Reason>),

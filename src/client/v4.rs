@@ -131,7 +131,7 @@ impl driver::Link for Link {
                 session_present: ack.session_present,
             },
             Event::Incoming(Packet::Publish(publish)) => {
-                Step::Forward(SessionEvent::Message(Received {
+                Step::Forward(SessionEvent::Message(Box::new(Received {
                     packet_id: publish.pkid,
                     connection,
                     message: Message::new(
@@ -140,7 +140,7 @@ impl driver::Link for Link {
                         publish.qos.into(),
                         publish.retain,
                     ),
-                }))
+                })))
             }
             Event::Incoming(Packet::PubAck(_)) | Event::Incoming(Packet::PubComp(_)) => {
                 Step::Forward(SessionEvent::Published(Ok(())))

@@ -257,17 +257,19 @@ impl driver::Link for Link {
                     session_present: ack.session_present,
                 });
             }
-            Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(Received {
-                packet_id: publish.pkid,
-                connection,
-                message: Message {
-                    topic: String::from_utf8_lossy(&publish.topic).into_owned(),
-                    payload: publish.payload,
-                    qos: our_qos(publish.qos),
-                    retain: publish.retain,
-                    properties: publish.properties.map(our_properties).unwrap_or_default(),
-                },
-            })),
+            Event::Incoming(Packet::Publish(publish)) => {
+                Some(SessionEvent::Message(Box::new(Received {
+                    packet_id: publish.pkid,
+                    connection,
+                    message: Message {
+                        topic: String::from_utf8_lossy(&publish.topic).into_owned(),
+                        payload: publish.payload,
+                        qos: our_qos(publish.qos),
+                        retain: publish.retain,
+                        properties: publish.properties.map(our_properties).unwrap_or_default(),
+                    },
+                })))
+            }
             Event::Incoming(Packet::PubAck(ack)) => Some(SessionEvent::Published(outcome(
                 ack.reason.code(),
                 ack.properties

@@ -1,5 +1,6 @@
 //! One module per subcommand, written against `client` and `output` only.
 
+pub mod bench;
 pub mod check;
 pub mod profile;
 pub mod publish;

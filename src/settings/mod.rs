@@ -5,6 +5,7 @@
 //! layer never sees a bad topic, an unreadable file or a keepalive rumqttc would panic on. One
 //! file per concern; this one only gathers them.
 
+pub mod bench;
 mod check;
 mod connect;
 mod env;
@@ -18,6 +19,7 @@ mod subscribe;
 mod url;
 mod will;
 
+pub use bench::{BenchSettings, bench_settings};
 pub use check::{CheckSettings, check_settings};
 pub use connect::{ConnectSettings, connect_settings};
 pub use env::{Environment, ProcessEnv, ProcessEnvWithProfile, ProfileLayer};

@@ -445,7 +445,7 @@ impl Background {
         background
     }
 
-    fn start(args: &[String]) -> Background {
+    pub fn start(args: &[String]) -> Background {
         let mut child = cli()
             .args(args)
             .stdin(Stdio::null())

@@ -616,7 +616,7 @@ async fn subscribe(
                     None => Err(anyhow!("an empty SUBACK for '{filter}'")),
                 };
             }
-            Some(SessionEvent::Message(message)) => early.push(message),
+            Some(SessionEvent::Message(message)) => early.push(*message),
             Some(SessionEvent::Lost(err)) => return Err(err),
             Some(_) => {}
             None => bail!("the connection closed before the SUBACK"),
@@ -657,7 +657,7 @@ async fn next_message(session: &mut Session, deadline: Instant) -> Result<Option
             return Ok(None);
         };
         match event {
-            Some(SessionEvent::Message(message)) => return Ok(Some(message)),
+            Some(SessionEvent::Message(message)) => return Ok(Some(*message)),
             Some(SessionEvent::Lost(err)) => return Err(err),
             Some(_) => {}
             None => bail!("the connection closed"),

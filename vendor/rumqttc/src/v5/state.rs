@@ -139,10 +139,12 @@ impl MqttState {
             outgoing_pub: vec![None; max_inflight as usize + 1],
             outgoing_rel: FixedBitSet::with_capacity(max_inflight as usize + 1),
             released: vec![None; max_inflight as usize + 1],
-            incoming_pub: FixedBitSet::with_capacity(u16::MAX as usize + 1),
+            // mqtt-cli patch 17: grown as packet ids arrive (8 KiB per idle connection).
+            incoming_pub: FixedBitSet::new(),
             collision: None,
             // TODO: Optimize these sizes later
-            events: VecDeque::with_capacity(100),
+            // mqtt-cli patch 17: grown on demand (100 events took 14-39 KiB per connection).
+            events: VecDeque::new(),
             manual_acks,
             trace_packets: false,
             topic_alises: HashMap::new(),
@@ -427,6 +429,8 @@ impl MqttState {
                     let pubrec = PubRec::new(pkid, None);
                     return self.outgoing_pubrec(pubrec);
                 }
+                // mqtt-cli patch 17: the set grows to the highest packet id seen.
+                self.incoming_pub.grow(pkid as usize + 1);
                 self.incoming_pub.insert(pkid as usize);
 
                 if !self.manual_acks {
@@ -526,7 +530,10 @@ impl MqttState {
             pubcomp.reason = PubCompReason::PacketIdentifierNotFound;
             return Ok(Some(Packet::PubComp(pubcomp)));
         }
-        self.incoming_pub.set(pubrel.pkid as usize, false);
+        // mqtt-cli patch 17: the set holds only ids seen; an unknown one is past its end.
+        if (pubrel.pkid as usize) < self.incoming_pub.len() {
+            self.incoming_pub.set(pubrel.pkid as usize, false);
+        }
 
         if pubrel.reason != PubRelReason::Success {
             warn!(
@@ -956,6 +963,24 @@ mod test {
 
         // only qos2 publish should be add to queue
         assert!(mqtt.incoming_pub.contains(3));
+    }
+
+    #[test]
+    fn patch_17_an_idle_state_holds_no_event_queue_or_id_set() {
+        let mut mqtt = build_mqttstate();
+        assert_eq!(mqtt.events.capacity(), 0);
+        assert_eq!(mqtt.incoming_pub.len(), 0);
+        // A QoS 2 publish with the highest packet id grows the set; its PUBREL finds it.
+        let mut publish = build_incoming_publish(QoS::ExactlyOnce, u16::MAX);
+        mqtt.handle_incoming_publish(&mut publish).unwrap();
+        assert!(mqtt.incoming_pub.contains(u16::MAX as usize));
+        assert!(!mqtt.incoming_pub.contains(7));
+        mqtt.handle_incoming_pubrel(&PubRel::new(u16::MAX, None)).unwrap();
+        assert!(!mqtt.incoming_pub.contains(u16::MAX as usize));
+        // A PUBREL for an id past the set's end is answered (PUBCOMP), not a panic.
+        assert!(mqtt.handle_incoming_pubrel(&PubRel::new(9, None)).is_ok());
+        let mut fresh = build_mqttstate();
+        assert!(fresh.handle_incoming_pubrel(&PubRel::new(9, None)).is_ok());
     }
 
     #[test]

@@ -1,0 +1,312 @@
+//! `--fail-if 'p99 > 50ms'`: a condition on a report that fails the run (exit 8) when it holds.
+//!
+//! Metrics: latency percentiles `p50 p90 p99 p99.9 max mean` (end to end when measured, else
+//! the publish acknowledgement, else the connection), or one named: `ack.p99`, `e2e.p99`,
+//! `connect.p99`; counts `loss` (also as a share: `loss > 0.1%`), `duplicates`,
+//! `out_of_order`, `errors`, `failed`, `reconnects`, `connected`; rates per second `rate`
+//! (received, or connections for `bench conn`), `sent_rate`.
+
+use super::report::Report;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Greater,
+    GreaterOrEqual,
+    Less,
+    LessOrEqual,
+    Equal,
+    NotEqual,
+}
+
+impl Op {
+    fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            Op::Greater => left > right,
+            Op::GreaterOrEqual => left >= right,
+            Op::Less => left < right,
+            Op::LessOrEqual => left <= right,
+            Op::Equal => left == right,
+            Op::NotEqual => left != right,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Metric {
+    /// A latency percentile (0..=1; `None`: the mean), of a named series or the default one.
+    Latency {
+        series: Option<&'static str>,
+        quantile: Option<f64>,
+        name: String,
+    },
+    Count(&'static str),
+    Rate(&'static str),
+}
+
+/// A parsed `--fail-if`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    text: String,
+    metric: Metric,
+    op: Op,
+    /// Milliseconds for a latency, a share in percent when `percent`, else a number.
+    value: f64,
+    percent: bool,
+}
+
+const HELP: &str = "write METRIC OP VALUE, e.g. 'p99 > 50ms', 'loss > 0', 'rate < 10000'; metrics: p50 p90 p99 p99.9 max mean (or ack.p99, e2e.p99, connect.p99), loss, duplicates, out_of_order, errors, failed, reconnects, connected, rate, sent_rate";
+
+impl Condition {
+    pub fn parse(text: &str) -> Result<Condition, String> {
+        let ops = [
+            (">=", Op::GreaterOrEqual),
+            ("<=", Op::LessOrEqual),
+            ("==", Op::Equal),
+            ("!=", Op::NotEqual),
+            (">", Op::Greater),
+            ("<", Op::Less),
+            ("=", Op::Equal),
+        ];
+        let Some((at, token, op)) = ops
+            .iter()
+            .filter_map(|(token, op)| text.find(token).map(|at| (at, *token, *op)))
+            .min_by_key(|(at, token, _)| (*at, std::cmp::Reverse(token.len())))
+        else {
+            return Err(format!("'{text}': no comparison; {HELP}"));
+        };
+        let name = text[..at].trim().to_lowercase();
+        let value_text = text[at + token.len()..].trim().to_lowercase();
+        let metric =
+            metric(&name).ok_or_else(|| format!("'{text}': unknown metric '{name}'; {HELP}"))?;
+        let (value, percent) = value(&metric, &value_text)
+            .ok_or_else(|| format!("'{text}': '{value_text}' is not a value for {name}; {HELP}"))?;
+        Ok(Condition {
+            text: text.trim().to_string(),
+            metric,
+            op,
+            value,
+            percent,
+        })
+    }
+
+    /// `Some(why)` when the condition holds on `report` (the run fails), or cannot be checked
+    /// (nothing measured it: a CI gate must not pass by default).
+    pub fn breached(&self, report: &Report) -> Option<String> {
+        let (actual, shown) = match &self.metric {
+            Metric::Latency {
+                series,
+                quantile,
+                name,
+            } => {
+                let series = series.or_else(|| {
+                    ["end_to_end", "ack", "connect"]
+                        .into_iter()
+                        .find(|series| report.latencies.get(*series).is_some_and(|l| !l.is_empty()))
+                });
+                let Some(latency) = series.and_then(|series| report.latencies.get(series)) else {
+                    return Some(format!("{}: no latency was measured", self.text));
+                };
+                if latency.is_empty() {
+                    return Some(format!("{}: no latency was measured", self.text));
+                }
+                let ms = match quantile {
+                    Some(quantile) => latency.quantile_ms(*quantile),
+                    None => report
+                        .latency_ms
+                        .get(series.unwrap_or_default())
+                        .map_or(0.0, |s| s.mean),
+                };
+                (ms, format!("{name} was {ms:.3} ms"))
+            }
+            Metric::Count(name) => {
+                let count = count(report, name);
+                if self.percent {
+                    let base = if *name == "loss" {
+                        report.messages.expected
+                    } else {
+                        report.messages.received
+                    };
+                    let share = if base == 0 {
+                        0.0
+                    } else {
+                        count as f64 * 100.0 / base as f64
+                    };
+                    (share, format!("{name} was {share:.3}% ({count} of {base})"))
+                } else {
+                    (count as f64, format!("{name} was {count}"))
+                }
+            }
+            Metric::Rate(name) => {
+                let rate = match *name {
+                    "sent_rate" => report.rate.sent_per_s,
+                    _ if report.kind == "conn" => report.rate.connections_per_s,
+                    _ => report.rate.received_per_s,
+                };
+                (rate, format!("{name} was {rate:.1}/s"))
+            }
+        };
+        self.op
+            .holds(actual, self.value)
+            .then(|| format!("{}: {shown}", self.text))
+    }
+}
+
+fn metric(name: &str) -> Option<Metric> {
+    let (series, stat) = match name.split_once('.') {
+        Some(("ack", stat)) => (Some("ack"), stat),
+        Some(("e2e" | "end_to_end", stat)) => (Some("end_to_end"), stat),
+        Some(("connect", stat)) => (Some("connect"), stat),
+        _ => (None, name),
+    };
+    let quantile = match stat {
+        "p50" | "median" => Some(Some(0.5)),
+        "p90" => Some(Some(0.9)),
+        "p99" => Some(Some(0.99)),
+        "p99.9" | "p999" => Some(Some(0.999)),
+        "max" => Some(Some(1.0)),
+        "mean" => Some(None),
+        _ => None,
+    };
+    if let Some(quantile) = quantile {
+        return Some(Metric::Latency {
+            series,
+            quantile,
+            name: name.to_string(),
+        });
+    }
+    if series.is_some() {
+        return None;
+    }
+    let counts = [
+        "loss",
+        "duplicates",
+        "out_of_order",
+        "errors",
+        "failed",
+        "reconnects",
+        "connected",
+    ];
+    if let Some(count) = counts.into_iter().find(|count| *count == name) {
+        return Some(Metric::Count(count));
+    }
+    match name {
+        "rate" => Some(Metric::Rate("rate")),
+        "sent_rate" => Some(Metric::Rate("sent_rate")),
+        _ => None,
+    }
+}
+
+/// The value in the metric's unit: milliseconds for latencies (`50ms`, `0.5s`, `800us`, bare:
+/// ms), `%` for a share of a count, `k` thousands for rates.
+fn value(metric: &Metric, text: &str) -> Option<(f64, bool)> {
+    let number = |text: &str| {
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    match metric {
+        Metric::Latency { .. } => {
+            let (digits, scale) = if let Some(digits) = text.strip_suffix("ms") {
+                (digits, 1.0)
+            } else if let Some(digits) = text.strip_suffix("us").or(text.strip_suffix("µs")) {
+                (digits, 0.001)
+            } else if let Some(digits) = text.strip_suffix('s') {
+                (digits, 1000.0)
+            } else {
+                (text, 1.0)
+            };
+            number(digits).map(|value| (value * scale, false))
+        }
+        Metric::Count(_) => match text.strip_suffix('%') {
+            Some(digits) => number(digits).map(|value| (value, true)),
+            None => number(text).map(|value| (value, false)),
+        },
+        Metric::Rate(_) => {
+            let text = text.strip_suffix("/s").unwrap_or(text);
+            match text.strip_suffix('k') {
+                Some(digits) => number(digits).map(|value| (value * 1000.0, false)),
+                None => number(text).map(|value| (value, false)),
+            }
+        }
+    }
+}
+
+fn count(report: &Report, name: &str) -> u64 {
+    match name {
+        "loss" => report.messages.lost,
+        "duplicates" => report.messages.duplicated,
+        "out_of_order" => report.messages.out_of_order,
+        "errors" => report.errors.values().sum(),
+        "failed" => report.connections.failed,
+        "reconnects" => report.connections.reconnects,
+        "connected" => report.connections.connected,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::report::{Latency, Messages};
+
+    fn report() -> Report {
+        let mut latency = Latency::default();
+        for micros in 1..=100_000u64 {
+            latency.record(micros);
+        }
+        let mut report = Report {
+            kind: "pub".into(),
+            duration_s: 10.0,
+            messages: Messages {
+                sent: 1000,
+                received: 998,
+                expected: 1000,
+                lost: 2,
+                ..Messages::default()
+            },
+            ..Report::default()
+        };
+        report.latencies.insert("end_to_end".into(), latency);
+        report.finish();
+        report
+    }
+
+    #[test]
+    fn conditions_hold_or_not() {
+        let report = report();
+        let holds = |text: &str| Condition::parse(text).expect(text).breached(&report);
+        assert_eq!(
+            holds("p99 > 50ms").as_deref(),
+            Some("p99 > 50ms: p99 was 99.007 ms")
+        );
+        assert_eq!(holds("p99 > 0.1s"), None);
+        assert_eq!(holds("p50>=50"), Some("p50>=50: p50 was 50.015 ms".into()));
+        assert!(holds("loss > 0").is_some());
+        assert_eq!(holds("loss > 0.5%"), None);
+        assert!(holds("loss > 0.1%").is_some());
+        assert!(holds("rate < 99").is_none());
+        assert!(holds("rate < 0.1k").is_some());
+        assert!(holds("duplicates > 0").is_none());
+        assert!(
+            holds("ack.p99 > 1ms")
+                .expect("unmeasured")
+                .contains("no latency was measured")
+        );
+    }
+
+    #[test]
+    fn bad_conditions_say_how_to_write_them() {
+        for bad in [
+            "p99 50ms",
+            "p98 > 1ms",
+            "loss > lots",
+            "rate < -1",
+            "ack.loss > 0",
+            "",
+        ] {
+            let err = Condition::parse(bad).expect_err(bad);
+            assert!(err.contains("METRIC OP VALUE"), "{err}");
+        }
+    }
+}

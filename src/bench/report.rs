@@ -1,0 +1,449 @@
+//! The report of a bench run: counts, rates, latency percentiles from HDR histograms, errors by
+//! kind. Printed as a table or one JSON object; saved with its histograms (V2 format, base64)
+//! so that `bench merge` can add runs of several processes with exact percentiles.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use serde::{Deserialize, Serialize};
+
+/// The report's schema version (the `schema` key).
+pub const SCHEMA: u32 = 1;
+
+/// Latencies in microseconds, from 1 µs to an hour, 3 significant digits.
+#[derive(Debug, Clone)]
+pub struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency(Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"))
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, micros: u64) {
+        self.0.saturating_record(micros.max(1));
+    }
+
+    pub fn add(&mut self, other: &Latency) {
+        self.0.add(&other.0).expect("same bounds");
+    }
+
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value at `quantile` (0..=1), in milliseconds.
+    pub fn quantile_ms(&self, quantile: f64) -> f64 {
+        self.0.value_at_quantile(quantile) as f64 / 1000.0
+    }
+
+    fn summary(&self) -> Summary {
+        let ms = |micros: u64| (micros as f64 / 1000.0 * 1000.0).round() / 1000.0;
+        Summary {
+            count: self.0.len(),
+            p50: ms(self.0.value_at_quantile(0.50)),
+            p90: ms(self.0.value_at_quantile(0.90)),
+            p99: ms(self.0.value_at_quantile(0.99)),
+            p99_9: ms(self.0.value_at_quantile(0.999)),
+            max: ms(self.0.max()),
+            mean: (self.0.mean() / 1000.0 * 1000.0).round() / 1000.0,
+        }
+    }
+
+    fn encode(&self) -> String {
+        let mut bytes = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.0, &mut bytes)
+            .expect("serialising to memory");
+        BASE64.encode(bytes)
+    }
+
+    fn decode(text: &str) -> Result<Latency, String> {
+        let bytes = BASE64
+            .decode(text)
+            .map_err(|err| format!("a histogram is not base64: {err}"))?;
+        let histogram: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|err| format!("a histogram is not in the HDR V2 format: {err:?}"))?;
+        let mut latency = Latency::default();
+        latency
+            .0
+            .add(&histogram)
+            .map_err(|err| format!("a histogram does not fit: {err:?}"))?;
+        Ok(latency)
+    }
+}
+
+/// Percentiles of one latency, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub count: u64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    #[serde(rename = "p99.9")]
+    pub p99_9: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connections {
+    /// Clients asked for (`-c`, plus subscribers).
+    pub requested: u64,
+    pub connected: u64,
+    pub failed: u64,
+    /// Connections lost and made again during the run.
+    pub reconnects: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Messages {
+    /// Published (after the warm-up).
+    pub sent: u64,
+    /// QoS 1 PUBACK / QoS 2 PUBCOMP received (QoS 0: written).
+    pub acknowledged: u64,
+    /// Arrived at the subscribers, each copy counted.
+    pub received: u64,
+    /// What the subscribers should have received: sent x subscribers (`bench sub`: the
+    /// sequence numbers seen imply it).
+    pub expected: u64,
+    /// Expected and never arrived.
+    pub lost: u64,
+    /// Arrived more than once at one subscriber.
+    pub duplicated: u64,
+    /// Arrived after a later message of the same publisher.
+    pub out_of_order: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    pub sent_per_s: f64,
+    pub received_per_s: f64,
+    pub connections_per_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Memory {
+    /// The client's resident memory with every connection open.
+    pub rss_bytes: u64,
+    /// Its growth from before the first connection, per connection.
+    pub per_connection_bytes: u64,
+}
+
+/// A whole run (or several merged).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: u32,
+    /// `pub`, `conn` or `sub`.
+    pub kind: String,
+    /// What ran, in words (`4 clients, QoS 1, 64 bytes, max rate`).
+    pub description: String,
+    /// Ended early (Ctrl+C): the figures cover what ran.
+    pub partial: bool,
+    /// Processes whose reports this is (1, or as many as were merged).
+    pub processes: u64,
+    /// The measured time (after the warm-up), seconds.
+    pub duration_s: f64,
+    pub connections: Connections,
+    pub messages: Messages,
+    pub rate: Rates,
+    /// `end_to_end` (publish to arrival), `ack` (publish to PUBACK/PUBCOMP), `connect` (to
+    /// CONNACK).
+    pub latency_ms: BTreeMap<String, Summary>,
+    /// Errors by kind (`connect: refused`, `connection lost`, `publish rejected`...).
+    pub errors: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
+    /// The `--fail-if` conditions that held, in words.
+    pub failed_conditions: Vec<String>,
+    /// The histograms, base64 of the HDR V2 format (only in `--report` files).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub histograms: BTreeMap<String, String>,
+    #[serde(skip)]
+    pub latencies: BTreeMap<String, Latency>,
+}
+
+impl Report {
+    /// Percentiles and rates from the counts and histograms.
+    pub fn finish(&mut self) {
+        self.schema = SCHEMA;
+        self.latency_ms = self
+            .latencies
+            .iter()
+            .filter(|(_, latency)| !latency.is_empty())
+            .map(|(name, latency)| (name.clone(), latency.summary()))
+            .collect();
+        let per_s = |count: u64| {
+            if self.duration_s > 0.0 {
+                (count as f64 / self.duration_s * 10.0).round() / 10.0
+            } else {
+                0.0
+            }
+        };
+        self.rate = Rates {
+            sent_per_s: per_s(self.messages.sent),
+            received_per_s: per_s(self.messages.received),
+            connections_per_s: self.rate.connections_per_s,
+        };
+    }
+
+    /// The JSON object; with the histograms for a `--report` file.
+    pub fn to_json(&self, with_histograms: bool) -> String {
+        let mut report = self.clone();
+        report.histograms = if with_histograms {
+            self.latencies
+                .iter()
+                .map(|(name, latency)| (name.clone(), latency.encode()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        serde_json::to_string(&report).expect("a report is JSON")
+    }
+
+    /// Reads a `--report` file's text.
+    pub fn from_json(text: &str) -> Result<Report, String> {
+        let mut report: Report =
+            serde_json::from_str(text).map_err(|err| format!("not a bench report: {err}"))?;
+        if report.schema != SCHEMA {
+            return Err(format!(
+                "a bench report of schema {}, this mqtt-cli reads {SCHEMA}",
+                report.schema
+            ));
+        }
+        for (name, encoded) in &report.histograms {
+            report
+                .latencies
+                .insert(name.clone(), Latency::decode(encoded)?);
+        }
+        Ok(report)
+    }
+
+    /// Adds runs of several processes (lined up with `--start-at`): counts summed, histograms
+    /// merged (exact percentiles), the duration the longest, rates from the sums.
+    pub fn merge(reports: &[Report]) -> Result<Report, String> {
+        let Some(first) = reports.first() else {
+            return Err("nothing to merge".to_string());
+        };
+        let mut merged = Report {
+            kind: first.kind.clone(),
+            description: first.description.clone(),
+            ..Report::default()
+        };
+        let mut rss = 0u64;
+        let mut connections_per_s = 0.0;
+        for report in reports {
+            if report.kind != first.kind {
+                return Err(format!(
+                    "cannot merge a bench {} report with a bench {} one",
+                    report.kind, first.kind
+                ));
+            }
+            if report.latencies.len() != report.latency_ms.len() {
+                return Err(
+                    "a report without its histograms (save runs with --report FILE, not --json)"
+                        .to_string(),
+                );
+            }
+            merged.partial |= report.partial;
+            merged.processes += report.processes.max(1);
+            merged.duration_s = merged.duration_s.max(report.duration_s);
+            let c = &mut merged.connections;
+            c.requested += report.connections.requested;
+            c.connected += report.connections.connected;
+            c.failed += report.connections.failed;
+            c.reconnects += report.connections.reconnects;
+            let m = &mut merged.messages;
+            m.sent += report.messages.sent;
+            m.acknowledged += report.messages.acknowledged;
+            m.received += report.messages.received;
+            m.expected += report.messages.expected;
+            m.lost += report.messages.lost;
+            m.duplicated += report.messages.duplicated;
+            m.out_of_order += report.messages.out_of_order;
+            for (kind, count) in &report.errors {
+                *merged.errors.entry(kind.clone()).or_default() += count;
+            }
+            for (name, latency) in &report.latencies {
+                merged
+                    .latencies
+                    .entry(name.clone())
+                    .or_default()
+                    .add(latency);
+            }
+            if let Some(memory) = report.memory {
+                rss += memory.rss_bytes;
+            }
+            connections_per_s += report.rate.connections_per_s;
+        }
+        if reports.iter().any(|report| report.memory.is_some()) {
+            merged.memory = Some(Memory {
+                rss_bytes: rss,
+                per_connection_bytes: reports
+                    .iter()
+                    .filter_map(|report| {
+                        report.memory.map(|memory| {
+                            memory.per_connection_bytes * report.connections.connected
+                        })
+                    })
+                    .sum::<u64>()
+                    / merged.connections.connected.max(1),
+            });
+        }
+        merged.rate.connections_per_s = connections_per_s;
+        merged.finish();
+        Ok(merged)
+    }
+
+    /// The table printed at the end of a run.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "mqtt-cli bench {}: {}{}",
+            self.kind,
+            self.description,
+            if self.processes > 1 {
+                format!(" ({} processes merged)", self.processes)
+            } else {
+                String::new()
+            }
+        );
+        if self.partial {
+            let _ = writeln!(
+                out,
+                "PARTIAL: interrupted after {:.1} s; the figures cover what ran",
+                self.duration_s
+            );
+        }
+        let c = &self.connections;
+        let _ = writeln!(
+            out,
+            "connections  {} of {} connected, {} failed, {} reconnects{}",
+            c.connected,
+            c.requested,
+            c.failed,
+            c.reconnects,
+            if self.rate.connections_per_s > 0.0 {
+                format!(", {:.0} connections/s", self.rate.connections_per_s)
+            } else {
+                String::new()
+            }
+        );
+        if self.kind != "conn" {
+            let m = &self.messages;
+            let _ = writeln!(
+                out,
+                "messages     sent {}, acknowledged {}, received {} of {} expected, lost {}, duplicated {}, out of order {}",
+                m.sent,
+                m.acknowledged,
+                m.received,
+                m.expected,
+                m.lost,
+                m.duplicated,
+                m.out_of_order
+            );
+            let _ = writeln!(
+                out,
+                "throughput   sent {:.0}/s, received {:.0}/s over {:.1} s",
+                self.rate.sent_per_s, self.rate.received_per_s, self.duration_s
+            );
+        }
+        if !self.latency_ms.is_empty() {
+            let _ = writeln!(
+                out,
+                "latency ms   {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                "count", "p50", "p90", "p99", "p99.9", "max", "mean"
+            );
+            for (name, s) in &self.latency_ms {
+                let _ = writeln!(
+                    out,
+                    "  {:<10} {:>9} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+                    name.replace('_', " "),
+                    s.count,
+                    s.p50,
+                    s.p90,
+                    s.p99,
+                    s.p99_9,
+                    s.max,
+                    s.mean
+                );
+            }
+        }
+        if let Some(memory) = self.memory {
+            let _ = writeln!(
+                out,
+                "memory       {:.1} MiB resident, {:.1} KiB per connection",
+                memory.rss_bytes as f64 / 1_048_576.0,
+                memory.per_connection_bytes as f64 / 1024.0
+            );
+        }
+        if self.errors.is_empty() {
+            let _ = writeln!(out, "errors       none");
+        } else {
+            for (index, (kind, count)) in self.errors.iter().enumerate() {
+                let label = if index == 0 { "errors" } else { "" };
+                let _ = writeln!(out, "{label:<12} {count} {kind}");
+            }
+        }
+        for condition in &self.failed_conditions {
+            let _ = writeln!(out, "FAILED       {condition}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(samples: &[u64], sent: u64) -> Report {
+        let mut latency = Latency::default();
+        for sample in samples {
+            latency.record(*sample);
+        }
+        let mut report = Report {
+            kind: "pub".into(),
+            processes: 1,
+            duration_s: 2.0,
+            messages: Messages {
+                sent,
+                received: sent,
+                expected: sent,
+                ..Messages::default()
+            },
+            ..Report::default()
+        };
+        report.latencies.insert("end_to_end".into(), latency);
+        report.finish();
+        report
+    }
+
+    #[test]
+    fn merged_percentiles_are_those_of_all_samples() {
+        let a: Vec<u64> = (1..=1000).collect();
+        let b: Vec<u64> = (1..=1000).map(|n| n * 50).collect();
+        let saved_a = Report::from_json(&run(&a, 1000).to_json(true)).expect("read back");
+        let saved_b = Report::from_json(&run(&b, 3000).to_json(true)).expect("read back");
+        let merged = Report::merge(&[saved_a, saved_b]).expect("merged");
+        let all: Vec<u64> = a.iter().chain(&b).copied().collect();
+        let whole = run(&all, 4000);
+        assert_eq!(merged.latency_ms, whole.latency_ms);
+        assert_eq!(merged.messages.sent, 4000);
+        assert_eq!(merged.rate.sent_per_s, 2000.0);
+        assert_eq!(merged.processes, 2);
+        // Without histograms (--json output) there is nothing exact to merge.
+        let bare = Report::from_json(&run(&a, 1).to_json(false)).expect("read");
+        assert!(Report::merge(&[bare]).is_err());
+    }
+}

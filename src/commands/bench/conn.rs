@@ -1,0 +1,147 @@
+//! `bench conn`: opens `-c` connections at `--connect-rate` (or as fast as they complete),
+//! holds them for `--duration`, and reports the time to CONNACK, failures by reason, and the
+//! client's memory per open connection.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use tokio::sync::watch;
+
+use super::live::Live;
+use super::tally::{Tally, finish, prepare, reason, resident_bytes};
+use crate::bench::report::Memory;
+use crate::client::{Session, SessionEvent, SessionOptions};
+use crate::commands::Interrupts;
+use crate::settings::bench::{BenchConn, DEFAULT_DURATION};
+
+/// Connections being opened at once without `--connect-rate`.
+const CONCURRENT: usize = 256;
+
+pub async fn run(settings: BenchConn) -> Result<()> {
+    let run = &settings.run;
+    let clients = u64::from(run.clients);
+    prepare(run, clients).await?;
+    let mut interrupts = Interrupts::listen()?;
+    let tally = Arc::new(Tally::default());
+    let live = Live::start(tally.clone(), clients, run.interval_report);
+    let baseline = resident_bytes();
+    let (hold_tx, hold) = watch::channel(false);
+    let (done_tx, mut done) = tokio::sync::mpsc::channel::<()>(clients as usize);
+    let limiter = Arc::new(tokio::sync::Semaphore::new(CONCURRENT));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let period = settings
+        .connect_rate
+        .map(|rate| Duration::from_secs_f64(1.0 / rate));
+    let mut interrupted = false;
+    for local in 0..run.clients {
+        if let Some(period) = period {
+            let at = started + period.mul_f64(f64::from(local));
+            tokio::select! {
+                () = tokio::time::sleep_until(at.into()) => {}
+                () = interrupts.recv() => { interrupted = true; break; }
+            }
+        }
+        let permit = tokio::select! {
+            permit = limiter.clone().acquire_owned() => permit.expect("never closed"),
+            () = interrupts.recv() => { interrupted = true; break; }
+        };
+        let index = run.client_offset + local;
+        let connect = run.client(&index.to_string());
+        let tally = tally.clone();
+        let mut hold = hold.clone();
+        let done = done_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let options = SessionOptions {
+                max_inflight: 1,
+                ..SessionOptions::default()
+            };
+            let began = Instant::now();
+            let connected = Session::connect(&connect, options).await;
+            drop(permit);
+            let mut session = match connected {
+                Ok(session) => session,
+                Err(err) => {
+                    tally.connect_failed(&err);
+                    let _ = done.send(()).await;
+                    return;
+                }
+            };
+            Tally::record(&tally.connect, began.elapsed());
+            tally.connected.fetch_add(1, Ordering::Relaxed);
+            let _ = done.send(()).await;
+            loop {
+                tokio::select! {
+                    event = session.next_event() => match event {
+                        Some(SessionEvent::Reconnected { .. }) => {
+                            tally.reconnects.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Some(SessionEvent::Lost(err)) => {
+                            tally.error(format!("held connection: {}", reason(&err)));
+                            return;
+                        }
+                        None => return,
+                        Some(_) => {}
+                    },
+                    _ = hold.wait_for(|released| *released) => break,
+                }
+            }
+            let _ = session.disconnect().await;
+        }));
+    }
+    drop(done_tx);
+    // Every attempt answered: all open (or failed).
+    let mut answered = 0;
+    while answered < tasks.len() && !interrupted {
+        tokio::select! {
+            answer = done.recv() => match answer {
+                Some(()) => answered += 1,
+                None => break,
+            },
+            () = interrupts.recv() => interrupted = true,
+        }
+    }
+    let opening = started.elapsed();
+    let memory = match (baseline, resident_bytes()) {
+        (Some(before), Some(after)) => {
+            let connected = tally.connected.load(Ordering::Relaxed);
+            Some(Memory {
+                rss_bytes: after,
+                per_connection_bytes: after.saturating_sub(before) / connected.max(1),
+            })
+        }
+        _ => None,
+    };
+    let hold_for = run.duration.unwrap_or(DEFAULT_DURATION);
+    if !interrupted {
+        tokio::select! {
+            () = tokio::time::sleep(hold_for) => {}
+            () = interrupts.recv() => interrupted = true,
+        }
+    }
+    let _ = hold_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    live.stop().await;
+    if interrupted {
+        tally.interrupted.store(true, Ordering::Relaxed);
+    }
+    let description = format!(
+        "{} connections{}, held {}",
+        run.clients,
+        settings
+            .connect_rate
+            .map_or(String::new(), |rate| format!(" at {rate}/s")),
+        humantime::format_duration(hold_for)
+    );
+    let mut report = tally.report("conn", description, clients);
+    report.duration_s = opening.as_secs_f64();
+    report.rate.connections_per_s =
+        (report.connections.connected as f64 / opening.as_secs_f64().max(1e-9) * 10.0).round()
+            / 10.0;
+    report.memory = memory;
+    finish(report, run.json, run.report.as_deref(), &run.fail_if)
+}

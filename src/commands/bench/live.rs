@@ -1,0 +1,91 @@
+//! Progress while a bench runs: one line a second on a terminal (indicatif, cleared at the
+//! end), else a line on stderr every `--interval-report`, else nothing.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::tally::Tally;
+
+/// The progress task; stops (and clears its line) when dropped... by [`Live::stop`].
+pub(crate) struct Live {
+    task: Option<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Live {
+    pub fn start(tally: Arc<Tally>, requested: u64, interval: Option<Duration>) -> Live {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let terminal = std::io::stderr().is_terminal();
+        let every = if terminal {
+            Some(Duration::from_secs(1))
+        } else {
+            interval
+        };
+        let task = every.map(|every| {
+            tokio::spawn(async move {
+                let bar = terminal.then(|| {
+                    let bar = indicatif::ProgressBar::new_spinner();
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                            .expect("valid template"),
+                    );
+                    bar
+                });
+                let started = Instant::now();
+                let mut last = (0u64, 0u64, Instant::now());
+                let mut ticks = tokio::time::interval(every);
+                ticks.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = ticks.tick() => {}
+                        _ = stopped.changed() => break,
+                    }
+                    let sent = tally.sent.load(Ordering::Relaxed);
+                    let received = tally.received.load(Ordering::Relaxed);
+                    let seconds = last.2.elapsed().as_secs_f64().max(0.001);
+                    let p99 = {
+                        let latency = tally.end_to_end.lock().expect("latency lock");
+                        if latency.is_empty() {
+                            let ack = tally.ack.lock().expect("latency lock");
+                            (!ack.is_empty()).then(|| ack.quantile_ms(0.99))
+                        } else {
+                            Some(latency.quantile_ms(0.99))
+                        }
+                    };
+                    let line = format!(
+                        "connected {}/{requested}  sent {:.0}/s  received {:.0}/s  p99 {}  errors {}",
+                        tally.connected.load(Ordering::Relaxed),
+                        (sent - last.0) as f64 / seconds,
+                        (received - last.1) as f64 / seconds,
+                        p99.map_or("-".to_string(), |ms| format!("{ms:.2} ms")),
+                        tally.error_count.load(Ordering::Relaxed),
+                    );
+                    last = (sent, received, Instant::now());
+                    match &bar {
+                        Some(bar) => {
+                            bar.set_message(line);
+                            bar.tick();
+                        }
+                        None => eprintln!(
+                            "mqtt-cli: bench: {:.0}s {line}",
+                            started.elapsed().as_secs_f64()
+                        ),
+                    }
+                }
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
+                }
+            })
+        });
+        Live { task, stop }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! `bench pub`: subscribers first (all subscribed before anyone publishes), then publishers
+//! spread over the ramp-up, each publishing at its rate (or as fast as flow control allows)
+//! until the duration or count; then the subscribers drain what is still on its way.
+//!
+//! Every payload carries the header ([`Header`]): at a fixed rate its time is when the message
+//! was *meant* to be sent, so a broker that stalls us shows up as latency, not as fewer samples
+//! (coordinated omission). Acknowledgements complete in publish order, so each one is matched
+//! to its message's intended time through a queue.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use bytes::BytesMut;
+use tokio::sync::{mpsc, watch};
+
+use super::live::Live;
+use super::tally::{Tally, finish, prepare, reason};
+use super::track::Tracker;
+use crate::bench::header::{Header, now_ns};
+use crate::cli::bench::Rate;
+use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions};
+use crate::commands::Interrupts;
+use crate::settings::bench::{BenchPub, DEFAULT_DURATION};
+
+/// How long publishers wait for acknowledgements still owed once they stop publishing.
+const ACK_GRACE: Duration = Duration::from_secs(10);
+/// Subscribers stop draining when nothing arrived for this long after the publishers ended...
+const DRAIN_IDLE: Duration = Duration::from_secs(2);
+/// ...or after this long in all.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Wall-clock nanoseconds of an `Instant`, from one reading of both clocks.
+#[derive(Clone, Copy)]
+struct Clock {
+    base: Instant,
+    base_ns: u64,
+}
+
+impl Clock {
+    fn now() -> Clock {
+        Clock {
+            base: Instant::now(),
+            base_ns: now_ns(),
+        }
+    }
+
+    fn wall_ns(&self, at: Instant) -> u64 {
+        self.base_ns + at.saturating_duration_since(self.base).as_nanos() as u64
+    }
+}
+
+/// What a run's tasks share.
+struct Shared {
+    settings: BenchPub,
+    tally: Arc<Tally>,
+    clock: Clock,
+    /// Messages counted (after the warm-up) per publisher.
+    sent: Vec<AtomicU64>,
+    /// Stop publishing (Ctrl+C).
+    stop: watch::Receiver<bool>,
+    /// The publishers are done: subscribers drain and leave.
+    drained: watch::Receiver<bool>,
+    /// When the warm-up ends; messages sent before are not counted.
+    warmup_end: Mutex<Option<Instant>>,
+    warmup_end_ns: AtomicU64,
+    /// When the last publisher stopped publishing.
+    produced_until: Mutex<Option<Instant>>,
+}
+
+pub async fn run(settings: BenchPub) -> Result<()> {
+    let clients = u64::from(settings.run.clients);
+    let subscribers = u64::from(settings.subscribers);
+    prepare(&settings.run, clients + subscribers).await?;
+    let mut interrupts = Interrupts::listen()?;
+    let tally = Arc::new(Tally::default());
+    let live = Live::start(
+        tally.clone(),
+        clients + subscribers,
+        settings.run.interval_report,
+    );
+    let (stop_tx, stop) = watch::channel(false);
+    let (drained_tx, drained) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        settings: settings.clone(),
+        tally: tally.clone(),
+        clock: Clock::now(),
+        sent: (0..clients).map(|_| AtomicU64::new(0)).collect(),
+        stop,
+        drained,
+        warmup_end: Mutex::new(None),
+        warmup_end_ns: AtomicU64::new(u64::MAX),
+        produced_until: Mutex::new(None),
+    });
+
+    // Subscribers first, every one subscribed before the first publish.
+    let (ready_tx, mut ready) = mpsc::channel(subscribers.max(1) as usize);
+    let subscriber_tasks: Vec<_> = (0..settings.subscribers)
+        .map(|index| tokio::spawn(subscriber(index, shared.clone(), ready_tx.clone())))
+        .collect();
+    drop(ready_tx);
+    let mut waiting = subscribers;
+    while waiting > 0 {
+        tokio::select! {
+            answer = ready.recv() => match answer {
+                Some(()) => waiting -= 1,
+                None => break,
+            },
+            () = interrupts.recv() => {
+                tally.interrupted.store(true, Ordering::Relaxed);
+                let _ = stop_tx.send(true);
+                break;
+            }
+        }
+    }
+
+    let start = Instant::now();
+    let warmup_end = start + settings.warmup;
+    *shared.warmup_end.lock().expect("lock") = Some(warmup_end);
+    shared
+        .warmup_end_ns
+        .store(shared.clock.wall_ns(warmup_end), Ordering::Relaxed);
+    let publisher_tasks: Vec<_> = (0..settings.run.clients)
+        .map(|local| {
+            let delay = settings
+                .run
+                .ramp_up
+                .mul_f64(f64::from(local) / clients as f64);
+            tokio::spawn(publisher(local, start + delay, shared.clone()))
+        })
+        .collect();
+    let all_published = futures_join(publisher_tasks);
+    tokio::pin!(all_published);
+    loop {
+        tokio::select! {
+            () = &mut all_published => break,
+            () = interrupts.recv() => {
+                tally.interrupted.store(true, Ordering::Relaxed);
+                let _ = stop_tx.send(true);
+            }
+        }
+    }
+    let produced_until = shared
+        .produced_until
+        .lock()
+        .expect("lock")
+        .unwrap_or_else(Instant::now);
+    let _ = drained_tx.send(true);
+    let mut trackers = Vec::new();
+    for task in subscriber_tasks {
+        if let Ok(Some(tracker)) = task.await {
+            trackers.push(tracker);
+        }
+    }
+    live.stop().await;
+
+    let mut report = tally.report("pub", describe(&settings), clients + subscribers);
+    report.duration_s = produced_until
+        .saturating_duration_since(warmup_end)
+        .as_secs_f64();
+    let sent: Vec<u64> = shared
+        .sent
+        .iter()
+        .map(|count| count.load(Ordering::Relaxed))
+        .collect();
+    let offset = settings.run.client_offset;
+    report.messages.expected = sent.iter().sum::<u64>() * trackers.len() as u64;
+    for tracker in &trackers {
+        for (local, count) in sent.iter().enumerate() {
+            let unique = tracker.unique(offset + local as u32);
+            report.messages.lost += count.saturating_sub(unique);
+        }
+        report.messages.duplicated += tracker.duplicated;
+        report.messages.out_of_order += tracker.out_of_order;
+    }
+    finish(
+        report,
+        settings.run.json,
+        settings.run.report.as_deref(),
+        &settings.run.fail_if,
+    )
+}
+
+/// Waits for every task.
+async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+fn describe(settings: &BenchPub) -> String {
+    let rate = match settings.rate {
+        Rate::Max => "as fast as flow control allows".to_string(),
+        Rate::PerSecond(rate) => format!("{rate}/s each"),
+    };
+    format!(
+        "{} publisher(s) {rate}, {} subscriber(s), QoS {}, {} bytes, topic {}",
+        settings.run.clients,
+        settings.subscribers,
+        settings.qos as u8,
+        settings.size,
+        settings.topic
+    )
+}
+
+async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) -> Option<Tracker> {
+    let settings = &shared.settings;
+    let tally = &shared.tally;
+    let connect = settings.run.client(&format!("sub-{index}"));
+    let started = Instant::now();
+    let mut session = match Session::connect(&connect, SessionOptions::default()).await {
+        Ok(session) => session,
+        Err(err) => {
+            tally.connect_failed(&err);
+            let _ = ready.send(()).await;
+            return None;
+        }
+    };
+    Tally::record(&tally.connect, started.elapsed());
+    tally.connected.fetch_add(1, Ordering::Relaxed);
+    let subscribed = async {
+        session
+            .subscribe(std::slice::from_ref(&settings.filter), settings.qos)
+            .await?;
+        loop {
+            match session.next_event().await {
+                Some(SessionEvent::Subscribed(results)) => {
+                    return match results.into_iter().next() {
+                        Some(Ok(_)) => Ok(()),
+                        Some(Err(reason)) => Err(anyhow::anyhow!("subscribe refused: {reason}")),
+                        None => Err(anyhow::anyhow!("an empty SUBACK")),
+                    };
+                }
+                Some(SessionEvent::Lost(err)) => return Err(err),
+                None => return Err(anyhow::anyhow!("the connection closed")),
+                Some(_) => {}
+            }
+        }
+    };
+    if let Err(err) = subscribed.await {
+        tally.error(format!("subscriber: {}", reason(&err)));
+        let _ = ready.send(()).await;
+        return None;
+    }
+    let _ = ready.send(()).await;
+
+    let mut tracker = Tracker::default();
+    let mut drained = shared.drained.clone();
+    let mut last_arrival = Instant::now();
+    let mut draining_since: Option<Instant> = None;
+    let mut counted_unique = 0u64;
+    let mut ticks = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            event = session.next_event() => match event {
+                Some(SessionEvent::Message(received)) => {
+                    last_arrival = Instant::now();
+                    let Some(header) = Header::read(&received.message.payload) else {
+                        continue;
+                    };
+                    if header.sent_ns < shared.warmup_end_ns.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let now = now_ns();
+                    tally.received.fetch_add(1, Ordering::Relaxed);
+                    let arrival = tracker.arrived(header.publisher, header.sequence, false);
+                    if arrival != super::track::Arrival::Duplicate {
+                        counted_unique += 1;
+                    }
+                    Tally::record(
+                        &tally.end_to_end,
+                        Duration::from_nanos(now.saturating_sub(header.sent_ns)),
+                    );
+                }
+                Some(SessionEvent::Reconnected { .. }) => {
+                    tally.reconnects.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(SessionEvent::Lost(err)) => {
+                    tally.error(format!("subscriber: {}", reason(&err)));
+                    return Some(tracker);
+                }
+                None => return Some(tracker),
+                Some(_) => {}
+            },
+            _ = drained.changed(), if draining_since.is_none() => {
+                draining_since = Some(Instant::now());
+            }
+            _ = ticks.tick(), if draining_since.is_some() => {
+                let expected: u64 = shared.sent.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+                let since = draining_since.expect("draining");
+                if counted_unique >= expected
+                    || last_arrival.elapsed() >= DRAIN_IDLE
+                    || since.elapsed() >= DRAIN_LIMIT
+                {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = session.disconnect().await;
+    Some(tracker)
+}
+
+async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
+    let settings = &shared.settings;
+    let tally = &shared.tally;
+    let mut stop = shared.stop.clone();
+    tokio::select! {
+        () = tokio::time::sleep_until(start_at.into()) => {}
+        _ = stop.wait_for(|stop| *stop) => return,
+    }
+    let index = settings.run.client_offset + local;
+    let connect = settings.run.client(&index.to_string());
+    let client_id = connect.client_id.clone();
+    let started = Instant::now();
+    let options = SessionOptions {
+        max_inflight: crate::client::default_max_inflight(settings.qos),
+        ..SessionOptions::default()
+    };
+    let mut session = match Session::connect(&connect, options).await {
+        Ok(session) => session,
+        Err(err) => {
+            tally.connect_failed(&err);
+            return;
+        }
+    };
+    Tally::record(&tally.connect, started.elapsed());
+    tally.connected.fetch_add(1, Ordering::Relaxed);
+    let topic = settings
+        .topic
+        .replace("%i", &index.to_string())
+        .replace("%c", &client_id);
+
+    let warmup_end = shared.warmup_end.lock().expect("lock").unwrap_or(start_at);
+    let end = match (shared.settings.run.duration, settings.count) {
+        (Some(duration), _) => Some(warmup_end + duration),
+        (None, Some(_)) => None,
+        (None, None) => Some(warmup_end + DEFAULT_DURATION),
+    };
+    let (times_tx, mut times) = mpsc::unbounded_channel::<(Instant, bool)>();
+    let producer = {
+        let publisher = session.publisher();
+        let shared = shared.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let settings = &shared.settings;
+            let period = match settings.rate {
+                Rate::PerSecond(rate) => Some(Duration::from_secs_f64(1.0 / rate)),
+                Rate::Max => None,
+            };
+            let first = Instant::now();
+            let mut sequence = 0u64;
+            let mut counted = 0u64;
+            loop {
+                if *stop.borrow() || settings.count.is_some_and(|count| counted >= count) {
+                    break;
+                }
+                let intended = match period {
+                    Some(period) => first + period.mul_f64(sequence as f64),
+                    None => Instant::now(),
+                };
+                if end.is_some_and(|end| intended >= end) {
+                    break;
+                }
+                if intended > Instant::now() {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(intended.into()) => {}
+                        _ = stop.changed() => break,
+                    }
+                }
+                let is_counted = intended >= warmup_end;
+                let mut payload = BytesMut::zeroed(settings.size);
+                Header {
+                    publisher: index,
+                    sequence,
+                    sent_ns: shared.clock.wall_ns(intended),
+                }
+                .write(&mut payload);
+                let _ = times_tx.send((intended, is_counted));
+                let message = Message::new(topic.clone(), payload.freeze(), settings.qos, false);
+                if publisher.publish(message).await.is_err() {
+                    break;
+                }
+                sequence += 1;
+                if is_counted {
+                    counted += 1;
+                    shared.tally.sent.fetch_add(1, Ordering::Relaxed);
+                    shared.sent[local as usize].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let mut until = shared.produced_until.lock().expect("lock");
+            let now = Instant::now();
+            *until = Some(until.map_or(now, |until| until.max(now)));
+            sequence
+        })
+    };
+    tokio::pin!(producer);
+    let mut producing = true;
+    let mut handed_over = None;
+    let mut completed = 0u64;
+    let mut waiting_since = None::<Instant>;
+    let mut ticks = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        if handed_over.is_some_and(|handed| completed >= handed) {
+            break;
+        }
+        tokio::select! {
+            event = session.next_event() => match event {
+                Some(SessionEvent::Published(result)) => {
+                    completed += 1;
+                    if let Ok((intended, is_counted)) = times.try_recv()
+                        && is_counted
+                    {
+                        match result {
+                            Ok(()) => {
+                                tally.acknowledged.fetch_add(1, Ordering::Relaxed);
+                                if settings.qos != Qos::AtMostOnce {
+                                    Tally::record(&tally.ack, intended.elapsed());
+                                }
+                            }
+                            Err(refused) => tally.error(format!("publish refused: {refused}")),
+                        }
+                    }
+                }
+                Some(SessionEvent::Reconnected { .. }) => {
+                    tally.reconnects.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(SessionEvent::Lost(err)) => {
+                    tally.error(format!("publisher: {}", reason(&err)));
+                    return;
+                }
+                None => return,
+                Some(_) => {}
+            },
+            handed = &mut producer, if producing => {
+                producing = false;
+                handed_over = Some(handed.unwrap_or(0));
+                waiting_since = Some(Instant::now());
+            }
+            _ = ticks.tick(), if waiting_since.is_some() => {
+                let grace = if *stop.borrow() { Duration::from_secs(2) } else { ACK_GRACE };
+                if waiting_since.is_some_and(|since| since.elapsed() >= grace) {
+                    let owed = handed_over.unwrap_or(0).saturating_sub(completed);
+                    tally.error(format!("{owed} acknowledgement(s) never arrived"));
+                    break;
+                }
+            }
+        }
+    }
+    if let Err(err) = session.disconnect().await {
+        tally.error(format!("publisher: {}", reason(&err)));
+    }
+}

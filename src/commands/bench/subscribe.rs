@@ -1,0 +1,137 @@
+//! `bench sub`: `-c` subscribers on one filter, for load made by another tool (another
+//! `bench pub`, on another machine). Counts what arrives; when payloads carry bench pub's header
+//! also the end-to-end latency and, per publisher, gaps, duplicates and reordering (sequence
+//! numbers counted from the first one seen).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use tokio::sync::watch;
+
+use super::live::Live;
+use super::tally::{Tally, finish, prepare, reason};
+use super::track::Tracker;
+use crate::bench::header::{Header, now_ns};
+use crate::client::{Session, SessionEvent, SessionOptions};
+use crate::commands::Interrupts;
+use crate::settings::bench::{BenchSub, DEFAULT_DURATION};
+
+pub async fn run(settings: BenchSub) -> Result<()> {
+    let run = &settings.run;
+    let clients = u64::from(run.clients);
+    prepare(run, clients).await?;
+    let mut interrupts = Interrupts::listen()?;
+    let tally = Arc::new(Tally::default());
+    let live = Live::start(tally.clone(), clients, run.interval_report);
+    let (stop_tx, stop) = watch::channel(false);
+    let (count_reached_tx, mut count_reached) = tokio::sync::mpsc::channel::<()>(1);
+    let total = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for local in 0..run.clients {
+        let index = run.client_offset + local;
+        let connect = run.client(&format!("sub-{index}"));
+        let tally = tally.clone();
+        let mut stop = stop.clone();
+        let filter = settings.filter.clone();
+        let qos = settings.qos;
+        let total = total.clone();
+        let count = settings.count;
+        let count_reached = count_reached_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let began = Instant::now();
+            let mut session = match Session::connect(&connect, SessionOptions::default()).await {
+                Ok(session) => session,
+                Err(err) => {
+                    tally.connect_failed(&err);
+                    return None;
+                }
+            };
+            Tally::record(&tally.connect, began.elapsed());
+            tally.connected.fetch_add(1, Ordering::Relaxed);
+            if let Err(err) = session.subscribe(std::slice::from_ref(&filter), qos).await {
+                tally.error(format!("subscriber: {}", reason(&err)));
+                return None;
+            }
+            let mut tracker = Tracker::default();
+            loop {
+                tokio::select! {
+                    event = session.next_event() => match event {
+                        Some(SessionEvent::Message(received)) => {
+                            tally.received.fetch_add(1, Ordering::Relaxed);
+                            if let Some(header) = Header::read(&received.message.payload) {
+                                tracker.arrived(header.publisher, header.sequence, false);
+                                let now = now_ns();
+                                Tally::record(
+                                    &tally.end_to_end,
+                                    Duration::from_nanos(now.saturating_sub(header.sent_ns)),
+                                );
+                            }
+                            let arrived = total.fetch_add(1, Ordering::Relaxed) + 1;
+                            if count.is_some_and(|count| arrived >= count) {
+                                let _ = count_reached.try_send(());
+                            }
+                        }
+                        Some(SessionEvent::Subscribed(results)) => {
+                            for refused in results.into_iter().filter_map(Result::err) {
+                                tally.error(format!("subscribe refused: {refused}"));
+                            }
+                        }
+                        Some(SessionEvent::Reconnected { .. }) => {
+                            tally.reconnects.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Some(SessionEvent::Lost(err)) => {
+                            tally.error(format!("subscriber: {}", reason(&err)));
+                            return Some(tracker);
+                        }
+                        None => return Some(tracker),
+                        Some(_) => {}
+                    },
+                    _ = stop.wait_for(|stop| *stop) => break,
+                }
+            }
+            let _ = session.disconnect().await;
+            Some(tracker)
+        }));
+    }
+    drop(count_reached_tx);
+    let started = Instant::now();
+    let limit = match (run.duration, settings.count) {
+        (Some(duration), _) => Some(duration),
+        (None, Some(_)) => None,
+        (None, None) => Some(DEFAULT_DURATION),
+    };
+    let deadline = limit.map(|limit| tokio::time::Instant::now() + limit);
+    tokio::select! {
+        () = crate::commands::sleep_until(deadline) => {}
+        Some(()) = count_reached.recv() => {}
+        () = interrupts.recv() => tally.interrupted.store(true, Ordering::Relaxed),
+    }
+    let elapsed = started.elapsed();
+    let _ = stop_tx.send(true);
+    let mut report_gaps = (0, 0);
+    let mut duplicated = 0;
+    let mut out_of_order = 0;
+    for task in tasks {
+        if let Ok(Some(tracker)) = task.await {
+            let (expected, missing) = tracker.gaps();
+            report_gaps.0 += expected;
+            report_gaps.1 += missing;
+            duplicated += tracker.duplicated;
+            out_of_order += tracker.out_of_order;
+        }
+    }
+    live.stop().await;
+    let description = format!(
+        "{} subscribers on {}, QoS {}",
+        run.clients, settings.filter, settings.qos as u8
+    );
+    let mut report = tally.report("sub", description, clients);
+    report.duration_s = elapsed.as_secs_f64();
+    report.messages.expected = report_gaps.0;
+    report.messages.lost = report_gaps.1;
+    report.messages.duplicated = duplicated;
+    report.messages.out_of_order = out_of_order;
+    finish(report, run.json, run.report.as_deref(), &run.fail_if)
+}

@@ -1,0 +1,192 @@
+//! `bench`: the load, validated (sizes, topics, rates), and the connection every client uses.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Result;
+
+use super::connect::{ConnectSettings, connect_settings};
+use super::env::Environment;
+use crate::bench::condition::Condition;
+use crate::bench::header::HEADER_LEN;
+use crate::cli::ConnectArgs;
+use crate::cli::bench::{BenchAction, BenchArgs, Rate, RunArgs};
+use crate::error::usage;
+use crate::topic::{validate_topic_filter, validate_topic_name};
+use crate::vocabulary::{MAX_PACKET_SIZE, Qos};
+
+/// How long a run lasts without `--duration` or `--count`.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+/// What every run has.
+#[derive(Debug, Clone)]
+pub struct BenchRun {
+    pub connect: ConnectSettings,
+    /// Client ids are this, `-`, and the client's index.
+    pub id_prefix: String,
+    pub clients: u32,
+    pub duration: Option<Duration>,
+    pub ramp_up: Duration,
+    pub client_offset: u32,
+    pub start_at: Option<SystemTime>,
+    pub report: Option<PathBuf>,
+    pub json: bool,
+    pub fail_if: Vec<Condition>,
+    pub interval_report: Option<Duration>,
+}
+
+impl BenchRun {
+    /// The connection of client `index` (after the offset): its own client id.
+    pub fn client(&self, name: &str) -> ConnectSettings {
+        ConnectSettings {
+            client_id: format!("{}-{name}", self.id_prefix),
+            ..self.connect.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchPub {
+    pub run: BenchRun,
+    pub subscribers: u32,
+    pub rate: Rate,
+    pub qos: Qos,
+    pub size: usize,
+    /// The topic, with `%i` and `%c` to fill in.
+    pub topic: String,
+    /// The filter the subscribers subscribe to: each level with `%i`/`%c` becomes `+`.
+    pub filter: String,
+    pub count: Option<u64>,
+    pub warmup: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchConn {
+    pub run: BenchRun,
+    pub connect_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchSub {
+    pub run: BenchRun,
+    pub filter: String,
+    pub qos: Qos,
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchMerge {
+    pub files: Vec<PathBuf>,
+    pub json: bool,
+    pub report: Option<PathBuf>,
+    pub fail_if: Vec<Condition>,
+}
+
+/// A validated `bench`.
+#[derive(Debug, Clone)]
+pub enum BenchSettings {
+    Pub(BenchPub),
+    Conn(BenchConn),
+    Sub(BenchSub),
+    Merge(BenchMerge),
+}
+
+fn qos(value: u8) -> Qos {
+    match value {
+        0 => Qos::AtMostOnce,
+        1 => Qos::AtLeastOnce,
+        _ => Qos::ExactlyOnce,
+    }
+}
+
+fn run_settings(run: &RunArgs, connect: &ConnectArgs, env: &dyn Environment) -> Result<BenchRun> {
+    let (settings, _) = connect_settings(connect, env)?;
+    let id_prefix = match &connect.client_id {
+        Some(id) => id.clone(),
+        None => {
+            let random: String = std::iter::repeat_with(fastrand::alphanumeric)
+                .take(6)
+                .collect();
+            format!("mqtt-cli-bench-{random}")
+        }
+    };
+    if run.duration.is_some_and(|duration| duration.is_zero()) {
+        return Err(usage("--duration must be longer than 0"));
+    }
+    Ok(BenchRun {
+        connect: settings,
+        id_prefix,
+        clients: run.clients,
+        duration: run.duration,
+        ramp_up: run.ramp_up,
+        client_offset: run.client_offset,
+        start_at: run.start_at,
+        report: run.report.clone(),
+        json: run.json,
+        fail_if: run.fail_if.clone(),
+        interval_report: run.interval_report,
+    })
+}
+
+/// Validates `bench` arguments.
+pub fn bench_settings(args: &BenchArgs, env: &dyn Environment) -> Result<BenchSettings> {
+    Ok(match &args.action {
+        BenchAction::Pub(args) => {
+            let run = run_settings(&args.run, &args.connect, env)?;
+            if args.size < HEADER_LEN || args.size > MAX_PACKET_SIZE - 1024 {
+                return Err(usage(format!(
+                    "--size {}: a payload of {HEADER_LEN} bytes (the header) to 256 MiB",
+                    args.size
+                )));
+            }
+            let sample = args.topic.replace("%i", "0").replace("%c", "client");
+            validate_topic_name(&sample).map_err(|err| usage(format!("-t: {err}")))?;
+            let filter = args
+                .topic
+                .split('/')
+                .map(|level| if level.contains('%') { "+" } else { level })
+                .collect::<Vec<_>>()
+                .join("/");
+            validate_topic_filter(&filter).map_err(|err| usage(format!("-t: {err}")))?;
+            if let Some(duration) = args.run.duration
+                && args.warmup >= duration
+            {
+                return Err(usage("--warmup must be shorter than --duration"));
+            }
+            BenchSettings::Pub(BenchPub {
+                run,
+                subscribers: args.subscribers,
+                rate: args.rate,
+                qos: qos(args.qos),
+                size: args.size,
+                topic: args.topic.clone(),
+                filter,
+                count: args.count,
+                warmup: args.warmup,
+            })
+        }
+        BenchAction::Conn(args) => {
+            let run = run_settings(&args.run, &args.connect, env)?;
+            BenchSettings::Conn(BenchConn {
+                run,
+                connect_rate: args.connect_rate,
+            })
+        }
+        BenchAction::Sub(args) => {
+            let run = run_settings(&args.run, &args.connect, env)?;
+            validate_topic_filter(&args.topic).map_err(|err| usage(format!("-t: {err}")))?;
+            BenchSettings::Sub(BenchSub {
+                run,
+                filter: args.topic.clone(),
+                qos: qos(args.qos),
+                count: args.count,
+            })
+        }
+        BenchAction::Merge(args) => BenchSettings::Merge(BenchMerge {
+            files: args.files.clone(),
+            json: args.json,
+            report: args.report.clone(),
+            fail_if: args.fail_if.clone(),
+        }),
+    })
+}

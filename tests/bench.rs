@@ -1,0 +1,448 @@
+//! `mqtt-cli bench` against a real mosquitto with small loads: the report's counts add up at
+//! each QoS, its JSON schema, --fail-if passing and failing, Ctrl+C, a broker restart counted,
+//! merged reports, bench conn and bench sub, and bad flags.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// `bench ACTION -h 127.0.0.1 -p PORT REST...`.
+fn bench_args(broker: &Broker, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["bench".to_string(), args[0].to_string()];
+    all.extend(broker.args());
+    all.extend(args[1..].iter().map(|arg| arg.to_string()));
+    all
+}
+
+fn bench(broker: &Broker, args: &[&str]) -> std::process::Output {
+    run_args(&bench_args(broker, args), b"")
+}
+
+fn report(output: &std::process::Output) -> Value {
+    serde_json::from_str(stdout(output).trim()).unwrap_or_else(|err| {
+        panic!(
+            "not one JSON object ({err}): {}\nstderr: {}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+fn number(value: &Value, path: &str) -> f64 {
+    let mut at = value;
+    for key in path.split('/') {
+        at = &at[key];
+    }
+    at.as_f64()
+        .unwrap_or_else(|| panic!("{path} is not a number in {value}"))
+}
+
+#[test]
+fn counts_add_up_at_each_qos() {
+    let broker = Broker::start();
+    for qos in ["0", "1", "2"] {
+        let out = bench(
+            &broker,
+            &[
+                "pub", "-c", "3", "--count", "100", "--rate", "1000", "-q", qos, "--json",
+            ],
+        );
+        assert_code(&out, 0);
+        let report = report(&out);
+        assert_eq!(number(&report, "messages/sent"), 300.0, "QoS {qos}");
+        assert_eq!(number(&report, "messages/acknowledged"), 300.0);
+        assert_eq!(number(&report, "messages/received"), 300.0);
+        assert_eq!(number(&report, "messages/expected"), 300.0);
+        assert_eq!(number(&report, "messages/lost"), 0.0);
+        assert_eq!(number(&report, "messages/duplicated"), 0.0);
+        assert_eq!(number(&report, "connections/connected"), 4.0);
+        assert_eq!(number(&report, "latency_ms/end_to_end/count"), 300.0);
+        if qos != "0" {
+            assert_eq!(number(&report, "latency_ms/ack/count"), 300.0);
+        }
+        assert_eq!(report["partial"], Value::Bool(false));
+    }
+}
+
+#[test]
+fn the_json_report_has_the_documented_schema() {
+    let broker = Broker::start();
+    let out = bench(
+        &broker,
+        &["pub", "--count", "20", "--rate", "200", "-q", "1", "--json"],
+    );
+    assert_code(&out, 0);
+    let report = report(&out);
+    let keys = |value: &Value| -> Vec<String> {
+        value
+            .as_object()
+            .expect("an object")
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        keys(&report),
+        [
+            "connections",
+            "description",
+            "duration_s",
+            "errors",
+            "failed_conditions",
+            "kind",
+            "latency_ms",
+            "messages",
+            "partial",
+            "processes",
+            "rate",
+            "schema"
+        ]
+    );
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["kind"], "pub");
+    assert_eq!(
+        keys(&report["connections"]),
+        ["connected", "failed", "reconnects", "requested"]
+    );
+    assert_eq!(
+        keys(&report["messages"]),
+        [
+            "acknowledged",
+            "duplicated",
+            "expected",
+            "lost",
+            "out_of_order",
+            "received",
+            "sent"
+        ]
+    );
+    assert_eq!(
+        keys(&report["rate"]),
+        ["connections_per_s", "received_per_s", "sent_per_s"]
+    );
+    assert_eq!(
+        keys(&report["latency_ms"]),
+        ["ack", "connect", "end_to_end"]
+    );
+    assert_eq!(
+        keys(&report["latency_ms"]["ack"]),
+        ["count", "max", "mean", "p50", "p90", "p99", "p99.9"]
+    );
+}
+
+#[test]
+fn fail_if_passes_and_fails_with_exit_8_naming_each_condition() {
+    let broker = Broker::start();
+    let args = ["pub", "--count", "20", "--rate", "500", "-q", "1"];
+    let mut passing = args.to_vec();
+    passing.extend([
+        "--fail-if",
+        "loss > 0",
+        "--fail-if",
+        "p99 > 10s",
+        "--fail-if",
+        "duplicates > 0",
+    ]);
+    assert_code(&bench(&broker, &passing), 0);
+    let mut failing = args.to_vec();
+    failing.extend([
+        "--fail-if",
+        "p50 >= 0ms",
+        "--fail-if",
+        "rate < 1000000",
+        "--fail-if",
+        "loss > 0",
+    ]);
+    let out = bench(&broker, &failing);
+    assert_code(&out, 8);
+    let table = stdout(&out);
+    assert!(
+        table.contains("FAILED       p50 >= 0ms: p50 was")
+            && table.contains("FAILED       rate < 1000000: rate was"),
+        "{table}"
+    );
+    assert!(!table.contains("FAILED       loss > 0"), "{table}");
+    let error = stderr(&out);
+    assert!(
+        error.contains("--fail-if: p50 >= 0ms: p50 was") && error.contains("rate < 1000000"),
+        "{error}"
+    );
+    // A condition that cannot be read: exit 2, before connecting.
+    for bad in ["p99 50", "p98 > 1ms", "loss > some"] {
+        let out = run(&["bench", "pub", "--fail-if", bad], b"");
+        assert_code(&out, 2);
+        assert!(stderr(&out).contains("METRIC OP VALUE"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn ctrl_c_prints_a_partial_report_that_adds_up() {
+    let broker = Broker::start();
+    let mut run = Background::start(&bench_args(
+        &broker,
+        &[
+            "pub",
+            "-c",
+            "2",
+            "--rate",
+            "200",
+            "-q",
+            "1",
+            "--duration",
+            "60s",
+            "--json",
+            "--interval-report",
+            "100ms",
+        ],
+    ));
+    // The progress lines (stderr is a pipe) show it publishing.
+    run.wait_for_stderr("connected 3/3");
+    run.wait_for_stderr("sent 4");
+    run.signal("INT");
+    let out = run.finish();
+    assert_code(&out, 0);
+    let report = report(&out);
+    assert_eq!(report["partial"], Value::Bool(true));
+    let sent = number(&report, "messages/sent");
+    assert!(sent > 0.0, "{report}");
+    assert_eq!(number(&report, "messages/acknowledged"), sent);
+    assert_eq!(number(&report, "messages/received"), sent);
+    assert_eq!(number(&report, "messages/lost"), 0.0);
+    assert!(number(&report, "duration_s") < 30.0);
+}
+
+#[test]
+fn a_broker_restart_is_counted_as_reconnects_and_loss_not_hidden() {
+    let mut broker = Broker::start();
+    let mut run = Background::start(&bench_args(
+        &broker,
+        &[
+            "pub",
+            "--rate",
+            "50",
+            "-q",
+            "1",
+            "--duration",
+            "3s",
+            "--json",
+            "--interval-report",
+            "100ms",
+            "--reconnect-delay",
+            "200ms",
+        ],
+    ));
+    run.wait_for_stderr("connected 2/2");
+    run.wait_for_stderr("sent 5");
+    broker.restart();
+    let out = run.finish();
+    assert_code(&out, 0);
+    let report = report(&out);
+    // Both clients came back; every message sent is either received or counted as lost.
+    assert!(number(&report, "connections/reconnects") >= 2.0, "{report}");
+    let sent = number(&report, "messages/sent");
+    assert_eq!(number(&report, "messages/expected"), sent);
+    assert_eq!(
+        number(&report, "messages/received") - number(&report, "messages/duplicated")
+            + number(&report, "messages/lost"),
+        sent,
+        "{report}"
+    );
+}
+
+#[test]
+fn merged_reports_add_up_with_percentiles_from_all_samples() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let (a, b) = (path("a.json"), path("b.json"));
+    for (file, offset, count) in [(&a, "0", "30"), (&b, "10", "50")] {
+        let out = bench(
+            &broker,
+            &[
+                "pub",
+                "-c",
+                "2",
+                "--client-offset",
+                offset,
+                "--count",
+                count,
+                "--rate",
+                "500",
+                "-q",
+                "1",
+                "--report",
+                file,
+            ],
+        );
+        assert_code(&out, 0);
+    }
+    let saved: Vec<Value> = [&a, &b]
+        .iter()
+        .map(|file| {
+            serde_json::from_str(&std::fs::read_to_string(file).expect("saved")).expect("JSON")
+        })
+        .collect();
+    assert!(saved[0]["histograms"]["end_to_end"].is_string());
+    let out = run(&["bench", "merge", &a, &b, "--json"], b"");
+    assert_code(&out, 0);
+    let merged = report(&out);
+    assert_eq!(number(&merged, "processes"), 2.0);
+    assert_eq!(number(&merged, "messages/sent"), 60.0 + 100.0);
+    assert_eq!(number(&merged, "messages/received"), 160.0);
+    assert_eq!(number(&merged, "connections/connected"), 6.0);
+    assert_eq!(number(&merged, "latency_ms/end_to_end/count"), 160.0);
+    let p99 = |report: &Value| number(report, "latency_ms/end_to_end/p99");
+    let merged_p99 = p99(&merged);
+    assert!(
+        merged_p99 >= p99(&saved[0]).min(p99(&saved[1]))
+            && merged_p99 <= p99(&saved[0]).max(p99(&saved[1])),
+        "{merged_p99}"
+    );
+    // Thresholds apply to the merged figures; a --json output (no histograms) cannot merge.
+    let out = run(
+        &["bench", "merge", &a, &b, "--fail-if", "rate < 100000000"],
+        b"",
+    );
+    assert_code(&out, 8);
+    let bare = path("bare.json");
+    std::fs::write(
+        &bare,
+        stdout(&bench(&broker, &["pub", "--count", "5", "--json"])),
+    )
+    .expect("write");
+    let out = run(&["bench", "merge", &a, &bare], b"");
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("without its histograms"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn conn_reports_connect_latency_failures_and_memory() {
+    let broker = Broker::start();
+    let out = bench(
+        &broker,
+        &[
+            "conn",
+            "-c",
+            "50",
+            "--connect-rate",
+            "1000",
+            "--duration",
+            "200ms",
+            "--json",
+        ],
+    );
+    assert_code(&out, 0);
+    let report = report(&out);
+    assert_eq!(number(&report, "connections/connected"), 50.0);
+    assert_eq!(number(&report, "latency_ms/connect/count"), 50.0);
+    assert!(
+        number(&report, "memory/per_connection_bytes") > 0.0,
+        "{report}"
+    );
+    assert!(number(&report, "rate/connections_per_s") > 0.0);
+    // Nothing listening: every failure counted by reason, and exit 3 (nothing connected).
+    let closed = free_port().to_string();
+    let out = run(
+        &[
+            "bench",
+            "conn",
+            "-c",
+            "5",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &closed,
+            "--json",
+        ],
+        b"",
+    );
+    assert_code(&out, 3);
+    let failed = self::report(&out);
+    assert_eq!(number(&failed, "connections/failed"), 5.0);
+    let errors = failed["errors"].as_object().expect("errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors
+            .keys()
+            .next()
+            .expect("one")
+            .starts_with("connect: cannot connect")
+    );
+}
+
+#[test]
+fn sub_measures_load_made_elsewhere() {
+    let broker = Broker::start();
+    let watcher = Background::start(&bench_args(
+        &broker,
+        &[
+            "sub", "-t", "ext/#", "-q", "1", "--count", "150", "-i", "ext", "--json",
+        ],
+    ));
+    broker.wait_for_subscription("ext-sub-0");
+    let out = bench(
+        &broker,
+        &[
+            "pub",
+            "-c",
+            "3",
+            "--count",
+            "50",
+            "--rate",
+            "1000",
+            "-q",
+            "1",
+            "-t",
+            "ext/%i",
+            "--subscribers",
+            "0",
+        ],
+    );
+    assert_code(&out, 0);
+    let out = watcher.finish();
+    assert_code(&out, 0);
+    let report = report(&out);
+    assert_eq!(number(&report, "messages/received"), 150.0);
+    assert_eq!(number(&report, "messages/expected"), 150.0);
+    assert_eq!(number(&report, "messages/lost"), 0.0);
+    assert_eq!(number(&report, "latency_ms/end_to_end/count"), 150.0);
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    for (args, says) in [
+        (&["bench", "pub", "--size", "10"][..], "--size 10"),
+        (&["bench", "pub", "--rate", "0"][..], "is not a rate"),
+        (&["bench", "pub", "--rate", "fast"][..], "is not a rate"),
+        (&["bench", "pub", "-t", "a/#"][..], "-t"),
+        (&["bench", "pub", "-c", "0"][..], "-c"),
+        (
+            &["bench", "pub", "--warmup", "5s", "--duration", "2s"][..],
+            "--warmup",
+        ),
+        (
+            &["bench", "conn", "--connect-rate", "0"][..],
+            "is not a rate",
+        ),
+        (&["bench", "sub"][..], "--topic"),
+        (&["bench", "sub", "-t", "a/#/b"][..], "-t"),
+        (
+            &["bench", "pub", "--start-at", "soon"][..],
+            "is not a moment",
+        ),
+        (
+            &["bench", "merge", "/nonexistent/report.json"][..],
+            "/nonexistent/report.json",
+        ),
+        (&["bench", "pub", "-c", "2000000"][..], "-c"),
+    ] {
+        let out = run(args, b"");
+        assert_code(&out, 2);
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
