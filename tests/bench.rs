@@ -86,6 +86,7 @@ fn the_json_report_has_the_documented_schema() {
         keys(&report),
         [
             "connections",
+            "delivery_s",
             "description",
             "duration_s",
             "errors",
@@ -445,4 +446,82 @@ fn bad_flags_exit_2() {
         assert_code(&out, 2);
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn warmup_is_sent_not_counted_and_topics_name_the_client() {
+    let broker = Broker::start();
+    // 100/s for 0.3 s of warm-up and 0.6 s counted: the messages meant for the counted 0.6 s.
+    let out = bench(
+        &broker,
+        &[
+            "pub",
+            "-c",
+            "2",
+            "--rate",
+            "100",
+            "--warmup",
+            "300ms",
+            "--duration",
+            "600ms",
+            "-q",
+            "1",
+            "-t",
+            "w/%c",
+            "-i",
+            "w",
+            "--ramp-up",
+            "50ms",
+            "--json",
+        ],
+    );
+    assert_code(&out, 0);
+    let report = report(&out);
+    let sent = number(&report, "messages/sent");
+    assert!((118.0..=122.0).contains(&sent), "{report}");
+    assert_eq!(number(&report, "messages/received"), sent);
+    assert_eq!(number(&report, "messages/lost"), 0.0);
+}
+
+#[test]
+fn start_at_waits_for_its_moment() {
+    let broker = Broker::start();
+    let at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
+    let seconds = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+        .to_string();
+    let started = std::time::Instant::now();
+    let out = bench(&broker, &["pub", "--count", "1", "--start-at", &seconds]);
+    assert_code(&out, 0);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1400));
+}
+
+#[test]
+fn too_many_connections_for_the_file_limit_is_said_in_one_line() {
+    let broker = Broker::start();
+    let mut args = vec![
+        "-c".to_string(),
+        "ulimit -Sn 64; ulimit -Hn 64; exec \"$0\" \"$@\"".to_string(),
+        env!("CARGO_BIN_EXE_mqtt-cli").to_string(),
+    ];
+    args.extend(bench_args(&broker, &["conn", "-c", "100"]));
+    let out = run_command(
+        {
+            let mut command = std::process::Command::new("bash");
+            command
+                .args(&args)
+                .env("MQTT_CLI_CONFIG", "/nonexistent/config.toml");
+            command
+        },
+        b"",
+    );
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out)
+            .contains("132 connections and files are needed, but this process may open only 64"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -152,8 +152,13 @@ pub struct Report {
     pub partial: bool,
     /// Processes whose reports this is (1, or as many as were merged).
     pub processes: u64,
-    /// The measured time (after the warm-up), seconds.
+    /// The measured time (after the warm-up), seconds: publishing (`pub`), connecting (`conn`),
+    /// subscribed (`sub`).
     pub duration_s: f64,
+    /// `pub`: from the end of the warm-up to the last message's arrival, seconds (received/s is
+    /// over this: delivery, not sending, speed).
+    #[serde(default)]
+    pub delivery_s: f64,
     pub connections: Connections,
     pub messages: Messages,
     pub rate: Rates,
@@ -190,9 +195,14 @@ impl Report {
                 0.0
             }
         };
+        let received_per_s = if self.delivery_s > 0.0 {
+            (self.messages.received as f64 / self.delivery_s * 10.0).round() / 10.0
+        } else {
+            per_s(self.messages.received)
+        };
         self.rate = Rates {
             sent_per_s: per_s(self.messages.sent),
-            received_per_s: per_s(self.messages.received),
+            received_per_s,
             connections_per_s: self.rate.connections_per_s,
         };
     }
@@ -258,6 +268,7 @@ impl Report {
             merged.partial |= report.partial;
             merged.processes += report.processes.max(1);
             merged.duration_s = merged.duration_s.max(report.duration_s);
+            merged.delivery_s = merged.delivery_s.max(report.delivery_s);
             let c = &mut merged.connections;
             c.requested += report.connections.requested;
             c.connected += report.connections.connected;
@@ -355,8 +366,15 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "throughput   sent {:.0}/s, received {:.0}/s over {:.1} s",
-                self.rate.sent_per_s, self.rate.received_per_s, self.duration_s
+                "throughput   sent {:.0}/s over {:.1} s, received {:.0}/s{}",
+                self.rate.sent_per_s,
+                self.duration_s,
+                self.rate.received_per_s,
+                if self.delivery_s > 0.0 {
+                    format!(" over {:.1} s (until the last arrival)", self.delivery_s)
+                } else {
+                    String::new()
+                }
             );
         }
         if !self.latency_ms.is_empty() {

@@ -68,6 +68,8 @@ struct Shared {
     warmup_end_ns: AtomicU64,
     /// When the last publisher stopped publishing.
     produced_until: Mutex<Option<Instant>>,
+    /// When the last counted message arrived at a subscriber.
+    last_arrival: Mutex<Option<Instant>>,
 }
 
 pub async fn run(settings: BenchPub) -> Result<()> {
@@ -93,6 +95,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
         warmup_end: Mutex::new(None),
         warmup_end_ns: AtomicU64::new(u64::MAX),
         produced_until: Mutex::new(None),
+        last_arrival: Mutex::new(None),
     });
 
     // Subscribers first, every one subscribed before the first publish.
@@ -160,6 +163,9 @@ pub async fn run(settings: BenchPub) -> Result<()> {
     report.duration_s = produced_until
         .saturating_duration_since(warmup_end)
         .as_secs_f64();
+    if let Some(last) = *shared.last_arrival.lock().expect("lock") {
+        report.delivery_s = last.saturating_duration_since(warmup_end).as_secs_f64();
+    }
     let sent: Vec<u64> = shared
         .sent
         .iter()
@@ -251,6 +257,7 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
     let mut last_arrival = Instant::now();
     let mut draining_since: Option<Instant> = None;
     let mut counted_unique = 0u64;
+    let mut last_counted: Option<Instant> = None;
     let mut ticks = tokio::time::interval(Duration::from_millis(50));
     loop {
         tokio::select! {
@@ -265,6 +272,7 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
                     }
                     let now = now_ns();
                     tally.received.fetch_add(1, Ordering::Relaxed);
+                    last_counted = Some(last_arrival);
                     let arrival = tracker.arrived(header.publisher, header.sequence, false);
                     if arrival != super::track::Arrival::Duplicate {
                         counted_unique += 1;
@@ -279,9 +287,9 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
                 }
                 Some(SessionEvent::Lost(err)) => {
                     tally.error(format!("subscriber: {}", reason(&err)));
-                    return Some(tracker);
+                    break;
                 }
-                None => return Some(tracker),
+                None => break,
                 Some(_) => {}
             },
             _ = drained.changed(), if draining_since.is_none() => {
@@ -298,6 +306,10 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
                 }
             }
         }
+    }
+    if let Some(arrived) = last_counted {
+        let mut last = shared.last_arrival.lock().expect("lock");
+        *last = Some(last.map_or(arrived, |last| last.max(arrived)));
     }
     let _ = session.disconnect().await;
     Some(tracker)
