@@ -148,3 +148,29 @@ fn sub_stats_shows_a_live_line_on_a_terminal_and_clears_it() {
     );
     assert_code(&run_on(&broker, &["pub", "-t", "live/s", "-n", "-r"]), 0);
 }
+
+#[test]
+fn a_bench_shows_a_live_line_on_a_terminal_and_the_report_after_it() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = lines_file(dir.path(), 0);
+    let mut args = vec!["bench".to_string(), "pub".to_string()];
+    args.extend(broker.args());
+    args.extend(["--rate", "100", "--duration", "2500ms", "-q", "1"].map(String::from));
+    let out = on_a_terminal(&args, &empty);
+    assert_code(&out, 0);
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        screen.contains("connected 2/2") && screen.contains("received ") && screen.contains("p99 "),
+        "{screen:?}"
+    );
+    assert!(screen.contains("latency ms"), "{screen:?}");
+    // In a pipe: the report alone.
+    let piped = run_args(&args, b"");
+    assert_code(&piped, 0);
+    assert!(
+        !stderr(&piped).contains("connected 2/2"),
+        "{}",
+        stderr(&piped)
+    );
+}

@@ -161,6 +161,18 @@ fn man_pages_render_with_exit_codes_environment_files_json_and_examples() {
     assert!(render("mqtt-cli-pub.1").contains("--qos"));
     assert!(render("mqtt-cli-sub.1").contains("payload_base64"));
     assert!(render("mqtt-cli-check.1").contains("latency_ms"));
+    for page in [
+        "mqtt-cli-bench-pub.1",
+        "mqtt-cli-bench-conn.1",
+        "mqtt-cli-bench-merge.1",
+    ] {
+        let text = render(page);
+        assert!(
+            text.contains("REPORT") && text.contains("fail-if"),
+            "{page}"
+        );
+    }
+    assert!(render("mqtt-cli-bench-pub.1").contains("--ramp-up"));
     for page in ["mqtt-cli-pub.1", "mqtt-cli-sub.1"] {
         let text = render(page);
         assert!(

@@ -74,6 +74,16 @@ pub fn man_pages(dir: &Path) -> Result<()> {
             .version(version)
             .disable_version_flag(true);
         write_page(dir, &name, page, &mut written)?;
+        // `bench pub`, `bench conn` ...: a page each.
+        for nested in sub.get_subcommands() {
+            let name = format!("mqtt-cli-{}-{}", sub.get_name(), nested.get_name());
+            let page = nested
+                .clone()
+                .name(name.clone())
+                .version(version)
+                .disable_version_flag(true);
+            write_page(dir, &name, page, &mut written)?;
+        }
     }
     for path in written {
         eprintln!("mqtt-cli: wrote {}", path);
@@ -124,6 +134,9 @@ fn extra_sections(name: &str, page: &mut Vec<u8>) -> Result<()> {
         "mqtt-cli-sub" | "mqtt-cli-rr" => section("JSON", crate::output::JSON_HELP),
         "mqtt-cli-check" => section("JSON", crate::cli::CHECK_JSON_HELP),
         _ => {}
+    }
+    if name.starts_with("mqtt-cli-bench") {
+        section("REPORT", crate::cli::bench::BENCH_HELP);
     }
     if matches!(name, "mqtt-cli-pub" | "mqtt-cli-sub") {
         section("MOSQUITTO", MOSQUITTO);
