@@ -8,10 +8,23 @@ and the client add. Used by scripts/bench-load.sh.
 Each chunk a client sends is forwarded DELAY_MS after it arrived, in order. Prints "ready" once
 listening."""
 import asyncio
+import socket
 import sys
 
 
-async def pipe_delayed(reader, writer, delay):
+def quickack(writer):
+    """Acknowledge at once what was just read (Linux; the flag does not stick). A broker with
+    Nagle's algorithm on (mosquitto's default) otherwise holds its next small packet until the
+    proxy's delayed ACK, up to 40 ms: the proxy would add its own delay to the one it promises."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None and hasattr(socket, "TCP_QUICKACK"):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        except OSError:
+            pass
+
+
+async def pipe_delayed(reader, writer, delay, own):
     loop = asyncio.get_running_loop()
     queue = asyncio.Queue()
 
@@ -30,15 +43,17 @@ async def pipe_delayed(reader, writer, delay):
     sender = asyncio.create_task(send())
     try:
         while data := await reader.read(65536):
+            quickack(own)
             queue.put_nowait((loop.time() + delay, data))
     finally:
         queue.put_nowait((0, None))
         await sender
 
 
-async def pipe(reader, writer):
+async def pipe(reader, writer, own):
     try:
         while data := await reader.read(65536):
+            quickack(own)
             writer.write(data)
             await writer.drain()
     finally:
@@ -55,8 +70,8 @@ async def main():
             client_writer.close()
             return
         await asyncio.gather(
-            pipe_delayed(client_reader, server_writer, delay_ms / 1000.0),
-            pipe(server_reader, client_writer),
+            pipe_delayed(client_reader, server_writer, delay_ms / 1000.0, client_writer),
+            pipe(server_reader, client_writer, server_writer),
             return_exceptions=True,
         )
 

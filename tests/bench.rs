@@ -525,3 +525,48 @@ fn too_many_connections_for_the_file_limit_is_said_in_one_line() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_stalled_broker_shows_up_as_latency() {
+    let broker = Broker::start();
+    let mut run = Background::start(&bench_args(
+        &broker,
+        &[
+            "pub",
+            "--rate",
+            "200",
+            "-q",
+            "1",
+            "--duration",
+            "2s",
+            "--json",
+            "--interval-report",
+            "100ms",
+        ],
+    ));
+    run.wait_for_stderr("sent 2");
+    // The stall is the stimulus: the broker answers nothing for 600 ms.
+    let signal = |name: &str| {
+        let status = std::process::Command::new("kill")
+            .args([format!("-{name}"), broker.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    signal("STOP");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    signal("CONT");
+    let out = run.finish();
+    assert_code(&out, 0);
+    let report = report(&out);
+    assert_eq!(number(&report, "messages/lost"), 0.0, "{report}");
+    // About a third of the messages waited for the broker: p99 shows it, p50 does not.
+    assert!(
+        number(&report, "latency_ms/end_to_end/p99") >= 300.0,
+        "{report}"
+    );
+    assert!(
+        number(&report, "latency_ms/end_to_end/max") >= 500.0,
+        "{report}"
+    );
+}

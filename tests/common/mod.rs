@@ -156,6 +156,11 @@ impl Broker {
         self.start_again();
     }
 
+    /// The broker's process id (to pause it with SIGSTOP, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the broker for good (SIGTERM).
     pub fn stop(&mut self) {
         let _ = Command::new("kill")

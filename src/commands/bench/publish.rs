@@ -2,9 +2,9 @@
 //! spread over the ramp-up, each publishing at its rate (or as fast as flow control allows)
 //! until the duration or count; then the subscribers drain what is still on its way.
 //!
-//! Every payload carries the header ([`Header`]): at a fixed rate its time is when the message
-//! was *meant* to be sent, so a broker that stalls us shows up as latency, not as fewer samples
-//! (coordinated omission). Acknowledgements complete in publish order, so each one is matched
+//! Every payload carries the header ([`Header`]): at a fixed rate a message that goes out late
+//! carries the time it was *meant* to be sent, so a broker that stalls us shows up as latency,
+//! not as fewer samples (coordinated omission); one on schedule carries when it went out. Acknowledgements complete in publish order, so each one is matched
 //! to its message's intended time through a queue.
 
 use std::sync::Arc;
@@ -376,21 +376,28 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
                 if end.is_some_and(|end| intended >= end) {
                     break;
                 }
-                if intended > Instant::now() {
+                // On schedule: timed from when it goes out (the timer's own lag, up to a
+                // millisecond, is ours, not the broker's). Behind schedule (held back by flow
+                // control or a stalled broker): from when it was meant to go out, so that the
+                // wait counts (no coordinated omission).
+                let sent_at = if intended > Instant::now() {
                     tokio::select! {
                         () = tokio::time::sleep_until(intended.into()) => {}
                         _ = stop.changed() => break,
                     }
-                }
+                    Instant::now()
+                } else {
+                    intended
+                };
                 let is_counted = intended >= warmup_end;
                 let mut payload = BytesMut::zeroed(settings.size);
                 Header {
                     publisher: index,
                     sequence,
-                    sent_ns: shared.clock.wall_ns(intended),
+                    sent_ns: shared.clock.wall_ns(sent_at),
                 }
                 .write(&mut payload);
-                let _ = times_tx.send((intended, is_counted));
+                let _ = times_tx.send((sent_at, is_counted));
                 let message = Message::new(topic.clone(), payload.freeze(), settings.qos, false);
                 if publisher.publish(message).await.is_err() {
                     break;
