@@ -18,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-200000}          # messages per publisher (4 publishers)
+RUNS=${RUNS:-3}         # turns of the throughput comparison, best of each
 PY_N=${PY_N:-2000}      # per publisher for pymqttbench, which connects once per message
 CONNS=${CONNS:-5000}
 DELAY_MS=${DELAY_MS:-20}
@@ -59,29 +60,39 @@ now_ns() { date +%s%N; }
 
 echo "bench-load: $(date -u +%FT%TZ), N=$N per publisher, CONNS=$CONNS, DELAY_MS=$DELAY_MS"
 
-# 1. Four mosquitto_pub -l against bench pub -c 4 --rate max: delivered/s at one subscriber.
+# 1. Four mosquitto_pub -l against bench pub -c 4 --rate max: delivered/s at one subscriber
+# (mosquitto_sub for the peer, bench's own for us). Both subscribers spend most of a core in the
+# kernel receiving, and this machine's speed moves from run to run: RUNS turns each, taking
+# turns, best of each.
 awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++) printf "%064d\n", i }' > "$WORK/lines"
 TOTAL=$((4 * N))
-mosquitto_sub "${C[@]}" -t 'peer/#' -C "$TOTAL" -W 120 > "$WORK/peer.out" 2>/dev/null &
-COUNTER=$!
-sleep 0.3
-START=$(now_ns)
-PUBLISHERS=()
-for i in 1 2 3 4; do mosquitto_pub "${C[@]}" -t "peer/$i" -l -q 0 < "$WORK/lines" & PUBLISHERS+=($!); done
-wait "$COUNTER" || true
-END=$(now_ns)
-PEER_GOT=$(wc -l < "$WORK/peer.out")
-PEER_RATE=$(awk -v n="$PEER_GOT" -v t="$((END - START))" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
-wait "${PUBLISHERS[@]}" || true
-"$BIN" bench pub "${C[@]}" -c 4 --rate max -q 0 --size 64 --count "$N" --json > "$WORK/ours.json"
-OURS_RATE=$(json 'round(r["rate"]["received_per_s"])' < "$WORK/ours.json")
-OURS_GOT=$(json 'r["messages"]["received"]' < "$WORK/ours.json")
-OURS_LOST=$(json 'r["messages"]["lost"]' < "$WORK/ours.json")
+PEER_RATE=0; PEER_GOT=0; OURS_RATE=0; OURS_GOT=0; OURS_LOST=0
+for _ in $(seq "$RUNS"); do
+    mosquitto_sub "${C[@]}" -t 'peer/#' -C "$TOTAL" -W 120 > "$WORK/peer.out" 2>/dev/null &
+    COUNTER=$!
+    sleep 0.3
+    START=$(now_ns)
+    PUBLISHERS=()
+    for i in 1 2 3 4; do mosquitto_pub "${C[@]}" -t "peer/$i" -l -q 0 < "$WORK/lines" & PUBLISHERS+=($!); done
+    wait "$COUNTER" || true
+    END=$(now_ns)
+    wait "${PUBLISHERS[@]}" || true
+    GOT=$(wc -l < "$WORK/peer.out")
+    RATE=$(awk -v n="$GOT" -v t="$((END - START))" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
+    [ "$RATE" -gt "$PEER_RATE" ] && { PEER_RATE=$RATE; PEER_GOT=$GOT; }
+    "$BIN" bench pub "${C[@]}" -c 4 --rate max -q 0 --size 64 --count "$N" --json > "$WORK/ours.json"
+    RATE=$(json 'round(r["rate"]["received_per_s"])' < "$WORK/ours.json")
+    [ "$RATE" -gt "$OURS_RATE" ] && {
+        OURS_RATE=$RATE
+        OURS_GOT=$(json 'r["messages"]["received"]' < "$WORK/ours.json")
+        OURS_LOST=$(json 'r["messages"]["lost"]' < "$WORK/ours.json")
+    }
+done
 R1=$(ratio "$OURS_RATE" "$PEER_RATE")
 echo
 echo "| work | mqtt-cli bench | peer | ratio | target |"
 echo "|---|---|---|---|---|"
-echo "| 4 publishers, QoS 0, 64 bytes, max rate: delivered/s | $OURS_RATE ($OURS_GOT of $TOTAL, lost $OURS_LOST) | 4 x mosquitto_pub -l: $PEER_RATE ($PEER_GOT of $TOTAL) | $R1 | >= 0.90 $(verdict "$R1" 0.90 '>=') |"
+echo "| 4 publishers, QoS 0, 64 bytes, max rate: delivered/s (best of $RUNS, taking turns) | $OURS_RATE ($OURS_GOT of $TOTAL, lost $OURS_LOST) | 4 x mosquitto_pub -l: $PEER_RATE ($PEER_GOT of $TOTAL) | $R1 | >= 0.90 $(verdict "$R1" 0.90 '>=') |"
 
 # 2. pymqttbench at the same client and message counts (its own venv; 0.1.1 needs paho-mqtt<2
 # and one fix to run on Python 3 at all: it compares the method `qsize` with a number).
