@@ -21,7 +21,7 @@ N=${N:-200000}          # messages per publisher (4 publishers)
 RUNS=${RUNS:-3}         # turns of the throughput comparison, best of each
 PY_N=${PY_N:-2000}      # per publisher for pymqttbench, which connects once per message
 CONNS=${CONNS:-5000}
-DELAY_MS=${DELAY_MS:-20}
+DELAY_MS=${DELAY_MS:-50}
 for tool in mosquitto_pub mosquitto_sub python3; do
     command -v "$tool" >/dev/null || { echo "bench-load: $tool is missing" >&2; exit 2; }
 done

@@ -570,3 +570,25 @@ fn a_stalled_broker_shows_up_as_latency() {
         "{report}"
     );
 }
+
+#[test]
+fn connection_options_apply_tls_and_mqtt_5() {
+    let pki = common::pki::Pki::new();
+    let broker = pki.broker("server", "");
+    let ca = pki.arg("ca.pem");
+    for extra in [&["--cafile", &ca][..], &["--cafile", &ca, "-V", "5"][..]] {
+        let mut args = vec![
+            "pub", "-c", "2", "--count", "50", "--rate", "1000", "-q", "2", "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = bench(&broker, &args);
+        assert_code(&out, 0);
+        let report = report(&out);
+        assert_eq!(number(&report, "messages/received"), 100.0, "{extra:?}");
+        assert_eq!(number(&report, "messages/lost"), 0.0);
+    }
+    // The TLS failure of every client is counted, and the run exits 4 as a TLS failure would.
+    let out = bench(&broker, &["conn", "-c", "3", "--tls", "--json"]);
+    assert_code(&out, 4);
+    assert_eq!(number(&report(&out), "connections/failed"), 3.0);
+}

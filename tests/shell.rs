@@ -173,6 +173,7 @@ fn man_pages_render_with_exit_codes_environment_files_json_and_examples() {
         );
     }
     assert!(render("mqtt-cli-bench-pub.1").contains("--ramp-up"));
+    assert!(render("mqtt-cli-bench-conn.1").contains("per_connection_bytes"));
     for page in ["mqtt-cli-pub.1", "mqtt-cli-sub.1"] {
         let text = render(page);
         assert!(

@@ -23,6 +23,18 @@ parse errors exit 2. Metrics: p50 p90 p99 p99.9 max mean (end to end, else ack, 
 or ack.p99, e2e.p99, connect.p99), loss (or loss%), duplicates, out_of_order, errors, failed,
 reconnects, connected, rate (received/s; connections/s for conn), sent_rate.";
 
+/// `--json`'s help: the report's schema, so that it is at hand without the README.
+pub const BENCH_JSON_HELP: &str = "Print the report as one JSON object instead of the table, \
+keys in alphabetical order: \"schema\" (1), \"kind\" (pub, conn, sub), \"description\", \
+\"partial\" (stopped by Ctrl+C), \"processes\" (1, or how many were merged), \"duration_s\" \
+(publishing after the warm-up; conn: opening every connection; sub: subscribed), \"delivery_s\" \
+(pub: to the last arrival), \"connections\" {requested, connected, failed, reconnects}, \
+\"messages\" {sent, acknowledged, received, expected, lost, duplicated, out_of_order}, \
+\"rate\" {sent_per_s, received_per_s, connections_per_s}, \"latency_ms\" {end_to_end, ack, \
+connect: each {count, p50, p90, p99, p99.9, max, mean}}, \"errors\" {kind: count}, \
+\"memory\" (conn: {rss_bytes, per_connection_bytes}), \"failed_conditions\" (the --fail-if \
+conditions that held). A --report file adds \"histograms\" (HDR V2, base64).";
+
 /// `mqtt-cli bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -80,8 +92,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
-    /// Print the report as one JSON object instead of the table.
-    #[arg(long)]
+    /// Print the report as one JSON object instead of the table (the schema: --help).
+    #[arg(long, long_help = BENCH_JSON_HELP)]
     pub json: bool,
 
     /// Exit 8 when CONDITION holds at the end, e.g. 'p99 > 50ms', 'loss > 0', 'rate < 10000'

@@ -137,6 +137,7 @@ fn extra_sections(name: &str, page: &mut Vec<u8>) -> Result<()> {
     }
     if name.starts_with("mqtt-cli-bench") {
         section("REPORT", crate::cli::bench::BENCH_HELP);
+        section("JSON", crate::cli::bench::BENCH_JSON_HELP);
     }
     if matches!(name, "mqtt-cli-pub" | "mqtt-cli-sub") {
         section("MOSQUITTO", MOSQUITTO);
