@@ -421,7 +421,9 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
                 } else {
                     intended
                 };
-                let is_counted = intended >= warmup_end;
+                // The same rule as the subscribers read from the header: counted from the end of
+                // the warm-up on.
+                let is_counted = sent_at >= warmup_end;
                 let mut payload = BytesMut::zeroed(settings.size);
                 Header {
                     publisher: index,
