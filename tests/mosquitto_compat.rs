@@ -433,20 +433,6 @@ fn both_print(broker: &Broker, topic: &str, args: &[&str]) -> (Output, Output) {
     (theirs, ours)
 }
 
-/// The JSON objects' time of arrival (`"tst":"..."`) blanked out.
-fn without_tst(text: &str) -> String {
-    let mut rest = text;
-    let mut kept = String::new();
-    while let Some(at) = rest.find("\"tst\":") {
-        let value = rest[at..].find(",").expect("a key after tst");
-        kept.push_str(&rest[..at]);
-        kept.push_str("\"tst\":TIME");
-        rest = &rest[at + value..];
-    }
-    kept.push_str(rest);
-    kept
-}
-
 #[test]
 fn format_codes_print_what_mosquitto_sub_prints() {
     let broker = Broker::start();

@@ -893,20 +893,6 @@ impl Lab {
     }
 }
 
-/// JSON objects' time of arrival blanked out.
-fn without_tst(text: &str) -> String {
-    let mut rest = text;
-    let mut kept = String::new();
-    while let Some(at) = rest.find("\"tst\":") {
-        let end = rest[at..].find(',').expect("a key after tst");
-        kept.push_str(&rest[..at]);
-        kept.push_str("\"tst\":TIME");
-        rest = &rest[at + end..];
-    }
-    kept.push_str(rest);
-    kept
-}
-
 #[test]
 fn every_mosquitto_option_as_the_readme_table_says() {
     assert_eq!(

@@ -63,26 +63,21 @@ pub fn man_pages(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let command = Cli::command();
     let mut written = Vec::new();
-    let version = env!("CARGO_PKG_VERSION");
     let top = command.clone().name("mqtt-cli");
     write_page(dir, "mqtt-cli", top, &mut written)?;
+    // A page per subcommand, and per nested one (`bench pub`: mqtt-cli-bench-pub).
+    let page = |sub: &clap::Command, name: &str| {
+        sub.clone()
+            .name(name.to_string())
+            .version(env!("CARGO_PKG_VERSION"))
+            .disable_version_flag(true)
+    };
     for sub in command.get_subcommands() {
         let name = format!("mqtt-cli-{}", sub.get_name());
-        let page = sub
-            .clone()
-            .name(name.clone())
-            .version(version)
-            .disable_version_flag(true);
-        write_page(dir, &name, page, &mut written)?;
-        // `bench pub`, `bench conn` ...: a page each.
+        write_page(dir, &name, page(sub, &name), &mut written)?;
         for nested in sub.get_subcommands() {
-            let name = format!("mqtt-cli-{}-{}", sub.get_name(), nested.get_name());
-            let page = nested
-                .clone()
-                .name(name.clone())
-                .version(version)
-                .disable_version_flag(true);
-            write_page(dir, &name, page, &mut written)?;
+            let name = format!("{name}-{}", nested.get_name());
+            write_page(dir, &name, page(nested, &name), &mut written)?;
         }
     }
     for path in written {

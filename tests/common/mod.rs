@@ -789,3 +789,18 @@ pub fn fake_broker_connections(
     });
     (port, handle)
 }
+
+/// JSON objects' time of arrival (`"tst":"..."`, mosquitto_sub's `%j`) blanked out, so that two
+/// outputs of one message compare.
+pub fn without_tst(text: &str) -> String {
+    let mut rest = text;
+    let mut kept = String::new();
+    while let Some(at) = rest.find("\"tst\":") {
+        let end = rest[at..].find(',').expect("a key after tst");
+        kept.push_str(&rest[..at]);
+        kept.push_str("\"tst\":TIME");
+        rest = &rest[at + end..];
+    }
+    kept.push_str(rest);
+    kept
+}
