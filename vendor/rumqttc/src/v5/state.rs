@@ -975,7 +975,8 @@ mod test {
         mqtt.handle_incoming_publish(&mut publish).unwrap();
         assert!(mqtt.incoming_pub.contains(u16::MAX as usize));
         assert!(!mqtt.incoming_pub.contains(7));
-        mqtt.handle_incoming_pubrel(&PubRel::new(u16::MAX, None)).unwrap();
+        mqtt.handle_incoming_pubrel(&PubRel::new(u16::MAX, None))
+            .unwrap();
         assert!(!mqtt.incoming_pub.contains(u16::MAX as usize));
         // A PUBREL for an id past the set's end is answered (PUBCOMP), not a panic.
         assert!(mqtt.handle_incoming_pubrel(&PubRel::new(9, None)).is_ok());
