@@ -71,8 +71,7 @@ pub async fn run(settings: BenchConn) -> Result<()> {
                     return;
                 }
             };
-            Tally::record(&tally.connect, began.elapsed());
-            tally.connected.fetch_add(1, Ordering::Relaxed);
+            tally.connected_after(began.elapsed());
             let _ = done.send(()).await;
             loop {
                 tokio::select! {

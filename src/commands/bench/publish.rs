@@ -245,8 +245,7 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
             return None;
         }
     };
-    Tally::record(&tally.connect, started.elapsed());
-    tally.connected.fetch_add(1, Ordering::Relaxed);
+    tally.connected_after(started.elapsed());
     let subscribed = async {
         session
             .subscribe(std::slice::from_ref(&settings.filter), settings.qos)
@@ -370,8 +369,7 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
             return;
         }
     };
-    Tally::record(&tally.connect, started.elapsed());
-    tally.connected.fetch_add(1, Ordering::Relaxed);
+    tally.connected_after(started.elapsed());
     let topic = settings
         .topic
         .replace("%i", &index.to_string())

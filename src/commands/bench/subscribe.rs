@@ -48,8 +48,7 @@ pub async fn run(settings: BenchSub) -> Result<()> {
                     return None;
                 }
             };
-            Tally::record(&tally.connect, began.elapsed());
-            tally.connected.fetch_add(1, Ordering::Relaxed);
+            tally.connected_after(began.elapsed());
             if let Err(err) = session.subscribe(std::slice::from_ref(&filter), qos).await {
                 tally.error(format!("subscriber: {}", reason(&err)));
                 return None;

@@ -49,6 +49,12 @@ impl Tally {
         self.error(format!("connect: {}", reason(err)));
     }
 
+    /// A client connected: its time to CONNACK recorded, and counted.
+    pub fn connected_after(&self, elapsed: Duration) {
+        Tally::record(&self.connect, elapsed);
+        self.connected.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn record(latency: &Mutex<Latency>, elapsed: Duration) {
         latency
             .lock()
