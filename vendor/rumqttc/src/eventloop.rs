@@ -461,7 +461,10 @@ async fn network_connect(
         _ => options.broker_address(),
     };
 
-    let tcp_stream: Box<dyn AsyncReadWrite> = {
+    // mqtt-cli patch 19: the caller's stream (proxy tunnel, Unix socket, bound address).
+    let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector() {
+        connector(domain.clone(), port).await?
+    } else {
         #[cfg(feature = "proxy")]
         match options.proxy() {
             Some(proxy) => proxy.connect(&domain, port, network_options).await?,
@@ -567,5 +570,68 @@ async fn mqtt_connect(
         Incoming::ConnAck(connack) if connack.code == ConnectReturnCode::Success => Ok(connack),
         Incoming::ConnAck(connack) => Err(ConnectionError::ConnectionRefused(connack.code)),
         packet => Err(ConnectionError::NotConnAck(packet)),
+    }
+}
+
+#[cfg(test)]
+mod patch_19 {
+    use super::*;
+    use bytes::BytesMut;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// mqtt-cli patch 19: the caller's connector makes the stream; rumqttc speaks MQTT over it,
+    /// asking for the broker's host and port.
+    #[tokio::test]
+    async fn patch_19_the_socket_connector_makes_the_stream() {
+        let (client, mut server) = tokio::io::duplex(1024);
+        let client = std::sync::Mutex::new(Some(client));
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let recorded = asked.clone();
+        let mut options = MqttOptions::new("patch-19", "broker.example", 1883);
+        options.set_socket_connector(move |host, port| {
+            *recorded.lock().unwrap() = Some((host, port));
+            let stream = client.lock().unwrap().take();
+            async move {
+                stream
+                    .map(|s| Box::new(s) as Box<dyn AsyncReadWrite>)
+                    .ok_or_else(|| io::Error::other("one connection only"))
+            }
+        });
+        let broker = tokio::spawn(async move {
+            let mut connect = [0u8; 2];
+            server.read_exact(&mut connect).await.unwrap();
+            assert_eq!(connect[0], 0x10, "CONNECT first");
+            let mut rest = vec![0u8; usize::from(connect[1])];
+            server.read_exact(&mut rest).await.unwrap();
+            let mut connack = BytesMut::new();
+            ConnAck::new(ConnectReturnCode::Success, false)
+                .write(&mut connack)
+                .unwrap();
+            server.write_all(&connack).await.unwrap();
+            server
+        });
+        let mut eventloop = EventLoop::new(options, 10);
+        let event = eventloop.poll().await.unwrap();
+        assert!(
+            matches!(event, Event::Incoming(Packet::ConnAck(_))),
+            "{event:?}"
+        );
+        assert_eq!(
+            asked.lock().unwrap().clone(),
+            Some(("broker.example".to_string(), 1883))
+        );
+        drop(broker.await.unwrap());
+        // The broker gone, the next connection is the connector's again: its failure is the
+        // connection's error, its words kept.
+        let mut errors = Vec::new();
+        for _ in 0..3 {
+            if let Err(err) = eventloop.poll().await {
+                errors.push(err.to_string());
+            }
+        }
+        assert!(
+            errors.iter().any(|err| err.contains("one connection only")),
+            "{errors:?}"
+        );
     }
 }

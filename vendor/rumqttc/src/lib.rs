@@ -100,7 +100,6 @@ extern crate log;
 
 use std::fmt::{self, Debug, Formatter};
 
-#[cfg(any(feature = "use-rustls-no-provider", feature = "websocket"))]
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -116,6 +115,27 @@ pub mod v5;
 mod tls;
 // mqtt-cli patch 15: immediate ACKs.
 mod quickack;
+
+// mqtt-cli patch 19: the caller may make the byte stream under TLS and WebSockets (a proxy
+// tunnel, a Unix socket, a bound source address); `quick_ack` gives its TCP socket the ACK
+// behaviour of patches 15 and 18.
+pub use framed::AsyncReadWrite;
+
+/// mqtt-cli patch 19: `(host, port)` to the stream TLS, WebSockets and MQTT then go over.
+pub type SocketConnector = Arc<
+    dyn Fn(
+            String,
+            u16,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = std::io::Result<Box<dyn AsyncReadWrite>>> + Send>,
+        > + Send
+        + Sync,
+>;
+
+/// mqtt-cli patch 19: a connected TCP socket with patch 15 and 18's ACKs.
+pub fn quick_ack(tcp: tokio::net::TcpStream) -> Box<dyn AsyncReadWrite> {
+    Box::new(quickack::QuickAck::new(tcp))
+}
 
 #[cfg(feature = "websocket")]
 mod websockets;
@@ -517,6 +537,8 @@ pub struct MqttOptions {
     proxy: Option<Proxy>,
     #[cfg(feature = "websocket")]
     request_modifier: Option<RequestModifierFn>,
+    /// mqtt-cli patch 19.
+    socket_connector: Option<SocketConnector>,
 }
 
 impl MqttOptions {
@@ -550,6 +572,7 @@ impl MqttOptions {
             proxy: None,
             #[cfg(feature = "websocket")]
             request_modifier: None,
+            socket_connector: None,
         }
     }
 
@@ -749,6 +772,21 @@ impl MqttOptions {
     #[cfg(feature = "proxy")]
     pub fn proxy(&self) -> Option<Proxy> {
         self.proxy.clone()
+    }
+
+    /// mqtt-cli patch 19: makes the byte stream that TLS, WebSockets and MQTT go over.
+    pub fn set_socket_connector<F, O>(&mut self, connector: F) -> &mut Self
+    where
+        F: Fn(String, u16) -> O + Send + Sync + 'static,
+        O: std::future::Future<Output = std::io::Result<Box<dyn AsyncReadWrite>>> + Send + 'static,
+    {
+        self.socket_connector = Some(Arc::new(move |host, port| Box::pin(connector(host, port))));
+        self
+    }
+
+    /// mqtt-cli patch 19.
+    pub fn socket_connector(&self) -> Option<SocketConnector> {
+        self.socket_connector.clone()
     }
 
     #[cfg(feature = "websocket")]

@@ -345,7 +345,10 @@ async fn network_connect(options: &MqttOptions) -> Result<Network, ConnectionErr
         _ => options.broker_address(),
     };
 
-    let tcp_stream: Box<dyn AsyncReadWrite> = {
+    // mqtt-cli patch 19: the caller's stream (proxy tunnel, Unix socket, bound address).
+    let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector() {
+        connector(domain.clone(), port).await?
+    } else {
         #[cfg(feature = "proxy")]
         match options.proxy() {
             Some(proxy) => {

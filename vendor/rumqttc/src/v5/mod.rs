@@ -112,6 +112,8 @@ pub struct MqttOptions {
     outgoing_inflight_upper_limit: Option<u16>,
     #[cfg(feature = "websocket")]
     request_modifier: Option<RequestModifierFn>,
+    /// mqtt-cli patch 19.
+    socket_connector: Option<crate::SocketConnector>,
 }
 
 impl MqttOptions {
@@ -147,6 +149,7 @@ impl MqttOptions {
             outgoing_inflight_upper_limit: None,
             #[cfg(feature = "websocket")]
             request_modifier: None,
+            socket_connector: None,
         }
     }
 
@@ -195,6 +198,25 @@ impl MqttOptions {
 
     pub fn last_will(&self) -> Option<LastWill> {
         self.last_will.clone()
+    }
+
+    /// mqtt-cli patch 19: makes the byte stream that TLS, WebSockets and MQTT go over.
+    pub fn set_socket_connector<F, O>(&mut self, connector: F) -> &mut Self
+    where
+        F: Fn(String, u16) -> O + Send + Sync + 'static,
+        O: std::future::Future<Output = std::io::Result<Box<dyn crate::AsyncReadWrite>>>
+            + Send
+            + 'static,
+    {
+        self.socket_connector = Some(std::sync::Arc::new(move |host, port| {
+            Box::pin(connector(host, port))
+        }));
+        self
+    }
+
+    /// mqtt-cli patch 19.
+    pub fn socket_connector(&self) -> Option<crate::SocketConnector> {
+        self.socket_connector.clone()
     }
 
     #[cfg(feature = "websocket")]
