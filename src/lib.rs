@@ -12,6 +12,7 @@ pub mod duration;
 pub mod error;
 pub mod hex;
 pub mod output;
+pub mod proxy;
 pub mod replay;
 pub mod settings;
 pub mod tls;

@@ -10,6 +10,17 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, format};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 
+/// A flag's values as `-d` prints them: a proxy URL without its password.
+fn shown(key: &str, values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .map(|value| match key {
+            "proxy" => mqtt_cli::settings::redact_url(value),
+            _ => value.clone(),
+        })
+        .collect()
+}
+
 fn main() -> ExitCode {
     let line = match mqtt_cli::command_line(std::env::args_os().collect()) {
         Ok(line) => line,
@@ -27,17 +38,18 @@ fn main() -> ExitCode {
         for (key, values) in &line.given {
             let shown_elsewhere = ["host", "port", "url", "username", "password", "profile"];
             if !shown_elsewhere.contains(&key.as_str()) && key != "debug" && key != "quiet" {
-                tracing::debug!("{key} {} (flag)", values.join(" "));
+                tracing::debug!("{key} {} (flag)", shown(key, values).join(" "));
             }
         }
     }
     if let Some(profile) = &line.profile {
         for (key, args) in &line.from_profile {
-            let values: Vec<&str> = args
+            let values: Vec<String> = args
                 .iter()
                 .filter(|arg| !arg.starts_with("--"))
-                .map(String::as_str)
+                .cloned()
                 .collect();
+            let values = shown(key, &values);
             tracing::debug!("{key} {} (profile {})", values.join(" "), profile.name);
         }
     }

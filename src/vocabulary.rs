@@ -206,6 +206,62 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The kinds of proxy `--proxy` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyScheme {
+    /// SOCKS5, the broker's name resolved here.
+    Socks5,
+    /// SOCKS5, the broker's name resolved by the proxy.
+    Socks5h,
+    /// HTTP CONNECT.
+    Http,
+    /// HTTP CONNECT, over TLS to the proxy.
+    Https,
+}
+
+impl ProxyScheme {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProxyScheme::Socks5 => "socks5",
+            ProxyScheme::Socks5h => "socks5h",
+            ProxyScheme::Http => "http",
+            ProxyScheme::Https => "https",
+        }
+    }
+}
+
+/// A proxy to reach the broker through.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub scheme: ProxyScheme,
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl Proxy {
+    /// `host:port` as people write it (IPv6 in brackets).
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl fmt::Display for Proxy {
+    /// The proxy's URL without its password: `socks5://alice@127.0.0.1:1080`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://", self.scheme.name())?;
+        if let Some(user) = &self.username {
+            write!(f, "{user}@")?;
+        }
+        f.write_str(&self.address())
+    }
+}
+
 /// How bytes travel to the broker. Chosen from the URL scheme, never guessed by rumqttc.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transport {

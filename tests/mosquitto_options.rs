@@ -33,8 +33,6 @@ enum Class {
     Same,
     Different,
     NotApplicable,
-    /// Arrives with the proxy issue (16); refused until then.
-    Later,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -105,9 +103,9 @@ const ROWS: &[Row] = &[
     row(
         "-A",
         Pub,
-        &["-t", "{topic}", "-m", "x", "-A", "127.0.0.1"],
-        Refused("-A"),
-        Later,
+        &["-t", "{topic}", "-m", "x", "-A", "127.0.0.2"],
+        Alike,
+        Same,
     ),
     on(
         Server::Tls,
@@ -352,10 +350,10 @@ const ROWS: &[Row] = &[
             "-m",
             "x",
             "--proxy",
-            "socks5h://127.0.0.1:1",
+            "socks5h://127.0.0.1:{socks}",
         ],
-        Refused("--proxy"),
-        Later,
+        Alike,
+        Same,
     ),
     row(
         "--psk",
@@ -476,9 +474,9 @@ const ROWS: &[Row] = &[
     row(
         "--unix",
         Pub,
-        &["-t", "{topic}", "-m", "x", "--unix", "/tmp/none.sock"],
-        Refused("--unix"),
-        Later,
+        &["-t", "{topic}", "-m", "x", "--unix", "{unix}"],
+        Alike,
+        Same,
     ),
     row(
         "-V",
@@ -730,6 +728,8 @@ struct Lab {
     mutual: Broker,
     password: Broker,
     files: tempfile::TempDir,
+    /// A SOCKS5 proxy (microsocks) for --proxy.
+    socks: common::proxies::Proxy,
 }
 
 impl Lab {
@@ -748,7 +748,13 @@ impl Lab {
         assert!(rehash.status.success(), "{rehash:?}");
         std::fs::write(files.path().join("payload.txt"), "from a file").expect("write");
         Lab {
-            plain: Broker::start(),
+            plain: Broker::with_files(|dir| {
+                format!(
+                    "allow_anonymous true\nlistener 0 {}\n",
+                    dir.join("mosquitto.sock").display()
+                )
+            }),
+            socks: common::proxies::Proxy::microsocks(None),
             tls: pki.broker("server", ""),
             other_name: pki.broker("other-name", ""),
             mutual: pki.broker("server", "require_certificate true\n"),
@@ -781,6 +787,17 @@ impl Lab {
                 .replace("{key}", &path("client.key"))
                 .replace("{capath}", &self.path("capath"))
                 .replace("{file}", &self.path("payload.txt"))
+                .replace("{socks}", &self.socks.port.to_string())
+                .replace(
+                    "{unix}",
+                    &self
+                        .plain
+                        .dir
+                        .path()
+                        .join("mosquitto.sock")
+                        .display()
+                        .to_string(),
+                )
         };
         let mut args = Vec::new();
         let standalone = row.args.contains(&"--help") || row.args.contains(&"--version");
@@ -954,7 +971,6 @@ fn every_mosquitto_option_as_the_readme_table_says() {
             Class::Same => "same",
             Different => "different",
             NotApplicable => "n.a.",
-            Later => "issue 16",
         };
         let line = table
             .iter()

@@ -159,6 +159,17 @@ fn man_pages_render_with_exit_codes_environment_files_json_and_examples() {
         assert!(page.contains("EXIT STATUS"), "mqtt-cli-{sub}(1):\n{page}");
     }
     assert!(render("mqtt-cli-pub.1").contains("--qos"));
+    // Behind a proxy: the flags, and the environment they fall back on.
+    let sub_page = render("mqtt-cli-sub.1");
+    for needle in [
+        "--proxy",
+        "--bind-address",
+        "--unix",
+        "HTTPS_PROXY",
+        "MQTT_PROXY_PASSWORD",
+    ] {
+        assert!(sub_page.contains(needle), "{needle:?} in mqtt-cli-sub(1)");
+    }
     assert!(render("mqtt-cli-sub.1").contains("payload_base64"));
     assert!(render("mqtt-cli-check.1").contains("latency_ms"));
     for page in [

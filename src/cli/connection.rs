@@ -84,6 +84,24 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "PATH")]
     pub ws_path: Option<String>,
 
+    /// Reach the broker through a proxy: socks5://, socks5h:// (names resolved by the proxy),
+    /// http:// or https:// (HTTP CONNECT), with [user[:password]@]; '' for none [default: env
+    /// HTTPS_PROXY for TLS, HTTP_PROXY otherwise, then ALL_PROXY, unless NO_PROXY names the host].
+    #[arg(long, value_name = "URL", help_heading = "Network")]
+    pub proxy: Option<String>,
+
+    /// Connect directly, whatever the proxy environment variables say.
+    #[arg(long, conflicts_with = "proxy", help_heading = "Network")]
+    pub no_proxy: bool,
+
+    /// Connect from this local address (mosquitto's -A).
+    #[arg(short = 'A', long, value_name = "ADDR", help_heading = "Network")]
+    pub bind_address: Option<std::net::IpAddr>,
+
+    /// Connect to the broker's Unix socket at PATH instead of host and port (mosquitto's --unix).
+    #[arg(long, value_name = "PATH", help_heading = "Network")]
+    pub unix: Option<std::path::PathBuf>,
+
     /// Client identifier [default: mqtt-cli- plus random characters].
     #[arg(short = 'i', long = "id", value_name = "ID")]
     pub client_id: Option<String>,

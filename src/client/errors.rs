@@ -395,6 +395,13 @@ pub(super) fn lost_error(err: ConnectionError) -> anyhow::Error {
 pub const START_A_BROKER: &str = "Start one (Debian/Ubuntu: sudo apt install mosquitto; macOS: brew install mosquitto && brew services start mosquitto; Docker: docker run -p 1883:1883 eclipse-mosquitto mosquitto -c /mosquitto-no-auth.conf), or point elsewhere with -h HOST, -L URL or --profile NAME";
 
 fn io_reason(io: &io::Error, settings: &ConnectSettings) -> String {
+    // A proxy, -A or --unix failure, already in words.
+    if let Some(unreachable) = io
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<crate::proxy::Unreachable>())
+    {
+        return unreachable.to_string();
+    }
     let address = settings.address();
     match io.kind() {
         io::ErrorKind::ConnectionRefused

@@ -10,6 +10,7 @@
 //! MQTT 3.1.1 (`v4`) and MQTT 5 (`v5`) differ only inside this module: the commands never
 //! branch on the protocol version.
 
+mod connector;
 mod driver;
 mod errors;
 mod events;
@@ -170,13 +171,19 @@ impl Session {
                 Ok(connected) => connected,
                 Err(_) => Err(failure(
                     ErrorKind::Connect,
-                    format!(
-                        "no CONNACK within {} (--connect-timeout)",
-                        humantime::format_duration(settings.connect_timeout)
-                    ),
+                    match &settings.route.proxy {
+                        Some(proxy) => format!(
+                            "no CONNACK within {} (--connect-timeout) through the proxy {proxy}: is it a proxy, and does it reach the broker?",
+                            humantime::format_duration(settings.connect_timeout)
+                        ),
+                        None => format!(
+                            "no CONNACK within {} (--connect-timeout)",
+                            humantime::format_duration(settings.connect_timeout)
+                        ),
+                    },
                 )),
             }
-            .with_context(|| format!("connecting to {}", settings.address()))?;
+            .with_context(|| format!("connecting to {}", settings.place()))?;
         debug!(
             "received CONNACK (session present {}{})",
             info.session_present,
@@ -326,6 +333,14 @@ impl Session {
             )),
         }
     }
+}
+
+/// A byte stream to the broker's host and port, made as a session makes it (proxy, `-A`,
+/// `--unix`), for a protocol of the caller's own on top (`check`'s TLS inspection).
+pub async fn open_stream(
+    settings: &ConnectSettings,
+) -> std::io::Result<impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + use<>> {
+    connector::open_stream(settings).await
 }
 
 /// The transport rumqttc is to use, from the scheme we chose: for WebSockets rumqttc takes the

@@ -28,8 +28,13 @@ pub(super) fn trace_connect(settings: &ConnectSettings) {
         }
     }
     debug!(
-        "sending CONNECT to {} (MQTT {}, client id {:?}, keepalive {}s, clean {}, user {}, password {}, will {}{v5})",
-        settings.address(),
+        "sending CONNECT to {}{} (MQTT {}, client id {:?}, keepalive {}s, clean {}, user {}, password {}, will {}{v5})",
+        settings.place(),
+        match (&settings.route.proxy, settings.route.bind_address) {
+            (Some(proxy), _) => format!(" through the proxy {proxy}"),
+            (None, Some(address)) => format!(" from {address}"),
+            (None, None) => String::new(),
+        },
         settings.protocol,
         settings.client_id,
         settings.keepalive.as_secs(),

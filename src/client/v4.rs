@@ -55,6 +55,9 @@ pub(super) async fn connect(
         .set_request_channel_capacity(REQUEST_CAPACITY)
         .set_manual_acks(options.manual_acks)
         .set_transport(transport);
+    if let Some(connector) = super::connector::connector(settings) {
+        mqtt.set_socket_connector(connector);
+    }
     if let Some(username) = &settings.username {
         let password = settings
             .password

@@ -65,6 +65,9 @@ pub(super) async fn connect(
         .set_request_channel_capacity(REQUEST_CAPACITY)
         .set_manual_acks(options.manual_acks)
         .set_transport(transport);
+    if let Some(connector) = super::connector::connector(settings) {
+        mqtt.set_socket_connector(connector);
+    }
     let mut properties = ConnectProperties::new();
     properties.session_expiry_interval = settings.session_expiry;
     properties.receive_maximum = settings.receive_maximum;

@@ -47,7 +47,7 @@ pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
             for item in &profile.items {
                 let value = match (&item.key[..], &item.value) {
                     ("password", _) => "\"(hidden)\"".to_string(),
-                    ("url", toml::Value::String(url)) => {
+                    ("url" | "proxy", toml::Value::String(url)) => {
                         toml::Value::String(crate::settings::redact_url(url)).to_string()
                     }
                     _ => item.value.to_string(),
@@ -105,14 +105,14 @@ fn add_profile(
     flags: &[String],
 ) -> Result<()> {
     let url_password = given.iter().any(|(long, values)| {
-        long == "url"
+        (long == "url" || long == "proxy")
             && values
                 .iter()
                 .any(|url| crate::settings::redact_url(url) != *url)
     });
     if url_password {
         return Err(usage(
-            "profile add does not store the password of a URL (user:password@): give the URL without it and use --password-file, --password-env or --password-command",
+            "profile add does not store the password of a URL (user:password@): give the URL without it and use --password-file, --password-env or --password-command (for a proxy: MQTT_PROXY_PASSWORD)",
         ));
     }
     if given.iter().any(|(long, _)| long == "password") {

@@ -152,6 +152,14 @@ MQTT_PASSWORD, MQTT_PASSWORD_FILE
 MQTT_PROFILE
     the profile to use when --profile is not given
 
+HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY (and lower case)
+    the proxy when --proxy is not given, as curl reads them: HTTPS_PROXY for TLS
+    (mqtts, wss), HTTP_PROXY for mqtt and ws, then ALL_PROXY; NO_PROXY lists the
+    hosts reached directly (*, names, .domains, addresses, networks as 10.0.0.0/8)
+
+MQTT_PROXY_PASSWORD
+    the proxy's password, for a proxy URL with a user name and no password
+
 MQTT_CLI_CONFIG
     the config file, instead of mqtt-cli/config.toml in the config directory
 
@@ -169,8 +177,11 @@ on stderr; --insecure skips all certificate checks; -R, --retained-only and
 --remove-retained end with exit 0, -W waiting for -C messages with 7;
 --random-filter prints the share asked; -v prints `topic ` for an empty payload.
 
+--proxy takes socks5h:// as mosquitto's does, and also socks5://, http:// and
+https:// (HTTP CONNECT), and the proxy environment variables.
+
 Refused in one line (exit 2): MQTT 3.1 (-V 31), TLS-PSK (--psk), OpenSSL engines
-(--tls-engine, --keyform engine), and, until they arrive, -A, --unix, --proxy.
+(--tls-engine, --keyform engine).
 The full table: README, \"Compared with mosquitto_pub / mosquitto_sub\".";
 
 const EXAMPLES: &str = "\

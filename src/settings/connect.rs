@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use super::env::Environment;
 use super::properties::needs_v5;
+use super::proxy::{Route, route};
 use super::secrets::read_password_file;
 use super::url::{UrlParts, parse_url};
 use super::will::{Will, will_settings};
@@ -42,6 +43,8 @@ pub struct ConnectSettings {
     pub reconnect: Option<Reconnect>,
     /// The TLS configuration, for `Transport::Tls` and `Transport::Wss`.
     pub tls: Option<TlsSetup>,
+    /// A proxy, a source address or a Unix socket, when not straight to host and port.
+    pub route: Route,
 }
 
 impl ConnectSettings {
@@ -76,6 +79,15 @@ impl ConnectSettings {
             user_properties: Vec::new(),
             reconnect: Some(Reconnect::default()),
             tls: None,
+            route: Route::default(),
+        }
+    }
+
+    /// Where the session connects: `host:port`, or the Unix socket.
+    pub fn place(&self) -> String {
+        match &self.route.unix {
+            Some(path) => format!("the Unix socket {}", path.display()),
+            None => self.address(),
         }
     }
 
@@ -308,6 +320,8 @@ pub fn connect_settings(
         Transport::Tcp | Transport::Ws { .. } => None,
     };
 
+    let route = route(args, env, &transport, &host, tls_options(&args.tls)?)?;
+
     let v5 = args.protocol_version == ProtocolVersion::V5;
     needs_v5(
         v5,
@@ -394,6 +408,7 @@ pub fn connect_settings(
             give_up_after: Some(args.reconnect_timeout).filter(|limit| !limit.is_zero()),
         }),
         tls,
+        route,
     };
     Ok((settings, url.topic))
 }

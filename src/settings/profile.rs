@@ -294,11 +294,13 @@ impl Profile {
                 )));
             }
         }
-        // A password in the profile's URL is a plain password too.
-        if let Some((url, item)) = self.text("url")
-            && super::url::redact_url(&url) != url
-        {
-            refuse_if_readable_by_others(config, item, &self.name)?;
+        // A password in the profile's URL (or its proxy's) is a plain password too.
+        for key in ["url", "proxy"] {
+            if let Some((url, item)) = self.text(key)
+                && super::url::redact_url(&url) != url
+            {
+                refuse_if_readable_by_others(config, item, &self.name)?;
+            }
         }
         let sources: Vec<&Item> = [
             "password",

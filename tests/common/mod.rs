@@ -1,7 +1,9 @@
 //! Test support: a real mosquitto per test on a free loopback port, and the mqtt-cli binary.
 #![allow(dead_code)]
 
+pub mod gateway;
 pub mod pki;
+pub mod proxies;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
@@ -293,6 +295,15 @@ pub fn cli() -> Command {
         "MQTT_PASSWORD_FILE",
         "MQTT_CLIENT_ID",
         "MQTT_PROFILE",
+        "MQTT_PROXY_PASSWORD",
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ] {
         command.env_remove(var);
     }

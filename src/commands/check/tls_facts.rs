@@ -3,13 +3,12 @@
 //! server's certificate.
 
 use std::io;
-use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow};
+use rustls::ClientConnection;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection};
+use tokio::io::AsyncWriteExt;
 
 use crate::settings::ConnectSettings;
 
@@ -27,46 +26,41 @@ pub struct TlsFacts {
     pub days_left: i64,
 }
 
-/// Shakes hands with the broker as the MQTT session did, within `timeout`.
+/// Shakes hands with the broker as the MQTT session did (through its proxy, if any), within
+/// `timeout`.
 pub async fn inspect(settings: &ConnectSettings, timeout: Duration) -> Result<TlsFacts> {
     let tls = settings.tls.as_ref().context("not a TLS connection")?;
-    let host = settings.host.clone();
-    let port = settings.port;
     let name = tls
         .options
         .server_name
         .clone()
-        .unwrap_or_else(|| host.clone());
-    let config = tls.config.clone();
-    tokio::task::spawn_blocking(move || handshake(&host, port, &name, config, timeout))
+        .unwrap_or_else(|| settings.host.clone());
+    let server_name = ServerName::try_from(name.clone())
+        .map_err(|_| anyhow!("'{name}' is not a valid TLS server name"))?;
+    let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
+    let handshake = async {
+        let socket = crate::client::open_stream(settings)
+            .await
+            .with_context(|| format!("connecting to {}", settings.address()))?;
+        let mut stream = connector
+            .connect(server_name, socket)
+            .await
+            .map_err(|err| handshake_error(&err))?;
+        let facts = facts(stream.get_ref().1)?;
+        let _ = stream.shutdown().await;
+        Ok(facts)
+    };
+    tokio::time::timeout(timeout, handshake)
         .await
-        .context("the TLS inspection failed")?
+        .map_err(|_| {
+            anyhow!(
+                "the TLS handshake did not finish within {}",
+                humantime::format_duration(timeout)
+            )
+        })?
 }
 
-fn handshake(
-    host: &str,
-    port: u16,
-    name: &str,
-    config: Arc<ClientConfig>,
-    timeout: Duration,
-) -> Result<TlsFacts> {
-    let server_name = ServerName::try_from(name.to_string())
-        .map_err(|_| anyhow!("'{name}' is not a valid TLS server name"))?;
-    let address = (host, port)
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve '{host}'"))?
-        .next()
-        .with_context(|| format!("'{host}' has no address"))?;
-    let mut socket = TcpStream::connect_timeout(&address, timeout)
-        .with_context(|| format!("connecting to {address}"))?;
-    socket.set_read_timeout(Some(timeout))?;
-    socket.set_write_timeout(Some(timeout))?;
-    let mut connection = ClientConnection::new(config, server_name)?;
-    while connection.is_handshaking() {
-        connection
-            .complete_io(&mut socket)
-            .map_err(|err| handshake_error(&err))?;
-    }
+fn facts(connection: &ClientConnection) -> Result<TlsFacts> {
     let version = match connection.protocol_version() {
         Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3".to_string(),
         Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2".to_string(),
@@ -101,8 +95,6 @@ fn handshake(
         not_after: humantime::format_rfc3339_seconds(expiry).to_string(),
         days_left: (not_after - now).div_euclid(86_400),
     };
-    connection.send_close_notify();
-    let _ = connection.complete_io(&mut socket);
     Ok(facts)
 }
 

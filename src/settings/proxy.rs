@@ -1,0 +1,315 @@
+//! How the connection reaches the broker: a proxy (`--proxy`, else the environment as curl
+//! reads it), a local source address (`-A`), or the broker's Unix socket (`--unix`).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use url::Url;
+
+use super::env::Environment;
+use super::url::redact_url;
+use crate::cli::ConnectArgs;
+use crate::error::usage;
+use crate::tls::{TlsOptions, TlsSetup};
+use crate::vocabulary::{Proxy, ProxyScheme, Secret, Transport};
+
+/// The way to the broker, when it is not a plain TCP connection to host and port.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    pub proxy: Option<Proxy>,
+    pub bind_address: Option<IpAddr>,
+    pub unix: Option<PathBuf>,
+    /// TLS to an https:// proxy: the broker's trust (--cafile, --capath, --native-roots) and
+    /// --insecure, no client certificate.
+    pub proxy_tls: Option<TlsSetup>,
+}
+
+impl Route {
+    pub fn is_direct(&self) -> bool {
+        self.proxy.is_none() && self.bind_address.is_none() && self.unix.is_none()
+    }
+}
+
+/// The route for `host`, over `transport`: flags first, then the environment.
+pub(super) fn route(
+    args: &ConnectArgs,
+    env: &dyn Environment,
+    transport: &Transport,
+    host: &str,
+    tls_options: TlsOptions,
+) -> Result<Route> {
+    if let Some(path) = &args.unix {
+        if !cfg!(unix) {
+            return Err(usage("--unix needs a Unix system"));
+        }
+        if args.proxy.as_deref().is_some_and(|url| !url.is_empty()) {
+            return Err(usage("--unix and --proxy do not go together"));
+        }
+        if args.bind_address.is_some() {
+            return Err(usage("--unix and -A/--bind-address do not go together"));
+        }
+        if path.as_os_str().is_empty() {
+            return Err(usage("--unix needs the path of the broker's socket"));
+        }
+        return Ok(Route {
+            unix: Some(path.clone()),
+            ..Route::default()
+        });
+    }
+    let proxy = choose_proxy(args, env, transport, host)?;
+    let proxy_tls = match &proxy {
+        Some(proxy) if proxy.scheme == ProxyScheme::Https => Some(crate::tls::build(TlsOptions {
+            client_cert: None,
+            server_name: None,
+            alpn: Vec::new(),
+            ..tls_options
+        })?),
+        _ => None,
+    };
+    Ok(Route {
+        proxy,
+        bind_address: args.bind_address,
+        unix: None,
+        proxy_tls,
+    })
+}
+
+fn choose_proxy(
+    args: &ConnectArgs,
+    env: &dyn Environment,
+    transport: &Transport,
+    host: &str,
+) -> Result<Option<Proxy>> {
+    if args.no_proxy || args.proxy.as_deref() == Some("") {
+        return Ok(None);
+    }
+    if let Some(text) = &args.proxy {
+        // main prints the flag (its password hidden).
+        return parse_proxy(text, "--proxy", env).map(Some);
+    }
+    let tls = matches!(transport, Transport::Tls | Transport::Wss { .. });
+    let names: &[&str] = if tls {
+        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    };
+    let Some((name, text)) = names
+        .iter()
+        .find_map(|name| env.var(name).map(|text| (*name, text)))
+    else {
+        return Ok(None);
+    };
+    for no_proxy in ["no_proxy", "NO_PROXY"] {
+        if let Some(list) = env.var(no_proxy)
+            && bypasses(&list, host)
+        {
+            tracing::debug!("no proxy for {host} (env {no_proxy}; {name} is set)");
+            return Ok(None);
+        }
+    }
+    let proxy = parse_proxy(&text, name, env)?;
+    tracing::debug!("proxy {proxy} (env {name})");
+    Ok(Some(proxy))
+}
+
+/// Whether NO_PROXY's `list` (comma or space separated) names `host`: `*`, the host itself,
+/// a domain it is in (`example.com` or `.example.com`), its IP address, or a network holding
+/// it (`10.0.0.0/8`), as curl reads the list.
+pub(super) fn bypasses(list: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host_ip = host.parse::<IpAddr>().ok();
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let entry = entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .unwrap_or(entry);
+            if let (Some(ip), Some((network, bits))) = (host_ip, entry.split_once('/')) {
+                return in_network(ip, network, bits);
+            }
+            let entry = entry
+                .trim_start_matches("*.")
+                .trim_start_matches('.')
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            match (host_ip, entry.parse::<IpAddr>()) {
+                (Some(ip), Ok(entry_ip)) => ip == entry_ip,
+                (Some(_), Err(_)) | (None, Ok(_)) => false,
+                (None, Err(_)) => {
+                    host == entry
+                        || host
+                            .strip_suffix(&entry)
+                            .is_some_and(|rest| rest.ends_with('.'))
+                }
+            }
+        })
+}
+
+fn in_network(ip: IpAddr, network: &str, bits: &str) -> bool {
+    let (Ok(network), Ok(bits)) = (network.parse::<IpAddr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    match (ip, network) {
+        (IpAddr::V4(ip), IpAddr::V4(network)) if bits <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(network) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(network)) if bits <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(network) & mask
+        }
+        _ => false,
+    }
+}
+
+/// A proxy URL: `scheme://[user[:password]@]host[:port]`; without a scheme, http:// (as
+/// curl). The password may come from MQTT_PROXY_PASSWORD instead.
+pub(super) fn parse_proxy(text: &str, origin: &str, env: &dyn Environment) -> Result<Proxy> {
+    let shown = redact_url(text);
+    let bad = |why: &str| usage(format!("invalid proxy URL '{shown}' ({origin}): {why}"));
+    let full = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("http://{text}")
+    };
+    let url = Url::parse(&full).map_err(|err| bad(&err.to_string()))?;
+    let scheme = match url.scheme() {
+        "socks5" => ProxyScheme::Socks5,
+        "socks5h" => ProxyScheme::Socks5h,
+        "http" => ProxyScheme::Http,
+        "https" => ProxyScheme::Https,
+        "socks4" | "socks4a" | "socks" => {
+            return Err(bad(
+                "SOCKS4 is not supported: use socks5:// or socks5h:// (names resolved by the proxy)",
+            ));
+        }
+        other => {
+            return Err(bad(&format!(
+                "unknown scheme '{other}': use socks5://, socks5h://, http:// or https://"
+            )));
+        }
+    };
+    let host = match url.host() {
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        Some(host) => host.to_string(),
+        None => return Err(bad("no host")),
+    };
+    if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "a proxy URL has no path: scheme://[user[:password]@]host:port",
+        ));
+    }
+    // curl's defaults: 1080 for SOCKS and HTTP, 443 for HTTPS.
+    let port = url.port().unwrap_or(match scheme {
+        ProxyScheme::Https => 443,
+        _ => 1080,
+    });
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .map(|text| text.into_owned())
+            .map_err(|_| bad("the user name or password is not UTF-8 once decoded"))
+    };
+    let username = match url.username() {
+        "" => None,
+        user => Some(decode(user)?),
+    };
+    let password = match (url.password(), &username) {
+        (Some(password), _) => Some(Secret::new(decode(password)?)),
+        (None, Some(_)) => env.var("MQTT_PROXY_PASSWORD").map(Secret::new),
+        (None, None) => None,
+    };
+    Ok(Proxy {
+        scheme,
+        host,
+        port,
+        username,
+        password,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Vars(&'static [(&'static str, &'static str)]);
+
+    impl Environment for Vars {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    }
+
+    #[test]
+    fn no_proxy_lists_are_read_as_curl_reads_them() {
+        let cases = [
+            ("*", "broker.example.com", true),
+            ("example.com", "broker.example.com", true),
+            (".example.com", "broker.example.com", true),
+            ("example.com", "example.com", true),
+            ("example.com", "badexample.com", false),
+            ("localhost, 127.0.0.1", "127.0.0.1", true),
+            ("localhost,127.0.0.1", "127.0.0.2", false),
+            ("127.0.0.0/8", "127.0.0.2", true),
+            ("10.0.0.0/8", "127.0.0.2", false),
+            ("::1", "::1", true),
+            ("[::1]", "::1", true),
+            ("EXAMPLE.com", "Broker.Example.COM.", true),
+            ("", "broker", false),
+        ];
+        for (list, host, expected) in cases {
+            assert_eq!(
+                bypasses(list, host),
+                expected,
+                "NO_PROXY={list} host {host}"
+            );
+        }
+    }
+
+    #[test]
+    fn proxy_urls() {
+        let env = Vars(&[("MQTT_PROXY_PASSWORD", "from env")]);
+        let proxy = parse_proxy("socks5h://alice@[::1]:9050", "--proxy", &env).expect("test setup");
+        assert_eq!(proxy.scheme, ProxyScheme::Socks5h);
+        assert_eq!(proxy.host, "::1");
+        assert_eq!(proxy.port, 9050);
+        assert_eq!(proxy.password.expect("test setup").expose(), "from env");
+        assert_eq!(
+            parse_proxy("http://al%40ice:p%3Ass@proxy:3128", "--proxy", &env)
+                .expect("test setup")
+                .password
+                .expect("test setup")
+                .expose(),
+            "p:ss"
+        );
+        let plain = parse_proxy("proxy.example.com:3128", "HTTP_PROXY", &env).expect("test setup");
+        assert_eq!(plain.to_string(), "http://proxy.example.com:3128");
+        assert_eq!(
+            parse_proxy("https://proxy", "--proxy", &env)
+                .expect("test setup")
+                .port,
+            443
+        );
+        for (bad, why) in [
+            ("socks4://proxy:1080", "SOCKS4 is not supported"),
+            ("ftp://proxy", "unknown scheme 'ftp'"),
+            ("http://user:secret@proxy:3128/path", "has no path"),
+            ("http://proxy:99999", "invalid port"),
+        ] {
+            let message = parse_proxy(bad, "--proxy", &env)
+                .expect_err("an error")
+                .to_string();
+            assert!(message.contains(why), "{message}");
+            assert!(!message.contains("secret"), "{message}");
+        }
+    }
+}
