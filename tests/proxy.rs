@@ -93,7 +93,12 @@ fn http_connect_and_socks5_carry_mqtt_to_a_subscriber() {
 
 #[test]
 fn proxy_authentication_right_wrong_and_missing() {
+    let pki = Pki::new();
     let broker = Broker::start();
+    let tls = pki.broker("localhost-only", "");
+    let ws = Gateway::start(broker.port, None);
+    let wss = Gateway::start(broker.port, Some(pki.server_config("server")));
+    let ca = pki.arg("ca.pem");
     let auth = Some(("alice", "s3cret-proxy"));
     for (proxy, scheme) in [
         (Proxy::tinyproxy(auth), "http"),
@@ -112,6 +117,25 @@ fn proxy_authentication_right_wrong_and_missing() {
             "{}",
             stderr(&out)
         );
+
+        // TLS, WebSockets and secure WebSockets through the authenticated tunnel.
+        let out = run_strings(
+            &publish(tls.port, &topic, &["--cafile", &ca, "--proxy", &good]),
+            &[],
+        );
+        assert_code(&out, 0);
+        for url in [
+            format!("ws://localhost:{}/mqtt", ws.port),
+            format!("wss://localhost:{}/mqtt", wss.port),
+        ] {
+            let mut args = vec![
+                "pub", "-L", &url, "-t", &topic, "-m", "x", "-q", "1", "--proxy", &good,
+            ];
+            if url.starts_with("wss:") {
+                args.extend(["--cafile", &ca]);
+            }
+            assert_code(&run_with_env(&args, &[]), 0);
+        }
 
         // The password from MQTT_PROXY_PASSWORD, the user name in the URL.
         let user_only = format!("{scheme}://alice@127.0.0.1:{}", proxy.port);
@@ -146,7 +170,7 @@ fn proxy_authentication_right_wrong_and_missing() {
 }
 
 #[test]
-fn tls_inside_the_tunnel_is_verified_against_the_broker_name() {
+fn tls_inside_the_tunnel_is_verified_against_the_broker_name_and_sni() {
     let pki = Pki::new();
     // A certificate for localhost only: the proxy is 127.0.0.1, the broker localhost.
     let broker = pki.broker("localhost-only", "");
@@ -193,6 +217,13 @@ fn tls_inside_the_tunnel_is_verified_against_the_broker_name() {
         );
     }
     // SNI is the broker's name, seen by the server at the end of the tunnel.
+    for proxy in [http.url("http", None), socks.url("socks5", None)] {
+        assert_eq!(sni_through(&proxy).as_deref(), Some("localhost"), "{proxy}");
+    }
+}
+
+/// The server name (SNI) a TLS server reached through `proxy` sees from `pub -h localhost`.
+fn sni_through(proxy: &str) -> Option<String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let hello = std::thread::spawn(move || {
@@ -205,25 +236,10 @@ fn tls_inside_the_tunnel_is_verified_against_the_broker_name() {
             }
         }
     });
-    let out = run_strings(
-        &publish(
-            port,
-            "x",
-            &[
-                "--tls",
-                "--connect-timeout",
-                "5s",
-                "--proxy",
-                &http.url("http", None),
-            ],
-        ),
-        &[],
-    );
+    let flags = ["--tls", "--connect-timeout", "5s", "--proxy", proxy];
+    let out = run_strings(&publish(port, "x", &flags), &[]);
     assert_code(&out, 4);
-    assert_eq!(
-        hello.join().expect("recorder").as_deref(),
-        Some("localhost")
-    );
+    hello.join().expect("recorder")
 }
 
 #[test]
