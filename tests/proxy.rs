@@ -224,22 +224,11 @@ fn tls_inside_the_tunnel_is_verified_against_the_broker_name_and_sni() {
 
 /// The server name (SNI) a TLS server reached through `proxy` sees from `pub -h localhost`.
 fn sni_through(proxy: &str) -> Option<String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let hello = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut acceptor = rustls::server::Acceptor::default();
-        loop {
-            acceptor.read_tls(&mut stream).expect("read ClientHello");
-            if let Some(accepted) = acceptor.accept().expect("a ClientHello") {
-                return accepted.client_hello().server_name().map(String::from);
-            }
-        }
-    });
+    let (port, hello) = common::pki::client_hello_recorder();
     let flags = ["--tls", "--connect-timeout", "5s", "--proxy", proxy];
     let out = run_strings(&publish(port, "x", &flags), &[]);
     assert_code(&out, 4);
-    hello.join().expect("recorder")
+    hello.join().expect("recorder").0
 }
 
 #[test]
@@ -532,67 +521,13 @@ fn profiles_keep_the_proxy_and_hide_its_password() {
     let proxy = Proxy::microsocks(Some(("alice", "s3cret-proxy")));
     let dir = tempfile::tempdir().expect("dir");
     let config = dir.path().join("config.toml");
-    let with_config = |args: &[&str]| {
+    let with_config = |args: &[&str], env: &[(&str, &str)]| {
         let mut command = cli();
         command.env("MQTT_CLI_CONFIG", &config).args(args);
+        command.envs(env.iter().copied());
         run_command(command, b"")
     };
-    // profile add refuses a password in the proxy URL...
-    let out = with_config(&[
-        "profile",
-        "add",
-        "viaproxy",
-        "-h",
-        "localhost",
-        "-p",
-        &broker.port.to_string(),
-        "--proxy",
-        &proxy.url("socks5h", Some(("alice", "s3cret-proxy"))),
-    ]);
-    assert_code(&out, 2);
-    assert!(
-        stderr(&out).contains("MQTT_PROXY_PASSWORD"),
-        "{}",
-        stderr(&out)
-    );
-    // ...and keeps one without it; the password then comes from the environment.
-    let out = with_config(&[
-        "profile",
-        "add",
-        "viaproxy",
-        "-h",
-        "localhost",
-        "-p",
-        &broker.port.to_string(),
-        "--proxy",
-        &format!("socks5h://alice@127.0.0.1:{}", proxy.port),
-    ]);
-    assert_code(&out, 0);
-    let mut command = cli();
-    command
-        .env("MQTT_CLI_CONFIG", &config)
-        .env("MQTT_PROXY_PASSWORD", "s3cret-proxy")
-        .args([
-            "pub",
-            "--profile",
-            "viaproxy",
-            "-t",
-            "p",
-            "-m",
-            "x",
-            "-q",
-            "1",
-        ]);
-    assert_code(&run_command(command, b""), 0);
-    proxy.wait_for_log(&format!("connected to localhost:{}", broker.port));
-    // A password written into the file by hand is never shown.
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace("alice@", "alice:s3cret-proxy@")).expect("write");
-    let out = with_config(&["profile", "show", "viaproxy"]);
-    assert_code(&out, 0);
-    assert!(stdout(&out).contains("alice:***@"), "{}", stdout(&out));
-    assert!(!stdout(&out).contains("s3cret-proxy"), "{}", stdout(&out));
-    let out = with_config(&[
+    let publish = [
         "pub",
         "--profile",
         "viaproxy",
@@ -602,8 +537,45 @@ fn profiles_keep_the_proxy_and_hide_its_password() {
         "x",
         "-q",
         "1",
-        "-d",
-    ]);
+    ];
+    let add = |proxy_url: &str| {
+        with_config(
+            &[
+                "profile",
+                "add",
+                "viaproxy",
+                "-h",
+                "localhost",
+                "-p",
+                &broker.port.to_string(),
+                "--proxy",
+                proxy_url,
+            ],
+            &[],
+        )
+    };
+    // profile add refuses a password in the proxy URL...
+    let out = add(&proxy.url("socks5h", Some(("alice", "s3cret-proxy"))));
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("MQTT_PROXY_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
+    // ...and keeps one without it; the password then comes from the environment.
+    let out = add(&format!("socks5h://alice@127.0.0.1:{}", proxy.port));
+    assert_code(&out, 0);
+    let out = with_config(&publish, &[("MQTT_PROXY_PASSWORD", "s3cret-proxy")]);
+    assert_code(&out, 0);
+    proxy.wait_for_log(&format!("connected to localhost:{}", broker.port));
+    // A password written into the file by hand is never shown.
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("alice@", "alice:s3cret-proxy@")).expect("write");
+    let out = with_config(&["profile", "show", "viaproxy"], &[]);
+    assert_code(&out, 0);
+    assert!(stdout(&out).contains("alice:***@"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("s3cret-proxy"), "{}", stdout(&out));
+    let out = with_config(&[&publish[..], &["-d"]].concat(), &[]);
     assert_code(&out, 0);
     assert!(!stderr(&out).contains("s3cret-proxy"), "{}", stderr(&out));
 }

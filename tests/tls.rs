@@ -218,27 +218,7 @@ fn name_mismatch_lists_dns_and_ip_names() {
 
 /// Accepts one TLS connection, records the SNI and ALPN protocols the client offered, hangs up.
 fn client_hello(host: &str, flags: &[&str]) -> (Option<String>, Vec<String>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let recorder = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut acceptor = rustls::server::Acceptor::default();
-        loop {
-            acceptor.read_tls(&mut stream).expect("read ClientHello");
-            if let Some(accepted) = acceptor.accept().expect("a ClientHello") {
-                let hello = accepted.client_hello();
-                let alpn = hello
-                    .alpn()
-                    .map(|protocols| {
-                        protocols
-                            .map(|p| String::from_utf8_lossy(p).into_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                return (hello.server_name().map(String::from), alpn);
-            }
-        }
-    });
+    let (port, recorder) = common::pki::client_hello_recorder();
     let port = port.to_string();
     let mut args = vec![
         "pub", "-h", host, "-p", &port, "--tls", "-t", "x", "-m", "x",

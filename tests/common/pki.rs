@@ -114,3 +114,33 @@ fn make_ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
     let cert = params.self_signed(&key).expect("self-sign");
     (Issuer::new(params, key), cert.pem())
 }
+
+/// What a client offered in its ClientHello: its server name (SNI) and ALPN protocols.
+pub type ClientHello = (Option<String>, Vec<String>);
+
+/// A TLS server on a free loopback port that reads one ClientHello and hangs up: the port,
+/// and what the client offered.
+pub fn client_hello_recorder() -> (u16, std::thread::JoinHandle<ClientHello>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let recorder = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut acceptor = rustls::server::Acceptor::default();
+        loop {
+            acceptor.read_tls(&mut stream).expect("read ClientHello");
+            if let Some(accepted) = acceptor.accept().expect("a ClientHello") {
+                let hello = accepted.client_hello();
+                let alpn = hello
+                    .alpn()
+                    .map(|protocols| {
+                        protocols
+                            .map(|p| String::from_utf8_lossy(p).into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return (hello.server_name().map(String::from), alpn);
+            }
+        }
+    });
+    (port, recorder)
+}
