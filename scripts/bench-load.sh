@@ -118,18 +118,29 @@ if [ -x "$WORK/py/bin/pymqttbench" ]; then
     BENCH_PY=$(find "$WORK/py" -name bench.py -path '*pymqttbench*' | head -1)
     sed -i 's/_QUEUE.qsize < /_QUEUE.qsize() < /' "$BENCH_PY"
     PY_TOTAL=$((4 * PY_N))
-    "$WORK/py/bin/pymqttbench" --hostname 127.0.0.1 --port "$PORT" --pub-clients 4 --sub-clients 1 \
-        --pub-count "$PY_N" --sub-count "$PY_TOTAL" --msg-size 64 --qos 0 --sub-timeout 120 \
-        > "$WORK/py.out" 2>&1 || true
-    PY_RATE=$(awk -F': ' '/Subscription Results/ { s = 1 } s && /Total Throughput/ { printf "%.0f", $2; exit }' "$WORK/py.out")
+    # At the usual open-file limit: with the one raised above for bench conn (20000 here) its
+    # publishers ran 5x slower. Its publishers start without waiting for its subscriber's
+    # SUBACK and each sends a message on a connection of its own, closed at once: in some
+    # runs its subscriber never gets the count and gives up ("We hit the sub timeout!", 30 s
+    # after its first message). Up to 3 attempts; the failed ones are counted.
+    PY_FAILED=0
+    PY_RATE=
+    while [ -z "$PY_RATE" ] && [ "$PY_FAILED" -lt 3 ]; do
+        ( ulimit -n 1024
+          "$WORK/py/bin/pymqttbench" --hostname 127.0.0.1 --port "$PORT" --pub-clients 4 --sub-clients 1 \
+            --pub-count "$PY_N" --sub-count "$PY_TOTAL" --msg-size 64 --qos 0 --sub-timeout 30 \
+            > "$WORK/py.out" 2>&1 ) || true
+        PY_RATE=$(awk -F': ' '/Subscription Results/ { s = 1 } s && /Total Throughput/ { printf "%.0f", $2; exit }' "$WORK/py.out")
+        [ -n "$PY_RATE" ] || PY_FAILED=$((PY_FAILED + 1))
+    done
     "$BIN" bench pub "${C[@]}" -c 4 --rate max -q 0 --size 64 --count "$PY_N" --json > "$WORK/ours-py.json"
     OURS_PY=$(json 'round(r["rate"]["received_per_s"])' < "$WORK/ours-py.json")
     OURS_PY_LOST=$(json 'r["messages"]["lost"]' < "$WORK/ours-py.json")
     if [ -n "$PY_RATE" ]; then
         R2=$(ratio "$OURS_PY" "$PY_RATE")
-        echo "| the same, $PY_N messages per publisher | $OURS_PY (lost $OURS_PY_LOST) | pymqttbench: $PY_RATE (no loss figure: it waits for the count or times out) | $R2 | >= 5 $(verdict "$R2" 5 '>=') |"
+        echo "| the same, $PY_N messages per publisher | $OURS_PY (lost $OURS_PY_LOST) | pymqttbench: $PY_RATE (no loss figure: it waits for the count or times out; $PY_FAILED of $((PY_FAILED + 1)) attempts timed out first) | $R2 | >= 5 $(verdict "$R2" 5 '>=') |"
     else
-        echo "| the same, $PY_N messages per publisher | $OURS_PY | pymqttbench failed: $(tail -1 "$WORK/py.out") | | >= 5 |"
+        echo "| the same, $PY_N messages per publisher | $OURS_PY | pymqttbench failed 3 attempts: $(grep -m1 -E 'Exception|wrong' "$WORK/py.out") | | >= 5 |"
     fi
 else
     echo "| pymqttbench | | not installed (PyPI unreachable?) | | |"
