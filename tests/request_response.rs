@@ -267,3 +267,35 @@ fn sub_match_counts_only_matching_messages() {
     assert_code(&got, 0);
     assert_eq!(stdout(&got), "m/a temp=21\nm/a temp=22\n");
 }
+
+#[test]
+fn rr_goes_through_a_proxy() {
+    let broker = Broker::start();
+    let proxy = common::proxies::Proxy::tinyproxy(None);
+    let device = responder(&broker, "dev/2/cmd", "dev/2/state", &["off"]);
+    let port = broker.port.to_string();
+    let out = run(
+        &[
+            "rr",
+            "-h",
+            "localhost",
+            "-p",
+            &port,
+            "-t",
+            "dev/2/cmd",
+            "-e",
+            "dev/2/state",
+            "-m",
+            "off",
+            "-W",
+            "5s",
+            "--proxy",
+            &proxy.url("http", None),
+        ],
+        b"",
+    );
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "off\n");
+    device.join().expect("responder");
+    proxy.wait_for_log(&format!("CONNECT localhost:{port}"));
+}
