@@ -315,12 +315,14 @@ pub fn connect_settings(
     if explicit_port.is_none() {
         tracing::debug!("port {port} (default for {transport})");
     }
+    // The TLS flags (and the --capath listing) read once, for the broker and an https:// proxy.
+    let tls_options = tls_options(&args.tls)?;
     let tls = match transport {
-        Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options(&args.tls)?)?),
+        Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options.clone())?),
         Transport::Tcp | Transport::Ws { .. } => None,
     };
 
-    let route = route(args, env, &transport, &host, tls_options(&args.tls)?)?;
+    let route = route(args, env, &transport, &host, tls_options)?;
 
     let v5 = args.protocol_version == ProtocolVersion::V5;
     needs_v5(
