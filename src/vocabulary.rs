@@ -240,14 +240,19 @@ pub struct Proxy {
     pub password: Option<Secret>,
 }
 
+/// `host:port` as people write it (an IPv6 address in brackets).
+pub fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 impl Proxy {
-    /// `host:port` as people write it (IPv6 in brackets).
+    /// `host:port` as people write it.
     pub fn address(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        host_port(&self.host, self.port)
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::net::{TcpSocket, TcpStream, lookup_host};
 
 use crate::proxy::{Target, Unreachable, http_connect, socks5};
 use crate::settings::{ConnectSettings, Route};
-use crate::vocabulary::{Proxy, ProxyScheme};
+use crate::vocabulary::{Proxy, ProxyScheme, host_port};
 
 /// What rumqttc needs to open a connection our way, or `None` for its own TCP connection.
 pub(super) fn connector(
@@ -32,7 +32,7 @@ pub(super) fn connector(
                 Err(_) => Err(Unreachable(match &route.proxy {
                     Some(proxy) => format!(
                         "the proxy {proxy} did not open a way to {} in time (--connect-timeout): is it a {} proxy?",
-                        authority(&host, port),
+                        host_port(&host, port),
                         match proxy.scheme {
                             ProxyScheme::Socks5 | ProxyScheme::Socks5h => "SOCKS5",
                             ProxyScheme::Http | ProxyScheme::Https => "HTTP",
@@ -40,7 +40,7 @@ pub(super) fn connector(
                     ),
                     None => format!(
                         "timed out connecting to {}",
-                        authority(&host, port)
+                        host_port(&host, port)
                     ),
                 })
                 .into()),
@@ -58,14 +58,6 @@ pub(super) async fn open_stream(settings: &ConnectSettings) -> io::Result<Box<dy
 type ConnectFuture = std::pin::Pin<
     Box<dyn std::future::Future<Output = io::Result<Box<dyn AsyncReadWrite>>> + Send>,
 >;
-
-fn authority(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
 
 async fn open(
     route: &Route,
@@ -191,7 +183,7 @@ async fn tcp_connect(
 ) -> Result<TcpStream, Unreachable> {
     let mut addresses = resolve(host, port).await?;
     let place = if what.is_empty() {
-        authority(host, port)
+        host_port(host, port)
     } else {
         what.clone()
     };

@@ -93,11 +93,7 @@ impl ConnectSettings {
 
     /// `host:port` as people write it (IPv6 in brackets).
     pub fn address(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        crate::vocabulary::host_port(&self.host, self.port)
     }
 }
 
