@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::gateway::Gateway;
 use common::pki::Pki;
 use common::proxies::Proxy;
@@ -75,7 +73,7 @@ fn http_connect_and_socks5_carry_mqtt_to_a_subscriber() {
             .map(String::from),
             "SUBACK",
         );
-        proxy.wait_for_log(&seen);
+        proxy.wait_for_log(&seen, 1);
         assert_code(&run_on(&broker, &["pub", "-t", &topic, "-m", scheme]), 0);
         let out = sub.finish();
         assert_code(&out, 0);
@@ -261,7 +259,7 @@ fn websockets_through_both_proxies_and_wss_through_https_proxy() {
     }
     assert_eq!(ws.paths().len(), 2);
     assert_eq!(wss.paths().len(), 2);
-    tinyproxy.wait_for_log(&format!("CONNECT localhost:{}", wss.port));
+    tinyproxy.wait_for_log(&format!("CONNECT localhost:{}", wss.port), 1);
 }
 
 #[test]
@@ -442,7 +440,7 @@ fn bind_address_is_what_the_broker_sees() {
         &[],
     );
     assert_code(&out, 0);
-    proxy.wait_for_log("client[");
+    proxy.wait_for_log("client[", 1);
     assert!(proxy.log().contains("127.0.0.3"), "{}", proxy.log());
     // An address this machine does not have, or of the other family.
     for (address, expected) in [
@@ -567,7 +565,7 @@ fn profiles_keep_the_proxy_and_hide_its_password() {
     assert_code(&out, 0);
     let out = with_config(&publish, &[("MQTT_PROXY_PASSWORD", "s3cret-proxy")]);
     assert_code(&out, 0);
-    proxy.wait_for_log(&format!("connected to localhost:{}", broker.port));
+    proxy.wait_for_log(&format!("connected to localhost:{}", broker.port), 1);
     // A password written into the file by hand is never shown.
     let text = std::fs::read_to_string(&config).expect("config");
     std::fs::write(&config, text.replace("alice@", "alice:s3cret-proxy@")).expect("write");
@@ -602,10 +600,5 @@ fn bench_connects_through_a_proxy() {
         &[],
     );
     assert_code(&out, 0);
-    let seen = format!("connected to localhost:{}", broker.port);
-    let started = Instant::now();
-    while proxy.log().matches(&seen).count() < 3 {
-        assert!(started.elapsed() < STEP, "{}", proxy.log());
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    proxy.wait_for_log(&format!("connected to localhost:{}", broker.port), 3);
 }

@@ -297,5 +297,5 @@ fn rr_goes_through_a_proxy() {
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "off\n");
     device.join().expect("responder");
-    proxy.wait_for_log(&format!("CONNECT localhost:{port}"));
+    proxy.wait_for_log(&format!("CONNECT localhost:{port}"), 1);
 }

@@ -101,15 +101,8 @@ impl Broker {
                 .stderr(std::fs::File::create(&log).expect("log file"))
                 .spawn()
                 .expect("start mosquitto");
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Broker { child, port, dir };
-                }
-                thread::sleep(Duration::from_millis(10));
+            if listens(&mut child, port, Duration::from_secs(10)) {
+                return Broker { child, port, dir };
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -187,15 +180,9 @@ impl Broker {
                 .stderr(log.try_clone().expect("log file"))
                 .spawn()
                 .expect("start mosquitto");
-            let attempt = Instant::now();
-            while attempt.elapsed() < Duration::from_secs(2) {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    break; // the port is not free yet: try again
-                }
-                if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                    return;
-                }
-                thread::sleep(Duration::from_millis(10));
+            // Not listening when the port is not free yet: try again.
+            if listens(&mut self.child, self.port, Duration::from_secs(2)) {
+                return;
             }
             let _ = self.child.kill();
             let _ = self.child.wait();
@@ -223,22 +210,11 @@ impl Broker {
 
     /// Waits until `times` lines of the broker's log contain `needle`.
     pub fn wait_for_log(&self, needle: &str, times: usize) {
-        let deadline = Instant::now() + STEP;
-        while Instant::now() < deadline {
-            if self
-                .log()
-                .lines()
-                .filter(|line| line.contains(needle))
-                .count()
-                >= times
-            {
-                return;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        panic!(
-            "{needle:?} not {times} time(s) in the broker log:\n{}",
-            self.log()
+        wait_for_lines(
+            &self.dir.path().join("mosquitto.log"),
+            needle,
+            times,
+            "the broker log",
         );
     }
 
@@ -281,6 +257,35 @@ pub fn publish_secure(broker: &Broker, host: &str, flags: &[&str]) -> Output {
     ];
     args.extend(flags);
     run(&args, b"")
+}
+
+/// Waits until `child` accepts connections on loopback `port` (true), or exits, or `limit`
+/// passes (false).
+pub fn listens(child: &mut Child, port: u16, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// Waits until `times` lines of the file `log` (`what`, for the failure) contain `needle`.
+pub fn wait_for_lines(log: &std::path::Path, needle: &str, times: usize, what: &str) {
+    let read = || std::fs::read_to_string(log).unwrap_or_default();
+    let deadline = Instant::now() + STEP;
+    while Instant::now() < deadline {
+        if read().lines().filter(|line| line.contains(needle)).count() >= times {
+            return;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    panic!("{needle:?} not {times} time(s) in {what}:\n{}", read());
 }
 
 /// The mqtt-cli binary under test, with a clean environment for the variables it reads.

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::pki::Pki;
-use super::{STEP, free_port};
+use super::{free_port, listens, wait_for_lines};
 
 /// A proxy server process on a free loopback port, its output in a log file.
 pub struct Proxy {
@@ -31,20 +31,13 @@ impl Proxy {
                 .stdin(Stdio::null())
                 .spawn()
                 .expect("start the proxy (apt-get install tinyproxy microsocks stunnel4)");
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Proxy {
-                        port,
-                        child,
-                        log,
-                        _dir: dir,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(10));
+            if listens(&mut child, port, Duration::from_secs(10)) {
+                return Proxy {
+                    port,
+                    child,
+                    log,
+                    _dir: dir,
+                };
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -129,17 +122,10 @@ impl Proxy {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Waits for `needle` in the proxy's log (it may write after the client has gone).
-    pub fn wait_for_log(&self, needle: &str) {
-        let started = Instant::now();
-        while !self.log().contains(needle) {
-            assert!(
-                started.elapsed() < STEP,
-                "no '{needle}' in the proxy's log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    /// Waits until `times` lines of the proxy's log contain `needle` (it may write after the
+    /// client has gone).
+    pub fn wait_for_log(&self, needle: &str, times: usize) {
+        wait_for_lines(&self.log, needle, times, "the proxy's log");
     }
 }
 
