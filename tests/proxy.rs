@@ -339,6 +339,12 @@ fn proxy_failures_in_words_exit_3() {
             broker.port,
             "refused the connection: is the proxy running?",
         ),
+        // The proxy's own name does not resolve.
+        (
+            "http://nosuchproxy.invalid:3128".to_string(),
+            broker.port,
+            "the proxy http://nosuchproxy.invalid:3128: cannot resolve its host name",
+        ),
         // The proxy cannot reach the broker: its status, or SOCKS reply, named.
         (
             http.url("http", None),

@@ -181,7 +181,14 @@ async fn tcp_connect(
     bind: Option<IpAddr>,
     what: String,
 ) -> Result<TcpStream, Unreachable> {
-    let mut addresses = resolve(host, port).await?;
+    let mut addresses = match resolve(host, port).await {
+        Err(_) if !what.is_empty() => {
+            return Err(Unreachable(format!(
+                "{what}: cannot resolve its host name '{host}'"
+            )));
+        }
+        resolved => resolved?,
+    };
     let place = if what.is_empty() {
         host_port(host, port)
     } else {
