@@ -328,3 +328,44 @@ fn a_topic_alias_is_set_up_again_after_a_reconnect() {
         "the alias was not set up again:\n{log}"
     );
 }
+
+/// A QoS 0 message counts as taken only once the broker showed, on the same connection, that it
+/// read past it. One whose write failed with its connection (the broker reset it mid-message, as
+/// rumqttd does past its maximum packet size) is lost, however well the reconnect goes: exit 8,
+/// not 0.
+#[test]
+fn a_qos0_message_lost_with_its_connection_is_counted_not_forgotten() {
+    for version in ["3.1.1", "5"] {
+        let v5 = version == "5";
+        let (port, broker) = fake_broker_connections(2, move |number, client| {
+            if v5 {
+                client.accept_v5();
+            } else {
+                client.accept();
+            }
+            if number == 0 {
+                // The PUBLISH has begun to arrive: closing with it unread resets the
+                // connection while the client is still writing (the payload is larger than
+                // the sockets' buffers).
+                client.wait_for_unread();
+            } else if v5 {
+                client.until_disconnect_v5();
+            } else {
+                client.until_disconnect();
+            }
+        });
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 48 << 20]).expect("write the payload");
+        let big = big.to_str().expect("path");
+        let out = run_on_port(port, &["pub", "-V", version, "-t", "t", "-f", big]);
+        assert!(stderr(&out).contains("reconnecting"), "{}", stderr(&out));
+        assert_code(&out, 8);
+        assert!(
+            stderr(&out).contains("1 QoS 0 message(s) may not have arrived"),
+            "MQTT {version}: {}",
+            stderr(&out)
+        );
+        broker.join().expect("fake broker");
+    }
+}

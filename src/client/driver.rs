@@ -84,6 +84,9 @@ pub(super) async fn drive<L: Link>(mut link: L, shared: Shared) {
         let forward = match step {
             Step::Forward(event) => Some(event),
             Step::Reconnected { session_present } => {
+                // What is still unconfirmed was written on the connection that broke (its
+                // events come before the new CONNACK): the broker may never have read it.
+                unconfirmed.lost(&shared);
                 shared.connection.fetch_add(1, Ordering::AcqRel);
                 if let Some(away) = outage.ended() {
                     debug!(

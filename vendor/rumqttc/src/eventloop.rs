@@ -163,6 +163,12 @@ impl EventLoop {
     /// **NOTE** Don't block this while iterating
     pub async fn poll(&mut self) -> Result<Event, ConnectionError> {
         if self.network.is_none() {
+            // mqtt-cli patch 20: the events of the connection that broke (a QoS 0 publish
+            // whose write failed) are reported before the next CONNACK, as the MQTT 5 event
+            // loop does, so that they are not taken for the new connection's.
+            if let Some(event) = self.state.events.pop_front() {
+                return Ok(event);
+            }
             let (network, connack) = match time::timeout(
                 Duration::from_secs(self.network_options.connection_timeout()),
                 connect(&self.mqtt_options, self.network_options.clone()),
