@@ -42,6 +42,24 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// The kind whose exit code is `code`, if any.
+    pub fn from_exit_code(code: u8) -> Option<ErrorKind> {
+        [
+            ErrorKind::Usage,
+            ErrorKind::Connect,
+            ErrorKind::Tls,
+            ErrorKind::Refused,
+            ErrorKind::Rejected,
+            ErrorKind::Timeout,
+            ErrorKind::Lost,
+            ErrorKind::Interrupted,
+        ]
+        .into_iter()
+        .find(|kind| kind.exit_code() == code)
+    }
+}
+
 /// An error with a known exit code. Wrap it in `anyhow` and add context freely.
 #[derive(Debug)]
 pub struct Failure {

@@ -96,7 +96,9 @@ fn the_json_report_has_the_documented_schema() {
             "messages",
             "partial",
             "processes",
+            "qos",
             "rate",
+            "runs",
             "schema"
         ]
     );
@@ -104,7 +106,13 @@ fn the_json_report_has_the_documented_schema() {
     assert_eq!(report["kind"], "pub");
     assert_eq!(
         keys(&report["connections"]),
-        ["connected", "failed", "reconnects", "requested"]
+        [
+            "connected",
+            "ended_early",
+            "failed",
+            "reconnects",
+            "requested"
+        ]
     );
     assert_eq!(
         keys(&report["messages"]),
@@ -266,6 +274,8 @@ fn merged_reports_add_up_with_percentiles_from_all_samples() {
                 "2",
                 "--client-offset",
                 offset,
+                "-i",
+                "off",
                 "--count",
                 count,
                 "--rate",
@@ -277,6 +287,10 @@ fn merged_reports_add_up_with_percentiles_from_all_samples() {
             ],
         );
         assert_code(&out, 0);
+    }
+    // The publishers' client ids start at the offset (and the subscribers' are their own).
+    for id in ["off-0", "off-1", "off-10", "off-11", "off-sub-0"] {
+        broker.wait_for_connection(id, 1);
     }
     let saved: Vec<Value> = [&a, &b]
         .iter()
@@ -291,6 +305,7 @@ fn merged_reports_add_up_with_percentiles_from_all_samples() {
     assert_eq!(number(&merged, "processes"), 2.0);
     assert_eq!(number(&merged, "messages/sent"), 60.0 + 100.0);
     assert_eq!(number(&merged, "messages/received"), 160.0);
+    assert_eq!(number(&merged, "messages/lost"), 0.0);
     assert_eq!(number(&merged, "connections/connected"), 6.0);
     assert_eq!(number(&merged, "latency_ms/end_to_end/count"), 160.0);
     let p99 = |report: &Value| number(report, "latency_ms/end_to_end/p99");
@@ -319,6 +334,31 @@ fn merged_reports_add_up_with_percentiles_from_all_samples() {
         "{}",
         stderr(&out)
     );
+    // A report given twice would double its counts: refused, by its run id.
+    let out = run(&["bench", "merge", &a, &b, &a], b"");
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("in two of the reports"),
+        "{}",
+        stderr(&out)
+    );
+    // Counts that would wrap past 2^64 (a hand-edited report) are refused, not wrapped.
+    let edited = path("edited.json");
+    let mut huge = saved[0].clone();
+    huge["messages"]["lost"] = Value::from(u64::MAX);
+    huge["runs"] = Value::from(vec!["edited"]);
+    std::fs::write(&edited, huge.to_string()).expect("write");
+    let out = run(&["bench", "merge", &a, &edited, &edited], b"");
+    assert_code(&out, 2);
+    let out = run(&["bench", "merge", &edited, &b, "--json"], b"");
+    assert_code(&out, 0);
+    let mut twice = huge.clone();
+    twice["runs"] = Value::from(vec!["edited-again"]);
+    let again = path("again.json");
+    std::fs::write(&again, twice.to_string()).expect("write");
+    let out = run(&["bench", "merge", &edited, &again], b"");
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("2^64"), "{}", stderr(&out));
 }
 
 #[test]
@@ -441,6 +481,30 @@ fn bad_flags_exit_2() {
             "/nonexistent/report.json",
         ),
         (&["bench", "pub", "-c", "2000000"][..], "-c"),
+        // A threshold on what the run cannot measure would pass by default.
+        (
+            &[
+                "bench",
+                "pub",
+                "--subscribers",
+                "0",
+                "--fail-if",
+                "loss > 0",
+            ][..],
+            "cannot be measured: this run has nothing received (-q 0, --subscribers 0)",
+        ),
+        (
+            &["bench", "pub", "--fail-if", "ack.p99 > 5ms"][..],
+            "no acknowledgement latency",
+        ),
+        (
+            &["bench", "conn", "--fail-if", "duplicates > 0"][..],
+            "cannot be measured",
+        ),
+        (
+            &["bench", "sub", "-t", "x", "--fail-if", "sent_rate < 5"][..],
+            "nothing sent",
+        ),
     ] {
         let out = run(args, b"");
         assert_code(&out, 2);
@@ -496,6 +560,12 @@ fn start_at_waits_for_its_moment() {
     let out = bench(&broker, &["pub", "--count", "1", "--start-at", &seconds]);
     assert_code(&out, 0);
     assert!(started.elapsed() >= std::time::Duration::from_millis(1400));
+    // The wait is said, with when it ends: a silent one looks like a hang.
+    assert!(
+        stderr(&out).contains("--start-at: starting at 20") && stderr(&out).contains("(in 1s"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -591,4 +661,63 @@ fn connection_options_apply_tls_and_mqtt_5() {
     let out = bench(&broker, &["conn", "-c", "3", "--tls", "--json"]);
     assert_code(&out, 4);
     assert_eq!(number(&report(&out), "connections/failed"), 3.0);
+}
+
+/// Exit 0 only for a run that did what it was asked: clients that ended without finishing
+/// (gave up reconnecting, or still owed acknowledgements when the run's time was up) fail the
+/// run by cause, with the full report printed and marked partial, and the run ends at
+/// `--duration` plus the close wait (10 s), never later.
+#[test]
+fn a_run_whose_clients_did_not_finish_fails_by_cause_within_its_duration() {
+    for (extra, code) in [
+        (&["--no-reconnect"][..], 8),
+        (&["--reconnect-timeout", "1s"][..], 8),
+        // Still reconnecting when the run's time is up: the acknowledgements never came.
+        (&[][..], 7),
+    ] {
+        let mut broker = Broker::start();
+        let mut args = bench_args(
+            &broker,
+            &[
+                "pub",
+                "-c",
+                "4",
+                "--rate",
+                "200",
+                "-q",
+                "1",
+                "--duration",
+                "3s",
+                "--json",
+                "--interval-report",
+                "100ms",
+            ],
+        );
+        args.extend(extra.iter().map(|arg| arg.to_string()));
+        let started = std::time::Instant::now();
+        let mut run = Background::start(&args);
+        // Two progress lines with every client connected: publishing is under way.
+        run.wait_for_stderr("connected 5/5");
+        run.wait_for_stderr("connected 5/5");
+        broker.stop();
+        let out = run.finish();
+        assert_code(&out, code);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3 + 10 + 2),
+            "{extra:?}: took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            stderr(&out).contains("client(s) ended without finishing"),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+        let report = report(&out);
+        assert_eq!(report["partial"], Value::Bool(true), "{report}");
+        assert!(
+            number(&report, "connections/ended_early") >= 4.0,
+            "{report}"
+        );
+        assert_eq!(number(&report, "cause/exit_code"), f64::from(code));
+    }
 }

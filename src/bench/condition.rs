@@ -43,6 +43,19 @@ enum Metric {
     Rate(&'static str),
 }
 
+/// What a run can measure, for refusing a condition on anything else before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measures {
+    /// Publish-to-arrival latency (there are subscribers, and payloads with the header).
+    pub end_to_end: bool,
+    /// Publish-to-PUBACK/PUBCOMP latency (bench pub at QoS 1 or 2).
+    pub ack: bool,
+    /// What arrives: loss, duplicates, order, the received rate.
+    pub delivery: bool,
+    /// What is sent: the sent rate.
+    pub sent: bool,
+}
+
 /// A parsed `--fail-if`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
@@ -89,6 +102,34 @@ impl Condition {
         })
     }
 
+    /// `Some(what)` when a run that measures `measures` cannot measure this condition's metric
+    /// (a CI gate must not pass on a figure nobody measured): `what` it lacks, in words.
+    pub fn unmeasurable(&self, measures: Measures, conn: bool) -> Option<&'static str> {
+        let (measured, what) = match &self.metric {
+            Metric::Latency {
+                series: Some("end_to_end"),
+                ..
+            } => (measures.end_to_end, "no end-to-end latency"),
+            Metric::Latency {
+                series: Some("ack"),
+                ..
+            } => (measures.ack, "no acknowledgement latency"),
+            Metric::Latency { .. } => (true, ""),
+            Metric::Count("loss" | "duplicates" | "out_of_order") => {
+                (measures.delivery, "nothing received")
+            }
+            Metric::Rate("rate") if !conn => (measures.delivery, "nothing received"),
+            Metric::Count(_) | Metric::Rate("rate") => (true, ""),
+            Metric::Rate(_) => (measures.sent, "nothing sent"),
+        };
+        (!measured).then_some(what)
+    }
+
+    /// The condition as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// `Some(why)` when the condition holds on `report` (the run fails), or cannot be checked
     /// (nothing measured it: a CI gate must not pass by default).
     pub fn breached(&self, report: &Report) -> Option<String> {
@@ -120,6 +161,14 @@ impl Condition {
             }
             Metric::Count(name) => {
                 let count = count(report, name);
+                if matches!(*name, "loss" | "duplicates" | "out_of_order")
+                    && report.messages.expected == 0
+                {
+                    return Some(format!(
+                        "{}: no message was expected, so {name} was not measured",
+                        self.text
+                    ));
+                }
                 if self.percent {
                     let base = if *name == "loss" {
                         report.messages.expected
@@ -308,5 +357,93 @@ mod tests {
             let err = Condition::parse(bad).expect_err(bad);
             assert!(err.contains("METRIC OP VALUE"), "{err}");
         }
+    }
+
+    #[test]
+    fn each_comparison_at_equality() {
+        // loss is 2: only the comparisons that hold at equality fail the run.
+        let report = report();
+        let holds = |text: &str| {
+            Condition::parse(text)
+                .expect(text)
+                .breached(&report)
+                .is_some()
+        };
+        assert!(holds("loss >= 2"));
+        assert!(!holds("loss > 2"));
+        assert!(holds("loss <= 2"));
+        assert!(!holds("loss < 2"));
+        assert!(holds("loss == 2"));
+        assert!(holds("loss = 2"));
+        assert!(!holds("loss != 2"));
+        assert!(holds("loss != 3"));
+        assert!(!holds("loss >= 3"));
+        assert!(holds("loss > 1"));
+        assert!(holds("loss < 3"));
+        assert!(!holds("loss <= 1"));
+    }
+
+    #[test]
+    fn what_a_run_cannot_measure_is_named() {
+        let nothing = Measures {
+            end_to_end: false,
+            ack: false,
+            delivery: false,
+            sent: false,
+        };
+        let lacks = |text: &str, conn: bool| {
+            Condition::parse(text)
+                .expect(text)
+                .unmeasurable(nothing, conn)
+        };
+        assert_eq!(lacks("loss > 0", false), Some("nothing received"));
+        assert_eq!(lacks("duplicates > 0", true), Some("nothing received"));
+        assert_eq!(lacks("out_of_order > 0", false), Some("nothing received"));
+        assert_eq!(lacks("e2e.p99 > 1ms", false), Some("no end-to-end latency"));
+        assert_eq!(
+            lacks("ack.p99 > 1ms", false),
+            Some("no acknowledgement latency")
+        );
+        assert_eq!(lacks("rate < 10", false), Some("nothing received"));
+        assert_eq!(lacks("sent_rate < 10", false), Some("nothing sent"));
+        // Always measured: connections, errors, the default latency (connecting at least);
+        // bench conn's rate is connections per second.
+        for measured in [
+            "rate < 10",
+            "failed > 0",
+            "errors > 0",
+            "connected < 5",
+            "p99 > 1ms",
+        ] {
+            assert_eq!(lacks(measured, true), None, "{measured}");
+        }
+        let all = Measures {
+            end_to_end: true,
+            ack: true,
+            delivery: true,
+            sent: true,
+        };
+        for text in [
+            "loss > 0",
+            "e2e.p99 > 1ms",
+            "ack.p99 > 1ms",
+            "sent_rate < 1",
+        ] {
+            assert_eq!(
+                Condition::parse(text).expect(text).unmeasurable(all, false),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn a_count_of_nothing_expected_is_not_measured() {
+        let mut report = report();
+        report.messages = Messages::default();
+        let breached = Condition::parse("loss > 0")
+            .expect("parse")
+            .breached(&report)
+            .expect("unmeasured fails");
+        assert!(breached.contains("not measured"), "{breached}");
     }
 }

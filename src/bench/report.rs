@@ -104,6 +104,17 @@ pub struct Connections {
     pub failed: u64,
     /// Connections lost and made again during the run.
     pub reconnects: u64,
+    /// Clients that ended without finishing (never connected, gave up reconnecting,
+    /// acknowledgements never came, the run's end came first).
+    #[serde(default)]
+    pub ended_early: u64,
+}
+
+/// Why a run's first unfinished client ended: the run exits with this code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cause {
+    pub exit_code: u8,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,12 +157,18 @@ pub struct Report {
     pub schema: u32,
     /// `pub`, `conn` or `sub`.
     pub kind: String,
+    /// `bench pub`'s QoS: at 0 nothing is acknowledged, `acknowledged` counts the writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qos: Option<u8>,
     /// What ran, in words (`4 clients, QoS 1, 64 bytes, max rate`).
     pub description: String,
     /// Ended early (Ctrl+C): the figures cover what ran.
     pub partial: bool,
     /// Processes whose reports this is (1, or as many as were merged).
     pub processes: u64,
+    /// An id per process run (random, made at the start): a report merged twice is refused.
+    #[serde(default)]
+    pub runs: Vec<String>,
     /// The measured time (after the warm-up), seconds: publishing (`pub`), connecting (`conn`),
     /// subscribed (`sub`).
     pub duration_s: f64,
@@ -167,6 +184,9 @@ pub struct Report {
     pub latency_ms: BTreeMap<String, Summary>,
     /// Errors by kind (`connect: refused`, `connection lost`, `publish rejected`...).
     pub errors: BTreeMap<String, u64>,
+    /// Set when clients ended without finishing: the first one's cause (the exit code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Memory>,
     /// The `--fail-if` conditions that held, in words.
@@ -247,6 +267,7 @@ impl Report {
         };
         let mut merged = Report {
             kind: first.kind.clone(),
+            qos: first.qos,
             description: first.description.clone(),
             ..Report::default()
         };
@@ -265,25 +286,45 @@ impl Report {
                         .to_string(),
                 );
             }
+            for run in &report.runs {
+                if merged.runs.contains(run) {
+                    return Err(format!(
+                        "the run {run} is in two of the reports: each process's report is merged once"
+                    ));
+                }
+                merged.runs.push(run.clone());
+            }
             merged.partial |= report.partial;
-            merged.processes += report.processes.max(1);
+            add(&mut merged.processes, report.processes.max(1))?;
             merged.duration_s = merged.duration_s.max(report.duration_s);
             merged.delivery_s = merged.delivery_s.max(report.delivery_s);
-            let c = &mut merged.connections;
-            c.requested += report.connections.requested;
-            c.connected += report.connections.connected;
-            c.failed += report.connections.failed;
-            c.reconnects += report.connections.reconnects;
-            let m = &mut merged.messages;
-            m.sent += report.messages.sent;
-            m.acknowledged += report.messages.acknowledged;
-            m.received += report.messages.received;
-            m.expected += report.messages.expected;
-            m.lost += report.messages.lost;
-            m.duplicated += report.messages.duplicated;
-            m.out_of_order += report.messages.out_of_order;
+            let (c, r) = (&mut merged.connections, &report.connections);
+            for (sum, count) in [
+                (&mut c.requested, r.requested),
+                (&mut c.connected, r.connected),
+                (&mut c.failed, r.failed),
+                (&mut c.reconnects, r.reconnects),
+                (&mut c.ended_early, r.ended_early),
+            ] {
+                add(sum, count)?;
+            }
+            if merged.cause.is_none() {
+                merged.cause = report.cause.clone();
+            }
+            let (m, r) = (&mut merged.messages, &report.messages);
+            for (sum, count) in [
+                (&mut m.sent, r.sent),
+                (&mut m.acknowledged, r.acknowledged),
+                (&mut m.received, r.received),
+                (&mut m.expected, r.expected),
+                (&mut m.lost, r.lost),
+                (&mut m.duplicated, r.duplicated),
+                (&mut m.out_of_order, r.out_of_order),
+            ] {
+                add(sum, count)?;
+            }
             for (kind, count) in &report.errors {
-                *merged.errors.entry(kind.clone()).or_default() += count;
+                add(merged.errors.entry(kind.clone()).or_default(), *count)?;
             }
             for (name, latency) in &report.latencies {
                 merged
@@ -293,7 +334,7 @@ impl Report {
                     .add(latency);
             }
             if let Some(memory) = report.memory {
-                rss += memory.rss_bytes;
+                add(&mut rss, memory.rss_bytes)?;
             }
             connections_per_s += report.rate.connections_per_s;
         }
@@ -304,18 +345,31 @@ impl Report {
                     .iter()
                     .filter_map(|report| {
                         report.memory.map(|memory| {
-                            memory.per_connection_bytes * report.connections.connected
+                            u128::from(memory.per_connection_bytes)
+                                * u128::from(report.connections.connected)
                         })
                     })
-                    .sum::<u64>()
-                    / merged.connections.connected.max(1),
+                    .sum::<u128>()
+                    .checked_div(u128::from(merged.connections.connected.max(1)))
+                    .and_then(|bytes| u64::try_from(bytes).ok())
+                    .ok_or("a memory figure is too large to be true")?,
             });
         }
         merged.rate.connections_per_s = connections_per_s;
         merged.finish();
         Ok(merged)
     }
+}
 
+/// `sum += count`, refused past `u64::MAX` (a hand-edited or corrupt report).
+fn add(sum: &mut u64, count: u64) -> Result<(), String> {
+    *sum = sum
+        .checked_add(count)
+        .ok_or("the counts add up past 2^64: is a report edited or corrupt?")?;
+    Ok(())
+}
+
+impl Report {
     /// The table printed at the end of a run.
     pub fn table(&self) -> String {
         let mut out = String::new();
@@ -330,7 +384,13 @@ impl Report {
                 String::new()
             }
         );
-        if self.partial {
+        if let Some(cause) = &self.cause {
+            let _ = writeln!(
+                out,
+                "PARTIAL: {} client(s) ended without finishing (first: {}); the figures cover what ran",
+                self.connections.ended_early, cause.reason
+            );
+        } else if self.partial {
             let _ = writeln!(
                 out,
                 "PARTIAL: interrupted after {:.1} s; the figures cover what ran",
@@ -340,11 +400,16 @@ impl Report {
         let c = &self.connections;
         let _ = writeln!(
             out,
-            "connections  {} of {} connected, {} failed, {} reconnects{}",
+            "connections  {} of {} connected, {} failed, {} reconnects{}{}",
             c.connected,
             c.requested,
             c.failed,
             c.reconnects,
+            if c.ended_early > 0 {
+                format!(", {} ended without finishing", c.ended_early)
+            } else {
+                String::new()
+            },
             if self.rate.connections_per_s > 0.0 {
                 format!(", {:.0} connections/s", self.rate.connections_per_s)
             } else {
@@ -355,8 +420,13 @@ impl Report {
             let m = &self.messages;
             let _ = writeln!(
                 out,
-                "messages     sent {}, acknowledged {}, received {} of {} expected, lost {}, duplicated {}, out of order {}",
+                "messages     sent {}, {} {}, received {} of {} expected, lost {}, duplicated {}, out of order {}",
                 m.sent,
+                if self.qos == Some(0) {
+                    "written (QoS 0: no acknowledgements)"
+                } else {
+                    "acknowledged"
+                },
                 m.acknowledged,
                 m.received,
                 m.expected,
@@ -463,5 +533,31 @@ mod tests {
         // Without histograms (--json output) there is nothing exact to merge.
         let bare = Report::from_json(&run(&a, 1).to_json(false)).expect("read");
         assert!(Report::merge(&[bare]).is_err());
+    }
+
+    #[test]
+    fn a_report_merged_twice_is_refused() {
+        let mut a = run(&[1, 2, 3], 3);
+        a.runs = vec!["a1".into()];
+        let mut b = run(&[4], 1);
+        b.runs = vec!["b2".into()];
+        let once = Report::merge(&[a.clone(), b.clone()]).expect("two runs");
+        assert_eq!(once.runs, ["a1", "b2"]);
+        let err = Report::merge(&[a.clone(), b, a]).expect_err("a1 twice");
+        assert!(err.contains("a1"), "{err}");
+        // A merged report merged again with one of its parts: seen twice too.
+        let mut c = run(&[5], 1);
+        c.runs = vec!["b2".into()];
+        assert!(Report::merge(&[once, c]).is_err());
+    }
+
+    #[test]
+    fn counts_past_2_pow_64_are_refused_not_wrapped() {
+        let mut a = run(&[1], 1);
+        a.messages.lost = u64::MAX;
+        let mut b = a.clone();
+        b.runs = vec!["other".into()];
+        let err = Report::merge(&[a, b]).expect_err("overflow");
+        assert!(err.contains("2^64"), "{err}");
     }
 }

@@ -25,13 +25,18 @@ reconnects, connected, rate (received/s; connections/s for conn), sent_rate.";
 
 /// `--json`'s help: the report's schema, so that it is at hand without the README.
 pub const BENCH_JSON_HELP: &str = "Print the report as one JSON object instead of the table, \
-keys in alphabetical order: \"schema\" (1), \"kind\" (pub, conn, sub), \"description\", \
-\"partial\" (stopped by Ctrl+C), \"processes\" (1, or how many were merged), \"duration_s\" \
+keys in alphabetical order: \"schema\" (1), \"kind\" (pub, conn, sub), \"qos\" (pub), \
+\"description\", \"partial\" (stopped by Ctrl+C, or clients ended without finishing), \
+\"processes\" (1, or how many were merged), \"runs\" (an id per process run: bench merge \
+refuses one seen twice), \"duration_s\" \
 (publishing after the warm-up; conn: opening every connection; sub: subscribed), \"delivery_s\" \
-(pub: to the last arrival), \"connections\" {requested, connected, failed, reconnects}, \
-\"messages\" {sent, acknowledged, received, expected, lost, duplicated, out_of_order}, \
+(pub: to the last arrival), \"connections\" {requested, connected, failed, reconnects, \
+ended_early}, \
+\"messages\" {sent, acknowledged (QoS 0: written), received, expected, lost, duplicated, \
+out_of_order}, \
 \"rate\" {sent_per_s, received_per_s, connections_per_s}, \"latency_ms\" {end_to_end, ack, \
 connect: each {count, p50, p90, p99, p99.9, max, mean}}, \"errors\" {kind: count}, \
+\"cause\" (when clients ended without finishing: {exit_code, reason} of the first), \
 \"memory\" (conn: {rss_bytes, per_connection_bytes}), \"failed_conditions\" (the --fail-if \
 conditions that held). A --report file adds \"histograms\" (HDR V2, base64).";
 

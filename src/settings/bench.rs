@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::connect::{ConnectSettings, connect_settings};
 use super::env::Environment;
-use crate::bench::condition::Condition;
+use crate::bench::condition::{Condition, Measures};
 use crate::bench::header::HEADER_LEN;
 use crate::cli::ConnectArgs;
 use crate::cli::bench::{BenchAction, BenchArgs, Rate, RunArgs};
@@ -99,6 +99,19 @@ fn qos(value: u8) -> Qos {
     }
 }
 
+/// Refuses a `--fail-if` on what the run cannot measure: it would pass by default.
+fn measurable(conditions: &[Condition], measures: Measures, conn: bool, why: &str) -> Result<()> {
+    for condition in conditions {
+        if let Some(lacking) = condition.unmeasurable(measures, conn) {
+            return Err(usage(format!(
+                "--fail-if '{}' cannot be measured: this run has {lacking} ({why})",
+                condition.text()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn run_settings(run: &RunArgs, connect: &ConnectArgs, env: &dyn Environment) -> Result<BenchRun> {
     let (settings, _) = connect_settings(connect, env)?;
     let id_prefix = match &connect.client_id {
@@ -153,6 +166,15 @@ pub fn bench_settings(args: &BenchArgs, env: &dyn Environment) -> Result<BenchSe
             {
                 return Err(usage("--warmup must be shorter than --duration"));
             }
+            let receiving = args.subscribers > 0;
+            let measures = Measures {
+                end_to_end: receiving,
+                ack: args.qos > 0,
+                delivery: receiving,
+                sent: true,
+            };
+            let why = format!("-q {}, --subscribers {}", args.qos, args.subscribers);
+            measurable(&run.fail_if, measures, false, &why)?;
             BenchSettings::Pub(BenchPub {
                 run,
                 subscribers: args.subscribers,
@@ -167,6 +189,13 @@ pub fn bench_settings(args: &BenchArgs, env: &dyn Environment) -> Result<BenchSe
         }
         BenchAction::Conn(args) => {
             let run = run_settings(&args.run, &args.connect, env)?;
+            let measures = Measures {
+                end_to_end: false,
+                ack: false,
+                delivery: false,
+                sent: false,
+            };
+            measurable(&run.fail_if, measures, true, "bench conn only connects")?;
             BenchSettings::Conn(BenchConn {
                 run,
                 connect_rate: args.connect_rate,
@@ -175,6 +204,13 @@ pub fn bench_settings(args: &BenchArgs, env: &dyn Environment) -> Result<BenchSe
         BenchAction::Sub(args) => {
             let run = run_settings(&args.run, &args.connect, env)?;
             validate_topic_filter(&args.topic).map_err(|err| usage(format!("-t: {err}")))?;
+            let measures = Measures {
+                end_to_end: true,
+                ack: false,
+                delivery: true,
+                sent: false,
+            };
+            measurable(&run.fail_if, measures, false, "bench sub publishes nothing")?;
             BenchSettings::Sub(BenchSub {
                 run,
                 filter: args.topic.clone(),

@@ -10,7 +10,7 @@ use anyhow::Result;
 use tokio::sync::watch;
 
 use super::live::Live;
-use super::tally::{Tally, finish, prepare, reason, resident_bytes};
+use super::tally::{Tally, closed, finish, prepare, resident_bytes};
 use crate::bench::report::Memory;
 use crate::client::{Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
@@ -80,16 +80,21 @@ pub async fn run(settings: BenchConn) -> Result<()> {
                             tally.reconnects.fetch_add(1, Ordering::Relaxed);
                         }
                         Some(SessionEvent::Lost(err)) => {
-                            tally.error(format!("held connection: {}", reason(&err)));
+                            tally.ended_early("held connection", &err);
                             return;
                         }
-                        None => return,
+                        None => {
+                            tally.ended_early("held connection", &closed());
+                            return;
+                        }
                         Some(_) => {}
                     },
                     _ = hold.wait_for(|released| *released) => break,
                 }
             }
-            let _ = session.disconnect().await;
+            if let Err(err) = session.disconnect().await {
+                tally.ended_early("held connection", &err);
+            }
         }));
     }
     drop(done_tx);

@@ -17,13 +17,14 @@ use bytes::BytesMut;
 use tokio::sync::{mpsc, watch};
 
 use super::live::Live;
-use super::tally::{Tally, finish, prepare, reason};
+use super::tally::{Tally, closed, finish, prepare};
 use super::track::Tracker;
 use crate::bench::header::{Header, now_ns};
 use crate::bench::report::Latency;
 use crate::cli::bench::Rate;
 use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
+use crate::error::{ErrorKind, failure};
 use crate::settings::bench::{BenchPub, DEFAULT_DURATION};
 
 /// How long publishers wait for acknowledgements still owed once they stop publishing.
@@ -32,6 +33,9 @@ const ACK_GRACE: Duration = Duration::from_secs(10);
 const DRAIN_IDLE: Duration = Duration::from_secs(2);
 /// ...or after this long in all.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+/// A run with `--duration` ends at most this long after it (the warm-up included), whatever
+/// the broker does: owed acknowledgements, draining and closing all happen inside it.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// Wall-clock nanoseconds of an `Instant`, from one reading of both clocks.
 #[derive(Clone, Copy)]
@@ -71,6 +75,17 @@ struct Shared {
     produced_until: Mutex<Option<Instant>>,
     /// When the last counted message arrived at a subscriber.
     last_arrival: Mutex<Option<Instant>>,
+    /// When every client must be done (`--duration` runs): connecting, publishing, draining
+    /// and closing included.
+    deadline: Option<Instant>,
+}
+
+/// `work`, unless `deadline` comes first (`None`).
+async fn within<F: std::future::Future>(deadline: Option<Instant>, work: F) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), work).await.ok(),
+        None => Some(work.await),
+    }
 }
 
 pub async fn run(settings: BenchPub) -> Result<()> {
@@ -79,6 +94,10 @@ pub async fn run(settings: BenchPub) -> Result<()> {
     prepare(&settings.run, clients + subscribers).await?;
     let mut interrupts = Interrupts::listen()?;
     let tally = Arc::new(Tally::default());
+    let deadline = settings
+        .run
+        .duration
+        .map(|duration| Instant::now() + settings.warmup + duration + CLOSE_WAIT);
     let live = Live::start(
         tally.clone(),
         clients + subscribers,
@@ -97,6 +116,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
         warmup_end_ns: AtomicU64::new(u64::MAX),
         produced_until: Mutex::new(None),
         last_arrival: Mutex::new(None),
+        deadline,
     });
 
     // Subscribers first, every one subscribed before the first publish.
@@ -181,6 +201,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
     live.stop().await;
 
     let mut report = tally.report("pub", describe(&settings), clients + subscribers);
+    report.qos = Some(settings.qos as u8);
     report.duration_s = produced_until
         .saturating_duration_since(warmup_end)
         .as_secs_f64();
@@ -237,10 +258,16 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
     let tally = &shared.tally;
     let connect = settings.run.client(&format!("sub-{index}"));
     let started = Instant::now();
-    let mut session = match Session::connect(&connect, SessionOptions::default()).await {
-        Ok(session) => session,
-        Err(err) => {
+    let connecting = Session::connect(&connect, SessionOptions::default());
+    let mut session = match within(shared.deadline, connecting).await {
+        Some(Ok(session)) => session,
+        Some(Err(err)) => {
             tally.connect_failed(&err);
+            let _ = ready.send(()).await;
+            return None;
+        }
+        None => {
+            tally.out_of_time("subscriber", false);
             let _ = ready.send(()).await;
             return None;
         }
@@ -255,20 +282,31 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
                 Some(SessionEvent::Subscribed(results)) => {
                     return match results.into_iter().next() {
                         Some(Ok(_)) => Ok(()),
-                        Some(Err(reason)) => Err(anyhow::anyhow!("subscribe refused: {reason}")),
-                        None => Err(anyhow::anyhow!("an empty SUBACK")),
+                        Some(Err(reason)) => Err(failure(
+                            ErrorKind::Rejected,
+                            format!("subscribe refused: {reason}"),
+                        )),
+                        None => Err(failure(ErrorKind::Rejected, "an empty SUBACK")),
                     };
                 }
                 Some(SessionEvent::Lost(err)) => return Err(err),
-                None => return Err(anyhow::anyhow!("the connection closed")),
+                None => return Err(closed()),
                 Some(_) => {}
             }
         }
     };
-    if let Err(err) = subscribed.await {
-        tally.error(format!("subscriber: {}", reason(&err)));
-        let _ = ready.send(()).await;
-        return None;
+    match within(shared.deadline, subscribed).await {
+        Some(Ok(())) => {}
+        Some(Err(err)) => {
+            tally.ended_early("subscriber", &err);
+            let _ = ready.send(()).await;
+            return None;
+        }
+        None => {
+            tally.out_of_time("subscriber", true);
+            let _ = ready.send(()).await;
+            return None;
+        }
     }
     let _ = ready.send(()).await;
 
@@ -315,15 +353,20 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
                     tally.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
                 Some(SessionEvent::Lost(err)) => {
-                    tally.error(format!("subscriber: {}", reason(&err)));
+                    tally.ended_early("subscriber", &err);
                     break;
                 }
-                None => break,
+                None => {
+                    tally.ended_early("subscriber", &closed());
+                    break;
+                }
                 Some(_) => {}
             },
             _ = drained.changed(), if draining_since.is_none() => {
                 draining_since = Some(Instant::now());
             }
+            // The run's end: what has not arrived is lost.
+            () = crate::commands::sleep_until(shared.deadline.map(Into::into)) => break,
             _ = ticks.tick() => {
                 flush(&mut latency, &mut received_here);
                 let Some(since) = draining_since else { continue };
@@ -342,7 +385,8 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
         let mut last = shared.last_arrival.lock().expect("lock");
         *last = Some(last.map_or(arrived, |last| last.max(arrived)));
     }
-    let _ = session.disconnect().await;
+    let closing = session.disconnect();
+    let _ = within(shared.deadline, closing).await;
     Some(tracker)
 }
 
@@ -362,18 +406,55 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
         max_inflight: crate::client::default_max_inflight(settings.qos),
         ..SessionOptions::default()
     };
-    let mut session = match Session::connect(&connect, options).await {
-        Ok(session) => session,
-        Err(err) => {
+    let connecting = Session::connect(&connect, options);
+    let mut session = match within(shared.deadline, connecting).await {
+        Some(Ok(session)) => session,
+        Some(Err(err)) => {
             tally.connect_failed(&err);
+            return;
+        }
+        None => {
+            tally.out_of_time("publisher", false);
             return;
         }
     };
     tally.connected_after(started.elapsed());
+    let published = publish(local, index, &client_id, &mut session, &shared);
+    match within(shared.deadline, published).await {
+        Some(Ok(())) => {}
+        Some(Err(err)) => {
+            tally.ended_early("publisher", &err);
+            return;
+        }
+        None => {
+            tally.out_of_time("publisher", true);
+            return;
+        }
+    }
+    match within(shared.deadline, session.disconnect()).await {
+        Some(Ok(())) => {}
+        Some(Err(err)) => tally.ended_early("publisher", &err),
+        None => tally.out_of_time("publisher", true),
+    }
+}
+
+/// Publishes at the rate until the end of the run or the count, and waits for the
+/// acknowledgements owed (QoS 0: the writes). `Err` when the client could not finish.
+async fn publish(
+    local: u32,
+    index: u32,
+    client_id: &str,
+    session: &mut Session,
+    shared: &Arc<Shared>,
+) -> Result<()> {
+    let settings = &shared.settings;
+    let tally = &shared.tally;
+    let stop = shared.stop.clone();
+    let start_at = Instant::now();
     let topic = settings
         .topic
         .replace("%i", &index.to_string())
-        .replace("%c", &client_id);
+        .replace("%c", client_id);
 
     let warmup_end = shared.warmup_end.lock().expect("lock").unwrap_or(start_at);
     let end = match (shared.settings.run.duration, settings.count) {
@@ -478,11 +559,8 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
                 Some(SessionEvent::Reconnected { .. }) => {
                     tally.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
-                Some(SessionEvent::Lost(err)) => {
-                    tally.error(format!("publisher: {}", reason(&err)));
-                    return;
-                }
-                None => return,
+                Some(SessionEvent::Lost(err)) => return Err(err),
+                None => return Err(closed()),
                 Some(_) => {}
             },
             handed = &mut producer, if producing => {
@@ -494,13 +572,13 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
                 let grace = if *stop.borrow() { Duration::from_secs(2) } else { ACK_GRACE };
                 if waiting_since.is_some_and(|since| since.elapsed() >= grace) {
                     let owed = handed_over.unwrap_or(0).saturating_sub(completed);
-                    tally.error(format!("{owed} acknowledgement(s) never arrived"));
-                    break;
+                    return Err(failure(
+                        ErrorKind::Timeout,
+                        format!("{owed} acknowledgement(s) never arrived"),
+                    ));
                 }
             }
         }
     }
-    if let Err(err) = session.disconnect().await {
-        tally.error(format!("publisher: {}", reason(&err)));
-    }
+    Ok(())
 }

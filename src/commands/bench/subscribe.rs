@@ -11,11 +11,12 @@ use anyhow::Result;
 use tokio::sync::watch;
 
 use super::live::Live;
-use super::tally::{Tally, finish, prepare, reason};
+use super::tally::{Tally, closed, finish, prepare};
 use super::track::Tracker;
 use crate::bench::header::{Header, now_ns};
 use crate::client::{Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
+use crate::error::{ErrorKind, failure};
 use crate::settings::bench::{BenchSub, DEFAULT_DURATION};
 
 pub async fn run(settings: BenchSub) -> Result<()> {
@@ -50,7 +51,7 @@ pub async fn run(settings: BenchSub) -> Result<()> {
             };
             tally.connected_after(began.elapsed());
             if let Err(err) = session.subscribe(std::slice::from_ref(&filter), qos).await {
-                tally.error(format!("subscriber: {}", reason(&err)));
+                tally.ended_early("subscriber", &err);
                 return None;
             }
             let mut tracker = Tracker::default();
@@ -73,18 +74,26 @@ pub async fn run(settings: BenchSub) -> Result<()> {
                             }
                         }
                         Some(SessionEvent::Subscribed(results)) => {
-                            for refused in results.into_iter().filter_map(Result::err) {
-                                tally.error(format!("subscribe refused: {refused}"));
+                            if let Some(refused) = results.into_iter().find_map(Result::err) {
+                                let refused = failure(
+                                    ErrorKind::Rejected,
+                                    format!("subscribe refused: {refused}"),
+                                );
+                                tally.ended_early("subscriber", &refused);
+                                return None;
                             }
                         }
                         Some(SessionEvent::Reconnected { .. }) => {
                             tally.reconnects.fetch_add(1, Ordering::Relaxed);
                         }
                         Some(SessionEvent::Lost(err)) => {
-                            tally.error(format!("subscriber: {}", reason(&err)));
+                            tally.ended_early("subscriber", &err);
                             return Some(tracker);
                         }
-                        None => return Some(tracker),
+                        None => {
+                            tally.ended_early("subscriber", &closed());
+                            return Some(tracker);
+                        }
                         Some(_) => {}
                     },
                     _ = stop.wait_for(|stop| *stop) => break,

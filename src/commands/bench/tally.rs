@@ -29,6 +29,11 @@ pub(crate) struct Tally {
     pub connect: Mutex<Latency>,
     /// Set by Ctrl+C: stop early, report what ran.
     pub interrupted: AtomicBool,
+    /// Clients that ended without finishing what they were asked (never connected, gave up
+    /// reconnecting, acknowledgements never came, the run's end came first).
+    pub ended_early: AtomicU64,
+    /// Why the first of them ended: the run's exit code and words.
+    cause: Mutex<Option<(ErrorKind, String)>>,
 }
 
 impl Tally {
@@ -46,7 +51,43 @@ impl Tally {
     /// A client could not connect: counted, with why.
     pub fn connect_failed(&self, err: &anyhow::Error) {
         self.failed.fetch_add(1, Ordering::Relaxed);
-        self.error(format!("connect: {}", reason(err)));
+        let reason = format!("connect: {}", reason(err));
+        self.error(reason.clone());
+        self.ended(kind_of(err, ErrorKind::Connect), reason);
+    }
+
+    /// A client ended without finishing: counted as an error of `what` (`publisher: ...`), and
+    /// the run fails with `err`'s exit code (the first such client's).
+    pub fn ended_early(&self, what: &str, err: &anyhow::Error) {
+        let reason = format!("{what}: {}", reason(err));
+        self.error(reason.clone());
+        self.ended(kind_of(err, ErrorKind::Lost), reason);
+    }
+
+    /// A client did not finish before the run's end (`--duration` and the close wait).
+    pub fn out_of_time(&self, what: &str, connected: bool) {
+        let (kind, reason) = if connected {
+            (
+                ErrorKind::Timeout,
+                format!("{what}: not finished when the run ended"),
+            )
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            (
+                ErrorKind::Connect,
+                "connect: no CONNACK before the run ended".to_string(),
+            )
+        };
+        self.error(reason.clone());
+        self.ended(kind, reason);
+    }
+
+    fn ended(&self, kind: ErrorKind, reason: String) {
+        self.ended_early.fetch_add(1, Ordering::Relaxed);
+        self.cause
+            .lock()
+            .expect("cause lock")
+            .get_or_insert((kind, reason));
     }
 
     /// A client connected: its time to CONNACK recorded, and counted.
@@ -68,13 +109,25 @@ impl Tally {
             kind: kind.to_string(),
             description,
             processes: 1,
-            partial: self.interrupted.load(Ordering::Relaxed),
+            runs: vec![format!("{:016x}", fastrand::u64(..))],
+            partial: self.interrupted.load(Ordering::Relaxed)
+                || self.ended_early.load(Ordering::Relaxed) > 0,
             connections: Connections {
                 requested,
                 connected: self.connected.load(Ordering::Relaxed),
                 failed: self.failed.load(Ordering::Relaxed),
                 reconnects: self.reconnects.load(Ordering::Relaxed),
+                ended_early: self.ended_early.load(Ordering::Relaxed),
             },
+            cause: self
+                .cause
+                .lock()
+                .expect("cause lock")
+                .clone()
+                .map(|(kind, reason)| crate::bench::report::Cause {
+                    exit_code: kind.exit_code(),
+                    reason,
+                }),
             errors: self.errors.lock().expect("errors lock").clone(),
             ..Report::default()
         };
@@ -93,6 +146,16 @@ impl Tally {
         }
         report
     }
+}
+
+/// The error of a session whose events ended without a word of why.
+pub(crate) fn closed() -> anyhow::Error {
+    failure(ErrorKind::Lost, "the connection closed")
+}
+
+/// The kind of `err` (its exit code's), or `default` for an error of no known kind.
+fn kind_of(err: &anyhow::Error, default: ErrorKind) -> ErrorKind {
+    ErrorKind::from_exit_code(exit_code_of(err)).unwrap_or(default)
 }
 
 /// An error in a few words, for counting by kind: its last cause, without addresses.
@@ -119,6 +182,14 @@ pub(crate) async fn prepare(run: &BenchRun, needed: u64) -> Result<()> {
     if let Some(start) = run.start_at
         && let Ok(wait) = start.duration_since(SystemTime::now())
     {
+        // Said at once: a silent wait looks like a hang.
+        tracing::info!(
+            "--start-at: starting at {} (in {})",
+            humantime::format_rfc3339_millis(start),
+            humantime::format_duration(Duration::from_millis(
+                u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+            ))
+        );
         tokio::time::sleep(wait).await;
     }
     Ok(())
@@ -174,17 +245,19 @@ pub(crate) fn finish(
     } else {
         print!("{}", report.table());
     }
-    if report.connections.requested > 0 && report.connections.connected == 0 {
-        // Nothing was measured: fail as a connection failure would.
-        let first = report.errors.keys().next().cloned().unwrap_or_default();
-        let kind = if first.starts_with("connect: TLS failed") {
-            ErrorKind::Tls
-        } else if first.starts_with("connect: refused by the broker") {
-            ErrorKind::Refused
-        } else {
-            ErrorKind::Connect
-        };
-        return Err(failure(kind, format!("no client could connect ({first})")));
+    // A run whose clients did not all finish did not do what it was asked, whatever the
+    // thresholds say: it fails by the first such client's cause (3, 4, 5, 7, 8).
+    if let Some(cause) = &report.cause {
+        let kind = ErrorKind::from_exit_code(cause.exit_code).unwrap_or(ErrorKind::Lost);
+        let c = &report.connections;
+        let mut message = format!(
+            "{} of {} client(s) ended without finishing (first: {})",
+            c.ended_early, c.requested, cause.reason
+        );
+        if !report.failed_conditions.is_empty() {
+            message += &format!("; --fail-if: {}", report.failed_conditions.join("; "));
+        }
+        return Err(failure(kind, message));
     }
     if report.failed_conditions.is_empty() {
         Ok(())
