@@ -360,3 +360,36 @@ fn an_owed_unsuback_or_suback_is_bounded_and_named() {
         );
     }
 }
+
+/// QoS 0 has no acknowledgement: what pub says of its messages is what it knows (written, and
+/// read by the broker as its close confirms), never "acknowledged".
+#[test]
+fn qos0_is_said_written_never_acknowledged() {
+    let broker = Broker::start();
+    let args = command(
+        "pub",
+        &broker,
+        &[
+            "-t",
+            "x",
+            "-m",
+            "x",
+            "-q",
+            "0",
+            "--repeat",
+            "0",
+            "--interval",
+            "50ms",
+        ],
+    );
+    let mut publisher = Background::spawn(&args, "sent PUBLISH");
+    publisher.signal("INT");
+    let out = publisher.finish();
+    assert_code(&out, 0);
+    let text = stderr(&out);
+    assert!(
+        text.contains("message(s) published (QoS 0: written, and read by the broker"),
+        "{text}"
+    );
+    assert!(!text.contains("acknowledge"), "{text}");
+}

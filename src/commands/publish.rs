@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Interval, MissedTickBehavior};
 use tracing::info;
 
-use crate::client::{Message, Publisher, Session, SessionEvent, SessionOptions};
+use crate::client::{Message, Publisher, Qos, Session, SessionEvent, SessionOptions};
 use crate::commands::{Interrupts, sleep_until};
 use crate::error::{ErrorKind, failure, usage};
 use crate::settings::{MAX_PACKET_SIZE, Payloads, PubSettings};
@@ -64,6 +64,13 @@ pub async fn run(settings: PubSettings) -> Result<()> {
     // QoS levels (a broker forwards a QoS 2 message later than a QoS 0 one sent after it).
     let (completed, completions) = watch::channel(0u64);
     let in_order = matches!(settings.payloads, Payloads::Replay(_));
+    // QoS 0 has no acknowledgement: a message is done once written (and the broker's close
+    // confirms it read it).
+    let done = match (&settings.payloads, settings.qos) {
+        (Payloads::Replay(_), _) => "completed",
+        (_, Qos::AtMostOnce) => "written",
+        _ => "acknowledged",
+    };
     // The largest packet the broker takes: its CONNACK's Maximum Packet Size (MQTT 5), or the
     // protocol's (fixed header included).
     let max_packet = session
@@ -73,7 +80,7 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         .map_or(MAX_PACKET_SIZE + 5, |size| size as usize);
     let handed_over = Arc::new(AtomicU64::new(0));
     let mut progress = (settings.progress && io::stderr().is_terminal())
-        .then(|| Progress::new(handed_over.clone()));
+        .then(|| Progress::new(handed_over.clone(), done));
     let feed = Feed {
         publisher: session.publisher(),
         pacer: Pacer::new(settings.interval),
@@ -108,15 +115,15 @@ pub async fn run(settings: PubSettings) -> Result<()> {
                         ErrorKind::Rejected,
                         format!("the broker refused a message: {reason}"),
                     ))
-                    .with_context(|| lost_context(&settings.topic, acknowledged));
+                    .with_context(|| lost_context(&settings.topic, acknowledged, done));
                 }
                 Some(SessionEvent::Lost(err)) => {
-                    return Err(err).with_context(|| lost_context(&settings.topic, acknowledged));
+                    return Err(err).with_context(|| lost_context(&settings.topic, acknowledged, done));
                 }
                 Some(_) => {}
                 None => {
                     return Err(failure(ErrorKind::Lost, "connection lost"))
-                        .with_context(|| lost_context(&settings.topic, acknowledged));
+                        .with_context(|| lost_context(&settings.topic, acknowledged, done));
                 }
             },
             produced = &mut producer, if total.is_none() => {
@@ -129,13 +136,18 @@ pub async fn run(settings: PubSettings) -> Result<()> {
                     // A second Ctrl+C: leave now, as a shell expects.
                     return Err(failure(
                         ErrorKind::Interrupted,
-                        format!("interrupted twice: {acknowledged} message(s) acknowledged, the rest not waited for"),
+                        format!("interrupted twice: {acknowledged} message(s) {done}, the rest not waited for"),
                     ));
                 }
                 ack_deadline = Some(tokio::time::Instant::now() + ACK_GRACE);
                 let _ = stop.send(true);
+                let owed = if settings.qos == Qos::AtMostOnce && !in_order {
+                    "the messages handed over to be written"
+                } else {
+                    "the acknowledgements owed"
+                };
                 info!(
-                    "interrupted: waiting up to {} for the acknowledgements owed (Ctrl+C again to leave now)",
+                    "interrupted: waiting up to {} for {owed} (Ctrl+C again to leave now)",
                     humantime::format_duration(ACK_GRACE)
                 );
             }
@@ -143,7 +155,7 @@ pub async fn run(settings: PubSettings) -> Result<()> {
                 return Err(failure(
                     ErrorKind::Timeout,
                     format!(
-                        "interrupted: {acknowledged} message(s) acknowledged; the rest were not within {}",
+                        "interrupted: {acknowledged} message(s) {done}; the rest were not within {}",
                         humantime::format_duration(ACK_GRACE)
                     ),
                 ));
@@ -156,7 +168,13 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         format!("{acknowledged} message(s) published, but not all surely taken")
     })?;
     if ack_deadline.is_some() {
-        info!("interrupted: {acknowledged} message(s) published and acknowledged");
+        if done == "written" {
+            info!(
+                "interrupted: {acknowledged} message(s) published (QoS 0: written, and read by the broker, as its close confirmed)"
+            );
+        } else {
+            info!("interrupted: {acknowledged} message(s) published and {done}");
+        }
     }
     producer_error.map_or(Ok(()), Err)
 }
@@ -170,15 +188,15 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(sent: Arc<AtomicU64>) -> Progress {
+    fn new(sent: Arc<AtomicU64>, done: &str) -> Progress {
         let bar = indicatif::ProgressBar::with_draw_target(
             None,
             indicatif::ProgressDrawTarget::stderr_with_hz(10),
         )
         .with_finish(indicatif::ProgressFinish::AndClear);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} sent {msg}, acknowledged {pos} ({rate} messages/s)",
-        ) {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} sent {{msg}}, {done} {{pos}} ({{rate}} messages/s)"
+        )) {
             bar.set_style(style.with_key(
                 "rate",
                 |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
@@ -212,11 +230,11 @@ impl Progress {
 /// After Ctrl+C, how long `pub` waits for the acknowledgements still owed.
 const ACK_GRACE: Duration = Duration::from_secs(10);
 
-fn lost_context(topic: &str, acknowledged: u64) -> String {
+fn lost_context(topic: &str, acknowledged: u64, done: &str) -> String {
     if topic.is_empty() {
-        format!("replaying ({acknowledged} message(s) acknowledged before)")
+        format!("replaying ({acknowledged} message(s) {done} before)")
     } else {
-        format!("publishing to '{topic}' ({acknowledged} message(s) acknowledged before)")
+        format!("publishing to '{topic}' ({acknowledged} message(s) {done} before)")
     }
 }
 
