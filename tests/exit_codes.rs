@@ -382,7 +382,7 @@ fn qos0_is_said_written_never_acknowledged() {
             "50ms",
         ],
     );
-    let mut publisher = Background::spawn(&args, "sent PUBLISH");
+    let publisher = Background::spawn(&args, "sent PUBLISH");
     publisher.signal("INT");
     let out = publisher.finish();
     assert_code(&out, 0);

@@ -11,15 +11,23 @@ use anyhow::{Context, Result};
 use tokio::time::Instant;
 
 use crate::cli::ProtocolVersion;
-use crate::client::{Received, Session, SessionEvent, SessionOptions, SubscribeOptions};
-use crate::commands::{Interrupts, sleep_until};
+use crate::client::{Received, SessionEvent, SessionOptions, SubscribeOptions};
+use crate::commands::{Interrupts, close_within, connect_within, sleep_until};
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
 use crate::settings::RrSettings;
 
 pub async fn run(settings: RrSettings) -> Result<()> {
     let mut interrupts = Interrupts::listen()?;
-    let mut session = Session::connect(&settings.connect, SessionOptions::default()).await?;
+    // -W bounds the whole run: connecting, the answer, and the close.
+    let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
+    let mut session = connect_within(
+        &settings.connect,
+        SessionOptions::default(),
+        deadline,
+        settings.timeout,
+    )
+    .await?;
     let v5 = settings.connect.protocol == ProtocolVersion::V5;
     let subscription = SubscribeOptions {
         // MQTT 5: no retained message at subscribe time (3.1.1: skipped by its retain flag).
@@ -30,7 +38,6 @@ pub async fn run(settings: RrSettings) -> Result<()> {
         .subscribe(std::slice::from_ref(&settings.response_topic), subscription)
         .await?;
 
-    let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
     let mut skipped: u64 = 0;
     let outcome = loop {
         tokio::select! {
@@ -93,7 +100,7 @@ pub async fn run(settings: RrSettings) -> Result<()> {
         return outcome;
     }
     // The answer came: the request arrived, whatever its QoS.
-    let _ = session.disconnect().await;
+    let _ = close_within(session, deadline).await;
     outcome
 }
 

@@ -1,19 +1,23 @@
-//! `mqtt-cli sub`: prints messages until Ctrl+C, `-C` messages, or the `-W` deadline.
+//! `mqtt-cli sub`: prints messages until Ctrl+C, `-C` messages, or the `-W` deadline (which
+//! bounds the whole run, connecting and closing included).
 //! `--retained-only` ends at the first live message or after a quiet spell; `--remove-retained`
-//! clears each retained message it sees and waits for those clears to be acknowledged.
+//! clears each retained message it sees, waits for those clears to be acknowledged, and then
+//! subscribes again to verify that none is left (clearing again what is). Our own clears coming
+//! back as live messages are neither printed nor counted, and never end the run.
 //!
 //! With a persistent session and `-C`, messages are acknowledged only once printed, so a message
 //! that arrives after the last one wanted stays with the broker for the next run instead of being
 //! acknowledged and dropped.
 
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions};
-use crate::commands::{Interrupts, sleep_until};
+use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions, SubscribeOptions};
+use crate::commands::{Interrupts, close_within, connect_within, sleep_until, within};
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
 use crate::settings::SubSettings;
@@ -21,11 +25,150 @@ use crate::topic::filter_matches;
 
 /// `--retained-only` ends when no retained message came for this long.
 const RETAINED_QUIET: Duration = Duration::from_millis(500);
-/// How long `--remove-retained` waits for its clears to be acknowledged.
+/// How long `--remove-retained` waits for its clears to be acknowledged and verified (without
+/// `-W`).
 const CLEAR_WAIT: Duration = Duration::from_secs(10);
+/// How many times `--remove-retained` subscribes again to find what is still retained.
+const VERIFY_ROUNDS: u32 = 5;
+/// A verifying round ends when no retained message came for this long after its SUBACK
+/// (brokers send them right after it).
+const VERIFY_QUIET: Duration = Duration::from_millis(200);
+/// With -W, clearing and verifying end this long after the deadline (the close after them
+/// within [`crate::commands::CLOSE_MARGIN`]).
+const VERIFY_MARGIN: Duration = Duration::from_millis(700);
+
+/// `--remove-retained`'s clears: how many are sent and done, and the topics whose clear may
+/// still come back to us as a live message (the broker forwards it to matching subscribers).
+#[derive(Default)]
+struct Clears {
+    sent: u64,
+    done: u64,
+    echoes: HashMap<String, u32>,
+}
+
+impl Clears {
+    /// Clears `topic`'s retained message (an empty retained QoS 1 publish).
+    fn clear(&mut self, session: &Session, topic: &str) {
+        let clear = Message::new(topic.to_string(), Bytes::new(), Qos::AtLeastOnce, true);
+        session.publish_in_background(clear);
+        self.sent += 1;
+        *self.echoes.entry(topic.to_string()).or_default() += 1;
+    }
+
+    /// Whether `message` is one of our clears coming back (empty, on a topic we cleared).
+    fn is_echo(&mut self, message: &Message) -> bool {
+        if !message.payload.is_empty() {
+            return false;
+        }
+        match self.echoes.get_mut(&message.topic) {
+            Some(count) if *count > 0 => {
+                *count -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Waits until every clear sent is acknowledged.
+    async fn confirmed(&mut self, session: &mut Session) -> Result<()> {
+        while self.done < self.sent {
+            match session.next_event().await {
+                Some(SessionEvent::Published(Ok(()))) => self.done += 1,
+                Some(SessionEvent::Published(Err(reason))) => return Err(clear_refused(&reason)),
+                Some(SessionEvent::Message(received)) => {
+                    self.is_echo(&received.message);
+                    session.ack(&received);
+                }
+                Some(SessionEvent::Lost(err)) => return Err(err),
+                Some(_) => {}
+                None => return Err(failure(ErrorKind::Lost, "connection lost")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `-T` or `--match` keep a message out: such messages are neither printed nor cleared
+/// (mosquitto_sub's --help: use -T to keep a topic's retained message).
+fn filtered_out(settings: &SubSettings, message: &Message) -> bool {
+    settings
+        .filter_out
+        .iter()
+        .any(|filter| filter_matches(filter, &message.topic))
+        || settings
+            .payload_match
+            .as_ref()
+            .is_some_and(|regex| !regex.is_match(&message.payload))
+}
+
+/// After `--remove-retained`: subscribes again (a subscription is sent the retained messages it
+/// matches) and clears what is still retained, until a round finds none; after
+/// [`VERIFY_ROUNDS`] rounds, exit 6 naming what stayed.
+async fn verify_cleared(
+    session: &mut Session,
+    settings: &SubSettings,
+    clears: &mut Clears,
+) -> Result<()> {
+    let options = SubscribeOptions {
+        retain_handling: 0,
+        ..settings.subscribe
+    };
+    let mut left = BTreeSet::new();
+    for _ in 0..VERIFY_ROUNDS {
+        session.subscribe(&settings.filters, options).await?;
+        left.clear();
+        let mut quiet_until: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                biased;
+                event = session.next_event() => match event {
+                    Some(SessionEvent::Subscribed(_)) => {
+                        quiet_until = Some(Instant::now() + VERIFY_QUIET);
+                    }
+                    Some(SessionEvent::Message(received)) => {
+                        let message = &received.message;
+                        if !clears.is_echo(message)
+                            && message.retain
+                            && !message.payload.is_empty()
+                            && !filtered_out(settings, message)
+                        {
+                            left.insert(message.topic.clone());
+                            clears.clear(session, &message.topic);
+                            if quiet_until.is_some() {
+                                quiet_until = Some(Instant::now() + VERIFY_QUIET);
+                            }
+                        }
+                        session.ack(&received);
+                    }
+                    Some(SessionEvent::Published(Ok(()))) => clears.done += 1,
+                    Some(SessionEvent::Published(Err(reason))) => return Err(clear_refused(&reason)),
+                    Some(SessionEvent::Lost(err)) => return Err(err),
+                    Some(_) => {}
+                    None => return Err(failure(ErrorKind::Lost, "connection lost")),
+                },
+                () = sleep_until(quiet_until) => break,
+            }
+        }
+        clears.confirmed(session).await?;
+        if left.is_empty() {
+            return Ok(());
+        }
+    }
+    let topics: Vec<_> = left.iter().map(|topic| format!("'{topic}'")).collect();
+    Err(failure(
+        ErrorKind::Rejected,
+        format!(
+            "--remove-retained: {} retained message(s) still there after clearing {VERIFY_ROUNDS} times: {}",
+            left.len(),
+            topics.join(", ")
+        ),
+    ))
+}
 
 pub async fn run(settings: SubSettings) -> Result<()> {
     let mut interrupts = Interrupts::listen()?;
+    // -W bounds the whole run: connecting, the messages, and the close.
+    let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
     // A QoS 1/2 message is acknowledged once its output is queued: a stalled reader then holds
     // messages at the broker (its in-flight window) instead of in our memory, and with a
     // persistent session and -C a message after the last one wanted stays there for the next run.
@@ -33,7 +176,8 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         manual_acks: true,
         ..SessionOptions::default()
     };
-    let mut session = Session::connect(&settings.connect, options).await?;
+    let mut session =
+        connect_within(&settings.connect, options, deadline, settings.timeout).await?;
     // -U first, then -t; messages that arrive meanwhile are printed like any other.
     session.unsubscribe(&settings.unsubscribe).await?;
     let mut unsubscribes_pending = settings.unsubscribe.len();
@@ -46,7 +190,6 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
     let output_failed = printer.failure();
     tokio::pin!(output_failed);
-    let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
     // The SUBACK and UNSUBACKs owed: a broker that never sends one must not keep us waiting
     // (for ever without -W, or past it with exit 0): -W, or ACK_WAIT, bounds them.
     let ack_wait = settings.timeout.unwrap_or(ACK_WAIT);
@@ -55,7 +198,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         (suback_pending || unsubscribes_pending > 0).then(|| Instant::now() + ack_wait);
     // --retained-only: set at SUBACK, pushed back by each retained message.
     let mut quiet_until: Option<Instant> = None;
-    let (mut clears_sent, mut clears_done) = (0u64, 0u64);
+    let mut clears = Clears::default();
     let mut printed: u64 = 0;
     let mut stats = settings.stats.then(crate::commands::stats::Stats::start);
     let outcome = loop {
@@ -87,6 +230,11 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                     }
                 }
                 Some(SessionEvent::Message(received)) => {
+                    // Our own clear, forwarded back: not a message of the run.
+                    if clears.is_echo(&received.message) {
+                        session.ack(&received);
+                        continue;
+                    }
                     let retained = received.message.retain;
                     if settings.retained_only && !retained {
                         break Ok(());
@@ -95,29 +243,14 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         quiet_until = Some(Instant::now() + RETAINED_QUIET);
                     }
                     // -T and --match choose what is cleared exactly as they choose what is
-                    // printed (mosquitto_sub's --help: use -T to keep a topic's retained message);
-                    // -R hides retained messages from the output only.
-                    let filtered_out = settings
-                        .filter_out
-                        .iter()
-                        .any(|filter| filter_matches(filter, &received.message.topic))
-                        || settings
-                            .payload_match
-                            .as_ref()
-                            .is_some_and(|regex| !regex.is_match(&received.message.payload));
+                    // printed; -R hides retained messages from the output only.
+                    let filtered_out = filtered_out(&settings, &received.message);
                     if retained
                         && settings.remove_retained
                         && !filtered_out
                         && !received.message.payload.is_empty()
                     {
-                        let clear = Message::new(
-                            received.message.topic.clone(),
-                            Bytes::new(),
-                            Qos::AtLeastOnce,
-                            true,
-                        );
-                        session.publish_in_background(clear);
-                        clears_sent += 1;
+                        clears.clear(&session, &received.message.topic);
                     }
                     let unpicked = settings
                         .random_filter
@@ -141,7 +274,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                         printer.flush().await.context("writing to standard output")?;
                     }
                 }
-                Some(SessionEvent::Published(Ok(()))) => clears_done += 1,
+                Some(SessionEvent::Published(Ok(()))) => clears.done += 1,
                 Some(SessionEvent::Published(Err(reason))) => break Err(clear_refused(&reason)),
                 Some(SessionEvent::Unsubscribed(Err(reason))) => {
                     break Err(failure(
@@ -188,31 +321,26 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     if let Some(stats) = stats.take() {
         eprint!("{}", stats.finish());
     }
-    // The retained messages cleared must be gone before we leave.
-    if outcome.is_ok() && clears_done < clears_sent {
-        let waited = tokio::time::timeout(CLEAR_WAIT, async {
-            while clears_done < clears_sent {
-                match session.next_event().await {
-                    Some(SessionEvent::Published(Ok(()))) => clears_done += 1,
-                    Some(SessionEvent::Published(Err(reason))) => {
-                        return Err(clear_refused(&reason));
-                    }
-                    Some(SessionEvent::Lost(err)) => return Err(err),
-                    Some(_) => {}
-                    None => return Err(failure(ErrorKind::Lost, "connection lost")),
-                }
-            }
-            Ok(())
-        })
-        .await;
-        match waited {
-            Ok(result) => result?,
-            Err(_) => {
+    // The retained messages cleared must be gone before we leave: confirmed, then verified by
+    // subscribing again (within -W when given).
+    if outcome.is_ok() && settings.remove_retained {
+        let by = match deadline {
+            Some(deadline) => (deadline + VERIFY_MARGIN).max(Instant::now()),
+            None => Instant::now() + CLEAR_WAIT,
+        };
+        let cleared = async {
+            clears.confirmed(&mut session).await?;
+            verify_cleared(&mut session, &settings, &mut clears).await
+        };
+        match within(Some(by), cleared).await {
+            Some(result) => result?,
+            None => {
                 return Err(failure(
                     ErrorKind::Timeout,
                     format!(
-                        "{} of {clears_sent} retained message(s) not confirmed cleared",
-                        clears_sent - clears_done
+                        "--remove-retained: {} of {} clear(s) not confirmed, or what is left not verified, in time",
+                        clears.sent - clears.done,
+                        clears.sent
                     ),
                 ));
             }
@@ -229,7 +357,7 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         .err()
         .is_some_and(|err| crate::error::exit_code_of(err) == ErrorKind::Lost.exit_code());
     if !lost {
-        session.disconnect().await?;
+        close_within(session, deadline).await?;
     }
     outcome
 }

@@ -80,12 +80,9 @@ struct Shared {
     deadline: Option<Instant>,
 }
 
-/// `work`, unless `deadline` comes first (`None`).
+/// `work`, unless the run's deadline comes first (`None`).
 async fn within<F: std::future::Future>(deadline: Option<Instant>, work: F) -> Option<F::Output> {
-    match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline.into(), work).await.ok(),
-        None => Some(work.await),
-    }
+    crate::commands::within(deadline.map(Into::into), work).await
 }
 
 pub async fn run(settings: BenchPub) -> Result<()> {

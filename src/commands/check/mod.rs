@@ -43,7 +43,19 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
 
     // Everything else needs a connection: without one, report why and exit as pub/sub would.
     let started = Instant::now();
-    let connected = checker.connect().await;
+    // Each check, connecting included, ends within -W (and a moment to close).
+    let limit = settings.timeout + crate::commands::CLOSE_MARGIN;
+    let connected = match tokio::time::timeout(limit, checker.connect()).await {
+        Ok(connected) => connected,
+        Err(_) => Err(failure(
+            ErrorKind::Connect,
+            format!(
+                "no CONNACK within -W {}",
+                humantime::format_duration(settings.timeout)
+            ),
+        ))
+        .with_context(|| format!("connecting to {}", settings.connect.place())),
+    };
     let connect_ms = started.elapsed().as_secs_f64() * 1000.0;
     let connect_error = match connected {
         Ok(outcome) => {
@@ -75,14 +87,14 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
         let outcome = if connect_error.is_some() {
             Outcome::skip("not connected")
         } else {
-            // A safety net: each check also keeps its own deadline and says what it got by then.
-            let limit = settings.timeout + Duration::from_secs(5);
+            // Each check keeps its own deadline and says what it got by then; this one also
+            // bounds its connections and closes (a stopped broker answers none of them).
             match tokio::time::timeout(limit, checker.run(check)).await {
                 Ok(Ok(outcome)) => outcome,
                 Ok(Err(err)) => Outcome::fail(format!("{err:#}")),
                 Err(_) => Outcome::fail(format!(
-                    "did not finish within {}",
-                    humantime::format_duration(limit)
+                    "did not finish within -W {}",
+                    humantime::format_duration(settings.timeout)
                 )),
             }
         };
@@ -142,6 +154,16 @@ struct Checker<'a> {
     sessions: u32,
 }
 
+/// Closes a check's session, waiting for the broker's close at most [`CLOSE_WAIT`]: each check
+/// proves delivery by its own round trip, and a broker that stopped answering must not hold
+/// the check past its -W.
+async fn close(session: Session) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, session.disconnect()).await;
+}
+
+/// How long a check waits for the broker to close one of its connections.
+const CLOSE_WAIT: Duration = Duration::from_millis(300);
+
 /// Milliseconds since `start`.
 fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
@@ -198,7 +220,7 @@ impl Checker<'_> {
         self.info = session.info.clone();
         // Each check proves delivery by its own round trip; the QoS 0 accounting of
         // `disconnect` adds nothing here.
-        let _ = session.disconnect().await;
+        close(session).await;
         let mut details = Map::new();
         details.insert("connack_ms".into(), json!(report::round(connack_ms)));
         details.insert("session_present".into(), json!(self.info.session_present));
@@ -352,8 +374,8 @@ impl Checker<'_> {
         .await;
         producer.abort();
         outcome?;
-        let _ = publisher.disconnect().await;
-        let _ = sub.disconnect().await;
+        close(publisher).await;
+        close(sub).await;
 
         let stats = Latency::of(&mut latencies);
         let mut details = Map::new();
@@ -401,8 +423,8 @@ impl Checker<'_> {
                 message.message.payload.len()
             );
         }
-        let _ = late.disconnect().await;
-        let _ = publisher.disconnect().await;
+        close(late).await;
+        close(publisher).await;
         Ok(outcome)
     }
 
@@ -441,7 +463,7 @@ impl Checker<'_> {
             );
         }
         let ms = ms_since(started);
-        let _ = sub.disconnect().await;
+        close(sub).await;
         let mut details = Map::new();
         details.insert("delivered_ms".into(), json!(report::round(ms)));
         Ok(Outcome::pass(
@@ -476,7 +498,7 @@ impl Checker<'_> {
             );
         }
         let ms = ms_since(dropped);
-        let _ = watcher.disconnect().await;
+        close(watcher).await;
         let mut details = Map::new();
         details.insert("delivered_ms".into(), json!(report::round(ms)));
         Ok(Outcome::pass(
@@ -517,9 +539,9 @@ impl Checker<'_> {
         if got_hash != expect_hash {
             bail!("'{hash}' matched {got_hash:?}, expected {expect_hash:?}");
         }
-        let _ = publisher.disconnect().await;
-        let _ = plus_sub.disconnect().await;
-        let _ = hash_sub.disconnect().await;
+        close(publisher).await;
+        close(plus_sub).await;
+        close(hash_sub).await;
         let mut details = Map::new();
         details.insert("plus_matched".into(), json!(got_plus.len()));
         details.insert("hash_matched".into(), json!(got_hash.len()));
@@ -581,8 +603,8 @@ impl Checker<'_> {
             );
         }
         let ms = ms_since(started);
-        let _ = publisher.disconnect().await;
-        let _ = sub.disconnect().await;
+        close(publisher).await;
+        close(sub).await;
         let mut details = Map::new();
         details.insert("bytes".into(), json!(size));
         details.insert("delivered_ms".into(), json!(report::round(ms)));
