@@ -369,7 +369,7 @@ pub struct PubArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "MQTT 5")]
     pub topic_alias: Option<u16>,
 
-    /// Send the message(s) this many times; 0 repeats until interrupted.
+    /// Send the message(s) this many times; 0 repeats until interrupted (with --interval).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u64,
 

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod duration;
 pub mod error;
 pub mod hex;
+pub mod input;
 pub mod output;
 pub mod proxy;
 pub mod replay;

@@ -12,14 +12,18 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::error::usage;
+use crate::input::read_regular_file;
 use crate::topic::validate_topic_name;
 use crate::vocabulary::{Message, Properties, Qos};
+
+/// The largest capture `--replay` reads.
+const MAX_CAPTURE: usize = 1 << 30;
 
 /// The messages of a capture, each with the delay to wait before it: the recorded gap with
 /// `timing`, none without.
 pub fn read_capture(path: &Path, timing: bool) -> Result<Vec<(Duration, Message)>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))?;
+    let bytes = read_regular_file(path, MAX_CAPTURE, "the capture")?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut messages = Vec::new();
     let mut previous: Option<SystemTime> = None;
     for (index, line) in text.lines().enumerate() {

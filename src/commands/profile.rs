@@ -62,16 +62,13 @@ pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
 }
 
 fn read_document(path: &Path) -> Result<Option<(String, DocumentMut)>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let document = text
-                .parse::<DocumentMut>()
-                .map_err(|err| usage(format!("{}: {}", path.display(), err.message().trim())))?;
-            Ok(Some((text, document)))
-        }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(usage(format!("cannot read {}: {err}", path.display()))),
-    }
+    let Some(text) = crate::settings::profile::read_config_text(path)? else {
+        return Ok(None);
+    };
+    let document = text
+        .parse::<DocumentMut>()
+        .map_err(|err| usage(format!("{}: {}", path.display(), err.message().trim())))?;
+    Ok(Some((text, document)))
 }
 
 /// Writes the file; a new one is made private (0600), as it may hold a password.

@@ -14,6 +14,7 @@ use super::url::{UrlParts, parse_url};
 use super::will::{Will, will_settings};
 use crate::cli::{ConnectArgs, TlsArgs};
 use crate::error::usage;
+use crate::input::check_string_length;
 use crate::tls::{TlsOptions, TlsSetup, Trust};
 use crate::vocabulary::{ProtocolVersion, Reconnect, Secret, Transport};
 
@@ -374,6 +375,20 @@ pub fn connect_settings(
     )?;
 
     let will = will_settings(args)?;
+    // Limits before bytes: a longer string's two-byte length prefix would wrap, and the
+    // CONNECT go out malformed.
+    if let Some(username) = &username {
+        check_string_length("the user name", username.len())?;
+    }
+    if let Some(password) = &password {
+        check_string_length("the password", password.expose().len())?;
+    }
+    if let Some(will) = &will {
+        check_string_length(
+            "the will payload (--will-payload)",
+            will.message.payload.len(),
+        )?;
+    }
 
     if args.connect_timeout.is_zero() {
         return Err(usage("--connect-timeout must be longer than 0"));

@@ -25,6 +25,7 @@ use toml::Spanned;
 use super::env::{Environment, ProfileLayer};
 use super::secrets::PasswordSource;
 use crate::error::usage;
+use crate::input::{MAX_CONFIG, read_regular_file};
 use crate::vocabulary::Secret;
 
 /// Keys of the address and credentials layer (below the URL and the environment).
@@ -120,6 +121,21 @@ pub fn known_keys(flags: &[String]) -> Vec<String> {
     keys
 }
 
+/// The config file's text, `None` when there is none: a regular file of at most
+/// [`MAX_CONFIG`] bytes, in UTF-8 (a FIFO would hang the reading, `/dev/zero` never end).
+pub fn read_config_text(path: &Path) -> Result<Option<String>> {
+    if std::fs::metadata(path).is_err_and(|err| err.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
+    }
+    let bytes = read_regular_file(path, MAX_CONFIG, "the config file")?;
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        usage(format!(
+            "the config file {} is not UTF-8 text",
+            path.display()
+        ))
+    })
+}
+
 impl ConfigFile {
     /// Reads the config file; `Ok(None)` when there is none. `flags` are the connection
     /// flags' long names (the keys a profile may hold).
@@ -127,15 +143,9 @@ impl ConfigFile {
         let Some(path) = config_path(env) else {
             return Ok(None);
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => {
-                return Err(usage(format!(
-                    "cannot read the config file {}: {err}",
-                    path.display()
-                )));
-            }
+        let text = match read_config_text(&path)? {
+            Some(text) => text,
+            None => return Ok(None),
         };
         Self::parse(&path, &text, flags).map(Some)
     }

@@ -1,6 +1,5 @@
 //! `pub`: the topic, the payloads (arguments, a file, stdin, lines, a capture) and how to send them.
 
-use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use super::env::Environment;
 use super::properties::{PropertyArgs, check_payload_format, needs_v5, properties};
 use crate::cli::PubArgs;
 use crate::error::usage;
+use crate::input::{Limited, read_at_most};
 use crate::topic::validate_topic_name;
 use crate::vocabulary::{
     MAX_PACKET_SIZE, Message, Properties, ProtocolVersion, Qos, default_max_inflight,
@@ -154,6 +154,12 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
                 big.len()
             )));
         }
+        // Endless and unpaced would flood the broker with no word: the pace must be asked for.
+        if args.repeat == 0 && args.interval.is_none() {
+            return Err(usage(
+                "--repeat 0 (until interrupted) needs --interval: e.g. --interval 1s, or --interval 0 for as fast as possible",
+            ));
+        }
         Payloads::Cycle {
             payloads,
             repeat: args.repeat,
@@ -180,19 +186,29 @@ pub fn pub_settings(args: &PubArgs, env: &dyn Environment) -> Result<PubSettings
 }
 
 /// A whole file as one payload.
+/// Any file (`-f <(command)` is a pipe), read up to the largest packet and no further.
 pub(super) fn read_payload_file(path: &Path) -> Result<Bytes> {
-    std::fs::read(path)
+    let file = std::fs::File::open(path)
+        .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))?;
+    read_at_most(file, MAX_PACKET_SIZE)
         .map(Bytes::from)
-        .map_err(|err| usage(format!("cannot read {}: {err}", path.display())))
+        .map_err(|err| match err {
+            Limited::Io(err) => usage(format!("cannot read {}: {err}", path.display())),
+            Limited::TooLong => usage(format!(
+                "{} is larger than the largest MQTT packet ({MAX_PACKET_SIZE} bytes); reading stopped there",
+                path.display()
+            )),
+        })
 }
 
 /// All of standard input as one payload.
 pub(super) fn read_payload_stdin() -> Result<Bytes> {
-    let mut data = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut data)
-        .map_err(|err| usage(format!("cannot read standard input: {err}")))?;
+    let data = read_at_most(std::io::stdin().lock(), MAX_PACKET_SIZE).map_err(|err| match err {
+        Limited::Io(err) => usage(format!("cannot read standard input: {err}")),
+        Limited::TooLong => usage(format!(
+            "standard input (-s) is larger than the largest MQTT packet ({MAX_PACKET_SIZE} bytes); reading stopped there"
+        )),
+    })?;
     // A closed or empty stdin is almost always a broken pipeline, not an empty message.
     if data.is_empty() {
         return Err(usage(

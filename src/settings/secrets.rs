@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::error::usage;
+use crate::input::{
+    COMMAND_TIMEOUT, CommandFailure, MAX_CONFIG, check_string_length, read_regular_file,
+    run_command,
+};
 use crate::vocabulary::Secret;
 
 pub fn read_password_file(path: &Path) -> Result<Secret> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        usage(format!(
-            "cannot read password file {}: {err}",
-            path.display()
-        ))
-    })?;
+    let bytes = read_regular_file(path, MAX_CONFIG, "password file")?;
+    let text = String::from_utf8_lossy(&bytes);
     let line = text.lines().next().unwrap_or("");
+    check_string_length(&format!("the password in {}", path.display()), line.len())?;
     if line.is_empty() {
         return Err(usage(format!(
             "password file {} is empty: put the password on its first line",
@@ -64,28 +65,34 @@ impl PasswordSource {
 }
 
 fn run_password_command(command: &str, profile: &str) -> Result<Secret> {
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|err| {
-            usage(format!(
-                "profile '{profile}': cannot run password_command: {err}"
-            ))
-        })?;
-    if !output.status.success() {
-        return Err(usage(format!(
-            "profile '{profile}': password_command `{command}` failed ({})",
-            output.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
+    let said = |what: String| {
+        usage(format!(
+            "profile '{profile}': password_command `{command}` {what}"
+        ))
+    };
+    let output = run_command(command, MAX_CONFIG, COMMAND_TIMEOUT).map_err(|failure| {
+        let seconds = COMMAND_TIMEOUT.as_secs();
+        said(match failure {
+            CommandFailure::Start(err) => format!("could not be run: {err}"),
+            CommandFailure::TimedOut { printed: false } => {
+                format!("printed nothing within {seconds} s (it was stopped)")
+            }
+            CommandFailure::TimedOut { printed: true } => format!(
+                "printed but did not end within {seconds} s (it was stopped): it must print the password and exit"
+            ),
+            CommandFailure::TooLong => format!("printed more than {MAX_CONFIG} bytes (it was stopped)"),
+            CommandFailure::Failed(status) => format!("failed ({status})"),
+        })
+    })?;
+    let text = String::from_utf8_lossy(&output);
     match text.lines().next() {
-        Some(line) if !line.is_empty() => Ok(Secret::new(line)),
-        _ => Err(usage(format!(
-            "profile '{profile}': password_command `{command}` printed no password"
-        ))),
+        Some(line) if !line.is_empty() => {
+            check_string_length(
+                &format!("profile '{profile}': the password_command's password"),
+                line.len(),
+            )?;
+            Ok(Secret::new(line))
+        }
+        _ => Err(said("printed no password".to_string())),
     }
 }

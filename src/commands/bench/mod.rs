@@ -14,6 +14,7 @@ use anyhow::Result;
 
 use crate::bench::report::Report;
 use crate::error::usage;
+use crate::input::read_regular_file;
 use crate::settings::BenchSettings;
 use crate::settings::bench::BenchMerge;
 
@@ -27,11 +28,14 @@ pub async fn run(settings: BenchSettings) -> Result<()> {
 }
 
 /// `bench merge`.
+/// The largest report `bench merge` reads (one is a few kilobytes with its histograms).
+const MAX_REPORT: usize = 64 << 20;
+
 fn merge(settings: &BenchMerge) -> Result<()> {
     let mut reports = Vec::new();
     for path in &settings.files {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| usage(format!("{}: {err}", path.display())))?;
+        let bytes = read_regular_file(path, MAX_REPORT, "the report")?;
+        let text = String::from_utf8_lossy(&bytes);
         reports.push(
             Report::from_json(&text).map_err(|err| usage(format!("{}: {err}", path.display())))?,
         );
