@@ -63,6 +63,8 @@ pub struct CommandLine {
     pub given: Vec<(String, Vec<String>)>,
     /// The profile's other options, as the flags they became (for `-d`).
     pub from_profile: Vec<(String, Vec<String>)>,
+    /// The profile's credential options not used: the command line names another host.
+    pub dropped: Vec<String>,
 }
 
 /// What went wrong with the command line: clap's own errors are printed its way.
@@ -115,6 +117,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             profile: None,
             given,
             from_profile: Vec::new(),
+            dropped: Vec::new(),
         });
     };
     let name = connect
@@ -142,6 +145,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             profile: None,
             given,
             from_profile: Vec::new(),
+            dropped: Vec::new(),
         });
     }
     let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
@@ -156,6 +160,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
                     profile: None,
                     given,
                     from_profile: Vec::new(),
+                    dropped: Vec::new(),
                 });
             }
         },
@@ -175,11 +180,13 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
                 profile: None,
                 given,
                 from_profile: Vec::new(),
+                dropped: Vec::new(),
             });
         }
     };
     let profile = config.profile(&name)?;
-    let layer = profile.layer(&config.path)?;
+    let mut layer = profile.layer(&config.path)?;
+    layer.elsewhere = other_host(connect, layer.own_host());
     let (path, sub_matches) = leaf(&matches);
     let id_of = |long: &str| {
         flags
@@ -200,17 +207,30 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             .disable_help_flag(true),
     );
     let check = |args: &[String]| -> std::result::Result<(), String> {
-        parser
-            .clone()
-            .try_get_matches_from(args)
-            .map(|_| ())
-            .map_err(|err| {
-                let text = err.render().to_string();
-                let line = text.lines().next().unwrap_or_default();
-                line.strip_prefix("error: ").unwrap_or(line).to_string()
-            })
+        match parser.clone().try_get_matches_from(args) {
+            // A key checked alone misses its pair (`key` needs `cert`): the whole command
+            // line, parsed next, says whether the pair is there.
+            Err(err) if err.kind() == clap::error::ErrorKind::MissingRequiredArgument => Ok(()),
+            other => other.map(|_| ()),
+        }
+        .map_err(|err| {
+            let text = err.render().to_string();
+            let line = text.lines().next().unwrap_or_default();
+            line.strip_prefix("error: ").unwrap_or(line).to_string()
+        })
     };
-    let from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
+    let mut from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
+    // A client certificate is a credential too: only for the profile's own host.
+    let mut dropped = Vec::new();
+    if layer.elsewhere.is_some() {
+        from_profile.retain(|(key, _)| {
+            let credential = settings::CREDENTIAL_KEYS.contains(&key.as_str());
+            if credential {
+                dropped.push(key.clone());
+            }
+            !credential
+        });
+    }
     let cli = if from_profile.is_empty() {
         cli
     } else {
@@ -234,7 +254,27 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         profile: Some(layer),
         given,
         from_profile,
+        dropped,
     })
+}
+
+/// The host the command line (`-h`, `-L`) or the environment (`MQTT_HOST`, `MQTT_URL`) names,
+/// when it is not the profile's own `host`.
+fn other_host(connect: &ConnectArgs, own: Option<String>) -> Option<String> {
+    let own = own?;
+    let url_host = |text: String| settings::parse_url(&text).ok().and_then(|url| url.host);
+    let named = connect
+        .host
+        .clone()
+        .or_else(|| connect.url.clone().and_then(url_host))
+        .or_else(|| ProcessEnv.var("MQTT_HOST"))
+        .or_else(|| ProcessEnv.var("MQTT_URL").and_then(url_host))?;
+    let bare = |host: &str| {
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase()
+    };
+    (bare(&named) != bare(&own)).then_some(named)
 }
 
 /// mosquitto's `-D COMMAND PROPERTY VALUE`, rewritten into our flags (see

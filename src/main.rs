@@ -52,6 +52,15 @@ fn main() -> ExitCode {
             let values = shown(key, &values);
             tracing::debug!("{key} {} (profile {})", values.join(" "), profile.name);
         }
+        if !line.dropped.is_empty() {
+            tracing::debug!(
+                "profile {}: its {} are for {}, not sent to {}",
+                profile.name,
+                line.dropped.join(", "),
+                profile.own_host().unwrap_or_default(),
+                profile.elsewhere.as_deref().unwrap_or_default()
+            );
+        }
     }
 
     let prepared = match mqtt_cli::prepare(line) {

@@ -176,7 +176,8 @@ fn bad_config_is_exit_2_with_file_line_and_column() {
     std::fs::create_dir(config.path()).expect("mkdir");
     let out = config.run(&["pub", "-t", "p", "-m", "x"], &[]);
     assert_code(&out, 2);
-    has(&out, "cannot read the config file");
+    has(&out, "the config file");
+    has(&out, "is not a regular file");
 }
 
 #[test]
@@ -375,4 +376,72 @@ fn a_password_in_a_profiles_url_is_a_plain_password() {
     assert_code(&out, 2);
     has(&out, "does not store the password of a URL");
     assert!(!config.text().contains("[profiles.v]"));
+}
+
+/// A profile's credentials (user name, password, client certificate) go only to its own host:
+/// a command line naming another host drops them, and `-d` says so (as curl does not send
+/// credentials to a redirect's other host).
+#[test]
+fn a_profiles_credentials_go_only_to_its_own_host() {
+    use rumqttc::Packet;
+    for (flags, env) in [
+        (vec!["-h", "127.0.0.1", "-p", "PORT"], vec![]),
+        (vec!["-L", "mqtt://127.0.0.1:PORT/t"], vec![]),
+        (
+            vec![],
+            vec![("MQTT_HOST", "127.0.0.1"), ("MQTT_PORT", "PORT")],
+        ),
+    ] {
+        let (port, broker) = fake_broker(|client| {
+            let Packet::Connect(connect) = client.expect() else {
+                panic!("expected CONNECT");
+            };
+            assert!(
+                connect.login.is_none(),
+                "credentials sent to another host: {:?}",
+                connect.login
+            );
+            assert!(!connect.client_id.is_empty());
+            client.send(Packet::ConnAck(rumqttc::ConnAck::new(
+                rumqttc::ConnectReturnCode::Success,
+                false,
+            )));
+            client.until_disconnect();
+        });
+        let config = Config::new(
+            "default_profile = \"cloud\"\n\n[profiles.cloud]\nhost = \"cloud.example\"\nport = 8883\nusername = \"cloudy\"\npassword = \"cloud-secret\"\ncert = \"/nonexistent/client.pem\"\nkey = \"/nonexistent/client.key\"\n",
+        );
+        let port = port.to_string();
+        let mut args: Vec<String> = vec!["pub".into()];
+        args.extend(flags.iter().map(|arg| arg.replace("PORT", &port)));
+        args.extend(["-t", "t", "-m", "x", "-d", "--no-tls"].map(String::from));
+        let env: Vec<(&str, String)> = env
+            .iter()
+            .map(|(key, value)| (*key, value.replace("PORT", &port)))
+            .collect();
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(key, value)| (*key, value.as_str()))
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = config.run(&args, &env);
+        assert_code(&out, 0);
+        has(
+            &out,
+            "profile cloud: its user name and password are for cloud.example, not sent to 127.0.0.1",
+        );
+        has(
+            &out,
+            "profile cloud: its cert, key are for cloud.example, not sent to 127.0.0.1",
+        );
+        assert!(!stderr(&out).contains("cloud-secret"));
+        broker.join().expect("fake broker");
+        // For its own host, the profile's client certificate is used (and here missing).
+        let out = config.run(&["pub", "-t", "t", "-m", "x"], &[]);
+        assert_code(&out, 2);
+        has(
+            &out,
+            "cannot read certificates from /nonexistent/client.pem",
+        );
+    }
 }

@@ -239,6 +239,7 @@ pub fn connect_settings(
             .map_err(|err| usage(format!("profile '{profile_name}': url: {err:#}")))?,
         None => UrlParts::default(),
     };
+    let elsewhere = profile.is_some_and(|layer| layer.elsewhere.is_some());
     let url_origin = if args.url.is_some() {
         Origin::Url
     } else {
@@ -368,8 +369,8 @@ pub fn connect_settings(
 
     let (username, password) = credentials(
         args,
-        url.username.or(profile_url.username),
-        url.password.or(profile_url.password),
+        url.username.or(profile_url.username.filter(|_| !elsewhere)),
+        url.password.or(profile_url.password.filter(|_| !elsewhere)),
         env,
         v5,
     )?;
@@ -437,6 +438,21 @@ fn credentials(
 ) -> Result<(Option<String>, Option<Secret>)> {
     let profile = env.profile();
     let profile_name = profile.map_or("", |profile| profile.name.as_str());
+    // A profile's credentials go only to its own host.
+    let profile = match profile {
+        Some(layer) if layer.elsewhere.is_some() => {
+            let has_credentials = layer.username.is_some() || layer.password.is_some();
+            if has_credentials {
+                tracing::debug!(
+                    "profile {profile_name}: its user name and password are for {}, not sent to {}",
+                    layer.own_host().unwrap_or_default(),
+                    layer.elsewhere.as_deref().unwrap_or_default()
+                );
+            }
+            None
+        }
+        other => other,
+    };
     let user = first([
         (args.username.clone(), Origin::Flag),
         (url_username, Origin::Url),

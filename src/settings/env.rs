@@ -44,4 +44,21 @@ pub struct ProfileLayer {
     pub port: Option<u16>,
     pub username: Option<String>,
     pub password: Option<PasswordSource>,
+    /// Set when the command line (or `MQTT_HOST`/`MQTT_URL`) names a host other than the
+    /// profile's own: its credentials are not sent there (as curl keeps them from a redirect's
+    /// other host). The host named.
+    pub elsewhere: Option<String>,
 }
+
+impl ProfileLayer {
+    /// The profile's own host: `host`, else its URL's.
+    pub fn own_host(&self) -> Option<String> {
+        self.host.clone().or_else(|| {
+            let url = super::url::parse_url(self.url.as_deref()?).ok()?;
+            url.host
+        })
+    }
+}
+
+/// The credentials a profile keeps for its own host (flags they become).
+pub const CREDENTIAL_KEYS: &[&str] = &["cert", "key", "keyform"];

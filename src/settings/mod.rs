@@ -23,7 +23,7 @@ mod will;
 pub use bench::{BenchSettings, bench_settings};
 pub use check::{CheckSettings, check_settings};
 pub use connect::{ConnectSettings, connect_settings};
-pub use env::{Environment, ProcessEnv, ProcessEnvWithProfile, ProfileLayer};
+pub use env::{CREDENTIAL_KEYS, Environment, ProcessEnv, ProcessEnvWithProfile, ProfileLayer};
 pub use proxy::Route;
 pub use publish::{Payloads, PubSettings, pub_settings};
 pub use request::{RrSettings, rr_settings};

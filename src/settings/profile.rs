@@ -370,6 +370,7 @@ impl Profile {
             port,
             username: self.text("username").map(|(text, _)| text),
             password,
+            elsewhere: None,
         })
     }
 }
