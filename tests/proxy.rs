@@ -254,12 +254,75 @@ fn websockets_through_both_proxies_and_wss_through_https_proxy() {
         if url.starts_with("wss:") {
             args.extend(["--cafile", &ca]);
         }
+        if proxy.starts_with("https:") {
+            args.extend(["--proxy-cacert", &ca]);
+        }
         let out = run_with_env(&args, &[]);
         assert_code(&out, 0);
     }
     assert_eq!(ws.paths().len(), 2);
     assert_eq!(wss.paths().len(), 2);
     tinyproxy.wait_for_log(&format!("CONNECT localhost:{}", wss.port), 1);
+}
+
+/// An https:// proxy has its own trust, apart from the broker's (curl's --proxy-cacert and
+/// --proxy-insecure): a plain broker behind it stays plain, the proxy's certificate can be
+/// skipped without skipping the broker's, and the broker's --cafile does not vouch for it.
+#[test]
+fn an_https_proxy_has_trust_of_its_own() {
+    let pki = Pki::new();
+    let broker = Broker::start();
+    let tinyproxy = Proxy::tinyproxy(None);
+    let https = Proxy::stunnel(&pki, &tinyproxy);
+    let proxy = format!("https://localhost:{}", https.port);
+    let ca = pki.arg("ca.pem");
+    let port = broker.port.to_string();
+    let plain = [
+        "pub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "p",
+        "-m",
+        "x",
+        "--proxy",
+        &proxy,
+    ];
+    for (extra, code) in [
+        // The proxy's CA: the broker stays plain MQTT inside the tunnel.
+        (&["--proxy-cacert", &ca][..], 0),
+        (&["--proxy-insecure"][..], 0),
+        // Neither: the Mozilla roots do not know the test CA (exit 3: the way to the broker
+        // failed, at the proxy, which is named with the flag to use).
+        (&[][..], 3),
+        // The broker's --cafile is the broker's: it turns on TLS to the (plain) broker.
+        (&["--cafile", &ca, "--proxy-insecure"][..], 4),
+    ] {
+        let mut args = plain.to_vec();
+        args.extend(extra);
+        let out = run_with_env(&args, &[]);
+        assert_code(&out, code);
+        if extra.is_empty() {
+            assert!(
+                stderr(&out).contains("TLS to the proxy")
+                    && stderr(&out).contains("use --proxy-cacert with the proxy's CA"),
+                "{}",
+                stderr(&out)
+            );
+        }
+        if extra.contains(&"--proxy-insecure") {
+            assert!(
+                stderr(&out).contains("--proxy-insecure"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+    // Only for an https:// proxy.
+    let out = run_with_env(&["pub", "-t", "p", "-m", "x", "--proxy-insecure"], &[]);
+    assert_code(&out, 2);
 }
 
 #[test]

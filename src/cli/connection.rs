@@ -90,6 +90,20 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "URL", help_heading = "Network")]
     pub proxy: Option<String>,
 
+    /// Trust these CA certificates (PEM) for an https:// proxy's own certificate, apart from the
+    /// broker's (--cafile); repeatable [default: the Mozilla roots].
+    #[arg(
+        long,
+        value_name = "FILE",
+        alias = "proxy-cafile",
+        help_heading = "Network"
+    )]
+    pub proxy_cacert: Vec<PathBuf>,
+
+    /// Do not verify an https:// proxy's certificate (the broker's is still verified).
+    #[arg(long, help_heading = "Network")]
+    pub proxy_insecure: bool,
+
     /// Connect directly, whatever the proxy environment variables say.
     #[arg(long, conflicts_with = "proxy", help_heading = "Network")]
     pub no_proxy: bool,

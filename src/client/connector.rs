@@ -153,8 +153,12 @@ async fn proxy_tls(
                 .get_ref()
                 .and_then(|e| e.downcast_ref::<rustls::Error>())
             {
+                // The advice names the proxy's own trust flags.
                 Some(rustls_error) => {
                     crate::tls::explain(rustls_error, &setup.options, &proxy.host)
+                        .replace("--cafile", "--proxy-cacert")
+                        .replace("--insecure", "--proxy-insecure")
+                        .replace("the broker's", "the proxy's")
                 }
                 None => err.to_string(),
             };

@@ -145,6 +145,17 @@ impl Session {
                  anyone on the path can read and change this connection"
             );
         }
+        if settings
+            .route
+            .proxy_tls
+            .as_ref()
+            .is_some_and(|tls| tls.options.insecure)
+        {
+            eprintln!(
+                "mqtt-cli: warning: --proxy-insecure: the proxy's certificate is not verified; \
+                 anyone on the path to the proxy can read and change this connection"
+            );
+        }
         trace::trace_connect(settings);
 
         let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);

@@ -11,7 +11,7 @@ use super::env::Environment;
 use super::url::redact_url;
 use crate::cli::ConnectArgs;
 use crate::error::usage;
-use crate::tls::{TlsOptions, TlsSetup};
+use crate::tls::{TlsOptions, TlsSetup, Trust};
 use crate::vocabulary::{Proxy, ProxyScheme, Secret, Transport};
 
 /// The way to the broker, when it is not a plain TCP connection to host and port.
@@ -20,8 +20,8 @@ pub struct Route {
     pub proxy: Option<Proxy>,
     pub bind_address: Option<IpAddr>,
     pub unix: Option<PathBuf>,
-    /// TLS to an https:// proxy: the broker's trust (--cafile, --capath, --native-roots) and
-    /// --insecure, no client certificate.
+    /// TLS to an https:// proxy: its own trust (--proxy-cacert, else the Mozilla roots) and
+    /// --proxy-insecure, no client certificate.
     pub proxy_tls: Option<TlsSetup>,
 }
 
@@ -58,13 +58,24 @@ pub(super) fn route(
         });
     }
     let proxy = choose_proxy(args, env, transport, host)?;
+    // The proxy's trust is its own (curl's --proxy-cacert, --proxy-insecure): the broker's
+    // --cafile and --insecure are for the broker.
     let proxy_tls = match &proxy {
         Some(proxy) if proxy.scheme == ProxyScheme::Https => Some(crate::tls::build(TlsOptions {
-            client_cert: None,
-            server_name: None,
-            alpn: Vec::new(),
-            ..tls_options
+            trust: if args.proxy_cacert.is_empty() {
+                Trust::MozillaRoots
+            } else {
+                Trust::Files(args.proxy_cacert.clone())
+            },
+            insecure: args.proxy_insecure,
+            min_version: tls_options.min_version,
+            ..TlsOptions::default()
         })?),
+        _ if !args.proxy_cacert.is_empty() || args.proxy_insecure => {
+            return Err(usage(
+                "--proxy-cacert and --proxy-insecure are for an https:// proxy (--proxy https://...)",
+            ));
+        }
         _ => None,
     };
     Ok(Route {
@@ -272,6 +283,31 @@ mod tests {
                 expected,
                 "NO_PROXY={list} host {host}"
             );
+        }
+    }
+
+    #[test]
+    fn the_proxy_variable_follows_the_transport() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["mqtt-cli", "sub", "-t", "x"]).expect("parse");
+        let crate::cli::Command::Sub(sub) = cli.command else {
+            panic!("sub");
+        };
+        let env = Vars(&[
+            ("HTTP_PROXY", "http://plain:3128"),
+            ("HTTPS_PROXY", "http://secure:3128"),
+        ]);
+        let path = || "/mqtt".to_string();
+        for (transport, proxy) in [
+            (Transport::Tcp, "plain"),
+            (Transport::Ws { path: path() }, "plain"),
+            (Transport::Tls, "secure"),
+            (Transport::Wss { path: path() }, "secure"),
+        ] {
+            let chosen = choose_proxy(&sub.connect, &env, &transport, "broker")
+                .expect("valid")
+                .expect("a proxy");
+            assert_eq!(chosen.host, proxy, "{transport}");
         }
     }
 
