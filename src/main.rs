@@ -44,10 +44,10 @@ fn main() -> ExitCode {
     }
     if let Some(profile) = &line.profile {
         for (key, args) in &line.from_profile {
+            // `--key=value` (or a bare `--flag`): the values.
             let values: Vec<String> = args
                 .iter()
-                .filter(|arg| !arg.starts_with("--"))
-                .cloned()
+                .filter_map(|arg| arg.split_once('=').map(|(_, value)| value.to_string()))
                 .collect();
             let values = shown(key, &values);
             tracing::debug!("{key} {} (profile {})", values.join(" "), profile.name);

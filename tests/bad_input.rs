@@ -338,7 +338,63 @@ fn bad_input_table() {
                 &directory,
             ],
             2,
-            "cannot read password file",
+            "is not a regular file",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-u",
+                "u",
+                "--password-file",
+                "/nonexistent/password",
+            ],
+            2,
+            "cannot read password file /nonexistent/password",
+        ),
+        // Limits before bytes.
+        case(
+            &["pub", "-t", "a", "-m", "x", "-u", "u", "-P", &long_topic],
+            2,
+            "the password is 65536 bytes",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "-u", &long_topic],
+            2,
+            "the user name is 65536 bytes",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "--will-topic",
+                "w",
+                "--will-payload",
+                &long_topic,
+            ],
+            2,
+            "the will payload (--will-payload) is 65536 bytes",
+        ),
+        case(
+            &["pub", "-t", "a", "-f", "/dev/zero"],
+            2,
+            "larger than the largest MQTT packet",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--repeat", "0"],
+            2,
+            "needs --interval",
+        ),
+        case(
+            &["pub", "-t", "a", "-m", "x", "--proxy-insecure"],
+            2,
+            "--proxy-cacert and --proxy-insecure are for an https:// proxy",
         ),
         case(
             &[

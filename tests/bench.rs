@@ -721,3 +721,44 @@ fn a_run_whose_clients_did_not_finish_fails_by_cause_within_its_duration() {
         assert_eq!(number(&report, "cause/exit_code"), f64::from(code));
     }
 }
+
+/// A profile applies to bench's nested subcommands as to the others: its options become flags
+/// of `bench conn`/`bench pub` (the broker sees its keepalive), its address is the broker.
+#[test]
+fn a_profile_applies_to_bench() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.load]\nhost = \"127.0.0.1\"\nport = {}\nkeepalive = 42\n",
+            broker.port
+        ),
+    )
+    .expect("write");
+    for action in [
+        &["conn", "-c", "2", "--duration", "1s", "-i", "prof-conn"][..],
+        &["pub", "--count", "5", "-i", "prof-pub"][..],
+    ] {
+        let mut command = cli();
+        command
+            .env("MQTT_CLI_CONFIG", &config)
+            .arg("bench")
+            .args(action)
+            .args(["--profile", "load", "--json"]);
+        let out = run_command(command, b"");
+        assert_code(&out, 0);
+        let id = action[action.len() - 1];
+        broker.wait_for_log(&format!(" as {id}-"), 1);
+        assert!(
+            broker
+                .log()
+                .lines()
+                .filter(|line| line.contains(&format!(" as {id}-")))
+                .all(|line| line.contains(", k42")),
+            "{}",
+            broker.log()
+        );
+    }
+}

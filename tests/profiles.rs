@@ -140,10 +140,6 @@ fn bad_config_is_exit_2_with_file_line_and_column() {
         ("[profiles.a]\nhost = \n", ":2:8:"),
         ("colour = 1\n", ":1:1: unknown field `colour`"),
         (
-            "default_profile = \"b\"\n[profiles.a]\nhost = \"h\"\n",
-            "no profile 'b' in",
-        ),
-        (
             "[profiles.a]\npassword_file = \"f\"\npassword_env = \"X\"\n",
             "profile 'a': give one password source, not password-file and password-env",
         ),
@@ -444,4 +440,93 @@ fn a_profiles_credentials_go_only_to_its_own_host() {
             "cannot read certificates from /nonexistent/client.pem",
         );
     }
+}
+
+/// One broken profile (a typo'd key, a key given twice in two spellings, a bad name) breaks
+/// only itself: `profile list` and `show` mark it, commands using another profile run, and
+/// using it names the file, line and key. A `default_profile` naming no profile is said so,
+/// with its place.
+#[test]
+fn a_broken_profile_breaks_only_itself() {
+    let broker = Broker::start();
+    let config = Config::new(&format!(
+        "default_profile = \"good\"\n\n[profiles.good]\nhost = \"127.0.0.1\"\nport = {}\n\n[profiles.typo]\nhostt = \"x\"\n\n[profiles.twice]\nconnect-timeout = \"5s\"\nconnect_timeout = \"6s\"\n\n[profiles.negative]\nkeepalive = -5\n\n[profiles.\"new\\nline\"]\nport = 1\n",
+        broker.port
+    ));
+    let out = config.run(&["profile", "list"], &[]);
+    assert_code(&out, 0);
+    let listed = stdout(&out);
+    assert!(listed.contains("good *\n"), "{listed}");
+    assert!(
+        listed.contains("\"typo\" (broken: ")
+            && listed.contains(":8:1: profile 'typo': unknown key 'hostt' (did you mean 'host'?))"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(":12:1: profile 'twice': 'connect_timeout' is given twice (also at"),
+        "{listed}"
+    );
+    assert!(listed.contains("\"new\\nline\" (broken: "), "{listed}");
+    // --names (for completion) lists the usable ones only, one per line.
+    let names = config.run(&["profile", "list", "--names"], &[]);
+    assert_eq!(stdout(&names), "good\nnegative\n");
+    let out = config.run(&["profile", "show", "typo"], &[]);
+    assert_code(&out, 0);
+    assert!(stdout(&out).contains("# broken: "), "{}", stdout(&out));
+    // The default profile is fine: commands run.
+    assert_code(&config.run(&["pub", "-t", "t", "-m", "x"], &[]), 0);
+    // Using a broken one names where and what.
+    let out = config.run(&["pub", "--profile", "typo", "-t", "t", "-m", "x"], &[]);
+    assert_code(&out, 2);
+    has(&out, "config.toml:8:1: profile 'typo': unknown key 'hostt'");
+    let out = config.run(
+        &[
+            "pub",
+            "--profile",
+            "negative",
+            "-h",
+            "127.0.0.1",
+            "-t",
+            "t",
+            "-m",
+            "x",
+        ],
+        &[],
+    );
+    assert_code(&out, 2);
+    has(
+        &out,
+        "config.toml:15:1: profile 'negative': invalid value '-5' for '--keepalive",
+    );
+    // A default_profile naming no profile: said with its place; --profile still works.
+    let config = Config::new(&format!(
+        "default_profile = \"gone\"\n[profiles.good]\nhost = \"127.0.0.1\"\nport = {}\n",
+        broker.port
+    ));
+    let out = config.run(&["profile", "list"], &[]);
+    assert_code(&out, 0);
+    has(
+        &out,
+        "config.toml:1:19: default_profile 'gone' names no profile (known: good)",
+    );
+    let out = config.run(&["pub", "-t", "t", "-m", "x"], &[]);
+    assert_code(&out, 2);
+    has(&out, "default_profile 'gone' names no profile");
+    assert_code(
+        &config.run(&["pub", "--profile", "good", "-t", "t", "-m", "x"], &[]),
+        0,
+    );
+    // Names are letters, digits, '_', '.' and '-'.
+    for bad in ["", "new\nline", "a b", "x/y"] {
+        let out = config.run(&["profile", "add", bad, "-h", "h"], &[]);
+        assert_code(&out, 2);
+        has(
+            &out,
+            "a profile's name is letters, digits, '_', '.' and '-'",
+        );
+    }
+    assert_code(
+        &config.run(&["profile", "add", "ok_1.2-3", "-h", "h"], &[]),
+        0,
+    );
 }

@@ -9,7 +9,9 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 use crate::cli::{ProfileAction, ProfileArgs};
 use crate::error::usage;
 use crate::settings::ProcessEnv;
-use crate::settings::profile::{ConfigFile, config_path, known_keys};
+use crate::settings::profile::{
+    ConfigFile, PROFILE_NAME_RULE, config_path, known_keys, valid_profile_name,
+};
 
 /// Runs `profile ACTION`; `given` holds the connection flags `add` was given, with their values.
 pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
@@ -26,12 +28,27 @@ pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
             None => eprintln!("mqtt-cli: no config file at {}", path.display()),
             Some(config) => {
                 for name in config.profiles.keys() {
-                    let mark = if !*names && config.default_profile.as_deref() == Some(name) {
+                    if *names {
+                        // For completion: only names that can be used.
+                        if !config.broken.contains_key(name) && valid_profile_name(name) {
+                            println!("{name}");
+                        }
+                        continue;
+                    }
+                    let mark = if config.default_profile.as_deref() == Some(name) {
                         " *"
                     } else {
                         ""
                     };
-                    println!("{name}{mark}");
+                    match config.broken.get(name) {
+                        Some(problem) => println!("{name:?}{mark} (broken: {problem})"),
+                        None => println!("{name}{mark}"),
+                    }
+                }
+                if let Some(problem) = &config.default_problem
+                    && !*names
+                {
+                    eprintln!("mqtt-cli: {problem}");
                 }
             }
         },
@@ -42,8 +59,15 @@ pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
                     path.display()
                 ))
             })?;
-            let profile = config.profile(name)?;
+            // A broken profile is shown too, with what is wrong.
+            let profile = match config.profiles.get(name) {
+                Some(profile) => profile,
+                None => config.profile(name)?,
+            };
             println!("# profile {name} in {}", path.display());
+            if let Some(problem) = config.broken.get(name) {
+                println!("# broken: {problem}");
+            }
             for item in &profile.items {
                 let value = match (&item.key[..], &item.value) {
                     ("password", _) => "\"(hidden)\"".to_string(),
@@ -116,6 +140,12 @@ fn add_profile(
         return Err(usage(
             "profile add does not store a password given with -P: use --password-file, --password-env or --password-command",
         ));
+    }
+    if !valid_profile_name(&add.name) {
+        return Err(usage(format!(
+            "profile add {:?}: {PROFILE_NAME_RULE}",
+            add.name
+        )));
     }
     let known = known_keys(flags);
     let (text, mut document, new) = match read_document(path)? {
@@ -207,7 +237,10 @@ fn remove_profile(path: &Path, name: &str, flags: &[String]) -> Result<()> {
         )));
     };
     let config = ConfigFile::parse(path, &text, flags)?;
-    config.profile(name)?;
+    // A broken profile may be removed too.
+    if !config.profiles.contains_key(name) {
+        config.profile(name)?;
+    }
     if let Some(profiles) = document.get_mut("profiles").and_then(Item::as_table_mut) {
         profiles.remove(name);
     }

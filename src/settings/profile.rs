@@ -73,13 +73,29 @@ pub struct ConfigFile {
     pub path: PathBuf,
     pub default_profile: Option<String>,
     pub profiles: BTreeMap<String, Profile>,
+    /// Profiles that cannot be used, with why (`FILE:LINE:COLUMN: ...`): `profile list` and
+    /// `show` mark them, commands that use another profile still run.
+    pub broken: BTreeMap<String, String>,
+    /// Why `default_profile` cannot be used (it names no profile), with its place.
+    pub default_problem: Option<String>,
 }
+
+/// Whether `name` may name a profile: letters, digits, `_`, `.` and `-`.
+pub fn valid_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// The rule for profile names, for error messages.
+pub const PROFILE_NAME_RULE: &str = "a profile's name is letters, digits, '_', '.' and '-'";
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    profiles: BTreeMap<String, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    profiles: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     #[serde(default, alias = "default-profile")]
     default_profile: Option<Spanned<toml::Value>>,
 }
@@ -163,6 +179,10 @@ impl ConfigFile {
             path: path.to_path_buf(),
             ..ConfigFile::default()
         };
+        let default_at = raw
+            .default_profile
+            .as_ref()
+            .map(|value| place(path, text, value.span()));
         if let Some(value) = raw.default_profile {
             match value.get_ref() {
                 toml::Value::String(name) => config.default_profile = Some(name.clone()),
@@ -176,7 +196,11 @@ impl ConfigFile {
         }
         let known = known_keys(flags);
         for (name, table) in raw.profiles {
-            let mut items = Vec::new();
+            let name_at = place(path, text, name.span());
+            let name = name.into_inner();
+            let mut items: Vec<Item> = Vec::new();
+            let mut problem = (!valid_profile_name(&name))
+                .then(|| format!("{name_at}: profile {name:?}: {PROFILE_NAME_RULE}"));
             for (key, value) in table {
                 let canonical = key.get_ref().replace('_', "-");
                 let at = place(path, text, key.span());
@@ -184,10 +208,19 @@ impl ConfigFile {
                     let hint = nearest(&canonical, known.iter().map(String::as_str))
                         .map(|key| format!(" (did you mean '{key}'?)"))
                         .unwrap_or_default();
-                    return Err(usage(format!(
+                    problem.get_or_insert(format!(
                         "{at}: profile '{name}': unknown key '{}'{hint}",
                         key.get_ref()
-                    )));
+                    ));
+                    continue;
+                }
+                if let Some(twice) = items.iter().find(|item| item.key == canonical) {
+                    problem.get_or_insert(format!(
+                        "{at}: profile '{name}': '{}' is given twice (also at {})",
+                        key.get_ref(),
+                        twice.place
+                    ));
+                    continue;
                 }
                 items.push(Item {
                     key: canonical,
@@ -195,28 +228,51 @@ impl ConfigFile {
                     place: at,
                 });
             }
+            if let Some(problem) = problem {
+                config.broken.insert(name.clone(), problem);
+            }
             config
                 .profiles
                 .insert(name.clone(), Profile { name, items });
         }
-        if let Some(name) = &config.default_profile {
-            config.profile(name)?;
+        if let Some(name) = &config.default_profile
+            && !config.profiles.contains_key(name)
+        {
+            config.default_problem = Some(format!(
+                "{}: default_profile '{name}' names no profile ({})",
+                default_at.unwrap_or_default(),
+                config.known()
+            ));
         }
         Ok(config)
     }
 
-    /// The profile called `name`, or an error listing the known ones.
+    /// The profiles there are, in words.
+    fn known(&self) -> String {
+        let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+        if known.is_empty() {
+            "the file has none".to_string()
+        } else {
+            format!("known: {}", known.join(", "))
+        }
+    }
+
+    /// The profile called `name`, or why it cannot be used: it is broken (with its place), or
+    /// there is none of that name (the known ones listed).
     pub fn profile(&self, name: &str) -> Result<&Profile> {
+        if let Some(problem) = self.broken.get(name) {
+            return Err(usage(problem.clone()));
+        }
+        if self.default_profile.as_deref() == Some(name)
+            && let Some(problem) = &self.default_problem
+        {
+            return Err(usage(problem.clone()));
+        }
         self.profiles.get(name).ok_or_else(|| {
-            let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
-            let known = if known.is_empty() {
-                "it has none".to_string()
-            } else {
-                format!("known: {}", known.join(", "))
-            };
             usage(format!(
-                "no profile '{name}' in {} ({known})",
-                self.path.display()
+                "no profile '{name}' in {} ({})",
+                self.path.display(),
+                self.known()
             ))
         })
     }
@@ -271,8 +327,12 @@ impl Profile {
             }
             let mut args = Vec::new();
             for value in flag_values(item, takes_value(&item.key))? {
-                args.push(format!("--{}", item.key));
-                args.extend(value);
+                // `--key=value`: a value that starts with '-' (keepalive = -5) is then read as
+                // the key's value, and refused as one, not taken for another flag.
+                args.push(match value {
+                    Some(value) => format!("--{}={value}", item.key),
+                    None => format!("--{}", item.key),
+                });
             }
             check(&args)
                 .map_err(|err| usage(format!("{}: profile '{}': {err}", item.place, self.name)))?;
