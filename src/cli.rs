@@ -12,8 +12,8 @@ pub mod bench;
 mod connection;
 pub mod properties;
 
-use connection::parse_user_property;
 pub use connection::{ConnectArgs, PayloadFormat, TlsArgs};
+use connection::{parse_qos, parse_user_property};
 
 use crate::duration::{parse_duration, parse_interval};
 use crate::vocabulary::PayloadEncoding;
@@ -328,7 +328,7 @@ pub struct PubArgs {
     pub replay_timing: bool,
 
     /// Quality of service: 0, 1 or 2.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
     pub qos: u8,
 
     /// Ask the broker to retain the message.
@@ -411,7 +411,7 @@ pub struct RrArgs {
     pub null: bool,
 
     /// QoS of the request and of the subscription to the answer.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
     pub qos: u8,
 
     /// Only accept an answer whose payload matches this regular expression; others are skipped.
@@ -510,7 +510,7 @@ pub struct SubArgs {
     pub topics: Vec<String>,
 
     /// Maximum QoS to receive: 0, 1 or 2.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
     pub qos: u8,
 
     /// Exit after printing this many messages.
@@ -574,7 +574,7 @@ pub struct SubArgs {
 
     /// MQTT 5: retained messages at subscribe time: 0 send, 1 only for a new subscription,
     /// 2 never.
-    #[arg(long, value_name = "0|1|2", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2), help_heading = "MQTT 5")]
+    #[arg(long, value_name = "0|1|2", default_value_t = 0, value_parser = parse_qos, help_heading = "MQTT 5")]
     pub retain_handling: u8,
 
     /// MQTT 5: a subscription identifier the broker attaches to matching messages (%S, --json).

@@ -110,8 +110,34 @@ fn usage_error(err: clap::Error) -> ExitCode {
     }
     let text = err.render().to_string();
     let text = text.strip_prefix("error: ").unwrap_or(&text);
-    eprint!("mqtt-cli: error: {text}");
+    match tip(&err) {
+        // Ours instead of clap's guess (--msg: "a similar argument exists: --message-expiry").
+        Some(tip) => {
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!(
+                "mqtt-cli: error: {first}\n  tip: {tip}\n\nFor more information, try '--help'."
+            );
+        }
+        None => eprint!("mqtt-cli: error: {text}"),
+    }
     ExitCode::from(2)
+}
+
+/// What a newcomer needs that clap's words do not say.
+fn tip(err: &clap::Error) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.as_str(),
+        _ => "",
+    };
+    match (err.kind(), arg) {
+        // mosquitto's -h is the host, and so is ours.
+        (ErrorKind::UnknownArgument, "-h") | (ErrorKind::InvalidValue, "--host <HOST>") => {
+            Some("help is --help; -h is the broker's host, as in mosquitto_pub")
+        }
+        (ErrorKind::UnknownArgument, "--msg" | "--payload") => Some("the message is -m/--message"),
+        _ => None,
+    }
 }
 
 /// A notice as the README shows it: `mqtt-cli: connection lost: ...; reconnecting`.

@@ -258,7 +258,21 @@ fn bad_input_table() {
             "--will-topic",
         ),
         // QoS values and counts.
-        case(&["pub", "-t", "a", "-m", "x", "-q", "3"], 2, "3"),
+        case(
+            &["pub", "-t", "a", "-m", "x", "-q", "3"],
+            2,
+            "invalid value '3' for '--qos <QOS>': QoS is 0, 1 or 2",
+        ),
+        case(
+            &["pub", "-t", "a", "--msg", "x"],
+            2,
+            "tip: the message is -m/--message",
+        ),
+        case(
+            &["pub", "-L", "mqtt://::1:1883/t", "-m", "x"],
+            2,
+            "an IPv6 address is written in brackets, as mqtt://[::1]:1883",
+        ),
         case(&["pub", "-t", "a", "-m", "x", "-q", "-1"], 2, "-1"),
         case(&["sub", "-t", "a", "-q", "one"], 2, "invalid value 'one'"),
         case(
@@ -755,4 +769,24 @@ fn bad_input_table() {
             started.elapsed()
         );
     }
+}
+
+/// `-h` is the host, as in mosquitto_pub: asking for help with it says where help is.
+#[test]
+fn help_is_help_and_h_is_the_host() {
+    for args in [
+        &["-h"][..],
+        &["pub", "-h"][..],
+        &["sub", "-t", "a", "-h"][..],
+    ] {
+        let out = run(args, b"");
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out)
+                .contains("tip: help is --help; -h is the broker's host, as in mosquitto_pub"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_code(&run(&["--help"], b""), 0);
 }

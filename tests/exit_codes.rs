@@ -72,6 +72,20 @@ fn credentials_good_and_bad() {
     assert_code(&out, 5);
     assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("wrong-pw-123"));
+    assert!(!stderr(&out).contains("no password was given"));
+    // A user name alone: what was missing is said, on both protocol versions.
+    for version in ["3.1.1", "5"] {
+        let out = run_on(
+            &broker,
+            &["pub", "-V", version, "-t", "x", "-m", "x", "-u", "alice"],
+        );
+        assert_code(&out, 5);
+        assert!(
+            stderr(&out).contains("; no password was given (-P, --password-file, MQTT_PASSWORD"),
+            "{}",
+            stderr(&out)
+        );
+    }
     // Right password three ways: -P, MQTT_PASSWORD, --password-file.
     assert_code(
         &run_on(
@@ -134,7 +148,7 @@ fn credentials_good_and_bad() {
     let out = with_password_file(dir.path());
     assert_code(&out, 2);
     assert!(
-        stderr(&out).contains("cannot read password file"),
+        stderr(&out).contains("password file") && stderr(&out).contains("is not a regular file"),
         "{}",
         stderr(&out)
     );

@@ -143,9 +143,19 @@ fn sub_stats_shows_a_live_line_on_a_terminal_and_clears_it() {
         .unwrap_or_else(|| panic!("{screen:?}"));
     assert!(screen[..cleared].contains("0 messages"), "{screen:?}");
     assert!(
-        screen[cleared..].contains("1 messages on 1 topics"),
+        screen[cleared..].contains("1 message on 1 topic in"),
         "{screen:?}"
     );
+    // Messages stop: the line is still redrawn every second (it froze at its last message,
+    // or showed none at all for one that came at once).
+    let args = command("sub", &broker, &["-t", "live/s", "-W", "2500ms", "--stats"]);
+    let out = on_a_terminal(&args, &empty);
+    assert_code(&out, 0);
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    let cleared = screen
+        .rfind("\r\u{1b}[2K")
+        .unwrap_or_else(|| panic!("{screen:?}"));
+    assert!(screen[..cleared].contains("1 message, "), "{screen:?}");
     assert_code(&run_on(&broker, &["pub", "-t", "live/s", "-n", "-r"]), 0);
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::connection::ConnectArgs;
+use super::connection::{ConnectArgs, parse_qos};
 use crate::bench::condition::Condition;
 use crate::duration::parse_duration;
 
@@ -128,7 +128,7 @@ pub struct BenchPubArgs {
     pub rate: Rate,
 
     /// QoS of the publishes and subscriptions.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
     pub qos: u8,
 
     /// Payload size in bytes (at least 24: the header).
@@ -178,7 +178,7 @@ pub struct BenchSubArgs {
     pub topic: String,
 
     /// QoS of the subscriptions.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
     pub qos: u8,
 
     /// Stop once this many messages arrived in all (instead of --duration).

@@ -154,7 +154,7 @@ pub struct ConnectArgs {
     pub will_payload: Option<String>,
 
     /// QoS of the will message.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2), help_heading = "Will")]
+    #[arg(long, default_value_t = 0, value_parser = parse_qos, help_heading = "Will")]
     pub will_qos: u8,
 
     /// Retain the will message.
@@ -324,4 +324,15 @@ pub struct TlsArgs {
     /// mosquitto's OpenSSL engine key password: refused in words.
     #[arg(long, value_name = "SHA1", hide = true, value_parser = refuse_engine)]
     pub tls_engine_kpass_sha1: Option<String>,
+}
+
+/// A QoS level, 0, 1 or 2, said as such when it is not one (clap's own words were
+/// "3 is not in 0..=2").
+pub fn parse_qos(text: &str) -> Result<u8, String> {
+    match text.trim() {
+        "0" => Ok(0),
+        "1" => Ok(1),
+        "2" => Ok(2),
+        _ => Err("QoS is 0, 1 or 2".to_string()),
+    }
 }

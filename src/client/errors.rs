@@ -179,7 +179,17 @@ pub(super) fn connect_error(err: ConnectionError, settings: &ConnectSettings) ->
     match err {
         ConnectionError::ConnectionRefused(code) => failure(
             ErrorKind::Refused,
-            format!("the broker refused the connection: {}", refusal(code)),
+            format!(
+                "the broker refused the connection: {}{}",
+                refusal(code),
+                credentials_hint(
+                    matches!(
+                        code,
+                        ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized
+                    ),
+                    settings
+                )
+            ),
         ),
         ConnectionError::NetworkTimeout => failure(ErrorKind::Connect, CONNECT_TIMED_OUT),
         ConnectionError::Io(io) => failure(ErrorKind::Connect, io_reason(&io, settings)),
@@ -227,7 +237,10 @@ pub(super) fn connect_error_v5(
             };
             failure(
                 ErrorKind::Refused,
-                format!("the broker refused the connection: {reason}{hint}"),
+                format!(
+                    "the broker refused the connection: {reason}{hint}{}",
+                    credentials_hint(matches!(reason.code, 0x86 | 0x87), settings)
+                ),
             )
         }
         v5::ConnectionError::Timeout(_) => failure(ErrorKind::Connect, CONNECT_TIMED_OUT),
@@ -428,6 +441,18 @@ fn io_reason(io: &io::Error, settings: &ConnectSettings) -> String {
             format!("cannot resolve host name '{}'", settings.host)
         }
         _ => io.to_string(),
+    }
+}
+
+/// For a refusal of the credentials: what was sent, when it explains it (a user name with no
+/// password, or none at all).
+fn credentials_hint(about_credentials: bool, settings: &ConnectSettings) -> &'static str {
+    match (about_credentials, &settings.username, &settings.password) {
+        (true, Some(_), None) => {
+            "; no password was given (-P, --password-file, MQTT_PASSWORD, or a profile's password_*)"
+        }
+        (true, None, None) => "; no user name or password was given (-u and -P)",
+        _ => "",
     }
 }
 

@@ -36,7 +36,7 @@ impl Stats {
             if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
                 bar.set_style(style);
             }
-            bar.set_message("0 messages");
+            bar.set_message("0 messages, 0/s");
             bar.enable_steady_tick(Duration::from_millis(200));
             bar.tick();
             bar
@@ -70,18 +70,26 @@ impl Stats {
                 );
             }
         }
-        if let Some(bar) = &self.live
-            && self.shown.elapsed() >= Duration::from_millis(100)
-        {
-            self.shown = Instant::now();
-            let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
-            bar.set_message(format!(
-                "{} messages, {:.0}/s, {}/s",
-                self.messages,
-                self.messages as f64 / seconds,
-                bytes(self.bytes as f64 / seconds),
-            ));
+        if self.shown.elapsed() >= Duration::from_millis(100) {
+            self.refresh();
         }
+    }
+
+    /// Redraws the live line with the counts and rates now: on a message (at most ten times a
+    /// second), and every second (so that rates fall when messages stop, and the line never
+    /// looks frozen).
+    pub fn refresh(&mut self) {
+        let Some(bar) = &self.live else {
+            return;
+        };
+        self.shown = Instant::now();
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
+        bar.set_message(format!(
+            "{}, {:.0}/s, {}/s",
+            counted(self.messages, "message"),
+            self.messages as f64 / seconds,
+            bytes(self.bytes as f64 / seconds),
+        ));
     }
 
     /// Clears the live line and returns the table: messages per topic, most first.
@@ -117,14 +125,23 @@ impl Stats {
         }
         let _ = writeln!(
             table,
-            "{} messages on {} topics in {:.1} s: {:.1}/s, {}/s",
-            self.messages,
-            topics.len(),
+            "{} on {} in {:.1} s: {:.1}/s, {}/s",
+            counted(self.messages, "message"),
+            counted(topics.len() as u64, "topic"),
             seconds,
             self.messages as f64 / seconds,
             bytes(self.bytes as f64 / seconds)
         );
         table
+    }
+}
+
+/// `1 message`, `2 messages`.
+fn counted(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 
@@ -164,5 +181,12 @@ mod tests {
             lines[22].starts_with("325 messages on 25 topics"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn one_is_singular() {
+        let mut stats = Stats::start();
+        stats.record("only", 3);
+        assert!(stats.finish().contains("1 message on 1 topic in"));
     }
 }

@@ -201,6 +201,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     let mut clears = Clears::default();
     let mut printed: u64 = 0;
     let mut stats = settings.stats.then(crate::commands::stats::Stats::start);
+    // --stats' live line is redrawn every second, messages or not.
+    let mut redraw = tokio::time::interval(Duration::from_secs(1));
+    redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let outcome = loop {
         // `biased`: events first; the other branches cost nothing while events keep coming.
         tokio::select! {
@@ -300,6 +303,10 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 break Err(owed_acks(&settings, unsubscribes_pending, suback_pending, ack_wait));
             }
             () = sleep_until(deadline) => {
+                // -W came before an acknowledgement owed: that is what failed.
+                if suback_pending || unsubscribes_pending > 0 {
+                    break Err(owed_acks(&settings, unsubscribes_pending, suback_pending, ack_wait));
+                }
                 break match settings.count {
                     Some(count) => Err(failure(
                         ErrorKind::Timeout,
@@ -312,6 +319,11 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 };
             }
             () = sleep_until(quiet_until) => break Ok(()),
+            _ = redraw.tick(), if stats.is_some() => {
+                if let Some(stats) = &mut stats {
+                    stats.refresh();
+                }
+            }
             () = interrupts.recv() => break Ok(()),
             () = &mut output_failed => {
                 break Err(anyhow::Error::new(printer.error()).context("writing to standard output"));

@@ -26,6 +26,12 @@ pub fn parse_url(text: &str) -> Result<UrlParts> {
     let url = Url::parse(text).map_err(|err| {
         let why = match err {
             url::ParseError::RelativeUrlWithoutBase => "it has no scheme".to_string(),
+            // mqtt://::1:1883: an IPv6 address without its brackets.
+            url::ParseError::EmptyHost | url::ParseError::InvalidPort
+                if text.contains("::") && !text.contains('[') =>
+            {
+                "an IPv6 address is written in brackets, as mqtt://[::1]:1883".to_string()
+            }
             other => other.to_string(),
         };
         bad(&format!(
