@@ -181,11 +181,15 @@ fn a_plain_password_needs_a_private_file() {
     let broker = Broker::with_password("me", "s3cret");
     let text = broker_profile(&broker, "username = \"me\"\npassword = \"s3cret\"");
     let config = Config::new("");
-    config.write(&text, 0o644);
-    let out = config.run(&["pub", "-t", "p", "-m", "x"], &[]);
-    assert_code(&out, 2);
-    has(&out, "chmod 600");
-    assert!(!stderr(&out).contains("s3cret"));
+    // Readable by others, or by the group only (0640), or writable by the group: refused.
+    for mode in [0o644, 0o640, 0o620, 0o604] {
+        config.write(&text, mode);
+        let out = config.run(&["pub", "-t", "p", "-m", "x"], &[]);
+        assert_code(&out, 2);
+        has(&out, "chmod 600");
+        has(&out, &format!("(mode {mode:o})"));
+        assert!(!stderr(&out).contains("s3cret"));
+    }
     config.write(&text, 0o600);
     let out = config.run(&["pub", "-t", "p", "-m", "x", "-d"], &[]);
     assert_code(&out, 0);

@@ -671,3 +671,51 @@ fn bench_connects_through_a_proxy() {
     assert_code(&out, 0);
     proxy.wait_for_log(&format!("connected to localhost:{}", broker.port), 3);
 }
+
+/// MQTT 5 takes every route MQTT 3.1.1 takes: through an HTTP and a SOCKS5 proxy, from a
+/// source address (also for a ws:// URL, whose host the connector must be given, not the
+/// URL), over wss through a proxy, and over a Unix socket.
+#[test]
+fn mqtt_5_takes_every_route() {
+    let pki = Pki::new();
+    let broker = Broker::with_files(|dir| {
+        format!(
+            "allow_anonymous true\nlistener 0 {}\n",
+            dir.join("mosquitto.sock").display()
+        )
+    });
+    // Also the TCP listener the other cases use.
+    let tcp = Broker::start();
+    let socket = broker.dir.path().join("mosquitto.sock");
+    let ws = Gateway::start(tcp.port, None);
+    let wss = Gateway::start(tcp.port, Some(pki.server_config("server")));
+    let tinyproxy = Proxy::tinyproxy(None);
+    let socks = Proxy::microsocks(None);
+    let port = tcp.port.to_string();
+    let ca = pki.arg("ca.pem");
+    let ws_url = format!("ws://localhost:{}/mqtt", ws.port);
+    let wss_url = format!("wss://localhost:{}/mqtt", wss.port);
+    let http = tinyproxy.url("http", None);
+    let socks5h = socks.url("socks5h", None);
+    let socket = socket.to_str().expect("utf-8 path");
+    let direct = ["-h", "127.0.0.1", "-p", &port];
+    let cases: Vec<Vec<&str>> = vec![
+        [&direct[..], &["--proxy", &http]].concat(),
+        [&direct[..], &["--proxy", &socks5h]].concat(),
+        [&direct[..], &["-A", "127.0.0.2"]].concat(),
+        vec!["-L", &ws_url, "-A", "127.0.0.1"],
+        vec!["-L", &ws_url, "--proxy", &http],
+        vec!["-L", &wss_url, "--cafile", &ca, "--proxy", &socks5h],
+        vec!["--unix", socket],
+    ];
+    for route in cases {
+        let mut args = vec!["pub", "-V", "5", "-t", "v5/route", "-m", "x", "-q", "1"];
+        args.extend(&route);
+        let out = run_with_env(&args, &[]);
+        assert_code(&out, 0);
+        assert!(stderr(&out).is_empty(), "{route:?}: {}", stderr(&out));
+    }
+    assert_eq!(ws.paths().len(), 2);
+    assert_eq!(wss.paths().len(), 1);
+    tcp.wait_for_log("New connection from 127.0.0.2:", 1);
+}

@@ -462,3 +462,93 @@ async fn mqtt_connect(
         packet => Err(ConnectionError::NotConnAck(Box::new(packet))),
     }
 }
+
+#[cfg(test)]
+mod patch_19 {
+    use super::*;
+    use bytes::BytesMut;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// The connector of a test: records what it is asked for, hands over `stream` once.
+    fn connector(
+        options: &mut MqttOptions,
+        stream: tokio::io::DuplexStream,
+    ) -> std::sync::Arc<std::sync::Mutex<Option<(String, u16)>>> {
+        let stream = std::sync::Mutex::new(Some(stream));
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let recorded = asked.clone();
+        options.set_socket_connector(move |host, port| {
+            *recorded.lock().unwrap() = Some((host, port));
+            let stream = stream.lock().unwrap().take();
+            async move {
+                stream
+                    .map(|s| Box::new(s) as Box<dyn AsyncReadWrite>)
+                    .ok_or_else(|| io::Error::other("one connection only"))
+            }
+        });
+        asked
+    }
+
+    /// mqtt-cli patch 19 on MQTT 5: the caller's connector makes the stream, asked for the
+    /// broker's host and port, and MQTT 5 goes over it.
+    #[tokio::test]
+    async fn patch_19_the_socket_connector_makes_the_stream_on_mqtt_5() {
+        let (client, mut server) = tokio::io::duplex(1024);
+        let mut options = MqttOptions::new("patch-19", "broker.example", 1883);
+        let asked = connector(&mut options, client);
+        let broker = tokio::spawn(async move {
+            let mut connect = [0u8; 2];
+            server.read_exact(&mut connect).await.unwrap();
+            assert_eq!(connect[0], 0x10, "CONNECT first");
+            let mut rest = vec![0u8; usize::from(connect[1])];
+            server.read_exact(&mut rest).await.unwrap();
+            // Protocol level 5, after the name "MQTT".
+            assert_eq!(rest[6], 5, "MQTT 5's CONNECT");
+            let mut connack = BytesMut::new();
+            ConnAck {
+                session_present: false,
+                code: ConnectReturnCode::Success,
+                properties: None,
+            }
+            .write(&mut connack)
+            .unwrap();
+            server.write_all(&connack).await.unwrap();
+            server
+        });
+        let mut eventloop = EventLoop::new(options, 10);
+        let event = eventloop.poll().await.unwrap();
+        assert!(
+            matches!(event, Event::Incoming(Packet::ConnAck(_))),
+            "{event:?}"
+        );
+        assert_eq!(
+            asked.lock().unwrap().clone(),
+            Some(("broker.example".to_string(), 1883))
+        );
+        drop(broker.await.unwrap());
+    }
+
+    /// For WebSockets the "host" is the URL: the connector is asked for the URL's host and
+    /// port, never the URL itself.
+    #[cfg(feature = "websocket")]
+    #[tokio::test]
+    async fn patch_19_a_websocket_url_asks_for_its_host_and_port() {
+        let (client, mut server) = tokio::io::duplex(4096);
+        let mut options = MqttOptions::new("patch-19", "ws://broker.example:8080/mqtt", 8080);
+        options.set_transport(Transport::Ws);
+        let asked = connector(&mut options, client);
+        let broker = tokio::spawn(async move {
+            // The WebSocket handshake's request line, then the line is dropped.
+            let mut request = [0u8; 64];
+            let read = server.read(&mut request).await.unwrap();
+            String::from_utf8_lossy(&request[..read]).into_owned()
+        });
+        let mut eventloop = EventLoop::new(options, 10);
+        assert!(eventloop.poll().await.is_err());
+        assert_eq!(
+            asked.lock().unwrap().clone(),
+            Some(("broker.example".to_string(), 8080))
+        );
+        assert!(broker.await.unwrap().starts_with("GET /mqtt"));
+    }
+}
