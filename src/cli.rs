@@ -30,9 +30,11 @@ Exit codes:
   5  broker refused the connection (CONNACK: bad credentials, not authorised, ...)
   6  broker rejected an operation: SUBACK failure, PUBACK/PUBREC/PUBCOMP reason >= 0x80,
      server DISCONNECT (MQTT 5)
-  7  timeout: the expected messages, answer or acks did not arrive in time
-  8  check: a check failed; otherwise: connection lost and not recovered, or QoS 0
-     messages that may not have arrived
+  7  timeout: the expected messages, answer or acks did not arrive in time (-W bounds
+     the whole run, connecting and closing included)
+  8  check: a check failed; bench: a --fail-if condition held; otherwise: connection
+     lost and not recovered, or QoS 0 messages that may not have arrived
+     (bench: clients that did not finish exit by the first one's cause, 3 to 8)
 130  pub: Ctrl+C twice (the first waits up to 10 s for owed acknowledgements);
      rr: Ctrl+C before an answer
 
@@ -131,7 +133,10 @@ on Windows):
 A profile holds any connection option under its flag's long name (- or _ alike). Precedence,
 highest first: flags, the -L URL, MQTT_* environment variables, the profile (--profile NAME,
 env MQTT_PROFILE, else default_profile), built-in defaults. -d says where each came from.
-A plain `password` is refused unless the file is private (chmod 600).";
+A plain `password` is refused unless the file is private (chmod 600). A profile's user name,
+password and client certificate go only to its own host (not when -h, -L, MQTT_HOST or
+MQTT_URL name another). password_command has 10 s to print the password and exit. A broken
+profile breaks only itself: profile list and show mark it. Names: letters, digits, _ . -";
 
 /// `mqtt-cli profile`.
 #[derive(Debug, Clone, Args)]
