@@ -170,3 +170,35 @@ fn w_bounds_each_check() {
         ends_in_time(&args, Duration::from_secs(2), 3);
     }
 }
+
+/// `bench --duration` bounds the run, connecting included: through a proxy that never
+/// answers, it ends within the duration and its 10 s close wait (it took 18 s of a 2 s run),
+/// exit 3 with the report printed.
+#[test]
+fn bench_duration_bounds_connecting_through_a_silent_proxy() {
+    let silent = silent_port().to_string();
+    let proxy = format!("http://127.0.0.1:{silent}");
+    let args = strings(&[
+        "bench",
+        "pub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "1883",
+        "--proxy",
+        &proxy,
+        "--duration",
+        "2s",
+        "--json",
+    ]);
+    let started = Instant::now();
+    let out = run_args(&args, b"");
+    assert_code(&out, 3);
+    assert!(
+        started.elapsed() < Duration::from_millis(13_500),
+        "{:?}",
+        started.elapsed()
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("the report");
+    assert_eq!(report["partial"], serde_json::Value::Bool(true));
+}

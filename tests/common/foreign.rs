@@ -13,6 +13,8 @@ pub struct Foreign {
     child: Child,
     pub name: &'static str,
     pub port: u16,
+    /// rumqttd's MQTT 5 listener (its MQTT 3.1.1 one is `port`).
+    pub v5_port: Option<u16>,
     _dir: tempfile::TempDir,
 }
 
@@ -64,8 +66,8 @@ impl Foreign {
                 installed.exists().then_some(installed)
             })
             .unwrap_or_else(|| PathBuf::from("rumqttd"));
-        Foreign::spawn("rumqttd", |port, dir| {
-            let v5_port = free_port();
+        let v5_port = free_port();
+        let mut broker = Foreign::spawn("rumqttd", |port, dir| {
             let config = dir.join("rumqttd.toml");
             std::fs::write(
                 &config,
@@ -105,7 +107,9 @@ next_connection_delay_ms = 1
             let mut command = Command::new(&binary);
             command.arg("-c").arg(&config);
             command
-        })
+        });
+        broker.v5_port = Some(v5_port);
+        broker
     }
 
     fn spawn(name: &'static str, make: impl Fn(u16, &std::path::Path) -> Command) -> Foreign {
@@ -124,6 +128,7 @@ next_connection_delay_ms = 1
                     child,
                     name,
                     port,
+                    v5_port: None,
                     _dir: dir,
                 };
             }
