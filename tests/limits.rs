@@ -11,14 +11,27 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn refused_before_connecting(args: &[&str], needle: &str) {
-    let mut all = vec!["pub", "-h", "127.0.0.1", "-p", "9", "-t", "a"];
-    all.extend(args);
-    let out = run(&all, b"");
+/// `pub -h 127.0.0.1 -p 9 -t a ARGS` (nothing listens on port 9) with `env` set.
+fn publish_to_port_9(env: &[(&str, &std::ffi::OsStr)], args: &[&str]) -> std::process::Output {
+    let mut command = cli();
+    command
+        .envs(env.iter().copied())
+        .args(["pub", "-h", "127.0.0.1", "-p", "9", "-t", "a"])
+        .args(args);
+    run_command(command, b"")
+}
+
+/// `publish_to_port_9` ends with exit 2 and one line containing `needle`.
+fn refused_with(env: &[(&str, &std::ffi::OsStr)], args: &[&str], needle: &str) {
+    let out = publish_to_port_9(env, args);
     assert_code(&out, 2);
     let said = stderr(&out);
     assert!(said.contains(needle), "{args:.40?}: {said}");
     assert_eq!(said.trim().lines().count(), 1, "{said}");
+}
+
+fn refused_before_connecting(args: &[&str], needle: &str) {
+    refused_with(&[], args, needle);
 }
 
 #[test]
@@ -35,24 +48,7 @@ fn strings_over_65535_bytes_are_refused_before_connecting() {
         "the will payload (--will-payload) is 65536 bytes",
     );
     // At the limit it goes out (and fails to connect: port 9).
-    let out = run(
-        &[
-            "pub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            "9",
-            "-t",
-            "a",
-            "-m",
-            "1",
-            "-u",
-            "u",
-            "-P",
-            &just,
-        ],
-        b"",
-    );
+    let out = publish_to_port_9(&[], &["-m", "1", "-u", "u", "-P", &just]);
     assert_code(&out, 3);
     // From the environment and a file too.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -69,26 +65,10 @@ fn strings_over_65535_bytes_are_refused_before_connecting() {
         ],
         "is 65536 bytes",
     );
-    let mut command = cli();
-    command.env("MQTT_PASSWORD", &long).args([
-        "pub",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        "9",
-        "-t",
-        "a",
-        "-m",
-        "1",
-        "-u",
-        "u",
-    ]);
-    let out = run_command(command, b"");
-    assert_code(&out, 2);
-    assert!(
-        stderr(&out).contains("the password is 65536 bytes"),
-        "{}",
-        stderr(&out)
+    refused_with(
+        &[("MQTT_PASSWORD", long.as_ref())],
+        &["-m", "1", "-u", "u"],
+        "the password is 65536 bytes",
     );
 }
 
@@ -129,24 +109,7 @@ fn an_endless_unpaced_repeat_is_refused() {
         "--repeat 0 (until interrupted) needs --interval",
     );
     // With a pace (0: as fast as possible) it is asked for.
-    let out = run(
-        &[
-            "pub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            "9",
-            "-t",
-            "a",
-            "-m",
-            "1",
-            "--repeat",
-            "0",
-            "--interval",
-            "0",
-        ],
-        b"",
-    );
+    let out = publish_to_port_9(&[], &["-m", "1", "--repeat", "0", "--interval", "0"]);
     assert_code(&out, 3);
 }
 
@@ -162,24 +125,10 @@ fn configuration_is_read_only_from_a_regular_file() {
         dir.path(),
     ] {
         let started = Instant::now();
-        let mut command = cli();
-        command.env("MQTT_CLI_CONFIG", config).args([
-            "pub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            "9",
-            "-t",
-            "a",
-            "-m",
-            "1",
-        ]);
-        let out = run_command(command, b"");
-        assert_code(&out, 2);
-        assert!(
-            stderr(&out).contains("is not a regular file"),
-            "{}",
-            stderr(&out)
+        refused_with(
+            &[("MQTT_CLI_CONFIG", config.as_os_str())],
+            &["-m", "1"],
+            "is not a regular file",
         );
         assert!(started.elapsed() < Duration::from_secs(5));
     }

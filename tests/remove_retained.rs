@@ -38,6 +38,16 @@ fn sub(broker: &[String], rest: &[&str]) -> std::process::Output {
     run_args(&args, b"")
 }
 
+/// What every run here asks: clear the retained messages under `r/#`, within 20 s.
+const CLEAR: &[&str] = &[
+    "-t",
+    "r/#",
+    "--retained-only",
+    "--remove-retained",
+    "-W",
+    "20",
+];
+
 /// Five retained messages cleared, printed once each, and none left.
 fn every_retained_message_is_cleared_and_verified(
     broker: &[String],
@@ -46,20 +56,7 @@ fn every_retained_message_is_cleared_and_verified(
 ) {
     for &version in versions {
         publish_retained(broker);
-        let out = sub(
-            broker,
-            &[
-                "-V",
-                version,
-                "-t",
-                "r/#",
-                "--retained-only",
-                "--remove-retained",
-                "-v",
-                "-W",
-                "20",
-            ],
-        );
+        let out = sub(broker, &[&["-V", version, "-v"], CLEAR].concat());
         assert_code(&out, 0);
         let mut printed: Vec<_> = stdout(&out).lines().map(String::from).collect();
         printed.sort();
@@ -148,19 +145,7 @@ fn our_own_clears_never_end_the_run() {
         )));
         client.until_disconnect();
     });
-    let out = run_on_port(
-        port,
-        &[
-            "sub",
-            "-t",
-            "r/#",
-            "--retained-only",
-            "--remove-retained",
-            "-v",
-            "-W",
-            "20",
-        ],
-    );
+    let out = run_on_port(port, &[&["sub", "-v"], CLEAR].concat());
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "r/1 a\nr/2 b\n", "{}", stderr(&out));
     broker.join().expect("fake broker");
@@ -191,18 +176,7 @@ fn a_retained_message_that_stays_is_named_and_fails_the_run() {
             }
         }
     });
-    let out = run_on_port(
-        port,
-        &[
-            "sub",
-            "-t",
-            "r/#",
-            "--retained-only",
-            "--remove-retained",
-            "-W",
-            "20",
-        ],
-    );
+    let out = run_on_port(port, &[&["sub"], CLEAR].concat());
     assert_code(&out, 6);
     assert!(
         stderr(&out).contains("1 retained message(s) still there after clearing 5 times: 'r/1'"),
