@@ -235,5 +235,42 @@ mod tests {
             run_command("echo secret; sleep 30", 100, short),
             Err(CommandFailure::TimedOut { printed: true })
         );
+        // Exactly the limit is within it.
+        assert_eq!(
+            run_command("head -c 100 /dev/zero", 100, quick)
+                .expect("ran")
+                .len(),
+            100
+        );
+        // Its output closed, it still has to end in time.
+        let started = std::time::Instant::now();
+        assert_eq!(
+            run_command("exec >&-; sleep 30", 100, short),
+            Err(CommandFailure::TimedOut { printed: true })
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// What the command started is stopped with it: a `sleep` left behind would hold our
+    /// standard error open.
+    #[test]
+    fn a_command_is_stopped_with_what_it_started() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pid");
+        let command = format!("sleep 30 & echo $! > {}; wait", file.display());
+        assert_eq!(
+            run_command(&command, 100, Duration::from_millis(300)),
+            Err(CommandFailure::TimedOut { printed: false })
+        );
+        let pid = std::fs::read_to_string(&file).expect("the pid");
+        let state =
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        // Gone, or a zombie waiting to be reaped: not running.
+        let running = state
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X");
+        assert!(!running, "the command's sleep is still running: {state}");
     }
 }
