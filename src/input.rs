@@ -251,6 +251,17 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
+    #[test]
+    fn strings_up_to_65535_bytes() {
+        assert!(check_string_length("the password", 65_535).is_ok());
+        let err = check_string_length("the password", 65_536).expect_err("too long");
+        assert_eq!(
+            format!("{err}"),
+            "the password is 65536 bytes: MQTT carries at most 65535"
+        );
+        assert_eq!(MAX_CONFIG, 1_048_576);
+    }
+
     /// What the command started is stopped with it: a `sleep` left behind would hold our
     /// standard error open.
     #[test]
