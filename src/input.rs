@@ -274,14 +274,23 @@ mod tests {
             Err(CommandFailure::TimedOut { printed: false })
         );
         let pid = std::fs::read_to_string(&file).expect("the pid");
-        let state =
+        // Gone, or a zombie waiting to be reaped: not running. SIGKILL takes effect a moment
+        // after it is sent: waited for, up to 5 s.
+        let is_running = |stat: &str| {
+            stat.rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z" && state != "X")
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut state =
             std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-        // Gone, or a zombie waiting to be reaped: not running.
-        let running = state
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X");
+        while is_running(&state) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            state =
+                std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        }
+        let running = is_running(&state);
         assert!(!running, "the command's sleep is still running: {state}");
     }
 }
