@@ -3,7 +3,8 @@
 //! `--retained-only` ends at the first live message or after a quiet spell; `--remove-retained`
 //! clears each retained message it sees, waits for those clears to be acknowledged, and then
 //! subscribes again to verify that none is left (clearing again what is). Our own clears coming
-//! back as live messages are neither printed nor counted, and never end the run.
+//! back as live messages never end the run nor count for `-C` (`--retained-only` does not show
+//! them; otherwise they are shown, as mosquitto_sub shows them).
 //!
 //! With a persistent session and `-C`, messages are acknowledged only once printed, so a message
 //! that arrives after the last one wanted stays with the broker for the next run instead of being
@@ -233,8 +234,16 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                     }
                 }
                 Some(SessionEvent::Message(received)) => {
-                    // Our own clear, forwarded back: not a message of the run.
+                    // Our own clear, forwarded back: it never ends the run nor counts for
+                    // -C. Shown as mosquitto_sub shows it (the broker did send it), except by
+                    // --retained-only, which shows retained messages only.
                     if clears.is_echo(&received.message) {
+                        if !settings.retained_only {
+                            printer
+                                .print(&received)
+                                .await
+                                .context("writing to standard output")?;
+                        }
                         session.ack(&received);
                         continue;
                     }
