@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::{free_port, listens};
+use super::free_port;
 
 pub struct Foreign {
     child: Child,
@@ -30,6 +30,9 @@ pub fn skipped() -> Option<String> {
     std::env::var("MQTT_CLI_SKIP_FOREIGN").ok()
 }
 
+/// Joins the parts of a needle that must stand on one line of a broker's output.
+const LINE: char = '\u{1}';
+
 fn home_cache() -> PathBuf {
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
     home.join(".cache/mqtt-cli-tests")
@@ -46,17 +49,18 @@ impl Foreign {
             modules.display()
         );
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/brokers/aedes.js");
-        Foreign::spawn("aedes", |port, _| {
+        Foreign::spawn("aedes", |port, _, _| {
             let mut command = Command::new("node");
             command
                 .arg(&script)
                 .arg(port.to_string())
                 .env("NODE_PATH", &modules);
-            command
+            (command, vec![format!("listening {port}")])
         })
     }
 
-    /// rumqttd on a free loopback port, MQTT 3.1.1 and 5, with a 1 MB maximum payload.
+    /// rumqttd on free loopback ports, MQTT 3.1.1 (`port`) and 5 (`v5_port`), with a 1 MB
+    /// maximum payload.
     pub fn rumqttd() -> Foreign {
         let binary = std::env::var_os("RUMQTTD")
             .map(PathBuf::from)
@@ -66,8 +70,7 @@ impl Foreign {
                 installed.exists().then_some(installed)
             })
             .unwrap_or_else(|| PathBuf::from("rumqttd"));
-        let v5_port = free_port();
-        let mut broker = Foreign::spawn("rumqttd", |port, dir| {
+        Foreign::spawn("rumqttd", |port, v5_port, dir| {
             let config = dir.join("rumqttd.toml");
             std::fs::write(
                 &config,
@@ -105,37 +108,59 @@ next_connection_delay_ms = 1
             )
             .expect("write rumqttd.toml");
             let mut command = Command::new(&binary);
-            command.arg("-c").arg(&config);
-            command
-        });
-        broker.v5_port = Some(v5_port);
-        broker
+            // -v: it says when each listener is up.
+            command.arg("-v").arg("-c").arg(&config);
+            let listening =
+                |port: u16| format!("Listening for remote connections{LINE}\"127.0.0.1:{port}\"");
+            (command, vec![listening(port), listening(v5_port)])
+        })
     }
 
-    fn spawn(name: &'static str, make: impl Fn(u16, &std::path::Path) -> Command) -> Foreign {
+    /// Starts the broker `make` describes on two free ports (the second for a broker that
+    /// has one more listener), and waits until its own output says it listens (each of the
+    /// strings `make` gives is in it, its parts joined by [`LINE`] on one line): a port taken by another process meanwhile makes the
+    /// broker fail, never a test talk to someone else's. Tries other ports five times.
+    fn spawn(
+        name: &'static str,
+        make: impl Fn(u16, u16, &std::path::Path) -> (Command, Vec<String>),
+    ) -> Foreign {
         let dir = tempfile::tempdir().expect("temporary directory");
+        let log_path = dir.path().join("log");
         for _ in 0..5 {
-            let port = free_port();
-            let log = std::fs::File::create(dir.path().join("log")).expect("log file");
-            let mut child = make(port, dir.path())
+            let (port, second) = (free_port(), free_port());
+            let log = std::fs::File::create(&log_path).expect("log file");
+            let (mut command, needles) = make(port, second, dir.path());
+            let mut child = command
                 .stdout(log.try_clone().expect("log file"))
                 .stderr(log)
                 .stdin(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
-            if listens(&mut child, port, Duration::from_secs(20)) {
-                return Foreign {
-                    child,
-                    name,
-                    port,
-                    v5_port: None,
-                    _dir: dir,
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                let said = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let on_a_line = |needle: &String| {
+                    said.lines()
+                        .any(|line| needle.split(LINE).all(|part| line.contains(part)))
                 };
+                if needles.iter().all(on_a_line) {
+                    return Foreign {
+                        child,
+                        name,
+                        port,
+                        v5_port: Some(second),
+                        _dir: dir,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
             let _ = child.kill();
             let _ = child.wait();
         }
-        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
         panic!("{name} did not start listening; its output:\n{log}");
     }
 
