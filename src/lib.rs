@@ -1,10 +1,11 @@
 //! mqtt-cli: a command-line MQTT test client.
 //!
-//! The binary is a thin shell over this library: `cli` parses, `settings` validates without
-//! touching the network, `client` owns the MQTT session (rumqttc), `commands` implement the
+//! The binary is a thin shell over this library: `cli` parses (the profile applied:
+//! `cli::parse`), `settings` validates without touching the network, `client` owns the MQTT session (rumqttc), `commands` implement the
 //! subcommands, `output` owns stdout. The examples use the same pieces.
 
 pub mod bench;
+pub mod broker_url;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -15,341 +16,17 @@ pub mod input;
 pub mod output;
 pub mod proxy;
 pub mod replay;
+pub mod secrets;
 pub mod settings;
 pub mod tls;
 pub mod topic;
 pub mod vocabulary;
 
-use std::ffi::OsString;
-
 use anyhow::Result;
-use clap::{Args, CommandFactory, FromArgMatches};
 
-use crate::cli::{Cli, Command, ConnectArgs};
-use crate::settings::ProfileLayer;
-use crate::settings::profile::ConfigFile;
-use crate::settings::{Environment, ProcessEnv, ProcessEnvWithProfile};
-
-impl Command {
-    /// The connection flags of whichever subcommand this is (none for `profile`).
-    pub fn connect_args(&self) -> Option<&ConnectArgs> {
-        match self {
-            Command::Pub(args) => Some(&args.connect),
-            Command::Sub(args) => Some(&args.connect),
-            Command::Rr(args) => Some(&args.connect),
-            Command::Check(args) => Some(&args.connect),
-            Command::Bench(args) => match &args.action {
-                cli::bench::BenchAction::Pub(args) => Some(&args.connect),
-                cli::bench::BenchAction::Conn(args) => Some(&args.connect),
-                cli::bench::BenchAction::Sub(args) => Some(&args.connect),
-                cli::bench::BenchAction::Merge(_) => None,
-            },
-            Command::Profile(_)
-            | Command::Completions { .. }
-            | Command::Man { .. }
-            | Command::Version => None,
-        }
-    }
-}
-
-/// The command line, with the profile in use applied.
-#[derive(Debug)]
-pub struct CommandLine {
-    pub cli: Cli,
-    /// The profile's address and credentials (a layer below the URL and the environment).
-    pub profile: Option<ProfileLayer>,
-    /// The connection flags given on the command line and their values (for `-d`, and what
-    /// `profile add` stores).
-    pub given: Vec<(String, Vec<String>)>,
-    /// The profile's other options, as the flags they became (for `-d`).
-    pub from_profile: Vec<(String, Vec<String>)>,
-    /// The profile's credential options not used: the command line names another host.
-    pub dropped: Vec<String>,
-}
-
-/// What went wrong with the command line: clap's own errors are printed its way.
-#[derive(Debug)]
-pub enum CommandLineError {
-    Clap(clap::Error),
-    Other(anyhow::Error),
-}
-
-impl From<anyhow::Error> for CommandLineError {
-    fn from(err: anyhow::Error) -> Self {
-        CommandLineError::Other(err)
-    }
-}
-
-/// The connection flags: long name, clap id, and whether the flag takes a value.
-pub fn connection_flags() -> Vec<(String, String, bool)> {
-    ConnectArgs::augment_args(clap::Command::new("connection"))
-        .get_arguments()
-        .filter_map(|arg| {
-            let long = arg.get_long()?.to_string();
-            Some((
-                long,
-                arg.get_id().to_string(),
-                arg.get_action().takes_values(),
-            ))
-        })
-        .collect()
-}
-
-/// Parses the command line and applies the profile in use (`--profile`, `MQTT_PROFILE`, else
-/// the config file's `default_profile`): its options become flags the command line did not
-/// give, its address and credentials a layer below the URL and the environment.
-pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError> {
-    let argv = mosquitto_properties(argv)?;
-    let matches = Cli::command()
-        .try_get_matches_from(&argv)
-        .map_err(CommandLineError::Clap)?;
-    let cli = Cli::from_arg_matches(&matches).map_err(CommandLineError::Clap)?;
-    let Some(connect) = cli.command.connect_args() else {
-        // `profile add`: the connection flags given, as they were written.
-        let mut given = Vec::new();
-        if let Some(("profile", profile)) = matches.subcommand()
-            && let Some(("add", add)) = profile.subcommand()
-        {
-            given = given_flags(add, &connection_flags());
-        }
-        return Ok(CommandLine {
-            cli,
-            profile: None,
-            given,
-            from_profile: Vec::new(),
-            dropped: Vec::new(),
-        });
-    };
-    let name = connect
-        .profile
-        .clone()
-        .or_else(|| ProcessEnv.var("MQTT_PROFILE"));
-    let config_present =
-        settings::profile::config_path(&ProcessEnv).is_some_and(|path| path.exists());
-    let profile_wanted = name.is_some() || config_present;
-    // The flags' table only when -d or a profile needs it (start-up time counts for one
-    // publish), and then once.
-    let flags = if connect.debug || profile_wanted {
-        connection_flags()
-    } else {
-        Vec::new()
-    };
-    let given = if connect.debug {
-        given_flags(leaf(&matches).1, &flags)
-    } else {
-        Vec::new()
-    };
-    if !profile_wanted {
-        return Ok(CommandLine {
-            cli,
-            profile: None,
-            given,
-            from_profile: Vec::new(),
-            dropped: Vec::new(),
-        });
-    }
-    let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
-    let config = ConfigFile::load(&ProcessEnv, &longs)?;
-    let (config, name) = match (config, name) {
-        (Some(config), Some(name)) => (config, name),
-        (Some(config), None) => match config.default_profile.clone() {
-            Some(name) => (config, name),
-            None => {
-                return Ok(CommandLine {
-                    cli,
-                    profile: None,
-                    given,
-                    from_profile: Vec::new(),
-                    dropped: Vec::new(),
-                });
-            }
-        },
-        (None, Some(name)) => {
-            let path = settings::profile::config_path(&ProcessEnv).map_or_else(
-                || "no config directory".to_string(),
-                |p| p.display().to_string(),
-            );
-            return Err(error::usage(format!(
-                "no profile '{name}': there is no config file ({path}); `mqtt-cli profile add {name} ...` makes one"
-            ))
-            .into());
-        }
-        (None, None) => {
-            return Ok(CommandLine {
-                cli,
-                profile: None,
-                given,
-                from_profile: Vec::new(),
-                dropped: Vec::new(),
-            });
-        }
-    };
-    let profile = config.profile(&name)?;
-    let mut layer = profile.layer(&config.path)?;
-    layer.elsewhere = other_host(connect, layer.own_host());
-    let (path, sub_matches) = leaf(&matches);
-    let id_of = |long: &str| {
-        flags
-            .iter()
-            .find(|(flag, _, _)| flag == long)
-            .map(|(_, id, _)| id.clone())
-    };
-    let on_command_line = |long: &str| {
-        id_of(long).is_some_and(|id| {
-            sub_matches.value_source(&id) == Some(clap::parser::ValueSource::CommandLine)
-        })
-    };
-    let takes_value = |long: &str| flags.iter().any(|(flag, _, takes)| flag == long && *takes);
-    // Built once; each profile key is checked against a copy.
-    let parser = ConnectArgs::augment_args(
-        clap::Command::new("profile")
-            .no_binary_name(true)
-            .disable_help_flag(true),
-    );
-    let check = |args: &[String]| -> std::result::Result<(), String> {
-        match parser.clone().try_get_matches_from(args) {
-            // A key checked alone misses its pair (`key` needs `cert`): the whole command
-            // line, parsed next, says whether the pair is there.
-            Err(err) if err.kind() == clap::error::ErrorKind::MissingRequiredArgument => Ok(()),
-            other => other.map(|_| ()),
-        }
-        .map_err(|err| {
-            let text = err.render().to_string();
-            let line = text.lines().next().unwrap_or_default();
-            line.strip_prefix("error: ").unwrap_or(line).to_string()
-        })
-    };
-    let mut from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
-    // A client certificate is a credential too: only for the profile's own host.
-    let mut dropped = Vec::new();
-    if layer.elsewhere.is_some() {
-        from_profile.retain(|(key, _)| {
-            let credential = settings::CREDENTIAL_KEYS.contains(&key.as_str());
-            if credential {
-                dropped.push(key.clone());
-            }
-            !credential
-        });
-    }
-    let cli = if from_profile.is_empty() {
-        cli
-    } else {
-        // After the (last) subcommand's name: `bench pub`.
-        let mut at = 0;
-        for name in &path {
-            at = argv[at..]
-                .iter()
-                .position(|arg| arg == name.as_str())
-                .map_or(argv.len(), |index| at + index + 1);
-        }
-        let mut with_profile: Vec<OsString> = argv[..at].to_vec();
-        for (_, args) in &from_profile {
-            with_profile.extend(args.iter().map(OsString::from));
-        }
-        with_profile.extend_from_slice(&argv[at..]);
-        Cli::try_parse_from_argv(with_profile).map_err(CommandLineError::Clap)?
-    };
-    Ok(CommandLine {
-        cli,
-        profile: Some(layer),
-        given,
-        from_profile,
-        dropped,
-    })
-}
-
-/// The host the command line (`-h`, `-L`) or the environment (`MQTT_HOST`, `MQTT_URL`) names,
-/// when it is not the profile's own `host`.
-fn other_host(connect: &ConnectArgs, own: Option<String>) -> Option<String> {
-    let own = own?;
-    let url_host = |text: String| settings::parse_url(&text).ok().and_then(|url| url.host);
-    let named = connect
-        .host
-        .clone()
-        .or_else(|| connect.url.clone().and_then(url_host))
-        .or_else(|| ProcessEnv.var("MQTT_HOST"))
-        .or_else(|| ProcessEnv.var("MQTT_URL").and_then(url_host))?;
-    let bare = |host: &str| {
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase()
-    };
-    (bare(&named) != bare(&own)).then_some(named)
-}
-
-/// mosquitto's `-D COMMAND PROPERTY VALUE`, rewritten into our flags (see
-/// [`cli::properties`]); the command line as it was when there is none.
-fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> {
-    if !argv.iter().any(|arg| arg == "-D" || arg == "--property") {
-        return Ok(argv);
-    }
-    let command = Cli::command();
-    let Some(sub) = argv
-        .get(1)
-        .and_then(|sub| sub.to_str())
-        .and_then(|name| command.find_subcommand(name))
-    else {
-        return Ok(argv);
-    };
-    let mut with_value: Vec<String> = Vec::new();
-    for arg in sub.get_arguments() {
-        if arg.get_action().takes_values() && arg.get_id() != "property" {
-            with_value.extend(arg.get_short().map(|short| format!("-{short}")));
-            with_value.extend(arg.get_long().map(|long| format!("--{long}")));
-            for alias in arg.get_all_aliases().unwrap_or_default() {
-                with_value.push(format!("--{alias}"));
-            }
-            for short in arg.get_all_short_aliases().unwrap_or_default() {
-                with_value.push(format!("-{short}"));
-            }
-        }
-    }
-    cli::properties::rewrite(argv, |token| with_value.iter().any(|flag| flag == token))
-        .map_err(|message| CommandLineError::Other(error::usage(message)))
-}
-
-/// The innermost subcommand's matches, and the names that lead there (`["bench", "pub"]`).
-fn leaf(matches: &clap::ArgMatches) -> (Vec<String>, &clap::ArgMatches) {
-    let mut path = Vec::new();
-    let mut current = matches;
-    while let Some((name, sub)) = current.subcommand() {
-        path.push(name.to_string());
-        current = sub;
-    }
-    (path, current)
-}
-
-/// The connection flags given on the command line (not defaults), with their values.
-fn given_flags(
-    matches: &clap::ArgMatches,
-    flags: &[(String, String, bool)],
-) -> Vec<(String, Vec<String>)> {
-    let mut given = Vec::new();
-    for (long, id, takes_value) in flags {
-        if matches.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
-            continue;
-        }
-        let values = if *takes_value {
-            matches
-                .get_raw(id)
-                .into_iter()
-                .flatten()
-                .map(|value| value.to_string_lossy().into_owned())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        given.push((long.clone(), values));
-    }
-    given
-}
-
-impl Cli {
-    fn try_parse_from_argv(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
-        let matches = Cli::command().try_get_matches_from(argv)?;
-        Cli::from_arg_matches(&matches)
-    }
-}
+use crate::cli::Command;
+use crate::cli::command_line::CommandLine;
+use crate::cli::env::ProcessEnv;
 
 /// A command's input, validated: what [`run`] executes.
 #[derive(Debug)]
@@ -369,20 +46,20 @@ pub enum Prepared {
 /// Validates the command's input (files read, certificates loaded, URL parsed): bad input
 /// fails here, before any runtime or network exists.
 pub fn prepare(line: CommandLine) -> Result<Prepared> {
+    settings::report_origins(&line);
     let CommandLine {
         cli,
         profile,
         given,
         ..
     } = line;
-    let command = &cli.command;
-    let env = ProcessEnvWithProfile(profile);
-    Ok(match command {
-        Command::Pub(args) => Prepared::Pub(settings::pub_settings(args, &env)?),
-        Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, &env)?),
-        Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, &env)?),
-        Command::Check(args) => Prepared::Check(settings::check_settings(args, &env)?),
-        Command::Bench(args) => Prepared::Bench(settings::bench_settings(args, &env)?),
+    let (env, profile) = (&ProcessEnv, profile.as_ref());
+    Ok(match &cli.command {
+        Command::Pub(args) => Prepared::Pub(settings::pub_settings(args, env, profile)?),
+        Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, env, profile)?),
+        Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, env, profile)?),
+        Command::Check(args) => Prepared::Check(settings::check_settings(args, env, profile)?),
+        Command::Bench(args) => Prepared::Bench(settings::bench_settings(args, env, profile)?),
         Command::Profile(args) => Prepared::Profile(args.clone(), given),
         Command::Completions { shell } => Prepared::Completions(*shell),
         Command::Man { out } => Prepared::Man(out.clone()),

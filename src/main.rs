@@ -3,26 +3,15 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use mqtt_cli::CommandLineError;
+use mqtt_cli::cli::command_line::{CommandLineError, command_line};
 use mqtt_cli::error::{exit_code_of, is_broken_pipe};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, format};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 
-/// A flag's values as `-d` prints them: a proxy URL without its password.
-fn shown(key: &str, values: &[String]) -> Vec<String> {
-    values
-        .iter()
-        .map(|value| match key {
-            "proxy" => mqtt_cli::settings::redact_url(value),
-            _ => value.clone(),
-        })
-        .collect()
-}
-
 fn main() -> ExitCode {
-    let line = match mqtt_cli::command_line(std::env::args_os().collect()) {
+    let line = match command_line(std::env::args_os().collect()) {
         Ok(line) => line,
         Err(CommandLineError::Clap(err)) => return usage_error(err),
         Err(CommandLineError::Other(err)) => return fail(&err),
@@ -33,35 +22,6 @@ fn main() -> ExitCode {
         .connect_args()
         .map_or((false, false), |connect| (connect.debug, connect.quiet));
     init_logging(debug, quiet);
-    // Where each connection setting came from (the address and credentials: `settings`).
-    if line.cli.command.connect_args().is_some() {
-        for (key, values) in &line.given {
-            let shown_elsewhere = ["host", "port", "url", "username", "password", "profile"];
-            if !shown_elsewhere.contains(&key.as_str()) && key != "debug" && key != "quiet" {
-                tracing::debug!("{key} {} (flag)", shown(key, values).join(" "));
-            }
-        }
-    }
-    if let Some(profile) = &line.profile {
-        for (key, args) in &line.from_profile {
-            // `--key=value` (or a bare `--flag`): the values.
-            let values: Vec<String> = args
-                .iter()
-                .filter_map(|arg| arg.split_once('=').map(|(_, value)| value.to_string()))
-                .collect();
-            let values = shown(key, &values);
-            tracing::debug!("{key} {} (profile {})", values.join(" "), profile.name);
-        }
-        if !line.dropped.is_empty() {
-            tracing::debug!(
-                "profile {}: its {} are for {}, not sent to {}",
-                profile.name,
-                line.dropped.join(", "),
-                profile.own_host().unwrap_or_default(),
-                profile.elsewhere.as_deref().unwrap_or_default()
-            );
-        }
-    }
 
     let prepared = match mqtt_cli::prepare(line) {
         Ok(prepared) => prepared,

@@ -6,18 +6,19 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
+use crate::cli::command_line::connection_flags;
+use crate::cli::config::{
+    ConfigFile, PROFILE_NAME_RULE, config_path, known_keys, read_config_text, valid_profile_name,
+};
+use crate::cli::env::ProcessEnv;
 use crate::cli::{ProfileAction, ProfileArgs};
 use crate::error::usage;
-use crate::settings::ProcessEnv;
-use crate::settings::profile::{
-    ConfigFile, PROFILE_NAME_RULE, config_path, known_keys, valid_profile_name,
-};
 
 /// Runs `profile ACTION`; `given` holds the connection flags `add` was given, with their values.
 pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
     let path = config_path(&ProcessEnv)
         .ok_or_else(|| usage("no config directory: set MQTT_CLI_CONFIG to the file's path"))?;
-    let flags: Vec<String> = crate::connection_flags()
+    let flags: Vec<String> = connection_flags()
         .into_iter()
         .map(|(long, _, _)| long)
         .collect();
@@ -86,7 +87,7 @@ pub fn run(args: &ProfileArgs, given: &[(String, Vec<String>)]) -> Result<()> {
 }
 
 fn read_document(path: &Path) -> Result<Option<(String, DocumentMut)>> {
-    let Some(text) = crate::settings::profile::read_config_text(path)? else {
+    let Some(text) = read_config_text(path)? else {
         return Ok(None);
     };
     let document = text

@@ -6,11 +6,12 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::env::Environment;
 use crate::bench::condition::{Condition, Measures};
 use crate::bench::header::HEADER_LEN;
 use crate::cli::ConnectArgs;
 use crate::cli::bench::{BenchAction, BenchArgs, Rate, RunArgs};
+use crate::cli::config::ProfileLayer;
+use crate::cli::env::Environment;
 use crate::error::usage;
 use crate::topic::{validate_topic_filter, validate_topic_name};
 use crate::vocabulary::{MAX_PACKET_SIZE, Qos};
@@ -112,8 +113,13 @@ fn measurable(conditions: &[Condition], measures: Measures, conn: bool, why: &st
     Ok(())
 }
 
-fn run_settings(run: &RunArgs, connect: &ConnectArgs, env: &dyn Environment) -> Result<BenchRun> {
-    let (settings, _) = connect_settings(connect, env)?;
+fn run_settings(
+    run: &RunArgs,
+    connect: &ConnectArgs,
+    env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
+) -> Result<BenchRun> {
+    let (settings, _) = connect_settings(connect, env, profile)?;
     let id_prefix = match &connect.client_id {
         Some(id) => id.clone(),
         None => {
@@ -142,10 +148,14 @@ fn run_settings(run: &RunArgs, connect: &ConnectArgs, env: &dyn Environment) -> 
 }
 
 /// Validates `bench` arguments.
-pub fn bench_settings(args: &BenchArgs, env: &dyn Environment) -> Result<BenchSettings> {
+pub fn bench_settings(
+    args: &BenchArgs,
+    env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
+) -> Result<BenchSettings> {
     Ok(match &args.action {
         BenchAction::Pub(args) => {
-            let run = run_settings(&args.run, &args.connect, env)?;
+            let run = run_settings(&args.run, &args.connect, env, profile)?;
             if args.size < HEADER_LEN || args.size > MAX_PACKET_SIZE - 1024 {
                 return Err(usage(format!(
                     "--size {}: a payload of {HEADER_LEN} bytes (the header) to 256 MiB",
@@ -188,7 +198,7 @@ pub fn bench_settings(args: &BenchArgs, env: &dyn Environment) -> Result<BenchSe
             })
         }
         BenchAction::Conn(args) => {
-            let run = run_settings(&args.run, &args.connect, env)?;
+            let run = run_settings(&args.run, &args.connect, env, profile)?;
             let measures = Measures {
                 end_to_end: false,
                 ack: false,
@@ -202,7 +212,7 @@ pub fn bench_settings(args: &BenchArgs, env: &dyn Environment) -> Result<BenchSe
             })
         }
         BenchAction::Sub(args) => {
-            let run = run_settings(&args.run, &args.connect, env)?;
+            let run = run_settings(&args.run, &args.connect, env, profile)?;
             validate_topic_filter(&args.topic).map_err(|err| usage(format!("-t: {err}")))?;
             let measures = Measures {
                 end_to_end: true,

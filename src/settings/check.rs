@@ -5,7 +5,8 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::env::Environment;
+use crate::cli::config::ProfileLayer;
+use crate::cli::env::Environment;
 use crate::cli::{CheckArgs, CheckName};
 use crate::error::usage;
 use crate::topic::validate_topic_name;
@@ -29,8 +30,12 @@ pub struct CheckSettings {
 }
 
 /// Validates `check` arguments.
-pub fn check_settings(args: &CheckArgs, env: &dyn Environment) -> Result<CheckSettings> {
-    let (mut connect, _) = connect_settings(&args.connect, env)?;
+pub fn check_settings(
+    args: &CheckArgs,
+    env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
+) -> Result<CheckSettings> {
+    let (mut connect, _) = connect_settings(&args.connect, env, profile)?;
     // The checks leave nothing behind: clean sessions that end with the connection.
     if !connect.clean_session || connect.will.is_some() {
         return Err(usage(

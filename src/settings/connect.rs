@@ -6,15 +6,17 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::env::Environment;
+use super::origin::{Origin, first};
 use super::properties::needs_v5;
 use super::proxy::{Route, route};
-use super::secrets::read_password_file;
-use super::url::{UrlParts, parse_url};
 use super::will::{Will, will_settings};
+use crate::broker_url::{UrlParts, parse_url};
+use crate::cli::config::ProfileLayer;
+use crate::cli::env::Environment;
 use crate::cli::{ConnectArgs, TlsArgs};
 use crate::error::usage;
 use crate::input::check_string_length;
+use crate::secrets::read_password_file;
 use crate::tls::{TlsOptions, TlsSetup, Trust};
 use crate::vocabulary::{ProtocolVersion, Reconnect, Secret, Transport};
 
@@ -184,41 +186,12 @@ pub(super) fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
     })
 }
 
-/// Where a connection setting came from, for `-d`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin<'a> {
-    Flag,
-    Url,
-    Env(&'a str),
-    Profile(&'a str),
-    Default,
-}
-
-impl std::fmt::Display for Origin<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Origin::Flag => f.write_str("flag"),
-            Origin::Url => f.write_str("URL"),
-            Origin::Env(name) => write!(f, "env {name}"),
-            Origin::Profile(name) => write!(f, "profile {name}"),
-            Origin::Default => f.write_str("default"),
-        }
-    }
-}
-
-/// The first value given, and its origin: flag, then the URL, then the environment, then the
-/// profile.
-fn first<'a, T>(layers: [(Option<T>, Origin<'a>); 4]) -> Option<(T, Origin<'a>)> {
-    layers
-        .into_iter()
-        .find_map(|(value, origin)| value.map(|value| (value, origin)))
-}
-
 /// Builds the connection settings: flags win, then the URL (`-L`, else `MQTT_URL`), then the
 /// environment, then the profile (its own URL below its other keys).
 pub fn connect_settings(
     args: &ConnectArgs,
     env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
 ) -> Result<(ConnectSettings, Option<String>)> {
     if let Some(first) = args.property.first() {
         // What the command line's -D became is in the other flags; one left here was not
@@ -227,7 +200,6 @@ pub fn connect_settings(
             "-D {first} ...: give -D COMMAND PROPERTY VALUE on its own, as mosquitto's -D"
         )));
     }
-    let profile = env.profile();
     let profile_name = profile.map_or("", |profile| profile.name.as_str());
     let in_profile = Origin::Profile(profile_name);
     let url = match args.url.clone().or_else(|| env.var("MQTT_URL")) {
@@ -372,6 +344,7 @@ pub fn connect_settings(
         url.username.or(profile_url.username.filter(|_| !elsewhere)),
         url.password.or(profile_url.password.filter(|_| !elsewhere)),
         env,
+        profile,
         v5,
     )?;
 
@@ -434,9 +407,9 @@ fn credentials(
     url_username: Option<String>,
     url_password: Option<Secret>,
     env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
     v5: bool,
 ) -> Result<(Option<String>, Option<Secret>)> {
-    let profile = env.profile();
     let profile_name = profile.map_or("", |profile| profile.name.as_str());
     // A profile's credentials go only to its own host.
     let profile = match profile {

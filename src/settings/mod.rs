@@ -8,27 +8,24 @@
 pub mod bench;
 mod check;
 mod connect;
-mod env;
+mod origin;
 mod printing;
-pub mod profile;
 mod properties;
 mod proxy;
 mod publish;
 mod request;
-mod secrets;
 mod subscribe;
-mod url;
 mod will;
 
+pub use crate::broker_url::{UrlParts, parse_url, redact_url};
 pub use bench::{BenchSettings, bench_settings};
 pub use check::{CheckSettings, check_settings};
 pub use connect::{ConnectSettings, connect_settings};
-pub use env::{CREDENTIAL_KEYS, Environment, ProcessEnv, ProcessEnvWithProfile, ProfileLayer};
+pub use origin::report as report_origins;
 pub use proxy::Route;
 pub use publish::{Payloads, PubSettings, pub_settings};
 pub use request::{RrSettings, rr_settings};
 pub use subscribe::{SubSettings, sub_settings};
-pub use url::{UrlParts, parse_url, redact_url};
 pub use will::Will;
 
 pub use crate::vocabulary::{MAX_PACKET_SIZE, Secret, Transport};
@@ -36,6 +33,7 @@ pub use crate::vocabulary::{MAX_PACKET_SIZE, Secret, Transport};
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::env::Environment;
     use crate::cli::{Cli, Command};
     use anyhow::Result;
     use clap::Parser;
@@ -55,7 +53,7 @@ mod tests {
         let Command::Sub(args) = cli.command else {
             unreachable!("parsed a sub command")
         };
-        sub_settings(&args, &FakeEnv(env.iter().copied().collect()))
+        sub_settings(&args, &FakeEnv(env.iter().copied().collect()), None)
     }
 
     #[test]

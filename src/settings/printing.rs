@@ -3,7 +3,7 @@
 use anyhow::Result;
 use regex::bytes::Regex;
 
-use super::env::Environment;
+use crate::cli::env::Environment;
 use crate::cli::{ColorChoice, OutputArgs};
 use crate::error::usage;
 use crate::output::{Format, Template};

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use url::Url;
 
-use super::env::Environment;
-use super::url::redact_url;
+use crate::broker_url::redact_url;
 use crate::cli::ConnectArgs;
+use crate::cli::env::Environment;
 use crate::error::usage;
 use crate::tls::{TlsOptions, TlsSetup, Trust};
 use crate::vocabulary::{Proxy, ProxyScheme, Secret, Transport};

@@ -7,11 +7,12 @@ use bytes::Bytes;
 use regex::bytes::Regex;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::env::Environment;
 use super::printing::{output_format, payload_regex};
 use super::properties::{PropertyArgs, needs_v5, properties};
 use super::publish::{read_payload_file, read_payload_stdin};
 use crate::cli::RrArgs;
+use crate::cli::config::ProfileLayer;
+use crate::cli::env::Environment;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_name;
@@ -31,8 +32,12 @@ pub struct RrSettings {
 }
 
 /// Validates `rr` arguments and reads the request's payload.
-pub fn rr_settings(args: &RrArgs, env: &dyn Environment) -> Result<RrSettings> {
-    let (connect, _) = connect_settings(&args.connect, env)?;
+pub fn rr_settings(
+    args: &RrArgs,
+    env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
+) -> Result<RrSettings> {
+    let (connect, _) = connect_settings(&args.connect, env, profile)?;
     validate_topic_name(&args.topic).map_err(usage)?;
     validate_topic_name(&args.response_topic)
         .map_err(|err| usage(format!("-e/--response-topic: {err}")))?;

@@ -6,10 +6,11 @@ use anyhow::Result;
 use regex::bytes::Regex;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::env::Environment;
 use super::printing::{output_format, payload_regex};
 use super::properties::needs_v5;
 use crate::cli::SubArgs;
+use crate::cli::config::ProfileLayer;
+use crate::cli::env::Environment;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_filter;
@@ -39,8 +40,12 @@ pub struct SubSettings {
 }
 
 /// Validates `sub` arguments.
-pub fn sub_settings(args: &SubArgs, env: &dyn Environment) -> Result<SubSettings> {
-    let (connect, url_topic) = connect_settings(&args.connect, env)?;
+pub fn sub_settings(
+    args: &SubArgs,
+    env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
+) -> Result<SubSettings> {
+    let (connect, url_topic) = connect_settings(&args.connect, env, profile)?;
     let mut filters = args.topics.clone();
     if filters.is_empty() {
         filters.extend(url_topic);

@@ -113,14 +113,13 @@ pub fn parse_url(text: &str) -> Result<UrlParts> {
     })
 }
 
-pub(super) fn ws_path(url: &Url) -> String {
+fn ws_path(url: &Url) -> String {
     match url.path() {
         "" | "/" => "/mqtt".to_string(),
         path => path.to_string(),
     }
 }
 
-/// The URL with any password replaced, fit for an error message.
 /// The URL with its password (if any) shown as `***`.
 pub fn redact_url(text: &str) -> String {
     match Url::parse(text) {

@@ -1,5 +1,8 @@
-//! Command-line definitions (clap derive) and nothing else: validation that needs more than one
-//! flag, the environment or a file lives in `settings`.
+//! The command line's one home: the definitions (clap derive, here and in `connection.rs`,
+//! `bench.rs`), mosquitto's `-D` (`properties.rs`), the config file's profiles (`config.rs`,
+//! more arguments as ripgrep's config file is) and the command line with the profile applied
+//! (`command_line.rs`). Validation that needs more than one flag, the environment or a file
+//! lives in `settings`.
 //!
 //! Flags follow mosquitto_pub/mosquitto_sub, so `-h` is the host and help is `--help`.
 
@@ -9,7 +12,10 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 pub mod bench;
+pub mod command_line;
+pub mod config;
 mod connection;
+pub mod env;
 pub mod properties;
 
 pub use connection::{ConnectArgs, PayloadFormat, TlsArgs};
@@ -103,6 +109,28 @@ pub enum Command {
     /// transports built in (for bug reports).
     #[command(disable_help_flag = true)]
     Version,
+}
+
+impl Command {
+    /// The connection flags of whichever subcommand this is (none for `profile`).
+    pub fn connect_args(&self) -> Option<&ConnectArgs> {
+        match self {
+            Command::Pub(args) => Some(&args.connect),
+            Command::Sub(args) => Some(&args.connect),
+            Command::Rr(args) => Some(&args.connect),
+            Command::Check(args) => Some(&args.connect),
+            Command::Bench(args) => match &args.action {
+                bench::BenchAction::Pub(args) => Some(&args.connect),
+                bench::BenchAction::Conn(args) => Some(&args.connect),
+                bench::BenchAction::Sub(args) => Some(&args.connect),
+                bench::BenchAction::Merge(_) => None,
+            },
+            Command::Profile(_)
+            | Command::Completions { .. }
+            | Command::Man { .. }
+            | Command::Version => None,
+        }
+    }
 }
 
 /// How to install the completion scripts, under `mqtt-cli completions --help`.

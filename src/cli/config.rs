@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use toml::Spanned;
 
-use super::env::{Environment, ProfileLayer};
-use super::secrets::PasswordSource;
+use super::env::Environment;
 use crate::error::usage;
 use crate::input::{MAX_CONFIG, read_regular_file};
+use crate::secrets::PasswordSource;
 use crate::vocabulary::Secret;
 
 /// Keys of the address and credentials layer (below the URL and the environment).
@@ -39,6 +39,34 @@ pub const ADDRESS_KEYS: &[&str] = &[
     "password-env",
     "password-command",
 ];
+
+/// A profile's address and credentials: a layer below the URL and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileLayer {
+    pub name: String,
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub username: Option<String>,
+    pub password: Option<PasswordSource>,
+    /// Set when the command line (or `MQTT_HOST`/`MQTT_URL`) names a host other than the
+    /// profile's own: its credentials are not sent there (as curl keeps them from a redirect's
+    /// other host). The host named.
+    pub elsewhere: Option<String>,
+}
+
+impl ProfileLayer {
+    /// The profile's own host: `host`, else its URL's.
+    pub fn own_host(&self) -> Option<String> {
+        self.host.clone().or_else(|| {
+            let url = crate::broker_url::parse_url(self.url.as_deref()?).ok()?;
+            url.host
+        })
+    }
+}
+
+/// The credentials a profile keeps for its own host (flags they become).
+pub const CREDENTIAL_KEYS: &[&str] = &["cert", "key", "keyform"];
 
 /// Flags that are not connection settings and have no place in a profile.
 const NOT_IN_PROFILES: &[&str] = &["debug", "quiet", "profile", "help", "property"];
@@ -367,7 +395,7 @@ impl Profile {
         // A password in the profile's URL (or its proxy's) is a plain password too.
         for key in ["url", "proxy"] {
             if let Some((url, item)) = self.text(key)
-                && super::url::redact_url(&url) != url
+                && crate::broker_url::redact_url(&url) != url
             {
                 refuse_if_readable_by_others(config, item, &self.name)?;
             }
