@@ -40,13 +40,21 @@ pub enum Qos {
 }
 
 impl Qos {
-    /// The QoS of a level the command line has checked (0-2; above 2 reads as 2).
-    pub fn from_level(level: u8) -> Qos {
+    /// The QoS of a level: 0, 1 or 2.
+    pub fn from_level(level: u8) -> Option<Qos> {
         match level {
-            0 => Qos::AtMostOnce,
-            1 => Qos::AtLeastOnce,
-            _ => Qos::ExactlyOnce,
+            0 => Some(Qos::AtMostOnce),
+            1 => Some(Qos::AtLeastOnce),
+            2 => Some(Qos::ExactlyOnce),
+            _ => None,
         }
+    }
+}
+
+impl std::fmt::Display for Qos {
+    /// The level, as the command line writes it (`-q 1`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", *self as u8)
     }
 }
 

@@ -264,6 +264,16 @@ fn bad_input_table() {
             "invalid value '3' for '--qos <QOS>': QoS is 0, 1 or 2",
         ),
         case(
+            &["sub", "-t", "a", "--will-topic", "w", "--will-qos", "3"],
+            2,
+            "invalid value '3' for '--will-qos <WILL_QOS>': QoS is 0, 1 or 2",
+        ),
+        case(
+            &["sub", "-V", "5", "-t", "a", "--retain-handling", "3"],
+            2,
+            "retain handling is 0 (send), 1 (only for a new subscription) or 2 (never)",
+        ),
+        case(
             &["pub", "-t", "a", "--msg", "x"],
             2,
             "tip: the message is -m/--message",

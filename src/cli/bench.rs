@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use super::connection::{ConnectArgs, parse_qos};
 use crate::bench::condition::Condition;
 use crate::duration::parse_duration;
+use crate::vocabulary::Qos;
 
 /// How the report explains itself, under `bench --help`.
 pub const BENCH_HELP: &str = "\
@@ -128,8 +129,8 @@ pub struct BenchPubArgs {
     pub rate: Rate,
 
     /// QoS of the publishes and subscriptions.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
-    pub qos: u8,
+    #[arg(short = 'q', long, default_value = "0", value_parser = parse_qos)]
+    pub qos: Qos,
 
     /// Payload size in bytes (at least 24: the header).
     #[arg(long, default_value_t = 64, value_name = "BYTES")]
@@ -178,8 +179,8 @@ pub struct BenchSubArgs {
     pub topic: String,
 
     /// QoS of the subscriptions.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
-    pub qos: u8,
+    #[arg(short = 'q', long, default_value = "0", value_parser = parse_qos)]
+    pub qos: Qos,
 
     /// Stop once this many messages arrived in all (instead of --duration).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]

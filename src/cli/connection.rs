@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::duration::{parse_duration, parse_interval, parse_session_expiry};
-use crate::vocabulary::ProtocolVersion;
+use crate::vocabulary::{ProtocolVersion, Qos};
 
 /// `-V`: the versions we speak, and a clear word for MQTT 3.1, which we do not.
 fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, String> {
@@ -154,8 +154,8 @@ pub struct ConnectArgs {
     pub will_payload: Option<String>,
 
     /// QoS of the will message.
-    #[arg(long, default_value_t = 0, value_parser = parse_qos, help_heading = "Will")]
-    pub will_qos: u8,
+    #[arg(long, default_value = "0", value_parser = parse_qos, help_heading = "Will")]
+    pub will_qos: Qos,
 
     /// Retain the will message.
     #[arg(long, help_heading = "Will")]
@@ -328,11 +328,20 @@ pub struct TlsArgs {
 
 /// A QoS level, 0, 1 or 2, said as such when it is not one (clap's own words were
 /// "3 is not in 0..=2").
-pub fn parse_qos(text: &str) -> Result<u8, String> {
-    match text.trim() {
-        "0" => Ok(0),
-        "1" => Ok(1),
-        "2" => Ok(2),
-        _ => Err("QoS is 0, 1 or 2".to_string()),
+pub fn parse_qos(text: &str) -> Result<Qos, String> {
+    text.trim()
+        .parse()
+        .ok()
+        .and_then(Qos::from_level)
+        .ok_or_else(|| "QoS is 0, 1 or 2".to_string())
+}
+
+/// MQTT 5's retain handling: 0, 1 or 2.
+pub fn parse_retain_handling(text: &str) -> Result<u8, String> {
+    match text.trim().parse() {
+        Ok(level @ 0..=2) => Ok(level),
+        _ => {
+            Err("retain handling is 0 (send), 1 (only for a new subscription) or 2 (never)".into())
+        }
     }
 }

@@ -19,11 +19,11 @@ pub mod env;
 pub mod properties;
 
 pub use connection::{ConnectArgs, PayloadFormat, TlsArgs};
-use connection::{parse_qos, parse_user_property};
+use connection::{parse_qos, parse_retain_handling, parse_user_property};
 
 use crate::duration::{parse_duration, parse_interval};
-use crate::vocabulary::PayloadEncoding;
 pub use crate::vocabulary::ProtocolVersion;
+use crate::vocabulary::{PayloadEncoding, Qos};
 
 /// The exit code table, shown under every `--help`.
 pub const EXIT_CODES: &str = "\
@@ -361,8 +361,8 @@ pub struct PubArgs {
     pub replay_timing: bool,
 
     /// Quality of service: 0, 1 or 2.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
-    pub qos: u8,
+    #[arg(short = 'q', long, default_value = "0", value_parser = parse_qos)]
+    pub qos: Qos,
 
     /// Ask the broker to retain the message.
     #[arg(short = 'r', long)]
@@ -444,8 +444,8 @@ pub struct RrArgs {
     pub null: bool,
 
     /// QoS of the request and of the subscription to the answer.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
-    pub qos: u8,
+    #[arg(short = 'q', long, default_value = "0", value_parser = parse_qos)]
+    pub qos: Qos,
 
     /// Only accept an answer whose payload matches this regular expression; others are skipped.
     #[arg(long, value_name = "REGEX")]
@@ -543,8 +543,8 @@ pub struct SubArgs {
     pub topics: Vec<String>,
 
     /// Maximum QoS to receive: 0, 1 or 2.
-    #[arg(short = 'q', long, default_value_t = 0, value_parser = parse_qos)]
-    pub qos: u8,
+    #[arg(short = 'q', long, default_value = "0", value_parser = parse_qos)]
+    pub qos: Qos,
 
     /// Exit after printing this many messages.
     #[arg(short = 'C', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -607,7 +607,7 @@ pub struct SubArgs {
 
     /// MQTT 5: retained messages at subscribe time: 0 send, 1 only for a new subscription,
     /// 2 never.
-    #[arg(long, value_name = "0|1|2", default_value_t = 0, value_parser = parse_qos, help_heading = "MQTT 5")]
+    #[arg(long, value_name = "0|1|2", default_value_t = 0, value_parser = parse_retain_handling, help_heading = "MQTT 5")]
     pub retain_handling: u8,
 
     /// MQTT 5: a subscription identifier the broker attaches to matching messages (%S, --json).

@@ -9,14 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rumqttc::NetworkOptions;
 use tokio::sync::mpsc;
 use tracing::debug;
 
+use super::errors::{self, Broken};
 use super::events::SessionEvent;
 use super::reconnect::Outage;
 use crate::error::{ErrorKind, failure};
-use crate::settings::ConnectSettings;
 use crate::vocabulary::Reconnect;
 
 /// What one event of a protocol's event loop means for the session. (Moved once per event:
@@ -39,22 +38,9 @@ pub(super) enum Step {
 
 /// One protocol version's rumqttc event loop, as the drive loop sees it.
 pub(super) trait Link: Send + 'static {
-    type Error: std::fmt::Display + Send;
-
     /// The next event, translated (and traced with `-d`); `connection` numbers the messages.
-    fn next_step(
-        &mut self,
-        connection: u64,
-    ) -> impl Future<Output = Result<Step, Self::Error>> + Send;
-
-    /// Whether reconnecting may help after `err`.
-    fn recoverable(err: &Self::Error) -> bool;
-
-    /// `err` as the error that ends the session (a lost connection, or the broker's DISCONNECT).
-    fn lost(err: Self::Error) -> anyhow::Error;
-
-    /// `Ok` when `err`, after our DISCONNECT, is the broker's orderly close; else why not.
-    fn closed_in_order(err: &Self::Error) -> Result<(), String>;
+    /// An error says what broke in the words of either version ([`Broken`]).
+    fn next_step(&mut self, connection: u64) -> impl Future<Output = Result<Step, Broken>> + Send;
 }
 
 /// Polls `link` until the connection ends, forwarding what the command needs.
@@ -68,8 +54,8 @@ pub(super) async fn drive<L: Link>(mut link: L, shared: Shared) {
             Err(err) => {
                 debug!("connection closed: {err}");
                 unconfirmed.lost(&shared);
-                let recoverable = L::recoverable(&err);
-                match outage.next_wait(shared.reconnect, L::lost(err), recoverable) {
+                let recoverable = errors::recoverable(&err);
+                match outage.next_wait(shared.reconnect, errors::lost_error(err), recoverable) {
                     Ok(wait) => {
                         tokio::time::sleep(wait).await;
                         continue;
@@ -143,7 +129,7 @@ async fn wait_for_close<L: Link>(link: &mut L) -> Result<(), String> {
     match closed {
         // The broker kept the connection open: nothing says it lost anything.
         Err(_) => Ok(()),
-        Ok(err) => L::closed_in_order(&err),
+        Ok(err) => errors::closed_in_order(&err),
     }
 }
 
@@ -192,8 +178,6 @@ impl Unconfirmed {
     }
 }
 
-/// How many requests may wait for the event loop; bounds memory for `pub -l` on endless input.
-pub(super) const REQUEST_CAPACITY: usize = 256;
 /// How many events may wait for the command.
 pub(super) const EVENT_CAPACITY: usize = 1024;
 /// How long to wait for the broker to close the connection after our DISCONNECT, reading
@@ -201,19 +185,3 @@ pub(super) const EVENT_CAPACITY: usize = 1024;
 /// broker then drops what it had not read yet (our last acknowledgements): a loaded broker
 /// took more than 2 s to get there.
 pub(super) const DISCONNECT_GRACE: Duration = Duration::from_secs(10);
-
-/// The "host" rumqttc connects to: the host, or the whole URL for WebSockets.
-pub(super) fn broker_address(settings: &ConnectSettings) -> String {
-    settings
-        .websocket_url()
-        .unwrap_or_else(|| settings.host.clone())
-}
-
-pub(super) fn network_options(settings: &ConnectSettings) -> NetworkOptions {
-    let mut network = NetworkOptions::new();
-    network.set_tcp_nodelay(true);
-    // rumqttc's timeout (whole seconds) also bounds each flush; ours in `connect` is the
-    // precise one.
-    network.set_connection_timeout(settings.connect_timeout.as_secs().max(1) + 1);
-    network
-}

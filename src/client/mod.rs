@@ -14,6 +14,7 @@ mod connector;
 mod driver;
 mod errors;
 mod events;
+mod options;
 mod reason;
 mod reconnect;
 mod trace;
@@ -28,7 +29,7 @@ use rumqttc::TlsConfiguration;
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use driver::{DISCONNECT_GRACE, EVENT_CAPACITY, Shared, closed};
+use driver::{DISCONNECT_GRACE, EVENT_CAPACITY, Shared};
 
 pub use events::{
     Announced, AnnouncedField, AnnouncedValue, ConnectInfo, SessionEvent, SessionOptions,
@@ -75,42 +76,42 @@ enum Control {
 /// The rumqttc client of either protocol version; the only place commands' requests branch.
 #[derive(Clone)]
 enum Client {
-    V4(rumqttc::AsyncClient),
+    V4(v4::Client),
     V5(v5::Client),
 }
 
 impl Client {
     async fn publish(&self, message: Message) -> Result<()> {
         match self {
-            Client::V4(client) => v4::publish(client, message).await,
+            Client::V4(client) => client.publish(message).await,
             Client::V5(client) => client.publish(message).await,
         }
     }
 
     async fn subscribe(&self, filters: &[String], options: SubscribeOptions) -> Result<()> {
         match self {
-            Client::V4(client) => v4::subscribe(client, filters, options).await,
+            Client::V4(client) => client.subscribe(filters, options).await,
             Client::V5(client) => client.subscribe(filters, options).await,
         }
     }
 
     async fn unsubscribe(&self, filter: &str) -> Result<()> {
         match self {
-            Client::V4(client) => client.unsubscribe(filter).await.map_err(|_| closed()),
+            Client::V4(client) => client.unsubscribe(filter).await,
             Client::V5(client) => client.unsubscribe(filter).await,
         }
     }
 
     async fn ack(&self, qos: Qos, packet_id: u16) -> Result<()> {
         match self {
-            Client::V4(client) => v4::ack(client, qos, packet_id).await,
+            Client::V4(client) => client.ack(qos, packet_id).await,
             Client::V5(client) => client.ack(qos, packet_id).await,
         }
     }
 
     async fn disconnect(&self) -> Result<()> {
         match self {
-            Client::V4(client) => client.disconnect().await.map_err(|_| closed()),
+            Client::V4(client) => client.disconnect().await,
             Client::V5(client) => client.disconnect().await,
         }
     }

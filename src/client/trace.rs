@@ -91,6 +91,13 @@ pub(super) fn describe_granted(granted: &[Result<Qos, Reason>]) -> String {
         .join(", ")
 }
 
+/// A packet received, for `--debug`; `describe` runs only then.
+pub(super) fn trace_incoming(describe: impl FnOnce() -> String) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        debug!("received {}", describe());
+    }
+}
+
 /// Describes what was sent or received on the wire, for `--debug`. The detail events come just
 /// before the bare ones (which then say nothing more), when the state traces packets.
 pub(super) fn trace_outgoing(outgoing: &Outgoing) {

@@ -3,38 +3,24 @@
 
 use anyhow::Result;
 use rumqttc::{
-    AsyncClient, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS, SubscribeFilter,
-    SubscribeReasonCode,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, LastWill, MqttOptions,
+    Outgoing, Packet, QoS, StateError, SubscribeFilter, SubscribeReasonCode,
 };
-use tracing::debug;
 
-use super::driver::{self, REQUEST_CAPACITY, Shared, Step, closed};
-use super::errors;
+use super::driver::{self, Shared, Step, closed};
+use super::errors::{self, Broken, Failure};
 use super::events::{ConnectInfo, SessionEvent, SessionOptions};
+use super::options::{Common, REQUEST_CAPACITY, mqtt_options, qos_conversions};
 use super::reason::Reason;
-use super::trace::{describe_granted, describe_publish, trace_outgoing};
+use super::trace::{describe_granted, describe_publish, trace_incoming, trace_outgoing};
 use crate::settings::ConnectSettings;
 use crate::vocabulary::{MAX_PACKET_SIZE, Message, Qos, Received, SubscribeOptions};
 
-impl From<Qos> for QoS {
-    fn from(qos: Qos) -> QoS {
-        match qos {
-            Qos::AtMostOnce => QoS::AtMostOnce,
-            Qos::AtLeastOnce => QoS::AtLeastOnce,
-            Qos::ExactlyOnce => QoS::ExactlyOnce,
-        }
-    }
-}
+qos_conversions!(QoS);
 
-impl From<QoS> for Qos {
-    fn from(qos: QoS) -> Qos {
-        match qos {
-            QoS::AtMostOnce => Qos::AtMostOnce,
-            QoS::AtLeastOnce => Qos::AtLeastOnce,
-            QoS::ExactlyOnce => Qos::ExactlyOnce,
-        }
-    }
-}
+/// The v4 client.
+#[derive(Clone)]
+pub(super) struct Client(AsyncClient);
 
 /// Connects, waits for the CONNACK, and starts the event loop task feeding `events`.
 pub(super) async fn connect(
@@ -42,29 +28,13 @@ pub(super) async fn connect(
     options: SessionOptions,
     transport: rumqttc::Transport,
     shared: Shared,
-) -> Result<(AsyncClient, ConnectInfo, tokio::task::JoinHandle<()>)> {
-    let mut mqtt = MqttOptions::new(
-        settings.client_id.clone(),
-        driver::broker_address(settings),
-        settings.port,
-    );
-    mqtt.set_keep_alive(settings.keepalive)
-        .set_clean_session(settings.clean_session)
+) -> Result<(Client, ConnectInfo, tokio::task::JoinHandle<()>)> {
+    let common = Common::new(settings);
+    let (network, trace_packets) = (common.network.clone(), common.trace_packets);
+    let mut mqtt = mqtt_options!(MqttOptions, common, settings, options, transport);
+    mqtt.set_clean_session(settings.clean_session)
         .set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE)
-        .set_inflight(options.max_inflight.max(1))
-        .set_request_channel_capacity(REQUEST_CAPACITY)
-        .set_manual_acks(options.manual_acks)
-        .set_transport(transport);
-    if let Some(connector) = super::connector::connector(settings) {
-        mqtt.set_socket_connector(connector);
-    }
-    if let Some(username) = &settings.username {
-        let password = settings
-            .password
-            .as_ref()
-            .map_or("", |secret| secret.expose());
-        mqtt.set_credentials(username.clone(), password);
-    }
+        .set_inflight(options.max_inflight.max(1));
     if let Some(will) = &settings.will {
         let message = &will.message;
         mqtt.set_last_will(LastWill::new(
@@ -76,10 +46,10 @@ pub(super) async fn connect(
     }
 
     let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
-    eventloop.set_network_options(driver::network_options(settings));
-    eventloop.state.trace_packets = tracing::enabled!(tracing::Level::DEBUG);
+    eventloop.set_network_options(network);
+    eventloop.state.trace_packets = trace_packets;
     let info = match eventloop.poll().await {
-        Err(err) => return Err(errors::connect_error(err, settings)),
+        Err(err) => return Err(errors::connect_error(broken(err), settings)),
         Ok(Event::Incoming(Packet::ConnAck(ack))) => ConnectInfo {
             session_present: ack.session_present,
             ..ConnectInfo::default()
@@ -87,46 +57,54 @@ pub(super) async fn connect(
         Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
     };
     let driver = tokio::spawn(driver::drive(Link(eventloop), shared));
-    Ok((client, info, driver))
+    Ok((Client(client), info, driver))
 }
 
-pub(super) async fn publish(client: &AsyncClient, message: Message) -> Result<()> {
-    client
-        .publish_bytes(
-            message.topic,
-            message.qos.into(),
-            message.retain,
-            message.payload,
-        )
-        .await
-        .map_err(|_| closed())
-}
+impl Client {
+    pub(super) async fn publish(&self, message: Message) -> Result<()> {
+        let Message {
+            topic,
+            payload,
+            qos,
+            retain,
+            ..
+        } = message;
+        let sent = self.0.publish_bytes(topic, qos.into(), retain, payload);
+        sent.await.map_err(|_| closed())
+    }
 
-pub(super) async fn subscribe(
-    client: &AsyncClient,
-    filters: &[String],
-    options: SubscribeOptions,
-) -> Result<()> {
-    let filters = filters
-        .iter()
-        .map(|filter| SubscribeFilter::new(filter.clone(), options.qos.into()));
-    client.subscribe_many(filters).await.map_err(|_| closed())
-}
+    pub(super) async fn subscribe(
+        &self,
+        filters: &[String],
+        options: SubscribeOptions,
+    ) -> Result<()> {
+        let filters = filters
+            .iter()
+            .map(|filter| SubscribeFilter::new(filter.clone(), options.qos.into()));
+        self.0.subscribe_many(filters).await.map_err(|_| closed())
+    }
 
-pub(super) async fn ack(client: &AsyncClient, qos: Qos, packet_id: u16) -> Result<()> {
-    let mut publish = rumqttc::Publish::new("", qos.into(), Vec::new());
-    publish.pkid = packet_id;
-    client.ack(&publish).await.map_err(|_| closed())
+    pub(super) async fn unsubscribe(&self, filter: &str) -> Result<()> {
+        self.0.unsubscribe(filter).await.map_err(|_| closed())
+    }
+
+    pub(super) async fn ack(&self, qos: Qos, packet_id: u16) -> Result<()> {
+        let mut publish = rumqttc::Publish::new("", qos.into(), Vec::new());
+        publish.pkid = packet_id;
+        self.0.ack(&publish).await.map_err(|_| closed())
+    }
+
+    pub(super) async fn disconnect(&self) -> Result<()> {
+        self.0.disconnect().await.map_err(|_| closed())
+    }
 }
 
 /// rumqttc's v4 event loop as the drive loop sees it (`driver.rs`).
 struct Link(EventLoop);
 
 impl driver::Link for Link {
-    type Error = rumqttc::ConnectionError;
-
-    async fn next_step(&mut self, connection: u64) -> Result<Step, Self::Error> {
-        let event = self.0.poll().await?;
+    async fn next_step(&mut self, connection: u64) -> Result<Step, Broken> {
+        let event = self.0.poll().await.map_err(broken)?;
         trace_event(&event);
         Ok(match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
@@ -160,17 +138,57 @@ impl driver::Link for Link {
             _ => Step::Nothing,
         })
     }
+}
 
-    fn recoverable(err: &Self::Error) -> bool {
-        errors::recoverable(err)
-    }
+/// rumqttc's MQTT 3.1.1 error, as the session's [`Failure`].
+pub(super) fn broken(err: ConnectionError) -> Broken {
+    Broken::from_error(err, |err| match err {
+        ConnectionError::ConnectionRefused(code) => Failure::Refused {
+            words: refusal(code).to_string(),
+            about_credentials: matches!(
+                code,
+                ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized
+            ),
+            retry: code == ConnectReturnCode::ServiceUnavailable,
+        },
+        ConnectionError::Tls(tls) => Failure::Tls(tls),
+        ConnectionError::NetworkTimeout => Failure::Timeout,
+        ConnectionError::FlushTimeout => Failure::FlushTimeout,
+        ConnectionError::Io(io) => Failure::Io(io),
+        ConnectionError::MqttState(StateError::Io(io)) => Failure::StateIo(io),
+        ConnectionError::MqttState(StateError::ConnectionAborted) => Failure::Aborted,
+        ConnectionError::MqttState(StateError::AwaitPingResp) => Failure::NoPingResp,
+        ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::Io(io))) => {
+            Failure::CodecIo(io)
+        }
+        ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::NotMqtt(bytes))) => {
+            Failure::NotMqtt(bytes.to_vec())
+        }
+        ConnectionError::MqttState(StateError::Deserialization(what)) => Failure::Malformed {
+            what: what.to_string(),
+            protocol: "MQTT",
+        },
+        ConnectionError::Websocket(err) => Failure::Websocket(err.to_string()),
+        ConnectionError::NotConnAck(packet) => Failure::NotConnAck(format!("{packet:?}")),
+        _ => Failure::Other,
+    })
+}
 
-    fn lost(err: Self::Error) -> anyhow::Error {
-        errors::lost_error(err)
-    }
-
-    fn closed_in_order(err: &Self::Error) -> Result<(), String> {
-        errors::closed_in_order(err)
+/// A CONNACK's refusal, in words.
+fn refusal(code: ConnectReturnCode) -> &'static str {
+    match code {
+        ConnectReturnCode::Success => "success",
+        ConnectReturnCode::RefusedProtocolVersion => {
+            "unacceptable protocol version (try the other -V)"
+        }
+        ConnectReturnCode::BadClientId => "client identifier rejected (try another -i)",
+        ConnectReturnCode::ServiceUnavailable => "server unavailable",
+        ConnectReturnCode::BadUserNamePassword => {
+            "bad user name or password (check the user name and password)"
+        }
+        ConnectReturnCode::NotAuthorized => {
+            "not authorised (check the user name and password, and the broker's ACL)"
+        }
     }
 }
 
@@ -186,11 +204,8 @@ fn granted(codes: &[SubscribeReasonCode]) -> Vec<Result<Qos, Reason>> {
 }
 
 fn trace_event(event: &Event) {
-    if !tracing::enabled!(tracing::Level::DEBUG) {
-        return;
-    }
     match event {
-        Event::Incoming(packet) => debug!("received {}", describe_packet(packet)),
+        Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
         Event::Outgoing(outgoing) => trace_outgoing(outgoing),
     }
 }

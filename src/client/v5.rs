@@ -11,14 +11,14 @@ use rumqttc::v5::mqttbytes::v5::{
     ConnAckProperties, ConnectProperties, Filter, LastWill, LastWillProperties, Packet, Publish,
     PublishProperties, RetainForwardRule, SubscribeProperties, SubscribeReasonCode,
 };
-use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
-use tracing::debug;
+use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, StateError};
 
-use super::driver::{self, REQUEST_CAPACITY, Shared, Step, closed};
-use super::errors;
+use super::driver::{self, Shared, Step, closed};
+use super::errors::{self, Broken, Failure};
 use super::events::{Announced, ConnectInfo, SessionEvent, SessionOptions};
+use super::options::{Common, REQUEST_CAPACITY, mqtt_options, qos_conversions};
 use super::reason::Reason;
-use super::trace::{describe_granted, describe_publish, trace_outgoing};
+use super::trace::{describe_granted, describe_publish, trace_incoming, trace_outgoing};
 use crate::settings::ConnectSettings;
 use crate::vocabulary::{MAX_PACKET_SIZE, Message, Properties, Qos, Received, SubscribeOptions};
 
@@ -28,21 +28,7 @@ pub(super) struct Client {
     client: AsyncClient,
 }
 
-fn qos(qos: Qos) -> QoS {
-    match qos {
-        Qos::AtMostOnce => QoS::AtMostOnce,
-        Qos::AtLeastOnce => QoS::AtLeastOnce,
-        Qos::ExactlyOnce => QoS::ExactlyOnce,
-    }
-}
-
-fn our_qos(qos: QoS) -> Qos {
-    match qos {
-        QoS::AtMostOnce => Qos::AtMostOnce,
-        QoS::AtLeastOnce => Qos::AtLeastOnce,
-        QoS::ExactlyOnce => Qos::ExactlyOnce,
-    }
-}
+qos_conversions!(QoS);
 
 /// Connects, waits for the CONNACK, and starts the event loop task feeding `events`.
 pub(super) async fn connect(
@@ -51,36 +37,20 @@ pub(super) async fn connect(
     transport: rumqttc::Transport,
     shared: Shared,
 ) -> Result<(Client, ConnectInfo, tokio::task::JoinHandle<()>)> {
-    let mut mqtt = MqttOptions::new(
-        settings.client_id.clone(),
-        driver::broker_address(settings),
-        settings.port,
-    );
+    let common = Common::new(settings);
+    let (network, trace_packets) = (common.network.clone(), common.trace_packets);
+    let mut mqtt = mqtt_options!(MqttOptions, common, settings, options, transport);
     // The whole packet: remaining length plus at most 5 bytes of fixed header.
     let largest = u32::try_from(MAX_PACKET_SIZE + 5).unwrap_or(u32::MAX);
-    mqtt.set_keep_alive(settings.keepalive)
-        .set_clean_start(settings.clean_session)
+    mqtt.set_clean_start(settings.clean_session)
         .set_default_max_incoming_size(settings.maximum_packet_size.unwrap_or(largest))
-        .set_outgoing_inflight_upper_limit(options.max_inflight.max(1))
-        .set_request_channel_capacity(REQUEST_CAPACITY)
-        .set_manual_acks(options.manual_acks)
-        .set_transport(transport);
-    if let Some(connector) = super::connector::connector(settings) {
-        mqtt.set_socket_connector(connector);
-    }
+        .set_outgoing_inflight_upper_limit(options.max_inflight.max(1));
     let mut properties = ConnectProperties::new();
     properties.session_expiry_interval = settings.session_expiry;
     properties.receive_maximum = settings.receive_maximum;
     properties.max_packet_size = settings.maximum_packet_size;
     properties.user_properties = settings.user_properties.clone();
     mqtt.set_connect_properties(properties);
-    if let Some(username) = &settings.username {
-        let password = settings
-            .password
-            .as_ref()
-            .map_or("", |secret| secret.expose());
-        mqtt.set_credentials(username.clone(), password);
-    }
     if let Some(will) = &settings.will {
         let message = &will.message;
         let properties = &message.properties;
@@ -97,19 +67,17 @@ pub(super) async fn connect(
         mqtt.set_last_will(LastWill::new(
             message.topic.clone(),
             message.payload.to_vec(),
-            qos(message.qos),
+            message.qos.into(),
             message.retain,
             (!empty).then_some(will_properties),
         ));
     }
 
     let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
-    eventloop
-        .options
-        .set_network_options(driver::network_options(settings));
-    eventloop.state.trace_packets = tracing::enabled!(tracing::Level::DEBUG);
+    eventloop.options.set_network_options(network);
+    eventloop.state.trace_packets = trace_packets;
     let info = match eventloop.poll().await {
-        Err(err) => return Err(errors::connect_error_v5(err, settings)),
+        Err(err) => return Err(errors::connect_error(broken(err), settings)),
         Ok(Event::Incoming(Packet::ConnAck(ack))) => ConnectInfo {
             session_present: ack.session_present,
             announced: ack.properties.as_ref().map(announced).unwrap_or_default(),
@@ -172,13 +140,13 @@ impl Client {
         let topic = message.topic;
         let sent = if message.properties.is_empty() {
             self.client
-                .publish_bytes(topic, qos(message.qos), message.retain, message.payload)
+                .publish_bytes(topic, message.qos.into(), message.retain, message.payload)
                 .await
         } else {
             self.client
                 .publish_bytes_with_properties(
                     topic,
-                    qos(message.qos),
+                    message.qos.into(),
                     message.retain,
                     message.payload,
                     publish_properties(&message.properties),
@@ -195,7 +163,7 @@ impl Client {
     ) -> Result<()> {
         let filters = filters.iter().map(|path| Filter {
             path: path.clone(),
-            qos: qos(options.qos),
+            qos: options.qos.into(),
             nolocal: options.no_local,
             preserve_retain: options.retain_as_published,
             retain_forward_rule: match options.retain_handling {
@@ -224,7 +192,7 @@ impl Client {
     }
 
     pub(super) async fn ack(&self, level: Qos, packet_id: u16) -> Result<()> {
-        let mut publish = Publish::new("", qos(level), Bytes::new(), None);
+        let mut publish = Publish::new("", level.into(), Bytes::new(), None);
         publish.pkid = packet_id;
         self.client.ack(&publish).await.map_err(|_| closed())
     }
@@ -248,10 +216,8 @@ fn outcome(code: u8, reason_string: Option<&String>) -> Result<(), Reason> {
 struct Link(EventLoop);
 
 impl driver::Link for Link {
-    type Error = rumqttc::v5::ConnectionError;
-
-    async fn next_step(&mut self, connection: u64) -> Result<Step, Self::Error> {
-        let event = self.0.poll().await?;
+    async fn next_step(&mut self, connection: u64) -> Result<Step, Broken> {
+        let event = self.0.poll().await.map_err(broken)?;
         trace_event(&event);
         let forward = match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
@@ -267,7 +233,7 @@ impl driver::Link for Link {
                     message: Message {
                         topic: String::from_utf8_lossy(&publish.topic).into_owned(),
                         payload: publish.payload,
-                        qos: our_qos(publish.qos),
+                        qos: publish.qos.into(),
                         retain: publish.retain,
                         properties: publish.properties.map(our_properties).unwrap_or_default(),
                     },
@@ -317,18 +283,89 @@ impl driver::Link for Link {
         };
         Ok(forward.map_or(Step::Nothing, Step::Forward))
     }
+}
 
-    fn recoverable(err: &Self::Error) -> bool {
-        errors::recoverable_v5(err)
-    }
-
-    fn lost(err: Self::Error) -> anyhow::Error {
-        errors::lost_error_v5(err)
-    }
-
-    fn closed_in_order(err: &Self::Error) -> Result<(), String> {
-        errors::closed_in_order_v5(err)
-    }
+/// rumqttc's MQTT 5 error, as the session's [`Failure`]: a refusal and the broker's
+/// DISCONNECT named by their reason codes.
+pub(super) fn broken(err: ConnectionError) -> Broken {
+    use rumqttc::v5::mqttbytes::Error as Codec;
+    use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode as Code, DisconnectReasonCode as Why};
+    Broken::from_error(err, |err| match err {
+        ConnectionError::ConnectionRefused(code) => {
+            let reason = Reason::new(code.code(), None);
+            let hint = match reason.code {
+                0x84 => " (try -V 311)",
+                0x85 => " (try another -i)",
+                0x86 | 0x87 => " (check the user name and password, and the broker's ACL)",
+                _ => "",
+            };
+            Failure::Refused {
+                words: format!("{reason}{hint}"),
+                about_credentials: matches!(reason.code, 0x86 | 0x87),
+                retry: matches!(
+                    code,
+                    Code::ServerUnavailable | Code::ServerBusy | Code::ServiceUnavailable
+                ),
+            }
+        }
+        ConnectionError::Tls(tls) => Failure::Tls(tls),
+        ConnectionError::Timeout(_) => Failure::Timeout,
+        ConnectionError::Io(io) => Failure::Io(io),
+        ConnectionError::MqttState(StateError::Io(io)) => Failure::StateIo(io),
+        ConnectionError::MqttState(StateError::ConnectionAborted) => Failure::Aborted,
+        ConnectionError::MqttState(StateError::AwaitPingResp) => Failure::NoPingResp,
+        // A reset or broken pipe, reading or writing (the v5 codec wraps socket errors so).
+        ConnectionError::MqttState(StateError::Deserialization(Codec::Io(io))) => {
+            Failure::CodecIo(io)
+        }
+        ConnectionError::MqttState(StateError::Deserialization(Codec::NotMqtt(bytes))) => {
+            Failure::NotMqtt(bytes.to_vec())
+        }
+        ConnectionError::MqttState(
+            StateError::OutgoingPacketTooLarge { pkt_size, max }
+            | StateError::Deserialization(Codec::OutgoingPacketTooLarge { pkt_size, max }),
+        ) => Failure::Rejected {
+            words: format!(
+                "a {pkt_size}-byte packet is over the broker's maximum packet size of {max} bytes (from its CONNACK)"
+            ),
+            retry: false,
+        },
+        ConnectionError::MqttState(StateError::Deserialization(what)) => Failure::Malformed {
+            what: what.to_string(),
+            protocol: "MQTT 5",
+        },
+        ConnectionError::MqttState(StateError::InvalidAlias { alias, max }) => Failure::Rejected {
+            words: format!(
+                "topic alias {alias} is over the broker's topic alias maximum of {max} (from its CONNACK)"
+            ),
+            retry: false,
+        },
+        ConnectionError::MqttState(StateError::ServerDisconnect {
+            reason_code,
+            reason_string,
+        }) => {
+            let reason = Reason::new(reason_code.code(), reason_string).to_string();
+            // 0x00 in a DISCONNECT is "Normal disconnection", not "Success".
+            let reason = if reason_code.code() == 0 {
+                reason.replacen("Success", "Normal disconnection", 1)
+            } else {
+                reason
+            };
+            Failure::Rejected {
+                words: format!("the broker ended the connection with DISCONNECT: {reason}"),
+                retry: matches!(
+                    reason_code,
+                    Why::ServerShuttingDown
+                        | Why::ServerBusy
+                        | Why::KeepAliveTimeout
+                        | Why::AdministrativeAction
+                ),
+            }
+        }
+        ConnectionError::Websocket(err) => Failure::Websocket(err.to_string()),
+        ConnectionError::NotConnAck(packet) => Failure::NotConnAck(format!("{packet:?}")),
+        _ => Failure::Other,
+    })
 }
 
 /// A SUBACK's reason codes: the QoS granted, or the failure with the reason string.
@@ -341,24 +378,23 @@ fn granted(suback: &rumqttc::v5::mqttbytes::v5::SubAck) -> Vec<Result<Qos, Reaso
         .return_codes
         .iter()
         .map(|code| match code {
-            SubscribeReasonCode::Success(granted) => Ok(our_qos(*granted)),
+            SubscribeReasonCode::Success(granted) => Ok((*granted).into()),
             failed => Err(Reason::new(failed.code(), text.clone())),
         })
         .collect()
 }
 
 fn trace_event(event: &Event) {
-    if !tracing::enabled!(tracing::Level::DEBUG) {
-        return;
-    }
     match event {
-        Event::Incoming(packet) => debug!("received {}", describe_packet(packet)),
+        Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
         Event::Outgoing(outgoing) => trace_outgoing(outgoing),
     }
 }
 
 fn describe_packet(packet: &Packet) -> String {
     let reason = |code: u8| Reason::new(code, None).to_string();
+    let acked =
+        |name: &str, pkid: u16, code: u8| format!("{name} (packet id {pkid}, {})", reason(code));
     match packet {
         Packet::Publish(publish) => format!(
             "{}{}",
@@ -377,26 +413,10 @@ fn describe_packet(packet: &Packet) -> String {
                 .map_or(String::new(), |p| format!(" {p:?}"))
         ),
         Packet::ConnAck(ack) => format!("CONNACK ({})", reason(ack.code.code())),
-        Packet::PubAck(ack) => format!(
-            "PUBACK (packet id {}, {})",
-            ack.pkid,
-            reason(ack.reason.code())
-        ),
-        Packet::PubRec(ack) => format!(
-            "PUBREC (packet id {}, {})",
-            ack.pkid,
-            reason(ack.reason.code())
-        ),
-        Packet::PubRel(ack) => format!(
-            "PUBREL (packet id {}, {})",
-            ack.pkid,
-            reason(ack.reason.code())
-        ),
-        Packet::PubComp(ack) => format!(
-            "PUBCOMP (packet id {}, {})",
-            ack.pkid,
-            reason(ack.reason.code())
-        ),
+        Packet::PubAck(ack) => acked("PUBACK", ack.pkid, ack.reason.code()),
+        Packet::PubRec(ack) => acked("PUBREC", ack.pkid, ack.reason.code()),
+        Packet::PubRel(ack) => acked("PUBREL", ack.pkid, ack.reason.code()),
+        Packet::PubComp(ack) => acked("PUBCOMP", ack.pkid, ack.reason.code()),
         Packet::SubAck(ack) => format!(
             "SUBACK (packet id {}, {})",
             ack.pkid,

@@ -11,13 +11,16 @@
 //! acknowledged and dropped.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::ControlFlow::{self, Break, Continue};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions, SubscribeOptions};
+use crate::client::{
+    Message, Qos, Received, Session, SessionEvent, SessionOptions, SubscribeOptions,
+};
 use crate::commands::{Interrupts, close_within, connect_within, sleep_until, within};
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
@@ -177,210 +180,286 @@ pub async fn run(settings: SubSettings) -> Result<()> {
         manual_acks: true,
         ..SessionOptions::default()
     };
-    let mut session =
-        connect_within(&settings.connect, options, deadline, settings.timeout).await?;
-    // -U first, then -t; messages that arrive meanwhile are printed like any other.
-    session.unsubscribe(&settings.unsubscribe).await?;
-    let mut unsubscribes_pending = settings.unsubscribe.len();
-    if !settings.filters.is_empty() {
-        session
-            .subscribe(&settings.filters, settings.subscribe)
-            .await?;
-    }
-
-    let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
-    let output_failed = printer.failure();
+    let session = connect_within(&settings.connect, options, deadline, settings.timeout).await?;
+    let mut watch = Watch::start(&settings, session).await?;
+    let output_failed = watch.printer.failure();
     tokio::pin!(output_failed);
-    // The SUBACK and UNSUBACKs owed: a broker that never sends one must not keep us waiting
-    // (for ever without -W, or past it with exit 0): -W, or ACK_WAIT, bounds them.
-    let ack_wait = settings.timeout.unwrap_or(ACK_WAIT);
-    let mut suback_pending = !settings.filters.is_empty();
-    let mut acks_due =
-        (suback_pending || unsubscribes_pending > 0).then(|| Instant::now() + ack_wait);
-    // --retained-only: set at SUBACK, pushed back by each retained message.
-    let mut quiet_until: Option<Instant> = None;
-    let mut clears = Clears::default();
-    let mut printed: u64 = 0;
-    let mut stats = settings.stats.then(crate::commands::stats::Stats::start);
     // --stats' live line is redrawn every second, messages or not.
     let mut redraw = tokio::time::interval(Duration::from_secs(1));
     redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let outcome = loop {
         // `biased`: events first; the other branches cost nothing while events keep coming.
-        tokio::select! {
+        let flow = tokio::select! {
             biased;
-            event = session.next_event() => match event {
-                Some(SessionEvent::Subscribed(granted)) => {
-                    suback_pending = false;
-                    if unsubscribes_pending == 0 {
-                        acks_due = None;
-                    }
-                    if let Some((filter, Err(reason))) = settings
-                        .filters
-                        .iter()
-                        .zip(&granted)
-                        .find(|(_, granted)| granted.is_err())
-                    {
-                        break Err(failure(
-                            ErrorKind::Rejected,
-                            format!("the broker refused the subscription to '{filter}': {reason}"),
-                        ));
-                    }
-                    if settings.exit_on_subscribe {
-                        break Ok(());
-                    }
-                    if settings.retained_only {
-                        quiet_until = Some(Instant::now() + RETAINED_QUIET);
-                    }
-                }
-                Some(SessionEvent::Message(received)) => {
-                    // Our own clear, forwarded back: it never ends the run nor counts for
-                    // -C. Shown as mosquitto_sub shows it (the broker did send it), except by
-                    // --retained-only, which shows retained messages only.
-                    if clears.is_echo(&received.message) {
-                        if !settings.retained_only {
-                            printer
-                                .print(&received)
-                                .await
-                                .context("writing to standard output")?;
-                        }
-                        session.ack(&received);
-                        continue;
-                    }
-                    let retained = received.message.retain;
-                    if settings.retained_only && !retained {
-                        break Ok(());
-                    }
-                    if retained && quiet_until.is_some() {
-                        quiet_until = Some(Instant::now() + RETAINED_QUIET);
-                    }
-                    // -T and --match choose what is cleared exactly as they choose what is
-                    // printed; -R hides retained messages from the output only.
-                    let filtered_out = filtered_out(&settings, &received.message);
-                    if retained
-                        && settings.remove_retained
-                        && !filtered_out
-                        && !received.message.payload.is_empty()
-                    {
-                        clears.clear(&session, &received.message.topic);
-                    }
-                    let unpicked = settings
-                        .random_filter
-                        .is_some_and(|percent| fastrand::f64() * 100.0 >= percent);
-                    let hidden = filtered_out || (settings.no_retained && retained) || unpicked;
-                    if !hidden {
-                        printer
-                            .print(&received)
-                            .await
-                            .context("writing to standard output")?;
-                        printed += 1;
-                        if let Some(stats) = &mut stats {
-                            stats.record(&received.message.topic, received.message.payload.len());
-                        }
-                    }
-                    session.ack(&received);
-                    if settings.count == Some(printed) {
-                        break Ok(());
-                    }
-                    if session.is_idle() {
-                        printer.flush().await.context("writing to standard output")?;
-                    }
-                }
-                Some(SessionEvent::Published(Ok(()))) => clears.done += 1,
-                Some(SessionEvent::Published(Err(reason))) => break Err(clear_refused(&reason)),
-                Some(SessionEvent::Unsubscribed(Err(reason))) => {
-                    break Err(failure(
-                        ErrorKind::Rejected,
-                        format!("the broker refused to unsubscribe: {reason}"),
-                    ));
-                }
-                Some(SessionEvent::Unsubscribed(Ok(()))) => {
-                    unsubscribes_pending = unsubscribes_pending.saturating_sub(1);
-                    if unsubscribes_pending == 0 && !suback_pending {
-                        acks_due = None;
-                    }
-                    if unsubscribes_pending == 0 && settings.filters.is_empty() {
-                        break Ok(());
-                    }
-                }
-                // The client layer subscribed again if the broker lost the session.
-                Some(SessionEvent::Reconnected { .. }) => {}
-                Some(SessionEvent::Lost(err)) => break Err(err),
-                None => break Err(failure(ErrorKind::Lost, "connection lost")),
-            },
-            () = sleep_until(acks_due) => {
-                break Err(owed_acks(&settings, unsubscribes_pending, suback_pending, ack_wait));
-            }
-            () = sleep_until(deadline) => {
-                // -W came before an acknowledgement owed: that is what failed.
-                if suback_pending || unsubscribes_pending > 0 {
-                    break Err(owed_acks(&settings, unsubscribes_pending, suback_pending, ack_wait));
-                }
-                break match settings.count {
-                    Some(count) => Err(failure(
-                        ErrorKind::Timeout,
-                        format!(
-                            "timed out after {}: received {printed} of {count} message(s)",
-                            humantime::format_duration(settings.timeout.unwrap_or_default())
-                        ),
-                    )),
-                    None => Ok(()),
-                };
-            }
-            () = sleep_until(quiet_until) => break Ok(()),
-            _ = redraw.tick(), if stats.is_some() => {
-                if let Some(stats) = &mut stats {
+            event = watch.session.next_event() => watch.on_event(event).await?,
+            () = sleep_until(watch.acks.due) => Break(Err(watch.acks.owed(&settings))),
+            () = sleep_until(deadline) => Break(watch.at_deadline()),
+            () = sleep_until(watch.quiet_until) => Break(Ok(())),
+            _ = redraw.tick(), if watch.stats.is_some() => {
+                if let Some(stats) = &mut watch.stats {
                     stats.refresh();
                 }
+                Continue(())
             }
-            () = interrupts.recv() => break Ok(()),
-            () = &mut output_failed => {
-                break Err(anyhow::Error::new(printer.error()).context("writing to standard output"));
-            }
+            () = interrupts.recv() => Break(Ok(())),
+            () = &mut output_failed => Break(Err(
+                anyhow::Error::new(watch.printer.error()).context("writing to standard output")
+            )),
+        };
+        if let Break(outcome) = flow {
+            break outcome;
         }
     };
-    if let Some(stats) = stats.take() {
-        eprint!("{}", stats.finish());
+    watch.finish(outcome, deadline).await
+}
+
+/// What a `sub` run keeps while it watches: a method per event.
+struct Watch<'a> {
+    settings: &'a SubSettings,
+    session: Session,
+    printer: Printer,
+    acks: OwedAcks,
+    /// --retained-only: set at SUBACK, pushed back by each retained message.
+    quiet_until: Option<Instant>,
+    clears: Clears,
+    printed: u64,
+    stats: Option<crate::commands::stats::Stats>,
+}
+
+/// The SUBACK and UNSUBACKs owed: a broker that never sends one must not keep us waiting (for
+/// ever without -W, or past it with exit 0): -W, or ACK_WAIT, bounds them.
+struct OwedAcks {
+    suback: bool,
+    unsubacks: usize,
+    due: Option<Instant>,
+    wait: Duration,
+}
+
+impl OwedAcks {
+    fn any(&self) -> bool {
+        self.suback || self.unsubacks > 0
     }
-    // The retained messages cleared must be gone before we leave: confirmed, then verified by
-    // subscribing again (within -W when given).
-    if outcome.is_ok() && settings.remove_retained {
-        let by = match deadline {
-            Some(deadline) => (deadline + VERIFY_MARGIN).max(Instant::now()),
-            None => Instant::now() + CLEAR_WAIT,
-        };
-        let cleared = async {
-            clears.confirmed(&mut session).await?;
-            verify_cleared(&mut session, &settings, &mut clears).await
-        };
-        match within(Some(by), cleared).await {
-            Some(result) => result?,
-            None => {
-                return Err(failure(
-                    ErrorKind::Timeout,
-                    format!(
-                        "--remove-retained: {} of {} clear(s) not confirmed, or what is left not verified, in time",
-                        clears.sent - clears.done,
-                        clears.sent
-                    ),
-                ));
-            }
+
+    fn settle(&mut self) {
+        if !self.any() {
+            self.due = None;
         }
     }
-    if outcome.is_ok() {
-        printer
-            .finish()
+
+    fn owed(&self, settings: &SubSettings) -> anyhow::Error {
+        owed_acks(settings, self.unsubacks, self.suback, self.wait)
+    }
+}
+
+type Flow = ControlFlow<Result<()>>;
+
+impl<'a> Watch<'a> {
+    /// Unsubscribes (-U) and subscribes (-t); messages that arrive meanwhile are printed like
+    /// any other.
+    async fn start(settings: &'a SubSettings, mut session: Session) -> Result<Watch<'a>> {
+        session.unsubscribe(&settings.unsubscribe).await?;
+        if !settings.filters.is_empty() {
+            session
+                .subscribe(&settings.filters, settings.subscribe)
+                .await?;
+        }
+        let wait = settings.timeout.unwrap_or(ACK_WAIT);
+        let mut acks = OwedAcks {
+            suback: !settings.filters.is_empty(),
+            unsubacks: settings.unsubscribe.len(),
+            due: Some(Instant::now() + wait),
+            wait,
+        };
+        acks.settle();
+        Ok(Watch {
+            settings,
+            session,
+            printer: Printer::stdout(settings.format.clone(), settings.newline),
+            acks,
+            quiet_until: None,
+            clears: Clears::default(),
+            printed: 0,
+            stats: settings.stats.then(crate::commands::stats::Stats::start),
+        })
+    }
+
+    /// `Err` only for output that cannot be written (the run ends at once).
+    async fn on_event(&mut self, event: Option<SessionEvent>) -> Result<Flow> {
+        Ok(match event {
+            Some(SessionEvent::Subscribed(granted)) => self.on_subscribed(&granted),
+            Some(SessionEvent::Message(received)) => return self.on_message(&received).await,
+            Some(SessionEvent::Published(Ok(()))) => {
+                self.clears.done += 1;
+                Continue(())
+            }
+            Some(SessionEvent::Published(Err(reason))) => Break(Err(clear_refused(&reason))),
+            Some(SessionEvent::Unsubscribed(Err(reason))) => Break(Err(failure(
+                ErrorKind::Rejected,
+                format!("the broker refused to unsubscribe: {reason}"),
+            ))),
+            Some(SessionEvent::Unsubscribed(Ok(()))) => {
+                self.acks.unsubacks = self.acks.unsubacks.saturating_sub(1);
+                self.acks.settle();
+                if self.acks.unsubacks == 0 && self.settings.filters.is_empty() {
+                    Break(Ok(()))
+                } else {
+                    Continue(())
+                }
+            }
+            // The client layer subscribed again if the broker lost the session.
+            Some(SessionEvent::Reconnected { .. }) => Continue(()),
+            Some(SessionEvent::Lost(err)) => Break(Err(err)),
+            None => Break(Err(failure(ErrorKind::Lost, "connection lost"))),
+        })
+    }
+
+    fn on_subscribed(&mut self, granted: &[Result<Qos, crate::client::Reason>]) -> Flow {
+        self.acks.suback = false;
+        self.acks.settle();
+        if let Some((filter, Err(reason))) = self
+            .settings
+            .filters
+            .iter()
+            .zip(granted)
+            .find(|(_, granted)| granted.is_err())
+        {
+            return Break(Err(failure(
+                ErrorKind::Rejected,
+                format!("the broker refused the subscription to '{filter}': {reason}"),
+            )));
+        }
+        if self.settings.exit_on_subscribe {
+            return Break(Ok(()));
+        }
+        if self.settings.retained_only {
+            self.quiet_until = Some(Instant::now() + RETAINED_QUIET);
+        }
+        Continue(())
+    }
+
+    async fn on_message(&mut self, received: &Received) -> Result<Flow> {
+        let settings = self.settings;
+        // Our own clear, forwarded back: it never ends the run nor counts for -C. Shown as
+        // mosquitto_sub shows it (the broker did send it), except by --retained-only, which
+        // shows retained messages only.
+        if self.clears.is_echo(&received.message) {
+            if !settings.retained_only {
+                self.print(received).await?;
+            }
+            self.session.ack(received);
+            return Ok(Continue(()));
+        }
+        let retained = received.message.retain;
+        if settings.retained_only && !retained {
+            return Ok(Break(Ok(())));
+        }
+        if retained && self.quiet_until.is_some() {
+            self.quiet_until = Some(Instant::now() + RETAINED_QUIET);
+        }
+        // -T and --match choose what is cleared exactly as they choose what is printed; -R
+        // hides retained messages from the output only.
+        let filtered_out = filtered_out(settings, &received.message);
+        if retained
+            && settings.remove_retained
+            && !filtered_out
+            && !received.message.payload.is_empty()
+        {
+            self.clears.clear(&self.session, &received.message.topic);
+        }
+        let unpicked = settings
+            .random_filter
+            .is_some_and(|percent| fastrand::f64() * 100.0 >= percent);
+        if !(filtered_out || (settings.no_retained && retained) || unpicked) {
+            self.print(received).await?;
+            self.printed += 1;
+            if let Some(stats) = &mut self.stats {
+                stats.record(&received.message.topic, received.message.payload.len());
+            }
+        }
+        self.session.ack(received);
+        if settings.count == Some(self.printed) {
+            return Ok(Break(Ok(())));
+        }
+        if self.session.is_idle() {
+            self.printer
+                .flush()
+                .await
+                .context("writing to standard output")?;
+        }
+        Ok(Continue(()))
+    }
+
+    async fn print(&mut self, received: &Received) -> Result<()> {
+        self.printer
+            .print(received)
             .await
-            .context("writing to standard output")?;
+            .context("writing to standard output")
     }
-    let lost = outcome
-        .as_ref()
-        .err()
-        .is_some_and(|err| crate::error::exit_code_of(err) == ErrorKind::Lost.exit_code());
-    if !lost {
-        close_within(session, deadline).await?;
+
+    /// -W: the end asked for, unless an acknowledgement is still owed or -C not reached.
+    fn at_deadline(&self) -> Result<()> {
+        if self.acks.any() {
+            return Err(self.acks.owed(self.settings));
+        }
+        match self.settings.count {
+            Some(count) => Err(failure(
+                ErrorKind::Timeout,
+                format!(
+                    "timed out after {}: received {} of {count} message(s)",
+                    humantime::format_duration(self.settings.timeout.unwrap_or_default()),
+                    self.printed
+                ),
+            )),
+            None => Ok(()),
+        }
     }
-    outcome
+
+    /// The end of the run: the statistics, the retained messages cleared (confirmed, then
+    /// verified by subscribing again, within -W when given), the output, the close.
+    async fn finish(mut self, outcome: Result<()>, deadline: Option<Instant>) -> Result<()> {
+        let settings = self.settings;
+        if let Some(stats) = self.stats.take() {
+            eprint!("{}", stats.finish());
+        }
+        if outcome.is_ok() && settings.remove_retained {
+            let by = match deadline {
+                Some(deadline) => (deadline + VERIFY_MARGIN).max(Instant::now()),
+                None => Instant::now() + CLEAR_WAIT,
+            };
+            let (session, clears) = (&mut self.session, &mut self.clears);
+            let cleared = async {
+                clears.confirmed(session).await?;
+                verify_cleared(session, settings, clears).await
+            };
+            match within(Some(by), cleared).await {
+                Some(result) => result?,
+                None => {
+                    return Err(failure(
+                        ErrorKind::Timeout,
+                        format!(
+                            "--remove-retained: {} of {} clear(s) not confirmed, or what is left not verified, in time",
+                            self.clears.sent - self.clears.done,
+                            self.clears.sent
+                        ),
+                    ));
+                }
+            }
+        }
+        if outcome.is_ok() {
+            self.printer
+                .finish()
+                .await
+                .context("writing to standard output")?;
+        }
+        let lost = outcome
+            .as_ref()
+            .err()
+            .is_some_and(|err| crate::error::exit_code_of(err) == ErrorKind::Lost.exit_code());
+        if !lost {
+            close_within(self.session, deadline).await?;
+        }
+        outcome
+    }
 }
 
 /// How long a SUBACK or UNSUBACK may take without -W.

@@ -92,14 +92,6 @@ pub enum BenchSettings {
     Merge(BenchMerge),
 }
 
-fn qos(value: u8) -> Qos {
-    match value {
-        0 => Qos::AtMostOnce,
-        1 => Qos::AtLeastOnce,
-        _ => Qos::ExactlyOnce,
-    }
-}
-
 /// Refuses a `--fail-if` on what the run cannot measure: it would pass by default.
 fn measurable(conditions: &[Condition], measures: Measures, conn: bool, why: &str) -> Result<()> {
     for condition in conditions {
@@ -179,7 +171,7 @@ pub fn bench_settings(
             let receiving = args.subscribers > 0;
             let measures = Measures {
                 end_to_end: receiving,
-                ack: args.qos > 0,
+                ack: args.qos > Qos::AtMostOnce,
                 delivery: receiving,
                 sent: true,
             };
@@ -189,7 +181,7 @@ pub fn bench_settings(
                 run,
                 subscribers: args.subscribers,
                 rate: args.rate,
-                qos: qos(args.qos),
+                qos: args.qos,
                 size: args.size,
                 topic: args.topic.clone(),
                 filter,
@@ -224,7 +216,7 @@ pub fn bench_settings(
             BenchSettings::Sub(BenchSub {
                 run,
                 filter: args.topic.clone(),
-                qos: qos(args.qos),
+                qos: args.qos,
                 count: args.count,
             })
         }

@@ -179,14 +179,14 @@ pub fn pub_settings(
         progress: long_run && !args.connect.quiet && !args.connect.debug,
         connect,
         topic,
-        qos: Qos::from_level(args.qos),
+        qos: args.qos,
         retain: args.retain,
         properties,
         payloads,
         interval: args.interval.filter(|interval| !interval.is_zero()),
         max_inflight: args
             .max_inflight
-            .unwrap_or_else(|| default_max_inflight(Qos::from_level(args.qos))),
+            .unwrap_or_else(|| default_max_inflight(args.qos)),
     })
 }
 

@@ -16,7 +16,7 @@ use crate::cli::env::Environment;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_name;
-use crate::vocabulary::{Message, ProtocolVersion, Qos};
+use crate::vocabulary::{Message, ProtocolVersion};
 
 /// What `rr` needs: the request, where the answer comes, and how to print it.
 #[derive(Debug, Clone)]
@@ -96,12 +96,7 @@ pub fn rr_settings(
         connect,
         request: Message {
             properties,
-            ..Message::new(
-                args.topic.clone(),
-                payload,
-                Qos::from_level(args.qos),
-                false,
-            )
+            ..Message::new(args.topic.clone(), payload, args.qos, false)
         },
         response_topic: args.response_topic.clone(),
         payload_match: payload_regex(args.r#match.as_deref())?,

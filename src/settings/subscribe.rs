@@ -14,7 +14,7 @@ use crate::cli::env::Environment;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_filter;
-use crate::vocabulary::{ProtocolVersion, Qos, SubscribeOptions};
+use crate::vocabulary::{ProtocolVersion, SubscribeOptions};
 
 #[derive(Debug, Clone)]
 pub struct SubSettings {
@@ -80,7 +80,7 @@ pub fn sub_settings(
         connect,
         filters,
         subscribe: SubscribeOptions {
-            qos: Qos::from_level(args.qos),
+            qos: args.qos,
             no_local: args.no_local,
             retain_as_published: args.retain_as_published,
             retain_handling: args.retain_handling,

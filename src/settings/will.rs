@@ -40,19 +40,14 @@ pub(super) fn will_settings(args: &ConnectArgs) -> Result<Option<Will>> {
             Some(Will {
                 message: Message {
                     properties: will_properties,
-                    ..Message::new(
-                        topic.clone(),
-                        payload,
-                        Qos::from_level(args.will_qos),
-                        args.will_retain,
-                    )
+                    ..Message::new(topic.clone(), payload, args.will_qos, args.will_retain)
                 },
                 delay: args.will_delay,
             })
         }
         None if args.will_payload.is_some()
             || args.will_retain
-            || args.will_qos != 0
+            || args.will_qos != Qos::AtMostOnce
             || args.will_delay.is_some()
             || !will_properties.is_empty() =>
         {

@@ -1,0 +1,100 @@
+//! What the two protocol versions' rumqttc options share, built from the settings once: the
+//! same setters on two types (`rumqttc::MqttOptions`, `rumqttc::v5::MqttOptions`) and the same
+//! QoS names in two enums, written once here as macros that `v4.rs` and `v5.rs` expand.
+
+use std::time::Duration;
+
+use rumqttc::NetworkOptions;
+
+use crate::settings::ConnectSettings;
+
+/// How many requests may wait for the event loop; bounds memory for `pub -l` on endless input.
+pub(super) const REQUEST_CAPACITY: usize = 256;
+
+/// The options both versions take alike.
+pub(super) struct Common {
+    pub client_id: String,
+    /// The "host" rumqttc connects to: the host, or the whole URL for WebSockets.
+    pub address: String,
+    pub port: u16,
+    pub keepalive: Duration,
+    pub credentials: Option<(String, String)>,
+    pub network: NetworkOptions,
+    /// Whether rumqttc records packets for `-d`.
+    pub trace_packets: bool,
+}
+
+impl Common {
+    pub(super) fn new(settings: &ConnectSettings) -> Common {
+        let mut network = NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        // rumqttc's timeout (whole seconds) also bounds each flush; ours in `connect` is the
+        // precise one.
+        network.set_connection_timeout(settings.connect_timeout.as_secs().max(1) + 1);
+        Common {
+            client_id: settings.client_id.clone(),
+            address: settings
+                .websocket_url()
+                .unwrap_or_else(|| settings.host.clone()),
+            port: settings.port,
+            keepalive: settings.keepalive,
+            credentials: settings.username.as_ref().map(|username| {
+                let password = settings
+                    .password
+                    .as_ref()
+                    .map_or("", |secret| secret.expose());
+                (username.clone(), password.to_string())
+            }),
+            network,
+            trace_packets: tracing::enabled!(tracing::Level::DEBUG),
+        }
+    }
+}
+
+/// `rumqttc::MqttOptions` or `rumqttc::v5::MqttOptions` from [`Common`], the session options
+/// and the transport: every setter the two have alike.
+macro_rules! mqtt_options {
+    ($MqttOptions:ty, $common:expr, $settings:expr, $options:expr, $transport:expr) => {{
+        let common = $common;
+        let mut mqtt = <$MqttOptions>::new(common.client_id, common.address, common.port);
+        mqtt.set_keep_alive(common.keepalive)
+            .set_request_channel_capacity(super::options::REQUEST_CAPACITY)
+            .set_manual_acks($options.manual_acks)
+            .set_transport($transport);
+        if let Some(connector) = super::connector::connector($settings) {
+            mqtt.set_socket_connector(connector);
+        }
+        if let Some((username, password)) = common.credentials {
+            mqtt.set_credentials(username, password);
+        }
+        mqtt
+    }};
+}
+pub(super) use mqtt_options;
+
+/// Our [`Qos`](crate::vocabulary::Qos) and a rumqttc `QoS` (v4's or v5's: the same names),
+/// both ways.
+macro_rules! qos_conversions {
+    ($QoS:ty) => {
+        impl From<crate::vocabulary::Qos> for $QoS {
+            fn from(qos: crate::vocabulary::Qos) -> $QoS {
+                match qos {
+                    crate::vocabulary::Qos::AtMostOnce => <$QoS>::AtMostOnce,
+                    crate::vocabulary::Qos::AtLeastOnce => <$QoS>::AtLeastOnce,
+                    crate::vocabulary::Qos::ExactlyOnce => <$QoS>::ExactlyOnce,
+                }
+            }
+        }
+
+        impl From<$QoS> for crate::vocabulary::Qos {
+            fn from(qos: $QoS) -> crate::vocabulary::Qos {
+                match qos {
+                    <$QoS>::AtMostOnce => crate::vocabulary::Qos::AtMostOnce,
+                    <$QoS>::AtLeastOnce => crate::vocabulary::Qos::AtLeastOnce,
+                    <$QoS>::ExactlyOnce => crate::vocabulary::Qos::ExactlyOnce,
+                }
+            }
+        }
+    };
+}
+pub(super) use qos_conversions;
