@@ -446,4 +446,50 @@ mod tests {
             .expect("unmeasured fails");
         assert!(breached.contains("not measured"), "{breached}");
     }
+
+    #[test]
+    fn every_metric_reads_its_own_figure() {
+        let mut report = report();
+        report.messages.duplicated = 10;
+        let mut connect = Latency::default();
+        connect.record(5_000);
+        report.latencies.insert("connect".into(), connect);
+        report.finish();
+        report.rate.sent_per_s = 100.0;
+        report.rate.received_per_s = 99.8;
+        report.rate.connections_per_s = 7.0;
+        let holds = |text: &str, report: &Report| {
+            Condition::parse(text)
+                .expect(text)
+                .breached(report)
+                .is_some()
+        };
+        assert_eq!(
+            Condition::parse("loss > 0").expect("parse").text(),
+            "loss > 0"
+        );
+        // A share of loss is of what was expected (1000), of duplicates of what arrived (998).
+        assert!(holds("loss <= 0.2%", &report));
+        assert!(holds("duplicates > 1.001%", &report));
+        // Each rate is its own.
+        assert!(holds("sent_rate >= 100", &report));
+        assert!(!holds("rate >= 100", &report));
+        report.kind = "conn".into();
+        assert!(holds("rate == 7", &report));
+        report.kind = "pub".into();
+        // Each statistic of a latency (1 to 100000 microseconds, evenly).
+        for (text, low, high) in [
+            ("p90", 89.0, 91.0),
+            ("p99.9", 99.8, 100.0),
+            ("p999", 99.8, 100.0),
+            ("max", 99.9, 100.1),
+            ("mean", 49.9, 50.1),
+        ] {
+            assert!(holds(&format!("{text} > {low}ms"), &report), "{text}");
+            assert!(!holds(&format!("{text} > {high}ms"), &report), "{text}");
+        }
+        // A series named: the connect latency is 5 ms.
+        assert!(holds("connect.p99 > 4.9ms", &report));
+        assert!(!holds("connect.p99 > 5.1ms", &report));
+    }
 }
