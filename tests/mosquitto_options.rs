@@ -1,7 +1,7 @@
 //! Every option of mosquitto_pub/mosquitto_sub 2.0.11 (65), run with mosquitto's client and
 //! with ours against the same broker where the behaviour can be compared, and classified as the
-//! README's option table says: same, different (the difference written there), n.a. (why
-//! there), or a later issue. A row of the README's table that disagrees with this one fails.
+//! option table of docs/mosquitto.md says: same, different (the difference written there), n.a. (why
+//! there), or a later issue. A row of that table that disagrees with this one fails.
 
 mod common;
 
@@ -918,11 +918,12 @@ fn every_mosquitto_option_as_the_readme_table_says() {
         "65 options, and -V mqttv31, --disable-clean-session, --pw"
     );
     let lab = Lab::new();
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mosquitto.md"))
+            .expect("docs/mosquitto.md");
     let table: Vec<&str> = readme
         .lines()
-        .skip_while(|line| *line != "### Every mosquitto option")
+        .skip_while(|line| *line != "## Every mosquitto option")
         .skip(1)
         .take_while(|line| !line.starts_with('#'))
         .collect();
@@ -966,7 +967,7 @@ fn every_mosquitto_option_as_the_readme_table_says() {
         if let Some(problem) = problem {
             failures.push(format!("{} ({:?}): {problem}", row.option, row.tool));
         }
-        // The README's option table has the row, with the same class.
+        // docs/mosquitto.md's option table has the row, with the same class.
         let class = match row.class {
             Class::Same => "same",
             Different => "different",
@@ -982,10 +983,13 @@ fn every_mosquitto_option_as_the_readme_table_says() {
                     .nth(2)
                     .is_some_and(|cell| cell.trim() == class) => {}
             Some(line) => failures.push(format!(
-                "{}: README says {line:?}, the test {class:?}",
+                "{}: docs/mosquitto.md says {line:?}, the test {class:?}",
                 row.option
             )),
-            None => failures.push(format!("{}: not in the README's option table", row.option)),
+            None => failures.push(format!(
+                "{}: not in the option table of docs/mosquitto.md",
+                row.option
+            )),
         }
     }
     // ...and nothing else.
@@ -993,7 +997,7 @@ fn every_mosquitto_option_as_the_readme_table_says() {
         let option = line.split('`').nth(1).unwrap_or(line);
         if !ROWS.iter().any(|row| row.option == option) {
             failures.push(format!(
-                "{option}: in the README's option table, not in the test"
+                "{option}: in the option table of docs/mosquitto.md, not in the test"
             ));
         }
     }

@@ -1,6 +1,7 @@
 //! Test support: a real mosquitto per test on a free loopback port, and the mqtt-cli binary.
 #![allow(dead_code)]
 
+pub mod argv;
 pub mod foreign;
 pub mod gateway;
 pub mod pki;
