@@ -66,6 +66,8 @@ const CASES: &[(&str, &[&str])] = &[
     ("mqtt-cli sub --prof", &["--profile"]),
     ("mqtt-cli sub --profile ", &["alpha", "beta"]),
     ("mqtt-cli check --profile al", &["alpha"]),
+    ("mqtt-cli profile show ", &["alpha", "beta"]),
+    ("mqtt-cli profile remove b", &["beta"]),
 ];
 
 #[test]
@@ -213,5 +215,40 @@ fn version_is_one_line_and_the_subcommand_says_more() {
         "tcp, tls, ws, wss",
     ] {
         assert!(text.contains(needle), "{needle:?} in:\n{text}");
+    }
+}
+
+/// The README's install step: after `cargo install`, `mqtt-cli man --out ~/.cargo/share/man/man1`
+/// is enough for `man` to find the pages (it searches `../share/man` of each PATH entry).
+#[test]
+fn man_pages_beside_the_installed_binary_are_found_without_manpath() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let bin = home.path().join(".cargo/bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::fs::copy(env!("CARGO_BIN_EXE_mqtt-cli"), bin.join("mqtt-cli")).expect("copy the binary");
+    let pages = home.path().join(".cargo/share/man/man1");
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let installed = Command::new("mqtt-cli")
+        .args(["man", "--out"])
+        .arg(&pages)
+        .env("PATH", &path)
+        .env("HOME", home.path())
+        .output()
+        .expect("run the installed mqtt-cli");
+    assert!(installed.status.success(), "{installed:?}");
+    for page in ["mqtt-cli", "mqtt-cli-sub", "mqtt-cli-bench-pub"] {
+        let found = Command::new("man")
+            .args(["-w", page])
+            .env("PATH", &path)
+            .env("HOME", home.path())
+            .env_remove("MANPATH")
+            .output()
+            .expect("run man -w");
+        assert_eq!(
+            String::from_utf8_lossy(&found.stdout).trim(),
+            pages.join(format!("{page}.1")).display().to_string(),
+            "man -w {page}: {}",
+            String::from_utf8_lossy(&found.stderr)
+        );
     }
 }

@@ -21,9 +21,11 @@ pub fn completions(shell: Shell) -> Result<()> {
     let script = match shell {
         Shell::Bash => fix_bash(&script),
         Shell::Zsh => fix_zsh(&script),
-        Shell::Fish => {
-            format!("{script}complete -c mqtt-cli -l profile -f -r -a \"({PROFILE_NAMES})\"\n")
-        }
+        Shell::Fish => format!(
+            "{script}complete -c mqtt-cli -l profile -f -r -a \"({PROFILE_NAMES})\"\n\
+             complete -c mqtt-cli -n \"__fish_mqtt_cli_using_subcommand profile; and \
+             __fish_seen_subcommand_from show remove\" -f -a \"({PROFILE_NAMES})\"\n"
+        ),
         _ => script,
     };
     std::io::stdout()
@@ -36,11 +38,23 @@ pub fn completions(shell: Shell) -> Result<()> {
 /// `__subcmd__`, and spells the binary's hyphen one way where it sets the state
 /// (`mqtt_cli__subcmd__pub`) and another where it reads it (`mqtt__subcmd__cli__subcmd__pub`,
 /// clap-rs/clap#6421, #6529): with `mqtt-cli` nothing after the subcommand completes. The
-/// states get one spelling here; and `--profile` completes the profile names.
+/// states get one spelling here; and `--profile`, `profile show` and `profile remove` complete
+/// the profile names.
 fn fix_bash(script: &str) -> String {
-    let fixed = script
+    let mut fixed = script
         .replace("mqtt__subcmd__cli", "mqtt_cli")
         .replace("mqtt__cli", "mqtt_cli");
+    // profile show NAME, profile remove NAME: the names among the candidates.
+    for action in ["show", "remove"] {
+        fixed = fixed.replace(
+            &format!(
+                "mqtt_cli__subcmd__profile__subcmd__{action})\n            opts=\"--help --version\""
+            ),
+            &format!(
+                "mqtt_cli__subcmd__profile__subcmd__{action})\n            opts=\"--help --version $({PROFILE_NAMES})\""
+            ),
+        );
+    }
     // --profile: the names from the config file.
     fixed.replace(
         "                --profile)\n                    COMPREPLY=($(compgen -f \"${cur}\"))",
@@ -50,12 +64,19 @@ fn fix_bash(script: &str) -> String {
     )
 }
 
-/// zsh: `--profile` completes the profile names.
+/// zsh: `--profile`, `profile show` and `profile remove` complete the profile names.
 fn fix_zsh(script: &str) -> String {
-    script.replace(
-        ":PROFILE:_default'",
-        &format!(":PROFILE:{{compadd -- ${{(f)\"$({PROFILE_NAMES})\"}}}}'"),
-    )
+    let names = format!("{{compadd -- ${{(f)\"$({PROFILE_NAMES})\"}}}}");
+    let mut fixed = script.replace(":PROFILE:_default'", &format!(":PROFILE:{names}'"));
+    // The NAME argument of `(show)` and `(remove)` (not of `(add)`: a new name).
+    for action in ["(show)", "(remove)"] {
+        if let Some(at) = fixed.find(&format!("{action}\n_arguments")) {
+            let end = fixed[at..].find(";;").map_or(fixed.len(), |end| at + end);
+            let section = fixed[at..end].replace(":_default'", &format!(":{names}'"));
+            fixed.replace_range(at..end, &section);
+        }
+    }
+    fixed
 }
 
 /// Writes mqtt-cli.1 and mqtt-cli-SUBCOMMAND.1 to `dir`.
