@@ -560,4 +560,50 @@ mod tests {
         let err = Report::merge(&[a, b]).expect_err("overflow");
         assert!(err.contains("2^64"), "{err}");
     }
+
+    #[test]
+    fn a_summary_is_in_milliseconds_to_the_microsecond() {
+        let mut latency = Latency::default();
+        assert!(latency.is_empty());
+        assert_eq!(latency.summary().count, 0);
+        for micros in 1..=1000 {
+            latency.record(micros);
+        }
+        assert!(!latency.is_empty());
+        assert_eq!(latency.len(), 1000);
+        let summary = latency.summary();
+        assert_eq!(summary.count, 1000);
+        assert_eq!(summary.p50, 0.5);
+        assert_eq!(summary.p90, 0.9);
+        assert_eq!(summary.p99, 0.99);
+        assert_eq!(summary.max, 1.0);
+        assert!((0.5..=0.502).contains(&summary.mean), "{}", summary.mean);
+        assert_eq!(latency.quantile_ms(0.5), 0.5);
+    }
+
+    #[test]
+    fn rates_are_per_second_to_a_tenth() {
+        let mut report = Report {
+            duration_s: 8.0,
+            messages: Messages {
+                sent: 1001,
+                received: 998,
+                ..Messages::default()
+            },
+            ..Report::default()
+        };
+        report.finish();
+        assert_eq!(report.rate.sent_per_s, 125.1);
+        assert_eq!(report.rate.received_per_s, 124.8);
+        // Received: over the time until the last arrival, when measured.
+        report.delivery_s = 4.0;
+        report.finish();
+        assert_eq!(report.rate.received_per_s, 249.5);
+        // No time measured: no rate, not a division by zero.
+        report.duration_s = 0.0;
+        report.delivery_s = 0.0;
+        report.finish();
+        assert_eq!(report.rate.sent_per_s, 0.0);
+        assert_eq!(report.rate.received_per_s, 0.0);
+    }
 }
