@@ -492,4 +492,38 @@ mod tests {
         assert!(holds("connect.p99 > 4.9ms", &report));
         assert!(!holds("connect.p99 > 5.1ms", &report));
     }
+
+    #[test]
+    fn every_count_reads_its_own_field_and_k_is_thousands() {
+        let mut report = report();
+        report.messages.duplicated = 3;
+        report.messages.out_of_order = 4;
+        report.errors.insert("timeout".into(), 2);
+        report.errors.insert("refused".into(), 3);
+        report.connections.failed = 6;
+        report.connections.reconnects = 7;
+        report.connections.connected = 8;
+        for (name, value) in [
+            ("loss", 2),
+            ("duplicates", 3),
+            ("out_of_order", 4),
+            ("errors", 5),
+            ("failed", 6),
+            ("reconnects", 7),
+            ("connected", 8),
+        ] {
+            let text = format!("{name} == {value}");
+            assert!(
+                Condition::parse(&text)
+                    .expect("parse")
+                    .breached(&report)
+                    .is_some(),
+                "{text}"
+            );
+        }
+        report.rate.received_per_s = 99.8;
+        let rate = |text: &str| Condition::parse(text).expect(text).breached(&report);
+        assert!(rate("rate > 0.09k").is_some());
+        assert!(rate("rate > 0.1k").is_none());
+    }
 }

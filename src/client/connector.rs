@@ -1,6 +1,7 @@
-//! The byte stream under TLS, WebSockets and MQTT when it is not rumqttc's plain TCP
-//! connection: through a proxy, from a source address (`-A`), or to a Unix socket. rumqttc
-//! calls it for every connection, reconnections included (rumqttc patch 19).
+//! Every byte stream under TLS, WebSockets and MQTT is opened here (rumqttc patch 19 calls
+//! it for every connection, reconnections included): straight to the broker, through a
+//! proxy, from a source address (`-A`), or to a Unix socket. A TCP socket gets TCP_NODELAY
+//! and the broker's data acknowledged at once (`quickack.rs`).
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -9,23 +10,28 @@ use std::sync::Arc;
 use rumqttc::AsyncReadWrite;
 use tokio::net::{TcpSocket, TcpStream, lookup_host};
 
+use super::quickack::QuickAck;
 use crate::proxy::{Target, Unreachable, http_connect, socks5};
 use crate::settings::{ConnectSettings, Route};
 use crate::vocabulary::{Proxy, ProxyScheme, host_port};
 
-/// What rumqttc needs to open a connection our way, or `None` for its own TCP connection.
-pub(super) fn connector(
-    settings: &ConnectSettings,
-) -> Option<impl Fn(String, u16) -> ConnectFuture + Send + Sync + 'static> {
-    if settings.route.is_direct() {
-        return None;
-    }
+/// What rumqttc needs to open each connection our way.
+pub(super) fn connector(settings: &ConnectSettings) -> rumqttc::SocketConnector {
+    let direct = settings.route.is_direct();
     let route = Arc::new(settings.route.clone());
     // A tenth before the session's own timeout, so that the proxy is named as the one that
     // did not answer.
     let timeout = settings.connect_timeout * 9 / 10;
-    Some(move |host: String, port: u16| -> ConnectFuture {
+    Arc::new(move |host: String, port: u16| -> ConnectFuture {
         let route = route.clone();
+        if direct {
+            // Its errors as the system gives them (`errors.rs` words them); rumqttc's own
+            // timeout bounds it.
+            return Box::pin(async move {
+                let tcp = tcp_direct(&host, port).await?;
+                Ok(Box::new(QuickAck::new(tcp)) as Box<dyn AsyncReadWrite>)
+            });
+        }
         Box::pin(async move {
             match tokio::time::timeout(timeout, open(&route, &host, port)).await {
                 Ok(opened) => opened.map_err(io::Error::from),
@@ -49,15 +55,36 @@ pub(super) fn connector(
     })
 }
 
+/// TCP straight to the broker: each address of `host` in turn, as rumqttc would.
+async fn tcp_direct(host: &str, port: u16) -> io::Result<TcpStream> {
+    let mut last = None;
+    for address in lookup_host((host, port)).await? {
+        let socket = if address.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }?;
+        socket.set_nodelay(true)?;
+        match socket.connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any address",
+        )
+    }))
+}
+
 /// A connection to the broker's host and port the way the session makes it, for a look of
 /// our own (`check`'s TLS inspection).
 pub(super) async fn open_stream(settings: &ConnectSettings) -> io::Result<Box<dyn AsyncReadWrite>> {
     Ok(open(&settings.route, &settings.host, settings.port).await?)
 }
 
-type ConnectFuture = std::pin::Pin<
-    Box<dyn std::future::Future<Output = io::Result<Box<dyn AsyncReadWrite>>> + Send>,
->;
+use rumqttc::ConnectFuture;
 
 async fn open(
     route: &Route,
@@ -83,7 +110,7 @@ async fn open(
     }
     let Some(proxy) = &route.proxy else {
         let tcp = tcp_connect(host, port, route.bind_address, String::new()).await?;
-        return Ok(rumqttc::quick_ack(tcp));
+        return Ok(Box::new(QuickAck::new(tcp)));
     };
     let to_proxy = || {
         tcp_connect(
@@ -104,7 +131,7 @@ async fn open(
             for address in resolve(host, port).await? {
                 let mut tcp = to_proxy().await?;
                 match socks5(&mut tcp, proxy, &Target::Ip(address.ip()), port).await {
-                    Ok(()) => return Ok(rumqttc::quick_ack(tcp)),
+                    Ok(()) => return Ok(Box::new(QuickAck::new(tcp))),
                     Err(err) => last = Some(err),
                 }
             }
@@ -113,12 +140,12 @@ async fn open(
         ProxyScheme::Socks5 | ProxyScheme::Socks5h => {
             let mut tcp = to_proxy().await?;
             socks5(&mut tcp, proxy, &target, port).await?;
-            Ok(rumqttc::quick_ack(tcp))
+            Ok(Box::new(QuickAck::new(tcp)))
         }
         ProxyScheme::Http => {
             let mut tcp = to_proxy().await?;
             http_connect(&mut tcp, proxy, &target, port).await?;
-            Ok(rumqttc::quick_ack(tcp))
+            Ok(Box::new(QuickAck::new(tcp)))
         }
         ProxyScheme::Https => {
             let mut tls = proxy_tls(route, proxy, to_proxy().await?).await?;

@@ -15,6 +15,7 @@ mod driver;
 mod errors;
 mod events;
 mod options;
+mod quickack;
 mod reason;
 mod reconnect;
 mod trace;

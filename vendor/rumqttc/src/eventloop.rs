@@ -31,8 +31,7 @@ use {
 #[cfg(feature = "proxy")]
 use crate::proxy::ProxyError;
 
-/// mqtt-cli patch: requests written before one flush, at most.
-const REQUEST_BATCH: usize = 64;
+const REQUEST_BATCH: usize = 64; // mqtt-cli patch 4
 
 /// Critical errors during eventloop polling
 #[derive(Debug, thiserror::Error)]
@@ -130,11 +129,7 @@ impl EventLoop {
     pub fn clean(&mut self) {
         self.network = None;
         self.keepalive_timeout = None;
-        // mqtt-cli patch: a DISCONNECT handled on the connection that just broke did not reach
-        // the broker for sure; its event, still queued, would be reported after the reconnect as
-        // if sent on the new connection (and the client would wait for a close that never
-        // comes). Drop the stale event and send the DISCONNECT again on the next connection.
-        let before = self.state.events.len();
+        let before = self.state.events.len(); // mqtt-cli patch 14
         self.state
             .events
             .retain(|event| !matches!(event, Event::Outgoing(Outgoing::Disconnect)));
@@ -163,10 +158,7 @@ impl EventLoop {
     /// **NOTE** Don't block this while iterating
     pub async fn poll(&mut self) -> Result<Event, ConnectionError> {
         if self.network.is_none() {
-            // mqtt-cli patch 20: the events of the connection that broke (a QoS 0 publish
-            // whose write failed) are reported before the next CONNACK, as the MQTT 5 event
-            // loop does, so that they are not taken for the new connection's.
-            if let Some(event) = self.state.events.pop_front() {
+            if let Some(event) = self.state.events.pop_front() { // mqtt-cli patch 20
                 return Ok(event);
             }
             let (network, connack) = match time::timeout(
@@ -178,9 +170,7 @@ impl EventLoop {
                 Ok(inner) => inner?,
                 Err(_) => return Err(ConnectionError::NetworkTimeout),
             };
-            // mqtt-cli patch: stock 0.25.1 cleared the pending packets when the session was not
-            // present, losing every message not yet acknowledged; they are sent again instead.
-            self.state
+            self.state // mqtt-cli patch 9
                 .restart_pending(&mut self.pending, connack.session_present);
             self.network = Some(network);
 
@@ -222,9 +212,7 @@ impl EventLoop {
             // Pull a bunch of packets from network, reply in bunch and yield the first item
             o = network.readb(&mut self.state) => {
                 o?;
-                // mqtt-cli patch: acks that freed the window let waiting requests out in the
-                // same write as the replies (PUBREL) to those acks.
-                if self.pending.is_empty() {
+                if self.pending.is_empty() { // mqtt-cli patch 4
                     Self::write_waiting_requests(&mut self.state, &self.requests_rx, network, REQUEST_BATCH).await?;
                 }
                 // flush all the acks and return first incoming packet
@@ -272,10 +260,7 @@ impl EventLoop {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;
                     }
-                    // mqtt-cli patch: write the requests that are already waiting (as many as
-                    // flow control allows, at most REQUEST_BATCH) before one flush, instead of
-                    // one write system call per packet. Their events follow from the queue.
-                    if self.pending.is_empty() {
+                    if self.pending.is_empty() { // mqtt-cli patch 4
                         Self::write_waiting_requests(&mut self.state, &self.requests_rx, network, REQUEST_BATCH - 1).await?;
                     }
                     match time::timeout(network_timeout, network.flush()).await {
@@ -305,9 +290,7 @@ impl EventLoop {
         }
     }
 
-    /// mqtt-cli patch: writes (without flushing) up to `limit` requests already waiting in the
-    /// channel, as far as flow control allows, stopping after a DISCONNECT.
-    async fn write_waiting_requests(
+    async fn write_waiting_requests( // mqtt-cli patch 4
         state: &mut MqttState,
         requests_rx: &Receiver<Request>,
         network: &mut Network,
@@ -340,11 +323,7 @@ impl EventLoop {
         self
     }
 
-    /// mqtt-cli patch: whether the first pending request may go now. A publish that still needs
-    /// a packet id obeys flow control like a new request (stock 0.25.1 sent every pending
-    /// request at once, and publishes drained from the channel at a reconnect collided and
-    /// overwrote each other).
-    fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool {
+    fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool { // mqtt-cli patch 9
         match pending.front() {
             Some(Request::Publish(publish))
                 if publish.pkid == 0 && publish.qos != crate::QoS::AtMostOnce =>
@@ -467,7 +446,7 @@ async fn network_connect(
         _ => options.broker_address(),
     };
 
-    // mqtt-cli patch 19: the caller's stream (proxy tunnel, Unix socket, bound address).
+    // mqtt-cli patch 19: the caller's stream.
     let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector() {
         connector(domain.clone(), port).await?
     } else {
@@ -477,14 +456,14 @@ async fn network_connect(
             None => {
                 let addr = format!("{domain}:{port}");
                 let tcp = socket_connect(addr, network_options).await?;
-                Box::new(crate::quickack::QuickAck::new(tcp))
+                Box::new(tcp)
             }
         }
         #[cfg(not(feature = "proxy"))]
         {
             let addr = format!("{domain}:{port}");
             let tcp = socket_connect(addr, network_options).await?;
-            Box::new(crate::quickack::QuickAck::new(tcp))
+            Box::new(tcp)
         }
     };
 
@@ -539,9 +518,7 @@ async fn network_connect(
                 request = request_modifier(request).await;
             }
 
-            // mqtt-cli patch: the TLS session is made here, as for mqtts, so that SNI and
-            // verification use `RustlsWithServerName`'s name (--tls-server-name) when given,
-            // not always the URL's host.
+            // mqtt-cli patch 10: TLS made as for mqtts, so that its SNI applies.
             let tls = tls::tls_connect(&domain, port, &tls_config, tcp_stream).await?;
             let (socket, response) = async_tungstenite::tokio::client_async(request, tls).await?;
             validate_response_headers(response)?;
@@ -594,15 +571,15 @@ mod patch_19 {
         let asked = std::sync::Arc::new(std::sync::Mutex::new(None));
         let recorded = asked.clone();
         let mut options = MqttOptions::new("patch-19", "broker.example", 1883);
-        options.set_socket_connector(move |host, port| {
+        options.set_socket_connector(std::sync::Arc::new(move |host, port| {
             *recorded.lock().unwrap() = Some((host, port));
             let stream = client.lock().unwrap().take();
-            async move {
+            Box::pin(async move {
                 stream
                     .map(|s| Box::new(s) as Box<dyn AsyncReadWrite>)
                     .ok_or_else(|| io::Error::other("one connection only"))
-            }
-        });
+            })
+        }));
         let broker = tokio::spawn(async move {
             let mut connect = [0u8; 2];
             server.read_exact(&mut connect).await.unwrap();

@@ -15,8 +15,7 @@ pub struct Network {
     max_readb_count: usize,
 }
 
-/// mqtt-cli patch 4: packets handled per read before the replies are written.
-const READ_BATCH: usize = 1024;
+const READ_BATCH: usize = 1024; // mqtt-cli patch 4
 
 impl Network {
     pub fn new(
@@ -28,17 +27,13 @@ impl Network {
         let codec = Codec {
             max_incoming_size,
             max_outgoing_size,
-            // mqtt-cli patch: a new connection's first packet is the CONNACK.
-            expect_connack: true,
+            expect_connack: true, // mqtt-cli patch 11
         };
         let framed = Framed::new(socket, codec);
 
         Network {
             framed,
-            // mqtt-cli patch 4: every packet already received is handled before the replies
-            // are written (stock 0.25.1: 10), so that the acks of a whole window are answered,
-            // and the window refilled, in one write instead of one per ten acks.
-            max_readb_count: READ_BATCH,
+            max_readb_count: READ_BATCH, // mqtt-cli patch 4
         }
     }
 
@@ -74,10 +69,7 @@ impl Network {
                 Some(Err(e)) => return Err(StateError::Deserialization(e)),
                 None => return Err(StateError::ConnectionAborted),
             }
-            // mqtt-cli patch 15: what was read is handled; do not ask the socket for more
-            // (a read that finds nothing is taken for the moment to acknowledge at once, and
-            // the replies about to be written carry the ACK anyway).
-            if self.framed.read_buffer().is_empty() {
+            if self.framed.read_buffer().is_empty() { // mqtt-cli patch 15
                 break;
             }
             // do not wait for subsequent reads

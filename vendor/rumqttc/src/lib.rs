@@ -113,29 +113,10 @@ pub mod v5;
 
 #[cfg(any(feature = "use-rustls-no-provider", feature = "use-native-tls"))]
 mod tls;
-// mqtt-cli patch 15: immediate ACKs.
-mod quickack;
+pub use framed::AsyncReadWrite; // mqtt-cli patch 19
 
-// mqtt-cli patch 19: the caller may make the byte stream under TLS and WebSockets (a proxy
-// tunnel, a Unix socket, a bound source address); `quick_ack` gives its TCP socket the ACK
-// behaviour of patches 15 and 18.
-pub use framed::AsyncReadWrite;
-
-/// mqtt-cli patch 19: `(host, port)` to the stream TLS, WebSockets and MQTT then go over.
-pub type SocketConnector = Arc<
-    dyn Fn(
-            String,
-            u16,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = std::io::Result<Box<dyn AsyncReadWrite>>> + Send>,
-        > + Send
-        + Sync,
->;
-
-/// mqtt-cli patch 19: a connected TCP socket with patch 15 and 18's ACKs.
-pub fn quick_ack(tcp: tokio::net::TcpStream) -> Box<dyn AsyncReadWrite> {
-    Box::new(quickack::QuickAck::new(tcp))
-}
+pub type SocketConnector = Arc<dyn Fn(String, u16) -> ConnectFuture + Send + Sync>; // mqtt-cli patch 19
+pub type ConnectFuture = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Box<dyn AsyncReadWrite>>> + Send>>;
 
 #[cfg(feature = "websocket")]
 mod websockets;
@@ -206,18 +187,12 @@ pub enum Outgoing {
     Disconnect,
     /// Await for an ack for more outgoing progress
     AwaitAck(u16),
-    /// mqtt-cli patch: what a PUBLISH carries, just before its `Publish` event; only when
-    /// `MqttState::trace_packets` is on (`mqtt-cli -d`), so that tracing costs nothing otherwise.
-    PublishDetail(Box<PublishTrace>),
-    /// mqtt-cli patch: a SUBSCRIBE's packet id and its filters with their QoS, just before its
-    /// `Subscribe` event; only with `MqttState::trace_packets`.
-    SubscribeDetail(u16, Vec<(String, u8)>),
+    PublishDetail(Box<PublishTrace>), // mqtt-cli patch 13
+    SubscribeDetail(u16, Vec<(String, u8)>), // mqtt-cli patch 13
 }
 
-/// mqtt-cli patch: the fields of an outgoing PUBLISH that `-d` shows, as mosquitto's `-d` does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)] // mqtt-cli patch 13
 pub struct PublishTrace {
-    /// Empty when a topic alias stands for it.
     pub topic: String,
     pub qos: u8,
     pub retain: bool,
@@ -396,9 +371,7 @@ pub enum TlsConfiguration {
     /// Injected rustls ClientConfig for TLS, to allow more customisation.
     Rustls(Arc<ClientConfig>),
     #[cfg(feature = "use-rustls-no-provider")]
-    /// mqtt-cli patch: a rustls ClientConfig and the server name to send as SNI (and verify),
-    /// when it differs from the host connected to.
-    RustlsWithServerName(Arc<ClientConfig>, String),
+    RustlsWithServerName(Arc<ClientConfig>, String), // mqtt-cli patch 5
     #[cfg(feature = "use-native-tls")]
     /// Use default native-tls configuration
     Native,
@@ -537,8 +510,7 @@ pub struct MqttOptions {
     proxy: Option<Proxy>,
     #[cfg(feature = "websocket")]
     request_modifier: Option<RequestModifierFn>,
-    /// mqtt-cli patch 19.
-    socket_connector: Option<SocketConnector>,
+    socket_connector: Option<SocketConnector>, // mqtt-cli patch 19
 }
 
 impl MqttOptions {
@@ -774,18 +746,12 @@ impl MqttOptions {
         self.proxy.clone()
     }
 
-    /// mqtt-cli patch 19: makes the byte stream that TLS, WebSockets and MQTT go over.
-    pub fn set_socket_connector<F, O>(&mut self, connector: F) -> &mut Self
-    where
-        F: Fn(String, u16) -> O + Send + Sync + 'static,
-        O: std::future::Future<Output = std::io::Result<Box<dyn AsyncReadWrite>>> + Send + 'static,
-    {
-        self.socket_connector = Some(Arc::new(move |host, port| Box::pin(connector(host, port))));
+    pub fn set_socket_connector(&mut self, connector: SocketConnector) -> &mut Self { // mqtt-cli patch 19
+        self.socket_connector = Some(connector);
         self
     }
 
-    /// mqtt-cli patch 19.
-    pub fn socket_connector(&self) -> Option<SocketConnector> {
+    pub fn socket_connector(&self) -> Option<SocketConnector> { // mqtt-cli patch 19
         self.socket_connector.clone()
     }
 

@@ -58,19 +58,15 @@ pub struct MqttState {
     pub(crate) last_puback: u16,
     /// Number of outgoing inflight publishes (mqtt-cli patch 16: awaiting PUBACK or PUBREC)
     pub(crate) inflight: u16,
-    /// mqtt-cli patch 16: QoS 2 publishes released (PUBREL sent) and awaiting PUBCOMP
-    pub(crate) releasing: u16,
-    /// mqtt-cli patch 16: the window was full and is refilled once half of it is free
-    pub(crate) draining: bool,
+    pub(crate) releasing: u16, // mqtt-cli patch 16
+    pub(crate) draining: bool, // mqtt-cli patch 16
     /// Maximum number of allowed inflight
     pub(crate) max_inflight: u16,
     /// Outgoing QoS 1, 2 publishes which aren't acked yet
     pub(crate) outgoing_pub: Vec<Option<Publish>>,
     /// Packet ids of released QoS 2 publishes
     pub(crate) outgoing_rel: FixedBitSet,
-    /// mqtt-cli patch: the QoS 2 publishes whose PUBREC came (awaiting PUBCOMP), kept so that
-    /// they can be sent again if the broker loses the session before completing them.
-    pub(crate) released: Vec<Option<Publish>>,
+    pub(crate) released: Vec<Option<Publish>>, // mqtt-cli patch 9
     /// Packet ids on incoming QoS 2 publishes
     pub(crate) incoming_pub: FixedBitSet,
     /// Last collision due to broker not acking in order
@@ -79,9 +75,7 @@ pub struct MqttState {
     pub events: VecDeque<Event>,
     /// Indicates if acknowledgements should be send immediately
     pub manual_acks: bool,
-    /// mqtt-cli patch: report what outgoing PUBLISH and SUBSCRIBE packets carry
-    /// (`Outgoing::PublishDetail`, `Outgoing::SubscribeDetail`).
-    pub trace_packets: bool,
+    pub trace_packets: bool, // mqtt-cli patch 13
 }
 
 impl MqttState {
@@ -89,9 +83,7 @@ impl MqttState {
     /// connection for persistent sessions while new state should
     /// instantiated for clean sessions
     pub fn new(max_inflight: u16, manual_acks: bool) -> Self {
-        // mqtt-cli patch 16: packet ids run up to twice the window, since a QoS 2 publish keeps
-        // its id after PUBREC (until PUBCOMP) while its slot in the window is free again.
-        let ids = pkid_space(max_inflight) as usize + 1;
+        let ids = pkid_space(max_inflight) as usize + 1; // mqtt-cli patch 16
         MqttState {
             await_pingresp: false,
             collision_ping_count: 0,
@@ -107,12 +99,10 @@ impl MqttState {
             outgoing_pub: vec![None; ids],
             outgoing_rel: FixedBitSet::with_capacity(ids),
             released: vec![None; ids],
-            // mqtt-cli patch 17: grown as packet ids arrive (8 KiB per idle connection).
-            incoming_pub: FixedBitSet::new(),
+            incoming_pub: FixedBitSet::new(), // mqtt-cli patch 17
             collision: None,
             // TODO: Optimize these sizes later
-            // mqtt-cli patch 17: grown on demand (100 events took 14-39 KiB per connection).
-            events: VecDeque::new(),
+            events: VecDeque::new(), // mqtt-cli patch 17
             manual_acks,
             trace_packets: false,
         }
@@ -132,16 +122,12 @@ impl MqttState {
             }
         }
 
-        // mqtt-cli patch: a publish waiting for a free packet id is pending too (stock 0.25.1
-        // kept it as a collision, and the next connection timed out on it).
-        if let Some(publish) = self.collision.take() {
+        if let Some(publish) = self.collision.take() { // mqtt-cli patch 9
             pending.push(Request::Publish(publish));
         }
 
         // remove and collect pending releases
-        // mqtt-cli patch 16: the PUBRELs go first, so that a broker that kept the session frees
-        // the slots of those messages before the publishes sent again take slots of their own.
-        let releases: Vec<Request> = self
+        let releases: Vec<Request> = self // mqtt-cli patch 16
             .outgoing_rel
             .ones()
             .map(|pkid| Request::PubRel(PubRel::new(pkid as u16)))
@@ -149,9 +135,7 @@ impl MqttState {
         pending.splice(0..0, releases);
         self.outgoing_rel.clear();
 
-        // mqtt-cli patch: the packet ids of incoming QoS 2 publishes awaiting PUBREL are kept
-        // until the next CONNACK says whether the session survived (`restart_pending`): if it
-        // did, a retransmission must not be delivered twice.
+        // mqtt-cli patch 2: incoming QoS 2 ids are kept until the CONNACK says if the session lives.
 
         self.await_pingresp = false;
         self.collision_ping_count = 0;
@@ -161,54 +145,30 @@ impl MqttState {
         pending
     }
 
-    /// mqtt-cli patch: prepares the requests of the previous connection for the new one.
-    /// Session kept: unacknowledged publishes go again with DUP set, released ones get their
-    /// PUBREL again. Session lost: stock 0.25.1 dropped everything (messages were lost); now
-    /// every publish not completed is sent again as a new message (at least once), those whose
-    /// PUBREC had come first, and acknowledgements meant for the old session are dropped.
+    /// mqtt-cli patch 9: the previous connection's requests, for the new one.
     pub fn restart_pending(&mut self, pending: &mut VecDeque<Request>, session_present: bool) {
         if session_present {
             for request in pending.iter_mut() {
                 if let Request::Publish(publish) = request {
-                    if publish.pkid != 0 {
-                        publish.dup = true;
-                    }
+                    publish.dup = publish.pkid != 0;
                 }
             }
             return;
         }
+        // Session lost: what was released, then the rest, as new messages; acks dropped.
         self.incoming_pub.clear();
-        let mut again = VecDeque::with_capacity(pending.len());
-        for request in pending.iter() {
-            if let Request::PubRel(pubrel) = request {
-                if let Some(mut publish) = self
-                    .released
-                    .get_mut(pubrel.pkid as usize)
-                    .and_then(Option::take)
-                {
-                    publish.pkid = 0;
-                    publish.dup = false;
-                    again.push_back(Request::Publish(publish));
-                }
+        let mut again: VecDeque<Request> =
+            self.released.iter_mut().filter_map(Option::take).map(Request::Publish).collect();
+        again.extend(pending.drain(..).filter(|request| {
+            !matches!(request, Request::PubRel(_) | Request::PubAck(_) | Request::PubRec(_)
+                | Request::PubComp(_) | Request::PingReq(_) | Request::PingResp(_))
+        }));
+        for request in again.iter_mut() {
+            if let Request::Publish(publish) = request {
+                publish.pkid = 0;
+                publish.dup = false;
             }
         }
-        for request in pending.drain(..) {
-            match request {
-                Request::Publish(mut publish) => {
-                    publish.pkid = 0;
-                    publish.dup = false;
-                    again.push_back(Request::Publish(publish));
-                }
-                Request::PubRel(_)
-                | Request::PubAck(_)
-                | Request::PubRec(_)
-                | Request::PubComp(_)
-                | Request::PingReq(_)
-                | Request::PingResp(_) => {}
-                other => again.push_back(other),
-            }
-        }
-        self.released.iter_mut().for_each(|slot| *slot = None);
         *pending = again;
     }
 
@@ -216,19 +176,11 @@ impl MqttState {
         self.inflight
     }
 
-    /// mqtt-cli patch 16: no new publish may take a packet id now. The window counts the
-    /// publishes awaiting PUBACK or PUBREC: a broker frees a QoS 2 message's slot when it gets
-    /// the PUBREL, which this client writes at once, before any publish the PUBREC lets out.
-    /// The released ones awaiting PUBCOMP are bounded by the window too, which keeps packet ids
-    /// within twice the window. A full window is refilled once half of it is free, so that new
-    /// publishes go out many to a write (the broker still has the other half to work on)
-    /// rather than one write per acknowledgement.
-    pub fn window_full(&self) -> bool {
+    pub fn window_full(&self) -> bool { // mqtt-cli patch 16
         self.draining || self.inflight >= self.max_inflight || self.releasing >= self.max_inflight
     }
 
-    /// mqtt-cli patch 16: an acknowledgement freed a slot.
-    fn window_freed(&mut self) {
+    fn window_freed(&mut self) { // mqtt-cli patch 16
         if self.inflight <= self.max_inflight / 2 && self.releasing <= self.max_inflight / 2 {
             self.draining = false;
         }
@@ -264,10 +216,7 @@ impl MqttState {
         &mut self,
         packet: Incoming,
     ) -> Result<Option<Packet>, StateError> {
-        // mqtt-cli patch: a retransmission (DUP set) of a QoS 2 message still awaiting PUBREL
-        // is answered (PUBREC again) but not reported: decided here, before any event is
-        // queued, rather than by taking back the last queued event.
-        if !self.is_qos2_retransmission(&packet) {
+        if !self.is_qos2_retransmission(&packet) { // mqtt-cli patch 2
             self.events.push_back(Event::Incoming(packet.clone()));
         }
 
@@ -290,9 +239,7 @@ impl MqttState {
         Ok(outgoing)
     }
 
-    /// mqtt-cli patch: a PUBLISH with DUP set whose QoS 2 exchange is still open here (its
-    /// packet id awaits PUBREL): the broker sends it again, it was delivered already.
-    fn is_qos2_retransmission(&self, packet: &Incoming) -> bool {
+    fn is_qos2_retransmission(&self, packet: &Incoming) -> bool { // mqtt-cli patch 2
         matches!(packet, Incoming::Publish(publish)
             if publish.qos == QoS::ExactlyOnce
                 && publish.dup
@@ -323,14 +270,11 @@ impl MqttState {
             }
             QoS::ExactlyOnce => {
                 let pkid = publish.pkid;
-                // mqtt-cli patch: a retransmission (DUP set) of a message still awaiting PUBREL
-                // is acknowledged again but not delivered twice (MQTT 3.1.1 §4.3.3).
-                if publish.dup && self.incoming_pub.contains(pkid as usize) {
+                if publish.dup && self.incoming_pub.contains(pkid as usize) { // mqtt-cli patch 2
                     let pubrec = PubRec::new(pkid);
                     return self.outgoing_pubrec(pubrec);
                 }
-                // mqtt-cli patch 17: the set grows to the highest packet id seen.
-                self.incoming_pub.grow(pkid as usize + 1);
+                self.incoming_pub.grow(pkid as usize + 1); // mqtt-cli patch 17
                 self.incoming_pub.insert(pkid as usize);
 
                 if !self.manual_acks {
@@ -381,12 +325,9 @@ impl MqttState {
             error!("Unsolicited pubrec packet: {:?}", pubrec.pkid);
             return Err(StateError::Unsolicited(pubrec.pkid));
         };
-        // mqtt-cli patch: kept until PUBCOMP (see `restart_pending`).
-        self.released[pubrec.pkid as usize] = Some(released);
+        self.released[pubrec.pkid as usize] = Some(released); // mqtt-cli patch 9
 
-        // mqtt-cli patch 16: the slot is free once the PUBREL is out (stock 0.25.1 freed it
-        // at PUBCOMP, which left the broker idle for a round trip per window).
-        self.inflight -= 1;
+        self.inflight -= 1; // mqtt-cli patch 16
         self.releasing += 1;
         self.window_freed();
         self.outgoing_rel.insert(pubrec.pkid as usize);
@@ -399,17 +340,13 @@ impl MqttState {
 
     fn handle_incoming_pubrel(&mut self, pubrel: &PubRel) -> Result<Option<Packet>, StateError> {
         if !self.incoming_pub.contains(pubrel.pkid as usize) {
-            // mqtt-cli patch: answer an unknown PUBREL with PUBCOMP instead of dropping the
-            // connection, as paho and libmosquitto do: the broker is finishing a transaction
-            // this client already acknowledged (rumqtt #664, #1053).
-            warn!(
+            warn!( // mqtt-cli patch 1
                 "PUBREL for unknown packet id {}: answering PUBCOMP",
                 pubrel.pkid
             );
         }
 
-        // mqtt-cli patch 17: the set holds only ids seen; an unknown one is past its end.
-        if (pubrel.pkid as usize) < self.incoming_pub.len() {
+        if (pubrel.pkid as usize) < self.incoming_pub.len() { // mqtt-cli patch 17
             self.incoming_pub.set(pubrel.pkid as usize, false);
         }
         let event = Event::Outgoing(Outgoing::PubComp(pubrel.pkid));
@@ -430,9 +367,7 @@ impl MqttState {
         self.releasing -= 1;
         self.window_freed();
         let packet = self.check_collision(pubcomp.pkid).map(|publish| {
-            // mqtt-cli patch: track the released publish like the PUBACK path does, or its
-            // PUBREC is taken for unsolicited.
-            self.outgoing_pub[publish.pkid as usize] = Some(publish.clone());
+            self.outgoing_pub[publish.pkid as usize] = Some(publish.clone()); // mqtt-cli patch 3
             self.inflight += 1;
             let event = Event::Outgoing(Outgoing::Publish(publish.pkid));
             self.events.push_back(event);
@@ -459,7 +394,7 @@ impl MqttState {
             }
 
             let pkid = publish.pkid;
-            // mqtt-cli patch 16: an id whose PUBCOMP is awaited is taken too.
+            // mqtt-cli patch 16.
             if self
                 .outgoing_pub
                 .get(publish.pkid as usize)
@@ -671,8 +606,7 @@ impl MqttState {
     }
 }
 
-/// mqtt-cli patch 16: the packet ids in use run from 1 to twice the window (see `window_full`).
-fn pkid_space(max_inflight: u16) -> u16 {
+fn pkid_space(max_inflight: u16) -> u16 { // mqtt-cli patch 16
     max_inflight.saturating_mul(2).max(1)
 }
 
@@ -898,8 +832,7 @@ mod test {
         let _publish_out = mqtt.outgoing_publish(publish2);
 
         mqtt.handle_incoming_pubrec(&PubRec::new(2)).unwrap();
-        // mqtt-cli patch 16: the slot is free at PUBREC, the id kept until PUBCOMP.
-        assert_eq!(mqtt.inflight, 1);
+        assert_eq!(mqtt.inflight, 1); // mqtt-cli patch 16
         assert_eq!(mqtt.releasing, 1);
 
         // check if the remaining element's pkid is 1

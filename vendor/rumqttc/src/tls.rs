@@ -129,7 +129,7 @@ pub async fn rustls_connector(tls_config: &TlsConfiguration) -> Result<RustlsCon
             Arc::new(config)
         }
         TlsConfiguration::Rustls(tls_client_config) => tls_client_config.clone(),
-        // mqtt-cli patch: see tls_connect.
+        // mqtt-cli patch 5.
         TlsConfiguration::RustlsWithServerName(tls_client_config, _) => tls_client_config.clone(),
         #[allow(unreachable_patterns)]
         _ => unreachable!("This cannot be called for other TLS backends than Rustls"),
@@ -178,7 +178,7 @@ pub async fn tls_connect(
             let domain = ServerName::try_from(addr)?.to_owned();
             Box::new(connector.connect(domain, tcp).await?)
         }
-        // mqtt-cli patch: SNI (and the name to verify) other than the host connected to.
+        // mqtt-cli patch 5.
         #[cfg(feature = "use-rustls-no-provider")]
         TlsConfiguration::RustlsWithServerName(config, server_name) => {
             let connector = RustlsConnector::from(config.clone());

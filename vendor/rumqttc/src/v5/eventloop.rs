@@ -123,11 +123,7 @@ impl EventLoop {
     pub fn clean(&mut self) {
         self.network = None;
         self.keepalive_timeout = None;
-        // mqtt-cli patch: a DISCONNECT handled on the connection that just broke did not reach
-        // the broker for sure; its event, still queued, would be reported after the reconnect as
-        // if sent on the new connection (and the client would wait for a close that never
-        // comes). Drop the stale event and send the DISCONNECT again on the next connection.
-        let before = self.state.events.len();
+        let before = self.state.events.len(); // mqtt-cli patch 14
         self.state
             .events
             .retain(|event| !matches!(event, Event::Outgoing(Outgoing::Disconnect)));
@@ -161,13 +157,11 @@ impl EventLoop {
                 connect(&mut self.options),
             )
             .await??;
-            // mqtt-cli patch: unacknowledged messages are sent again, not dropped, when the
-            // session was lost (see `MqttState::restart_pending`).
-            self.state
+            self.state // mqtt-cli patch 9
                 .restart_pending(&mut self.pending, connack.session_present);
             self.network = Some(network);
 
-            // mqtt-cli patch: no PINGREQ timer with keepalive 0 (as in the v4 event loop).
+            // mqtt-cli patch 8: no PINGREQ timer with keepalive 0.
             if self.keepalive_timeout.is_none() && !self.options.keep_alive.is_zero() {
                 self.keepalive_timeout = Some(Box::pin(time::sleep(self.options.keep_alive)));
             }
@@ -270,8 +264,7 @@ impl EventLoop {
         }
     }
 
-    /// mqtt-cli patch: a pending publish that still needs a packet id obeys flow control.
-    fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool {
+    fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool { // mqtt-cli patch 9
         match pending.front() {
             Some(Request::Publish(publish))
                 if publish.pkid == 0 && publish.qos != super::mqttbytes::QoS::AtMostOnce =>
@@ -345,7 +338,7 @@ async fn network_connect(options: &MqttOptions) -> Result<Network, ConnectionErr
         _ => options.broker_address(),
     };
 
-    // mqtt-cli patch 19: the caller's stream (proxy tunnel, Unix socket, bound address).
+    // mqtt-cli patch 19: the caller's stream.
     let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector() {
         connector(domain.clone(), port).await?
     } else {
@@ -359,14 +352,14 @@ async fn network_connect(options: &MqttOptions) -> Result<Network, ConnectionErr
             None => {
                 let addr = format!("{domain}:{port}");
                 let tcp = socket_connect(addr, options.network_options()).await?;
-                Box::new(crate::quickack::QuickAck::new(tcp))
+                Box::new(tcp)
             }
         }
         #[cfg(not(feature = "proxy"))]
         {
             let addr = format!("{domain}:{port}");
             let tcp = socket_connect(addr, options.network_options()).await?;
-            Box::new(crate::quickack::QuickAck::new(tcp))
+            Box::new(tcp)
         }
     };
 
@@ -409,9 +402,7 @@ async fn network_connect(options: &MqttOptions) -> Result<Network, ConnectionErr
                 request = request_modifier(request).await;
             }
 
-            // mqtt-cli patch: the TLS session is made here, as for mqtts, so that SNI and
-            // verification use `RustlsWithServerName`'s name (--tls-server-name) when given,
-            // not always the URL's host.
+            // mqtt-cli patch 10: TLS made as for mqtts, so that its SNI applies.
             let tls = tls::tls_connect(&domain, port, &tls_config, tcp_stream).await?;
             let (socket, response) = async_tungstenite::tokio::client_async(request, tls).await?;
             validate_response_headers(response)?;
@@ -477,15 +468,15 @@ mod patch_19 {
         let stream = std::sync::Mutex::new(Some(stream));
         let asked = std::sync::Arc::new(std::sync::Mutex::new(None));
         let recorded = asked.clone();
-        options.set_socket_connector(move |host, port| {
+        options.set_socket_connector(std::sync::Arc::new(move |host, port| {
             *recorded.lock().unwrap() = Some((host, port));
             let stream = stream.lock().unwrap().take();
-            async move {
+            Box::pin(async move {
                 stream
                     .map(|s| Box::new(s) as Box<dyn AsyncReadWrite>)
                     .ok_or_else(|| io::Error::other("one connection only"))
-            }
-        });
+            })
+        }));
         asked
     }
 

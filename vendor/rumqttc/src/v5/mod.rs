@@ -112,8 +112,7 @@ pub struct MqttOptions {
     outgoing_inflight_upper_limit: Option<u16>,
     #[cfg(feature = "websocket")]
     request_modifier: Option<RequestModifierFn>,
-    /// mqtt-cli patch 19.
-    socket_connector: Option<crate::SocketConnector>,
+    socket_connector: Option<crate::SocketConnector>, // mqtt-cli patch 19
 }
 
 impl MqttOptions {
@@ -200,22 +199,12 @@ impl MqttOptions {
         self.last_will.clone()
     }
 
-    /// mqtt-cli patch 19: makes the byte stream that TLS, WebSockets and MQTT go over.
-    pub fn set_socket_connector<F, O>(&mut self, connector: F) -> &mut Self
-    where
-        F: Fn(String, u16) -> O + Send + Sync + 'static,
-        O: std::future::Future<Output = std::io::Result<Box<dyn crate::AsyncReadWrite>>>
-            + Send
-            + 'static,
-    {
-        self.socket_connector = Some(std::sync::Arc::new(move |host, port| {
-            Box::pin(connector(host, port))
-        }));
+    pub fn set_socket_connector(&mut self, connector: crate::SocketConnector) -> &mut Self { // mqtt-cli patch 19
+        self.socket_connector = Some(connector);
         self
     }
 
-    /// mqtt-cli patch 19.
-    pub fn socket_connector(&self) -> Option<crate::SocketConnector> {
+    pub fn socket_connector(&self) -> Option<crate::SocketConnector> { // mqtt-cli patch 19
         self.socket_connector.clone()
     }
 
@@ -256,9 +245,7 @@ impl MqttOptions {
     /// Set number of seconds after which client should ping the broker
     /// if there is no other data exchange
     pub fn set_keep_alive(&mut self, duration: Duration) -> &mut Self {
-        // mqtt-cli patch: 0 (no keepalive) and short intervals are valid MQTT, as in the v4
-        // client; stock 0.25.1 panicked below 5 s.
-        assert!(
+        assert!( // mqtt-cli patch 8
             duration.is_zero() || duration >= Duration::from_secs(1),
             "Keep alives should be whole seconds, or zero"
         );
@@ -347,9 +334,7 @@ impl MqttOptions {
         self
     }
 
-    /// mqtt-cli patch: the largest packet accepted from the broker when the CONNECT carries no
-    /// maximum packet size property (stock 0.25.1 fixed it at 10 KiB with no setter).
-    pub fn set_default_max_incoming_size(&mut self, size: u32) -> &mut Self {
+    pub fn set_default_max_incoming_size(&mut self, size: u32) -> &mut Self { // mqtt-cli patch 8
         self.default_max_incoming_size = size;
         self
     }

@@ -94,9 +94,7 @@ pub struct MqttState {
     pub(crate) outgoing_pub: Vec<Option<Publish>>,
     /// Packet ids of released QoS 2 publishes
     pub(crate) outgoing_rel: FixedBitSet,
-    /// mqtt-cli patch: the QoS 2 publishes whose PUBREC came (awaiting PUBCOMP), kept so that
-    /// they can be sent again if the broker loses the session before completing them.
-    pub(crate) released: Vec<Option<Publish>>,
+    pub(crate) released: Vec<Option<Publish>>, // mqtt-cli patch 9
     /// Packet ids on incoming QoS 2 publishes
     pub(crate) incoming_pub: FixedBitSet,
     /// Last collision due to broker not acking in order
@@ -105,18 +103,12 @@ pub struct MqttState {
     pub events: VecDeque<Event>,
     /// Indicates if acknowledgements should be send immediately
     pub manual_acks: bool,
-    /// mqtt-cli patch: report what outgoing PUBLISH and SUBSCRIBE packets carry
-    /// (`Outgoing::PublishDetail`, `Outgoing::SubscribeDetail`).
-    pub trace_packets: bool,
+    pub trace_packets: bool, // mqtt-cli patch 13
     /// Map of alias_id->topic
     topic_alises: HashMap<u16, Bytes>,
     /// `topic_alias_maximum` RECEIVED via connack packet
     pub broker_topic_alias_max: u16,
-    /// mqtt-cli patch: outgoing topic aliases set up on this network connection (alias ->
-    /// topic). A publish whose alias already stands for its topic goes out with the alias
-    /// alone; the map is cleared with the connection (`clean`), so after a reconnect the first
-    /// publish carries its topic again (MQTT 5 §3.3.2.3.4: aliases belong to one connection).
-    outgoing_aliases: HashMap<u16, Bytes>,
+    outgoing_aliases: HashMap<u16, Bytes>, // mqtt-cli patch 12
     /// Maximum number of allowed inflight QoS1 & QoS2 requests
     pub(crate) max_outgoing_inflight: u16,
     /// Upper limit on the maximum number of allowed inflight QoS1 & QoS2 requests
@@ -139,12 +131,10 @@ impl MqttState {
             outgoing_pub: vec![None; max_inflight as usize + 1],
             outgoing_rel: FixedBitSet::with_capacity(max_inflight as usize + 1),
             released: vec![None; max_inflight as usize + 1],
-            // mqtt-cli patch 17: grown as packet ids arrive (8 KiB per idle connection).
-            incoming_pub: FixedBitSet::new(),
+            incoming_pub: FixedBitSet::new(), // mqtt-cli patch 17
             collision: None,
             // TODO: Optimize these sizes later
-            // mqtt-cli patch 17: grown on demand (100 events took 14-39 KiB per connection).
-            events: VecDeque::new(),
+            events: VecDeque::new(), // mqtt-cli patch 17
             manual_acks,
             trace_packets: false,
             topic_alises: HashMap::new(),
@@ -167,8 +157,7 @@ impl MqttState {
             }
         }
 
-        // mqtt-cli patch: a publish waiting for a free packet id is pending too.
-        if let Some(publish) = self.collision.take() {
+        if let Some(publish) = self.collision.take() { // mqtt-cli patch 9
             pending.push(Request::Publish(publish));
         }
 
@@ -179,63 +168,39 @@ impl MqttState {
         }
         self.outgoing_rel.clear();
 
-        // mqtt-cli patch: incoming QoS 2 packet ids are kept until the next CONNACK says
-        // whether the session survived (`restart_pending`).
+        // mqtt-cli patch 2: incoming QoS 2 ids are kept until the CONNACK says if the session lives.
 
         self.await_pingresp = false;
         self.collision_ping_count = 0;
         self.inflight = 0;
-        // mqtt-cli patch: topic aliases end with the connection.
-        self.outgoing_aliases.clear();
+        self.outgoing_aliases.clear(); // mqtt-cli patch 12
         pending
     }
 
-    /// mqtt-cli patch: prepares the requests of the previous connection for the new one, as in
-    /// the v4 state: session kept, publishes go again with DUP and PUBRELs again; session lost,
-    /// every publish not completed goes again as a new message (released ones first).
+    /// mqtt-cli patch 9: the previous connection's requests, for the new one.
     pub fn restart_pending(&mut self, pending: &mut VecDeque<Request>, session_present: bool) {
         if session_present {
             for request in pending.iter_mut() {
                 if let Request::Publish(publish) = request {
-                    if publish.pkid != 0 {
-                        publish.dup = true;
-                    }
+                    publish.dup = publish.pkid != 0;
                 }
             }
             return;
         }
+        // Session lost: what was released, then the rest, as new messages; acks dropped.
         self.incoming_pub.clear();
-        let mut again = VecDeque::with_capacity(pending.len());
-        for request in pending.iter() {
-            if let Request::PubRel(pubrel) = request {
-                if let Some(mut publish) = self
-                    .released
-                    .get_mut(pubrel.pkid as usize)
-                    .and_then(Option::take)
-                {
-                    publish.pkid = 0;
-                    publish.dup = false;
-                    again.push_back(Request::Publish(publish));
-                }
+        let mut again: VecDeque<Request> =
+            self.released.iter_mut().filter_map(Option::take).map(Request::Publish).collect();
+        again.extend(pending.drain(..).filter(|request| {
+            !matches!(request, Request::PubRel(_) | Request::PubAck(_) | Request::PubRec(_)
+                | Request::PubComp(_) | Request::PingReq | Request::PingResp)
+        }));
+        for request in again.iter_mut() {
+            if let Request::Publish(publish) = request {
+                publish.pkid = 0;
+                publish.dup = false;
             }
         }
-        for request in pending.drain(..) {
-            match request {
-                Request::Publish(mut publish) => {
-                    publish.pkid = 0;
-                    publish.dup = false;
-                    again.push_back(Request::Publish(publish));
-                }
-                Request::PubRel(_)
-                | Request::PubAck(_)
-                | Request::PubRec(_)
-                | Request::PubComp(_)
-                | Request::PingReq
-                | Request::PingResp => {}
-                other => again.push_back(other),
-            }
-        }
-        self.released.iter_mut().for_each(|slot| *slot = None);
         *pending = again;
     }
 
@@ -275,10 +240,7 @@ impl MqttState {
         &mut self,
         mut packet: Incoming,
     ) -> Result<Option<Packet>, StateError> {
-        // mqtt-cli patch: a retransmission (DUP set) of a QoS 2 message still awaiting PUBREL
-        // is answered (PUBREC again) but not reported: decided here, before any event is
-        // queued, rather than by taking back the last queued event.
-        if !self.is_qos2_retransmission(&packet) {
+        if !self.is_qos2_retransmission(&packet) { // mqtt-cli patch 2
             self.events.push_back(Event::Incoming(packet.to_owned()));
         }
 
@@ -308,9 +270,7 @@ impl MqttState {
         self.outgoing_disconnect(DisconnectReasonCode::ProtocolError)
     }
 
-    /// mqtt-cli patch: a PUBLISH with DUP set whose QoS 2 exchange is still open here (its
-    /// packet id awaits PUBREL): the broker sends it again, it was delivered already.
-    fn is_qos2_retransmission(&self, packet: &Incoming) -> bool {
+    fn is_qos2_retransmission(&self, packet: &Incoming) -> bool { // mqtt-cli patch 2
         matches!(packet, Incoming::Publish(publish)
             if publish.qos == QoS::ExactlyOnce
                 && publish.dup
@@ -423,14 +383,11 @@ impl MqttState {
             }
             QoS::ExactlyOnce => {
                 let pkid = publish.pkid;
-                // mqtt-cli patch: a retransmission (DUP set) of a message still awaiting PUBREL
-                // is acknowledged again but not delivered twice (MQTT 5 §4.3.3).
-                if publish.dup && self.incoming_pub.contains(pkid as usize) {
+                if publish.dup && self.incoming_pub.contains(pkid as usize) { // mqtt-cli patch 2
                     let pubrec = PubRec::new(pkid, None);
                     return self.outgoing_pubrec(pubrec);
                 }
-                // mqtt-cli patch 17: the set grows to the highest packet id seen.
-                self.incoming_pub.grow(pkid as usize + 1);
+                self.incoming_pub.grow(pkid as usize + 1); // mqtt-cli patch 17
                 self.incoming_pub.insert(pkid as usize);
 
                 if !self.manual_acks {
@@ -458,8 +415,7 @@ impl MqttState {
         if puback.reason != PubAckReason::Success
             && puback.reason != PubAckReason::NoMatchingSubscribers
         {
-            // mqtt-cli patch: no early return, so a publish waiting for this packet id is still
-            // sent (stock 0.25.1 left it stuck on a failure reason).
+            // mqtt-cli patch 6: no early return: a publish waiting for this id still goes.
             warn!(
                 "PubAck Pkid = {:?}, reason: {:?}",
                 puback.pkid, puback.reason
@@ -499,16 +455,13 @@ impl MqttState {
                 "PubRec Pkid = {:?}, reason: {:?}",
                 pubrec.pkid, pubrec.reason
             );
-            // mqtt-cli patch: a failed PUBREC ends the exchange (MQTT 5 §4.3.3), so its slot in
-            // the window is free again; stock 0.25.1 leaked it.
-            self.inflight -= 1;
+            self.inflight -= 1; // mqtt-cli patch 6
             return Ok(None);
         }
 
         // NOTE: Inflight - 1 for qos2 in comp
         self.outgoing_rel.insert(pubrec.pkid as usize);
-        // mqtt-cli patch: kept until PUBCOMP (see `restart_pending`).
-        self.released[pubrec.pkid as usize] = Some(released);
+        self.released[pubrec.pkid as usize] = Some(released); // mqtt-cli patch 9
         let event = Event::Outgoing(Outgoing::PubRel(pubrec.pkid));
         self.events.push_back(event);
 
@@ -517,10 +470,7 @@ impl MqttState {
 
     fn handle_incoming_pubrel(&mut self, pubrel: &PubRel) -> Result<Option<Packet>, StateError> {
         if !self.incoming_pub.contains(pubrel.pkid as usize) {
-            // mqtt-cli patch: answer an unknown PUBREL with PUBCOMP (reason 0x92, packet
-            // identifier not found) instead of dropping the connection (MQTT 5 §4.3.3; rumqtt
-            // #664, #1053).
-            warn!(
+            warn!( // mqtt-cli patch 1
                 "PUBREL for unknown packet id {}: answering PUBCOMP",
                 pubrel.pkid
             );
@@ -530,8 +480,7 @@ impl MqttState {
             pubcomp.reason = PubCompReason::PacketIdentifierNotFound;
             return Ok(Some(Packet::PubComp(pubcomp)));
         }
-        // mqtt-cli patch 17: the set holds only ids seen; an unknown one is past its end.
-        if (pubrel.pkid as usize) < self.incoming_pub.len() {
+        if (pubrel.pkid as usize) < self.incoming_pub.len() { // mqtt-cli patch 17
             self.incoming_pub.set(pubrel.pkid as usize, false);
         }
 
@@ -563,10 +512,7 @@ impl MqttState {
             );
         }
 
-        // mqtt-cli patch: the exchange is over whatever the reason (stock 0.25.1 kept the slot
-        // on a failure reason), and a released collided publish is tracked like the PUBACK path
-        // does, or its PUBREC is taken for unsolicited.
-        self.inflight -= 1;
+        self.inflight -= 1; // mqtt-cli patch 6
         let outgoing = self.check_collision(pubcomp.pkid).map(|publish| {
             self.outgoing_pub[publish.pkid as usize] = Some(publish.clone());
             self.inflight += 1;
@@ -634,9 +580,7 @@ impl MqttState {
             }
         };
 
-        // mqtt-cli patch: the topic goes with the first use of an alias on this connection;
-        // later uses send the alias alone. What is kept for a resend has the whole topic.
-        let mut publish = publish;
+        let mut publish = publish; // mqtt-cli patch 12
         if let Some(alias) = publish.properties.as_ref().and_then(|p| p.topic_alias) {
             if self.outgoing_aliases.get(&alias) == Some(&publish.topic) {
                 publish.topic = Bytes::new();

@@ -132,8 +132,7 @@ pub fn matches(topic: &str, filter: &str) -> bool {
 /// Error during serialization and deserialization
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// mqtt-cli patch: the server's first bytes are not a CONNACK (the bytes, at most 256).
-    #[error("not an MQTT server: its first bytes are not a CONNACK")]
+    #[error("not an MQTT server: its first bytes are not a CONNACK")] // mqtt-cli patch 11
     NotMqtt(Vec<u8>),
     #[error("Invalid return code received as response for connect = {0}")]
     InvalidConnectReturnCode(u8),

@@ -10,10 +10,7 @@ pub struct Codec {
     pub max_incoming_size: Option<u32>,
     /// Maximum packet size allowed by broker
     pub max_outgoing_size: Option<u32>,
-    /// mqtt-cli patch: the next packet must be a CONNACK; anything else (an HTTP reply, an SSH
-    /// banner, a TLS alert, a PUBLISH) fails at its first byte with `Error::NotMqtt` instead of
-    /// being decoded as some other packet or waited for.
-    pub expect_connack: bool,
+    pub expect_connack: bool, // mqtt-cli patch 11
 }
 
 impl Decoder for Codec {
@@ -21,8 +18,7 @@ impl Decoder for Codec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
-        // mqtt-cli patch: a CONNACK's first byte is 0x20, whatever the protocol version.
-        if self.expect_connack && !src.is_empty() && src[0] != 0x20 {
+        if self.expect_connack && !src.is_empty() && src[0] != 0x20 { // mqtt-cli patch 11
             return Err(Error::NotMqtt(src[..src.len().min(256)].to_vec()));
         }
         match Packet::read(src, self.max_incoming_size) {

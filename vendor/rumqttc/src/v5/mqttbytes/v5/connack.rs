@@ -529,9 +529,4 @@ mod test {
     }
 }
 
-// mqtt-cli patch: the reason code as sent on the wire, for messages that name it.
-impl ConnectReturnCode {
-    pub fn code(self) -> u8 {
-        connect_code(self)
-    }
-}
+impl ConnectReturnCode { pub fn code(self) -> u8 { connect_code(self) } } // mqtt-cli patch 7

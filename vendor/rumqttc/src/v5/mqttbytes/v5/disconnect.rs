@@ -469,9 +469,4 @@ mod test {
     }
 }
 
-// mqtt-cli patch: the reason code as sent on the wire, for messages that name it.
-impl DisconnectReasonCode {
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-}
+impl DisconnectReasonCode { pub fn code(self) -> u8 { self as u8 } } // mqtt-cli patch 7

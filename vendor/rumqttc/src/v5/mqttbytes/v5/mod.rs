@@ -70,8 +70,7 @@ impl Packet {
             return match packet_type {
                 PacketType::PingReq => Ok(Packet::PingReq(PingReq)),
                 PacketType::PingResp => Ok(Packet::PingResp(PingResp)),
-                // mqtt-cli patch: a DISCONNECT may leave out its reason code when it is 0x00
-                // (MQTT 5 §3.14.2.1); stock 0.25.1 failed on it with PayloadRequired.
+                // mqtt-cli patch 7: a DISCONNECT may leave out its reason code 0x00.
                 PacketType::Disconnect => Ok(Packet::Disconnect(Disconnect::new(
                     DisconnectReasonCode::NormalDisconnection,
                 ))),

@@ -258,9 +258,4 @@ mod test {
     }
 }
 
-// mqtt-cli patch: the reason code as sent on the wire, for messages that name it.
-impl PubAckReason {
-    pub fn code(self) -> u8 {
-        code(self)
-    }
-}
+impl PubAckReason { pub fn code(self) -> u8 { code(self) } } // mqtt-cli patch 7

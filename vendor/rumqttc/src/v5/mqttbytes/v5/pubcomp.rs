@@ -236,9 +236,4 @@ mod test {
     }
 }
 
-// mqtt-cli patch: the reason code as sent on the wire, for messages that name it.
-impl PubCompReason {
-    pub fn code(self) -> u8 {
-        code(self)
-    }
-}
+impl PubCompReason { pub fn code(self) -> u8 { code(self) } } // mqtt-cli patch 7

@@ -227,9 +227,4 @@ mod test {
     }
 }
 
-// mqtt-cli patch: the reason code as sent on the wire, for messages that name it.
-impl UnsubAckReason {
-    pub fn code(self) -> u8 {
-        code(self)
-    }
-}
+impl UnsubAckReason { pub fn code(self) -> u8 { code(self) } } // mqtt-cli patch 7

@@ -1,4 +1,4 @@
-//! mqtt-cli patch 15: acknowledge what the broker sends at once.
+//! Acknowledge what the broker sends at once (TCP_QUICKACK; was rumqttc patches 15 and 18).
 //!
 //! Linux delays the ACK of a received segment (up to 40 ms) hoping to piggyback it on data.
 //! A client that reads and then has nothing to send (a subscriber, or a publisher waiting for
@@ -15,7 +15,7 @@
 //! socket for more once its buffer is empty), so a publisher in full flow, which answers every
 //! read with a write, makes no extra system call and sends no extra packet.
 //!
-//! mqtt-cli patch 18: after connecting, the socket stays in Linux's delayed-ACK ("pingpong")
+//! After connecting, the socket stays in Linux's delayed-ACK ("pingpong")
 //! mode, where Linux does not ACK every read that empties the buffer of a one-way flow by
 //! itself; the owed ACK for a flow (a kilobyte or more read since the last ACK) goes out at
 //! most once a millisecond (one held back goes out when the millisecond is up, a timer wakes
@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-pub(crate) struct QuickAck {
+pub(super) struct QuickAck {
     stream: TcpStream,
     /// Data was read and no write has carried its ACK yet.
     ack_owed: bool,
@@ -48,10 +48,10 @@ pub(crate) struct QuickAck {
     held: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-/// mqtt-cli patch 18: the shortest time between two ACKs we send on our own.
+/// the shortest time between two ACKs we send on our own.
 const ACK_GAP: Duration = Duration::from_millis(1);
 
-/// mqtt-cli patch 18: less than this read since the last ACK is acknowledged at once, however
+/// less than this read since the last ACK is acknowledged at once, however
 /// soon after the last: the broker sent a few small packets (acknowledgements, a message), and
 /// with Nagle's algorithm it sends nothing small until they are acknowledged. More is a flow,
 /// whose sender is not held up by an ACK a millisecond late.
@@ -62,7 +62,7 @@ const SMALL_READ: usize = 1024;
 const EAGER_READS: u8 = 16;
 
 impl QuickAck {
-    pub(crate) fn new(stream: TcpStream) -> Self {
+    pub(super) fn new(stream: TcpStream) -> Self {
         QuickAck {
             stream,
             ack_owed: false,
@@ -82,7 +82,7 @@ impl QuickAck {
         {
             let socket = socket2::SockRef::from(&self.stream);
             let _ = socket.set_tcp_quickack(true);
-            // mqtt-cli patch 18: connected, back to delayed ACKs (the ACK above is sent).
+            // Connected, back to delayed ACKs (the ACK above is sent).
             if self.reads >= EAGER_READS {
                 let _ = socket.set_tcp_quickack(false);
             }
@@ -106,7 +106,7 @@ impl QuickAck {
     }
 }
 
-/// mqtt-cli patch 18: when an owed ACK of `owed_bytes` is to go out, if not now: `ACK_GAP`
+/// when an owed ACK of `owed_bytes` is to go out, if not now: `ACK_GAP`
 /// after the last one, for a flow only.
 fn held_until(now: Instant, last_ack: Option<Instant>, owed_bytes: usize) -> Option<Instant> {
     let due = last_ack? + ACK_GAP;
@@ -187,7 +187,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn patch_18_only_a_flow_waits_for_the_gap() {
+    fn only_a_flow_waits_for_the_gap() {
         let now = Instant::now();
         let just_now = Some(now - Duration::from_micros(200));
         // A flow just acknowledged waits until the millisecond is up.
