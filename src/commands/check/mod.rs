@@ -215,7 +215,16 @@ impl Checker<'_> {
 
     async fn connect(&mut self) -> Result<Outcome> {
         let started = Instant::now();
-        let session = self.session("connect", None).await?;
+        // The CONNACK within -W itself: the margin of each check is for closing, and a
+        // connection that never opened has nothing to close.
+        let session = tokio::time::timeout(self.settings.timeout, self.session("connect", None))
+            .await
+            .map_err(|_| {
+                failure(
+                    ErrorKind::Connect,
+                    format!("no CONNACK within -W {}", self.timeout_text()),
+                )
+            })??;
         let connack_ms = ms_since(started);
         self.info = session.info.clone();
         // Each check proves delivery by its own round trip; the QoS 0 accounting of
