@@ -26,6 +26,7 @@ use anyhow::Result;
 
 use crate::cli::Command;
 use crate::cli::command_line::CommandLine;
+use crate::cli::config::Sources;
 use crate::cli::env::ProcessEnv;
 
 /// A command's input, validated: what [`run`] executes.
@@ -53,13 +54,16 @@ pub fn prepare(line: CommandLine) -> Result<Prepared> {
         given,
         ..
     } = line;
-    let (env, profile) = (&ProcessEnv, profile.as_ref());
+    let from = Sources {
+        env: &ProcessEnv,
+        profile: profile.as_ref(),
+    };
     Ok(match &cli.command {
-        Command::Pub(args) => Prepared::Pub(settings::pub_settings(args, env, profile)?),
-        Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, env, profile)?),
-        Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, env, profile)?),
-        Command::Check(args) => Prepared::Check(settings::check_settings(args, env, profile)?),
-        Command::Bench(args) => Prepared::Bench(settings::bench_settings(args, env, profile)?),
+        Command::Pub(args) => Prepared::Pub(settings::pub_settings(args, from)?),
+        Command::Sub(args) => Prepared::Sub(settings::sub_settings(args, from)?),
+        Command::Rr(args) => Prepared::Rr(settings::rr_settings(args, from)?),
+        Command::Check(args) => Prepared::Check(settings::check_settings(args, from)?),
+        Command::Bench(args) => Prepared::Bench(settings::bench_settings(args, from)?),
         Command::Profile(args) => Prepared::Profile(args.clone(), given),
         Command::Completions { shell } => Prepared::Completions(*shell),
         Command::Man { out } => Prepared::Man(out.clone()),

@@ -27,6 +27,18 @@ pub struct CommandLine {
     pub dropped: Vec<String>,
 }
 
+impl CommandLine {
+    fn without_profile(cli: Cli, given: Vec<(String, Vec<String>)>) -> CommandLine {
+        CommandLine {
+            cli,
+            profile: None,
+            given,
+            from_profile: Vec::new(),
+            dropped: Vec::new(),
+        }
+    }
+}
+
 /// What went wrong with the command line: clap's own errors are printed its way.
 #[derive(Debug)]
 pub enum CommandLineError {
@@ -72,13 +84,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         {
             given = given_flags(add, &connection_flags());
         }
-        return Ok(CommandLine {
-            cli,
-            profile: None,
-            given,
-            from_profile: Vec::new(),
-            dropped: Vec::new(),
-        });
+        return Ok(CommandLine::without_profile(cli, given));
     };
     let name = connect
         .profile
@@ -99,13 +105,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         Vec::new()
     };
     if !profile_wanted {
-        return Ok(CommandLine {
-            cli,
-            profile: None,
-            given,
-            from_profile: Vec::new(),
-            dropped: Vec::new(),
-        });
+        return Ok(CommandLine::without_profile(cli, given));
     }
     let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
     let config = ConfigFile::load(&ProcessEnv, &longs)?;
@@ -114,13 +114,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         (Some(config), None) => match config.default_profile.clone() {
             Some(name) => (config, name),
             None => {
-                return Ok(CommandLine {
-                    cli,
-                    profile: None,
-                    given,
-                    from_profile: Vec::new(),
-                    dropped: Vec::new(),
-                });
+                return Ok(CommandLine::without_profile(cli, given));
             }
         },
         (None, Some(name)) => {
@@ -134,13 +128,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             .into());
         }
         (None, None) => {
-            return Ok(CommandLine {
-                cli,
-                profile: None,
-                given,
-                from_profile: Vec::new(),
-                dropped: Vec::new(),
-            });
+            return Ok(CommandLine::without_profile(cli, given));
         }
     };
     let profile = config.profile(&name)?;

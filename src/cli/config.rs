@@ -40,6 +40,14 @@ pub const ADDRESS_KEYS: &[&str] = &[
     "password-command",
 ];
 
+/// What `settings` reads besides the flags: the environment, and the address and credentials
+/// of the profile in use.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    pub env: &'a dyn Environment,
+    pub profile: Option<&'a ProfileLayer>,
+}
+
 /// A profile's address and credentials: a layer below the URL and the environment.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileLayer {

@@ -73,6 +73,15 @@ impl QuickAck {
         }
     }
 
+    /// A write that sent data carries the ACK owed.
+    fn wrote(&mut self, written: &Poll<io::Result<usize>>) {
+        if matches!(written, Poll::Ready(Ok(n)) if *n > 0) {
+            self.ack_owed = false;
+            self.owed_bytes = 0;
+            self.held = None;
+        }
+    }
+
     fn acknowledge_now(&mut self) {
         self.ack_owed = false;
         self.owed_bytes = 0;
@@ -146,11 +155,7 @@ impl AsyncWrite for QuickAck {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let written = Pin::new(&mut this.stream).poll_write(cx, data);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            this.ack_owed = false;
-            this.owed_bytes = 0;
-            this.held = None;
-        }
+        this.wrote(&written);
         written
     }
 
@@ -161,11 +166,7 @@ impl AsyncWrite for QuickAck {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            this.ack_owed = false;
-            this.owed_bytes = 0;
-            this.held = None;
-        }
+        this.wrote(&written);
         written
     }
 

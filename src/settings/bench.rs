@@ -10,8 +10,7 @@ use crate::bench::condition::{Condition, Measures};
 use crate::bench::header::HEADER_LEN;
 use crate::cli::ConnectArgs;
 use crate::cli::bench::{BenchAction, BenchArgs, Rate, RunArgs};
-use crate::cli::config::ProfileLayer;
-use crate::cli::env::Environment;
+use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::topic::{validate_topic_filter, validate_topic_name};
 use crate::vocabulary::{MAX_PACKET_SIZE, Qos};
@@ -105,13 +104,8 @@ fn measurable(conditions: &[Condition], measures: Measures, conn: bool, why: &st
     Ok(())
 }
 
-fn run_settings(
-    run: &RunArgs,
-    connect: &ConnectArgs,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
-) -> Result<BenchRun> {
-    let (settings, _) = connect_settings(connect, env, profile)?;
+fn run_settings(run: &RunArgs, connect: &ConnectArgs, from: Sources) -> Result<BenchRun> {
+    let (settings, _) = connect_settings(connect, from)?;
     let id_prefix = match &connect.client_id {
         Some(id) => id.clone(),
         None => {
@@ -140,14 +134,10 @@ fn run_settings(
 }
 
 /// Validates `bench` arguments.
-pub fn bench_settings(
-    args: &BenchArgs,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
-) -> Result<BenchSettings> {
+pub fn bench_settings(args: &BenchArgs, from: Sources) -> Result<BenchSettings> {
     Ok(match &args.action {
         BenchAction::Pub(args) => {
-            let run = run_settings(&args.run, &args.connect, env, profile)?;
+            let run = run_settings(&args.run, &args.connect, from)?;
             if args.size < HEADER_LEN || args.size > MAX_PACKET_SIZE - 1024 {
                 return Err(usage(format!(
                     "--size {}: a payload of {HEADER_LEN} bytes (the header) to 256 MiB",
@@ -190,7 +180,7 @@ pub fn bench_settings(
             })
         }
         BenchAction::Conn(args) => {
-            let run = run_settings(&args.run, &args.connect, env, profile)?;
+            let run = run_settings(&args.run, &args.connect, from)?;
             let measures = Measures {
                 end_to_end: false,
                 ack: false,
@@ -204,7 +194,7 @@ pub fn bench_settings(
             })
         }
         BenchAction::Sub(args) => {
-            let run = run_settings(&args.run, &args.connect, env, profile)?;
+            let run = run_settings(&args.run, &args.connect, from)?;
             validate_topic_filter(&args.topic).map_err(|err| usage(format!("-t: {err}")))?;
             let measures = Measures {
                 end_to_end: true,

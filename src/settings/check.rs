@@ -5,8 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::connect::{ConnectSettings, connect_settings};
-use crate::cli::config::ProfileLayer;
-use crate::cli::env::Environment;
+use crate::cli::config::Sources;
 use crate::cli::{CheckArgs, CheckName};
 use crate::error::usage;
 use crate::topic::validate_topic_name;
@@ -30,12 +29,8 @@ pub struct CheckSettings {
 }
 
 /// Validates `check` arguments.
-pub fn check_settings(
-    args: &CheckArgs,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
-) -> Result<CheckSettings> {
-    let (mut connect, _) = connect_settings(&args.connect, env, profile)?;
+pub fn check_settings(args: &CheckArgs, from: Sources) -> Result<CheckSettings> {
+    let (mut connect, _) = connect_settings(&args.connect, from)?;
     // The checks leave nothing behind: clean sessions that end with the connection.
     if !connect.clean_session || connect.will.is_some() {
         return Err(usage(
@@ -90,6 +85,6 @@ pub fn check_settings(
         timeout: args.timeout,
         json: args.json,
         quiet: args.connect.quiet,
-        colour: std::io::stderr().is_terminal() && env.var("NO_COLOR").is_none(),
+        colour: std::io::stderr().is_terminal() && from.env.var("NO_COLOR").is_none(),
     })
 }

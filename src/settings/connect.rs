@@ -11,7 +11,7 @@ use super::properties::needs_v5;
 use super::proxy::{Route, route};
 use super::will::{Will, will_settings};
 use crate::broker_url::{UrlParts, parse_url};
-use crate::cli::config::ProfileLayer;
+use crate::cli::config::{ProfileLayer, Sources};
 use crate::cli::env::Environment;
 use crate::cli::{ConnectArgs, TlsArgs};
 use crate::error::usage;
@@ -190,9 +190,9 @@ pub(super) fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
 /// environment, then the profile (its own URL below its other keys).
 pub fn connect_settings(
     args: &ConnectArgs,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
+    from: Sources,
 ) -> Result<(ConnectSettings, Option<String>)> {
+    let Sources { env, profile } = from;
     if let Some(first) = args.property.first() {
         // What the command line's -D became is in the other flags; one left here was not
         // read as mosquitto's -D (it followed an option that takes a value).

@@ -53,7 +53,14 @@ mod tests {
         let Command::Sub(args) = cli.command else {
             unreachable!("parsed a sub command")
         };
-        sub_settings(&args, &FakeEnv(env.iter().copied().collect()), None)
+        let env = FakeEnv(env.iter().copied().collect());
+        sub_settings(
+            &args,
+            crate::cli::config::Sources {
+                env: &env,
+                profile: None,
+            },
+        )
     }
 
     #[test]

@@ -9,8 +9,7 @@ use bytes::Bytes;
 use super::connect::{ConnectSettings, connect_settings};
 use super::properties::{PropertyArgs, check_payload_format, needs_v5, properties};
 use crate::cli::PubArgs;
-use crate::cli::config::ProfileLayer;
-use crate::cli::env::Environment;
+use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::input::{Limited, read_at_most};
 use crate::topic::validate_topic_name;
@@ -47,12 +46,8 @@ pub struct PubSettings {
 }
 
 /// Validates `pub` arguments and loads file or stdin payloads.
-pub fn pub_settings(
-    args: &PubArgs,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
-) -> Result<PubSettings> {
-    let (connect, url_topic) = connect_settings(&args.connect, env, profile)?;
+pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
+    let (connect, url_topic) = connect_settings(&args.connect, from)?;
     let v5 = connect.protocol == ProtocolVersion::V5;
     needs_v5(
         v5,

@@ -11,8 +11,7 @@ use super::printing::{output_format, payload_regex};
 use super::properties::{PropertyArgs, needs_v5, properties};
 use super::publish::{read_payload_file, read_payload_stdin};
 use crate::cli::RrArgs;
-use crate::cli::config::ProfileLayer;
-use crate::cli::env::Environment;
+use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_name;
@@ -32,12 +31,8 @@ pub struct RrSettings {
 }
 
 /// Validates `rr` arguments and reads the request's payload.
-pub fn rr_settings(
-    args: &RrArgs,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
-) -> Result<RrSettings> {
-    let (connect, _) = connect_settings(&args.connect, env, profile)?;
+pub fn rr_settings(args: &RrArgs, from: Sources) -> Result<RrSettings> {
+    let (connect, _) = connect_settings(&args.connect, from)?;
     validate_topic_name(&args.topic).map_err(usage)?;
     validate_topic_name(&args.response_topic)
         .map_err(|err| usage(format!("-e/--response-topic: {err}")))?;
@@ -101,7 +96,7 @@ pub fn rr_settings(
         response_topic: args.response_topic.clone(),
         payload_match: payload_regex(args.r#match.as_deref())?,
         timeout: args.timeout,
-        format: output_format(&args.output, env)?,
+        format: output_format(&args.output, from.env)?,
         newline: !args.output.no_newline,
     })
 }

@@ -9,8 +9,7 @@ use super::connect::{ConnectSettings, connect_settings};
 use super::printing::{output_format, payload_regex};
 use super::properties::needs_v5;
 use crate::cli::SubArgs;
-use crate::cli::config::ProfileLayer;
-use crate::cli::env::Environment;
+use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_filter;
@@ -40,12 +39,8 @@ pub struct SubSettings {
 }
 
 /// Validates `sub` arguments.
-pub fn sub_settings(
-    args: &SubArgs,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
-) -> Result<SubSettings> {
-    let (connect, url_topic) = connect_settings(&args.connect, env, profile)?;
+pub fn sub_settings(args: &SubArgs, from: Sources) -> Result<SubSettings> {
+    let (connect, url_topic) = connect_settings(&args.connect, from)?;
     let mut filters = args.topics.clone();
     if filters.is_empty() {
         filters.extend(url_topic);
@@ -62,7 +57,7 @@ pub fn sub_settings(
     {
         validate_topic_filter(filter).map_err(usage)?;
     }
-    let format = output_format(&args.output, env)?;
+    let format = output_format(&args.output, from.env)?;
     let payload_match = payload_regex(args.r#match.as_deref())?;
     if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
         return Err(usage("-W must be longer than 0"));

@@ -9,11 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use tokio::sync::watch;
 
-use super::live::Live;
-use super::tally::{Tally, closed, finish, prepare, resident_bytes};
+use super::live::begin;
+use super::tally::{closed, finish, resident_bytes};
 use crate::bench::report::Memory;
 use crate::client::{Session, SessionEvent, SessionOptions};
-use crate::commands::Interrupts;
 use crate::settings::bench::{BenchConn, DEFAULT_DURATION};
 
 /// Connections being opened at once. Below the listen backlog brokers use (mosquitto: 100): a
@@ -24,10 +23,7 @@ const CONCURRENT: usize = 64;
 pub async fn run(settings: BenchConn) -> Result<()> {
     let run = &settings.run;
     let clients = u64::from(run.clients);
-    prepare(run, clients).await?;
-    let mut interrupts = Interrupts::listen()?;
-    let tally = Arc::new(Tally::default());
-    let live = Live::start(tally.clone(), clients, run.interval_report);
+    let (mut interrupts, tally, live) = begin(run, clients).await?;
     let baseline = resident_bytes();
     let (hold_tx, hold) = watch::channel(false);
     let (done_tx, mut done) = tokio::sync::mpsc::channel::<()>(clients as usize);

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::tally::Tally;
+use super::tally::{Tally, prepare};
+use crate::commands::Interrupts;
+use crate::settings::bench::BenchRun;
 
 /// The progress task; stops (and clears its line) when dropped... by [`Live::stop`].
 pub(crate) struct Live {
@@ -88,4 +90,17 @@ impl Live {
             let _ = task.await;
         }
     }
+}
+
+/// What a run of `clients` connections starts with: `--start-at` and the file limit, Ctrl+C
+/// listened to, the counts, and the live line.
+pub(crate) async fn begin(
+    run: &BenchRun,
+    clients: u64,
+) -> anyhow::Result<(Interrupts, Arc<Tally>, Live)> {
+    prepare(run, clients).await?;
+    let interrupts = Interrupts::listen()?;
+    let tally = Arc::new(Tally::default());
+    let live = Live::start(tally.clone(), clients, run.interval_report);
+    Ok((interrupts, tally, live))
 }

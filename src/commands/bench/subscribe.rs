@@ -10,22 +10,18 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use tokio::sync::watch;
 
-use super::live::Live;
-use super::tally::{Tally, closed, finish, prepare};
+use super::live::begin;
+use super::tally::{Tally, closed, finish};
 use super::track::Tracker;
 use crate::bench::header::{Header, now_ns};
 use crate::client::{Session, SessionEvent, SessionOptions};
-use crate::commands::Interrupts;
 use crate::error::{ErrorKind, failure};
 use crate::settings::bench::{BenchSub, DEFAULT_DURATION};
 
 pub async fn run(settings: BenchSub) -> Result<()> {
     let run = &settings.run;
     let clients = u64::from(run.clients);
-    prepare(run, clients).await?;
-    let mut interrupts = Interrupts::listen()?;
-    let tally = Arc::new(Tally::default());
-    let live = Live::start(tally.clone(), clients, run.interval_report);
+    let (mut interrupts, tally, live) = begin(run, clients).await?;
     let (stop_tx, stop) = watch::channel(false);
     let (count_reached_tx, mut count_reached) = tokio::sync::mpsc::channel::<()>(1);
     let total = Arc::new(AtomicU64::new(0));
