@@ -225,7 +225,10 @@ fn man_pages_beside_the_installed_binary_are_found_without_manpath() {
     let home = tempfile::tempdir().expect("tempdir");
     let bin = home.path().join(".cargo/bin");
     std::fs::create_dir_all(&bin).expect("mkdir");
-    std::fs::copy(env!("CARGO_BIN_EXE_mqtt-cli"), bin.join("mqtt-cli")).expect("copy the binary");
+    // A link, not a copy: a copy being written can be inherited by a process another test
+    // starts at that moment, and executing it then fails with "Text file busy".
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mqtt-cli"), bin.join("mqtt-cli"))
+        .expect("link the binary");
     let pages = home.path().join(".cargo/share/man/man1");
     let path = format!("{}:/usr/bin:/bin", bin.display());
     let installed = Command::new("mqtt-cli")
