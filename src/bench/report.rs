@@ -606,4 +606,66 @@ mod tests {
         assert_eq!(report.rate.sent_per_s, 0.0);
         assert_eq!(report.rate.received_per_s, 0.0);
     }
+
+    #[test]
+    fn a_merge_keeps_what_ran_and_adds_the_rest() {
+        let part = |run: &str, partial: bool, connected: u64, rss: u64, per: u64, rate: f64| {
+            let mut report = Report {
+                kind: "conn".into(),
+                qos: Some(1),
+                description: "2 clients".into(),
+                partial,
+                runs: vec![run.into()],
+                duration_s: 1.0,
+                ..Report::default()
+            };
+            report.connections.connected = connected;
+            report.rate.connections_per_s = rate;
+            report.memory = Some(Memory {
+                rss_bytes: rss,
+                per_connection_bytes: per,
+            });
+            report
+        };
+        let merged = Report::merge(&[
+            part("a", true, 2, 100, 10, 2.0),
+            part("b", false, 3, 200, 40, 3.0),
+        ])
+        .expect("merge");
+        assert_eq!(merged.kind, "conn");
+        assert_eq!(merged.qos, Some(1));
+        assert_eq!(merged.description, "2 clients");
+        assert!(merged.partial, "one partial run makes the merge partial");
+        assert_eq!(merged.rate.connections_per_s, 5.0);
+        let memory = merged.memory.expect("memory");
+        assert_eq!(memory.rss_bytes, 300);
+        // Weighted by connections: (10 * 2 + 40 * 3) / 5.
+        assert_eq!(memory.per_connection_bytes, 28);
+        let both = Report::merge(&[
+            part("a", false, 1, 1, 1, 1.0),
+            part("b", false, 1, 1, 1, 1.0),
+        ])
+        .expect("merge");
+        assert!(!both.partial);
+    }
+
+    #[test]
+    fn the_table_says_each_section_when_it_has_one() {
+        let mut report = run(&[1000, 2000], 2);
+        report.errors.insert("timeout".into(), 2);
+        report.errors.insert("refused".into(), 1);
+        let table = report.table();
+        assert!(table.starts_with("mqtt-cli bench "), "{table}");
+        assert!(table.contains("\nmessages "), "{table}");
+        assert!(table.contains("latency ms"), "{table}");
+        assert!(table.contains("errors       1 refused\n"), "{table}");
+        assert!(table.contains("             2 timeout\n"), "{table}");
+        report.kind = "conn".into();
+        report.errors.clear();
+        report.latency_ms.clear();
+        let table = report.table();
+        assert!(!table.contains("\nmessages "), "{table}");
+        assert!(!table.contains("latency ms"), "{table}");
+        assert!(table.contains("errors       none"), "{table}");
+    }
 }
