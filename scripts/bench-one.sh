@@ -18,11 +18,11 @@ fi
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nlog_dest stdout\n' "$PORT" > "$WORK/m.conf"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n' "$PORT" > "$WORK/m.conf"
 "$MOSQUITTO" -c "$WORK/m.conf" > "$WORK/broker.log" 2>&1 &
 BROKER=$!
 trap 'kill $BROKER 2>/dev/null; rm -rf "$WORK"' EXIT
-until grep -q "listen socket on port $PORT" "$WORK/broker.log"; do
+until grep -q "listen socket on port $PORT" "$WORK/broker.log"; do  # stderr: unbuffered
     kill -0 $BROKER 2>/dev/null || { cat "$WORK/broker.log"; exit 1; }
     sleep 0.05
 done

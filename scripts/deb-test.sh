@@ -45,12 +45,12 @@ echo "$spec" | grep -q -- "-F .* mqtt-cli$" || fail "bash: no completion for mqt
 dir=$(mktemp -d)
 trap 'kill "$broker" 2>/dev/null || true; rm -rf "$dir"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nlog_dest stdout\n' "$port" > "$dir/mosquitto.conf"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n' "$port" > "$dir/mosquitto.conf"
 mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 "$mosquitto_bin" -c "$dir/mosquitto.conf" > "$dir/broker.log" 2>&1 &
 broker=$!
-for _ in $(seq 1 100); do
-    grep -q "Opening ipv4 listen socket on port $port" "$dir/broker.log" && break
+# Ready when its own log says it listens (stderr: unbuffered).
+until grep -q "Opening ipv4 listen socket on port $port" "$dir/broker.log"; do
     kill -0 "$broker" 2>/dev/null || fail "mosquitto did not start: $(cat "$dir/broker.log")"
     sleep 0.1
 done
