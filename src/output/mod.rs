@@ -362,6 +362,42 @@ mod tests {
     }
 
     #[test]
+    fn template_property_codes_and_widths() {
+        let mut received = received(b"hello");
+        received.message.properties = Properties {
+            content_type: Some("text/plain".into()),
+            correlation_data: Some(Bytes::from_static(b"c1")),
+            message_expiry_interval: Some(60),
+            payload_format_indicator: Some(1),
+            response_topic: Some("re/ply".into()),
+            topic_alias: Some(3),
+            subscription_identifiers: vec![4, 5],
+            user_properties: vec![("k".into(), "v".into()), ("a".into(), "b".into())],
+        };
+        let shown = |text: &str| {
+            let mut out = Vec::new();
+            Template::parse(text)
+                .expect(text)
+                .render(&mut out, &received, UNIX_EPOCH)
+                .expect("render");
+            String::from_utf8(out).expect("utf-8")
+        };
+        assert_eq!(
+            shown("%C|%D|%E|%F|%R|%A|%S|%P"),
+            "text/plain|c1|60|1|re/ply|3|4,5|k:v a:b"
+        );
+        // A width cuts the payload to that many bytes (hex digits); at the width, whole.
+        assert_eq!(shown("%3p|%5p|%4x|%10x"), "hel|hello|6865|68656c6c6f");
+        assert!(Template::parse("%j").expect("valid").has_json());
+        assert!(Template::parse("%J").expect("valid").has_json());
+        assert!(!Template::parse("%p %t").expect("valid").has_json());
+        let lone = Template::parse("50%").expect_err("lone %");
+        assert!(lone.contains("lone %"), "{lone}");
+        let unfinished = Template::parse("%5").expect_err("no letter");
+        assert!(unfinished.contains("%5 and no code letter"), "{unfinished}");
+    }
+
+    #[test]
     fn template_errors() {
         assert!(Template::parse("%z").is_err());
         assert!(Template::parse("50%").is_err());
