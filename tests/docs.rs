@@ -30,15 +30,24 @@ fn documents() -> Vec<PathBuf> {
     found
 }
 
-/// The text outside code blocks and inline code.
-fn prose(text: &str) -> String {
-    let mut out = String::new();
+/// Each line of a document but the fences, and whether it is inside a code block.
+fn lines(text: &str) -> Vec<(bool, &str)> {
     let mut fenced = false;
+    let mut found = Vec::new();
     for line in text.lines() {
         if line.trim_start().starts_with("```") {
             fenced = !fenced;
-            continue;
+        } else {
+            found.push((fenced, line));
         }
+    }
+    found
+}
+
+/// The text outside code blocks and inline code.
+fn prose(text: &str) -> String {
+    let mut out = String::new();
+    for (fenced, line) in lines(text) {
         if !fenced {
             // Inline code spans hold no links.
             let kept: String = line
@@ -81,16 +90,11 @@ fn slug(heading: &str) -> String {
 }
 
 fn anchors(text: &str) -> Vec<String> {
-    let mut fenced = false;
-    let mut found = Vec::new();
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-        } else if !fenced && line.starts_with('#') {
-            found.push(slug(line.trim_start_matches('#')));
-        }
-    }
-    found
+    lines(text)
+        .into_iter()
+        .filter(|(fenced, line)| !fenced && line.starts_with('#'))
+        .map(|(_, line)| slug(line.trim_start_matches('#')))
+        .collect()
 }
 
 #[test]
@@ -177,15 +181,7 @@ fn every_command_shown_is_accepted_as_written() {
     let mut checked = 0;
     for document in documents() {
         let text = std::fs::read_to_string(&document).expect("read a document");
-        let mut fenced = false;
-        for line in text.lines() {
-            if line.trim_start().starts_with("```") {
-                fenced = !fenced;
-                continue;
-            }
-            if !fenced {
-                continue;
-            }
+        for (_, line) in lines(&text).into_iter().filter(|(fenced, _)| *fenced) {
             for command in commands(line.trim_start()) {
                 checked += 1;
                 if let Err(err) = Cli::try_parse_from(&command) {
