@@ -526,4 +526,30 @@ mod tests {
         assert_eq!(nearest("user-name", known.into_iter()), Some("username"));
         assert_eq!(nearest("zzz", known.into_iter()), None);
     }
+
+    #[test]
+    fn profile_names_and_the_config_files_place() {
+        for good in ["a", "prod-1.eu_x", "HiveMQ"] {
+            assert!(valid_profile_name(good), "{good}");
+        }
+        for bad in ["", "a b", "new\nline", "a/b", "é"] {
+            assert!(!valid_profile_name(bad), "{bad:?}");
+        }
+        struct Vars(Option<&'static str>);
+        impl Environment for Vars {
+            fn var(&self, name: &str) -> Option<String> {
+                (name == "MQTT_CLI_CONFIG")
+                    .then_some(self.0)
+                    .flatten()
+                    .map(str::to_string)
+            }
+        }
+        assert_eq!(
+            config_path(&Vars(Some("/etc/x.toml"))),
+            Some(PathBuf::from("/etc/x.toml"))
+        );
+        if let Some(default) = config_path(&Vars(None)) {
+            assert!(default.ends_with("mqtt-cli/config.toml"), "{default:?}");
+        }
+    }
 }
