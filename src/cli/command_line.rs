@@ -108,28 +108,8 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         return Ok(CommandLine::without_profile(cli, given));
     }
     let longs: Vec<String> = flags.iter().map(|(long, _, _)| long.clone()).collect();
-    let config = ConfigFile::load(&ProcessEnv, &longs)?;
-    let (config, name) = match (config, name) {
-        (Some(config), Some(name)) => (config, name),
-        (Some(config), None) => match config.default_profile.clone() {
-            Some(name) => (config, name),
-            None => {
-                return Ok(CommandLine::without_profile(cli, given));
-            }
-        },
-        (None, Some(name)) => {
-            let path = config_path(&ProcessEnv).map_or_else(
-                || "no config directory".to_string(),
-                |p| p.display().to_string(),
-            );
-            return Err(crate::error::usage(format!(
-                "no profile '{name}': there is no config file ({path}); `mqtt-cli profile add {name} ...` makes one"
-            ))
-            .into());
-        }
-        (None, None) => {
-            return Ok(CommandLine::without_profile(cli, given));
-        }
+    let Some((config, name)) = chosen_profile(name, &longs)? else {
+        return Ok(CommandLine::without_profile(cli, given));
     };
     let profile = config.profile(&name)?;
     let mut layer = profile.layer(&config.path)?;
@@ -147,13 +127,62 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         })
     };
     let takes_value = |long: &str| flags.iter().any(|(flag, _, takes)| flag == long && *takes);
-    // Built once; each profile key is checked against a copy.
+    let check = key_checker();
+    let mut from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
+    // A client certificate is a credential too: only for the profile's own host.
+    let dropped = if layer.elsewhere.is_some() {
+        drop_credentials(&mut from_profile)
+    } else {
+        Vec::new()
+    };
+    let cli = if from_profile.is_empty() {
+        cli
+    } else {
+        Cli::try_parse_from_argv(with_profile_flags(&argv, &path, &from_profile))
+            .map_err(CommandLineError::Clap)?
+    };
+    Ok(CommandLine {
+        cli,
+        profile: Some(layer),
+        given,
+        from_profile,
+        dropped,
+    })
+}
+
+/// The config file and the name of the profile in use (`--profile`/`MQTT_PROFILE` as `name`,
+/// else the file's `default_profile`); `None` when no profile is in use.
+fn chosen_profile(
+    name: Option<String>,
+    flags: &[String],
+) -> Result<Option<(ConfigFile, String)>, CommandLineError> {
+    let config = ConfigFile::load(&ProcessEnv, flags)?;
+    Ok(match (config, name) {
+        (Some(config), Some(name)) => Some((config, name)),
+        (Some(config), None) => config.default_profile.clone().map(|name| (config, name)),
+        (None, Some(name)) => {
+            let path = config_path(&ProcessEnv).map_or_else(
+                || "no config directory".to_string(),
+                |p| p.display().to_string(),
+            );
+            return Err(crate::error::usage(format!(
+                "no profile '{name}': there is no config file ({path}); `mqtt-cli profile add {name} ...` makes one"
+            ))
+            .into());
+        }
+        (None, None) => None,
+    })
+}
+
+/// Checks a profile key's flag alone (built once; each key is checked against a copy), in
+/// clap's words without its `error: `.
+fn key_checker() -> impl Fn(&[String]) -> Result<(), String> {
     let parser = ConnectArgs::augment_args(
         clap::Command::new("profile")
             .no_binary_name(true)
             .disable_help_flag(true),
     );
-    let check = |args: &[String]| -> std::result::Result<(), String> {
+    move |args: &[String]| {
         match parser.clone().try_get_matches_from(args) {
             // A key checked alone misses its pair (`key` needs `cert`): the whole command
             // line, parsed next, says whether the pair is there.
@@ -165,44 +194,41 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
             let line = text.lines().next().unwrap_or_default();
             line.strip_prefix("error: ").unwrap_or(line).to_string()
         })
-    };
-    let mut from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
-    // A client certificate is a credential too: only for the profile's own host.
-    let mut dropped = Vec::new();
-    if layer.elsewhere.is_some() {
-        from_profile.retain(|(key, _)| {
-            let credential = CREDENTIAL_KEYS.contains(&key.as_str());
-            if credential {
-                dropped.push(key.clone());
-            }
-            !credential
-        });
     }
-    let cli = if from_profile.is_empty() {
-        cli
-    } else {
-        // After the (last) subcommand's name: `bench pub`.
-        let mut at = 0;
-        for name in &path {
-            at = argv[at..]
-                .iter()
-                .position(|arg| arg == name.as_str())
-                .map_or(argv.len(), |index| at + index + 1);
+}
+
+/// Takes the credential keys (a client certificate) out of a profile's flags: the names taken.
+fn drop_credentials(from_profile: &mut Vec<(String, Vec<String>)>) -> Vec<String> {
+    let mut dropped = Vec::new();
+    from_profile.retain(|(key, _)| {
+        let credential = CREDENTIAL_KEYS.contains(&key.as_str());
+        if credential {
+            dropped.push(key.clone());
         }
-        let mut with_profile: Vec<OsString> = argv[..at].to_vec();
-        for (_, args) in &from_profile {
-            with_profile.extend(args.iter().map(OsString::from));
-        }
-        with_profile.extend_from_slice(&argv[at..]);
-        Cli::try_parse_from_argv(with_profile).map_err(CommandLineError::Clap)?
-    };
-    Ok(CommandLine {
-        cli,
-        profile: Some(layer),
-        given,
-        from_profile,
-        dropped,
-    })
+        !credential
+    });
+    dropped
+}
+
+/// The command line with the profile's flags after the (last) subcommand's name (`bench pub`).
+fn with_profile_flags(
+    argv: &[OsString],
+    path: &[String],
+    from_profile: &[(String, Vec<String>)],
+) -> Vec<OsString> {
+    let mut at = 0;
+    for name in path {
+        at = argv[at..]
+            .iter()
+            .position(|arg| arg == name.as_str())
+            .map_or(argv.len(), |index| at + index + 1);
+    }
+    let mut with_profile: Vec<OsString> = argv[..at].to_vec();
+    for (_, args) in from_profile {
+        with_profile.extend(args.iter().map(OsString::from));
+    }
+    with_profile.extend_from_slice(&argv[at..]);
+    with_profile
 }
 
 /// The host the command line (`-h`, `-L`) or the environment (`MQTT_HOST`, `MQTT_URL`) names,
