@@ -363,6 +363,24 @@ mod tests {
         (result, serve.await.expect("test setup"))
     }
 
+    /// Each answer of `cases` fails the handshake `p` calls for with an error that says `expected`.
+    async fn each_failure_named(p: &Proxy, target: &Target, cases: &[(&'static [u8], &str)]) {
+        for (answer, expected) in cases {
+            let (p, target) = (p.clone(), target.clone());
+            let (result, _) = against(answer, |mut s| async move {
+                match p.scheme {
+                    ProxyScheme::Http | ProxyScheme::Https => {
+                        http_connect(&mut s, &p, &target, 1883).await
+                    }
+                    _ => socks5(&mut s, &p, &target, 1883).await,
+                }
+            })
+            .await;
+            let message = result.expect_err("an error").0;
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
     #[tokio::test]
     async fn socks5_sends_the_name_and_the_credentials() {
         let p = proxy(ProxyScheme::Socks5h, Some(("alice", "secret")));
@@ -405,16 +423,7 @@ mod tests {
                 "closed the connection before connecting to the broker",
             ),
         ];
-        for (answer, expected) in cases {
-            let p = p.clone();
-            let target = target.clone();
-            let (result, _) = against(answer, |mut s| async move {
-                socks5(&mut s, &p, &target, 1883).await
-            })
-            .await;
-            let message = result.expect_err("an error").0;
-            assert!(message.contains(expected), "{message}");
-        }
+        each_failure_named(&p, &target, &cases).await;
         let p = proxy(ProxyScheme::Socks5, Some(("alice", "wrong")));
         let (result, _) = against(&[5, 2, 1, 1], |mut s| async move {
             socks5(&mut s, &p, &target, 1883).await
@@ -482,15 +491,6 @@ mod tests {
             ),
             (b"", "without answering CONNECT: is it an HTTP proxy?"),
         ];
-        for (answer, expected) in cases {
-            let p = p.clone();
-            let target = target.clone();
-            let (result, _) = against(answer, |mut s| async move {
-                http_connect(&mut s, &p, &target, 1883).await
-            })
-            .await;
-            let message = result.expect_err("an error").0;
-            assert!(message.contains(expected), "{message}");
-        }
+        each_failure_named(&p, &target, &cases).await;
     }
 }

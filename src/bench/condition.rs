@@ -56,6 +56,16 @@ pub struct Measures {
     pub sent: bool,
 }
 
+impl Measures {
+    /// Connections only (`bench conn`): no message is measured.
+    pub const CONNECTIONS: Measures = Measures {
+        end_to_end: false,
+        ack: false,
+        delivery: false,
+        sent: false,
+    };
+}
+
 /// A parsed `--fail-if`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
@@ -300,25 +310,14 @@ mod tests {
     use crate::bench::report::{Latency, Messages};
 
     fn report() -> Report {
-        let mut latency = Latency::default();
-        for micros in 1..=100_000u64 {
-            latency.record(micros);
-        }
-        let mut report = Report {
-            kind: "pub".into(),
-            duration_s: 10.0,
-            messages: Messages {
-                sent: 1000,
-                received: 998,
-                expected: 1000,
-                lost: 2,
-                ..Messages::default()
-            },
-            ..Report::default()
+        let messages = Messages {
+            sent: 1000,
+            received: 998,
+            expected: 1000,
+            lost: 2,
+            ..Messages::default()
         };
-        report.latencies.insert("end_to_end".into(), latency);
-        report.finish();
-        report
+        Report::sample(10.0, messages, 1..=100_000)
     }
 
     #[test]

@@ -492,29 +492,42 @@ impl Report {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(samples: &[u64], sent: u64) -> Report {
+impl Report {
+    /// A finished one-process `pub` report with these counts and end-to-end latencies (tests).
+    pub(crate) fn sample(
+        duration_s: f64,
+        messages: Messages,
+        latencies: impl IntoIterator<Item = u64>,
+    ) -> Report {
         let mut latency = Latency::default();
-        for sample in samples {
-            latency.record(*sample);
-        }
+        latencies
+            .into_iter()
+            .for_each(|micros| latency.record(micros));
         let mut report = Report {
             kind: "pub".into(),
             processes: 1,
-            duration_s: 2.0,
-            messages: Messages {
-                sent,
-                received: sent,
-                expected: sent,
-                ..Messages::default()
-            },
+            duration_s,
+            messages,
             ..Report::default()
         };
         report.latencies.insert("end_to_end".into(), latency);
         report.finish();
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(samples: &[u64], sent: u64) -> Report {
+        let messages = Messages {
+            sent,
+            received: sent,
+            expected: sent,
+            ..Messages::default()
+        };
+        Report::sample(2.0, messages, samples.iter().copied())
     }
 
     #[test]

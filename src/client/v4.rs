@@ -105,7 +105,10 @@ struct Link(EventLoop);
 impl driver::Link for Link {
     async fn next_step(&mut self, connection: u64) -> Result<Step, Broken> {
         let event = self.0.poll().await.map_err(broken)?;
-        trace_event(&event);
+        match &event {
+            Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
+            Event::Outgoing(outgoing) => trace_outgoing(outgoing),
+        }
         Ok(match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
             Event::Incoming(Packet::ConnAck(ack)) => Step::Reconnected {
@@ -201,13 +204,6 @@ fn granted(codes: &[SubscribeReasonCode]) -> Vec<Result<Qos, Reason>> {
             SubscribeReasonCode::Failure => Err(Reason::v311_subscribe_failure()),
         })
         .collect()
-}
-
-fn trace_event(event: &Event) {
-    match event {
-        Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
-        Event::Outgoing(outgoing) => trace_outgoing(outgoing),
-    }
 }
 
 fn describe_packet(packet: &Packet) -> String {

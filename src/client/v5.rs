@@ -218,7 +218,10 @@ struct Link(EventLoop);
 impl driver::Link for Link {
     async fn next_step(&mut self, connection: u64) -> Result<Step, Broken> {
         let event = self.0.poll().await.map_err(broken)?;
-        trace_event(&event);
+        match &event {
+            Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
+            Event::Outgoing(outgoing) => trace_outgoing(outgoing),
+        }
         let forward = match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
             Event::Incoming(Packet::ConnAck(ack)) => {
@@ -382,13 +385,6 @@ fn granted(suback: &rumqttc::v5::mqttbytes::v5::SubAck) -> Vec<Result<Qos, Reaso
             failed => Err(Reason::new(failed.code(), text.clone())),
         })
         .collect()
-}
-
-fn trace_event(event: &Event) {
-    match event {
-        Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
-        Event::Outgoing(outgoing) => trace_outgoing(outgoing),
-    }
 }
 
 fn describe_packet(packet: &Packet) -> String {

@@ -181,12 +181,7 @@ pub fn bench_settings(args: &BenchArgs, from: Sources) -> Result<BenchSettings> 
         }
         BenchAction::Conn(args) => {
             let run = run_settings(&args.run, &args.connect, from)?;
-            let measures = Measures {
-                end_to_end: false,
-                ack: false,
-                delivery: false,
-                sent: false,
-            };
+            let measures = Measures::CONNECTIONS;
             measurable(&run.fail_if, measures, true, "bench conn only connects")?;
             BenchSettings::Conn(BenchConn {
                 run,
@@ -198,9 +193,8 @@ pub fn bench_settings(args: &BenchArgs, from: Sources) -> Result<BenchSettings> 
             validate_topic_filter(&args.topic).map_err(|err| usage(format!("-t: {err}")))?;
             let measures = Measures {
                 end_to_end: true,
-                ack: false,
                 delivery: true,
-                sent: false,
+                ..Measures::CONNECTIONS
             };
             measurable(&run.fail_if, measures, false, "bench sub publishes nothing")?;
             BenchSettings::Sub(BenchSub {

@@ -10,9 +10,9 @@ use anyhow::Result;
 use tokio::sync::watch;
 
 use super::live::begin;
-use super::tally::{closed, finish, resident_bytes};
+use super::tally::{finish, resident_bytes};
 use crate::bench::report::Memory;
-use crate::client::{Session, SessionEvent, SessionOptions};
+use crate::client::{Session, SessionOptions};
 use crate::settings::bench::{BenchConn, DEFAULT_DURATION};
 
 /// Connections being opened at once. Below the listen backlog brokers use (mosquitto: 100): a
@@ -71,20 +71,11 @@ pub async fn run(settings: BenchConn) -> Result<()> {
             let _ = done.send(()).await;
             loop {
                 tokio::select! {
-                    event = session.next_event() => match event {
-                        Some(SessionEvent::Reconnected { .. }) => {
-                            tally.reconnects.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Some(SessionEvent::Lost(err)) => {
-                            tally.ended_early("held connection", &err);
+                    event = session.next_event() => {
+                        if tally.ended_by("held connection", event.as_ref()) {
                             return;
                         }
-                        None => {
-                            tally.ended_early("held connection", &closed());
-                            return;
-                        }
-                        Some(_) => {}
-                    },
+                    }
                     _ = hold.wait_for(|released| *released) => break,
                 }
             }

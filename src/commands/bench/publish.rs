@@ -256,18 +256,14 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
     let connect = settings.run.client(&format!("sub-{index}"));
     let started = Instant::now();
     let connecting = Session::connect(&connect, SessionOptions::default());
-    let mut session = match within(shared.deadline, connecting).await {
-        Some(Ok(session)) => session,
-        Some(Err(err)) => {
-            tally.connect_failed(&err);
-            let _ = ready.send(()).await;
-            return None;
-        }
-        None => {
-            tally.out_of_time("subscriber", false);
-            let _ = ready.send(()).await;
-            return None;
-        }
+    let connected = tally.settle(
+        "subscriber",
+        false,
+        within(shared.deadline, connecting).await,
+    );
+    let Some(mut session) = connected else {
+        let _ = ready.send(()).await;
+        return None;
     };
     tally.connected_after(started.elapsed());
     let subscribed = async {
@@ -292,20 +288,13 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
             }
         }
     };
-    match within(shared.deadline, subscribed).await {
-        Some(Ok(())) => {}
-        Some(Err(err)) => {
-            tally.ended_early("subscriber", &err);
-            let _ = ready.send(()).await;
-            return None;
-        }
-        None => {
-            tally.out_of_time("subscriber", true);
-            let _ = ready.send(()).await;
-            return None;
-        }
-    }
+    let subscribed = tally.settle(
+        "subscriber",
+        true,
+        within(shared.deadline, subscribed).await,
+    );
     let _ = ready.send(()).await;
+    subscribed?;
 
     let mut tracker = Tracker::default();
     let mut drained = shared.drained.clone();
@@ -346,18 +335,9 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
                     }
                     latency.record(now.saturating_sub(header.sent_ns) / 1000);
                 }
-                Some(SessionEvent::Reconnected { .. }) => {
-                    tally.reconnects.fetch_add(1, Ordering::Relaxed);
-                }
-                Some(SessionEvent::Lost(err)) => {
-                    tally.ended_early("subscriber", &err);
+                other => if tally.ended_by("subscriber", other.as_ref()) {
                     break;
                 }
-                None => {
-                    tally.ended_early("subscriber", &closed());
-                    break;
-                }
-                Some(_) => {}
             },
             _ = drained.changed(), if draining_since.is_none() => {
                 draining_since = Some(Instant::now());
@@ -404,34 +384,22 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
         ..SessionOptions::default()
     };
     let connecting = Session::connect(&connect, options);
-    let mut session = match within(shared.deadline, connecting).await {
-        Some(Ok(session)) => session,
-        Some(Err(err)) => {
-            tally.connect_failed(&err);
-            return;
-        }
-        None => {
-            tally.out_of_time("publisher", false);
-            return;
-        }
+    let connected = tally.settle(
+        "publisher",
+        false,
+        within(shared.deadline, connecting).await,
+    );
+    let Some(mut session) = connected else {
+        return;
     };
     tally.connected_after(started.elapsed());
     let published = publish(local, index, &client_id, &mut session, &shared);
-    match within(shared.deadline, published).await {
-        Some(Ok(())) => {}
-        Some(Err(err)) => {
-            tally.ended_early("publisher", &err);
-            return;
-        }
-        None => {
-            tally.out_of_time("publisher", true);
-            return;
-        }
-    }
-    match within(shared.deadline, session.disconnect()).await {
-        Some(Ok(())) => {}
-        Some(Err(err)) => tally.ended_early("publisher", &err),
-        None => tally.out_of_time("publisher", true),
+    if tally
+        .settle("publisher", true, within(shared.deadline, published).await)
+        .is_some()
+    {
+        let closed = within(shared.deadline, session.disconnect()).await;
+        tally.settle("publisher", true, closed);
     }
 }
 

@@ -11,7 +11,7 @@ use anyhow::Result;
 use tokio::sync::watch;
 
 use super::live::begin;
-use super::tally::{Tally, closed, finish};
+use super::tally::{Tally, finish};
 use super::track::Tracker;
 use crate::bench::header::{Header, now_ns};
 use crate::client::{Session, SessionEvent, SessionOptions};
@@ -79,18 +79,9 @@ pub async fn run(settings: BenchSub) -> Result<()> {
                                 return None;
                             }
                         }
-                        Some(SessionEvent::Reconnected { .. }) => {
-                            tally.reconnects.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Some(SessionEvent::Lost(err)) => {
-                            tally.ended_early("subscriber", &err);
+                        other => if tally.ended_by("subscriber", other.as_ref()) {
                             return Some(tracker);
                         }
-                        None => {
-                            tally.ended_early("subscriber", &closed());
-                            return Some(tracker);
-                        }
-                        Some(_) => {}
                     },
                     _ = stop.wait_for(|stop| *stop) => break,
                 }

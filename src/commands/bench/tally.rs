@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 
 use crate::bench::report::{Connections, Latency, Report};
+use crate::client::SessionEvent;
 use crate::error::{ErrorKind, exit_code_of, failure, usage};
 use crate::settings::bench::BenchRun;
 
@@ -62,6 +63,45 @@ impl Tally {
         let reason = format!("{what}: {}", reason(err));
         self.error(reason.clone());
         self.ended(kind_of(err, ErrorKind::Lost), reason);
+    }
+
+    /// What a client's step bounded by the run's end (`within`) gave: its value, or `None` with
+    /// why the client stopped counted (`connected`: it had connected before this step).
+    pub fn settle<T>(&self, what: &str, connected: bool, step: Option<Result<T>>) -> Option<T> {
+        match step {
+            Some(Ok(value)) => Some(value),
+            Some(Err(err)) if connected => {
+                self.ended_early(what, &err);
+                None
+            }
+            Some(Err(err)) => {
+                self.connect_failed(&err);
+                None
+            }
+            None => {
+                self.out_of_time(what, connected);
+                None
+            }
+        }
+    }
+
+    /// Counts a reconnect; a lost or closed connection ends `what` early: true then.
+    pub fn ended_by(&self, what: &str, event: Option<&SessionEvent>) -> bool {
+        match event {
+            Some(SessionEvent::Reconnected { .. }) => {
+                self.reconnects.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            Some(SessionEvent::Lost(err)) => {
+                self.ended_early(what, err);
+                true
+            }
+            None => {
+                self.ended_early(what, &closed());
+                true
+            }
+            Some(_) => false,
+        }
     }
 
     /// A client did not finish before the run's end (`--duration` and the close wait).

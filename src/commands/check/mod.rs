@@ -473,11 +473,10 @@ impl Checker<'_> {
         }
         let ms = ms_since(started);
         close(sub).await;
-        let mut details = Map::new();
-        details.insert("delivered_ms".into(), json!(report::round(ms)));
-        Ok(Outcome::pass(
+        Ok(Outcome::delivered(
+            ms,
             format!("a new subscriber got it in {ms:.1} ms (retain flag set); then cleared"),
-            details,
+            Map::new(),
         ))
     }
 
@@ -508,11 +507,10 @@ impl Checker<'_> {
         }
         let ms = ms_since(dropped);
         close(watcher).await;
-        let mut details = Map::new();
-        details.insert("delivered_ms".into(), json!(report::round(ms)));
-        Ok(Outcome::pass(
+        Ok(Outcome::delivered(
+            ms,
             format!("delivered {ms:.1} ms after the connection dropped"),
-            details,
+            Map::new(),
         ))
     }
 
@@ -616,8 +614,8 @@ impl Checker<'_> {
         close(sub).await;
         let mut details = Map::new();
         details.insert("bytes".into(), json!(size));
-        details.insert("delivered_ms".into(), json!(report::round(ms)));
-        Ok(Outcome::pass(
+        Ok(Outcome::delivered(
+            ms,
             format!("{size} bytes arrived intact in {ms:.1} ms"),
             details,
         ))

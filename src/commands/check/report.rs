@@ -42,6 +42,12 @@ impl Outcome {
         }
     }
 
+    /// A pass whose figure is how long a message took to arrive (`delivered_ms`), with `more`.
+    pub fn delivered(ms: f64, reason: String, mut more: Map<String, Value>) -> Outcome {
+        more.insert("delivered_ms".into(), json!(round(ms)));
+        Outcome::pass(reason, more)
+    }
+
     pub fn fail(reason: impl Into<String>) -> Outcome {
         Outcome {
             status: Status::Fail,
