@@ -37,19 +37,7 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         ..SessionOptions::default()
     };
     let mut session = Session::connect(&settings.connect, options).await?;
-    // A CONNACK without Topic Alias Maximum allows none (MQTT 5 §3.2.2.3.8).
-    let alias_maximum = session.info.announced.topic_alias_maximum.unwrap_or(0);
-    if let Some(alias) = settings.properties.topic_alias
-        && alias > alias_maximum
-    {
-        let maximum = alias_maximum;
-        return Err(failure(
-            ErrorKind::Rejected,
-            format!(
-                "--topic-alias {alias} is over the broker's topic alias maximum of {maximum} (from its CONNACK)"
-            ),
-        ));
-    }
+    check_topic_alias(&session, &settings)?;
     let template = Message {
         properties: settings.properties.clone(),
         ..Message::new(
@@ -79,7 +67,7 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         .maximum_packet_size
         .map_or(MAX_PACKET_SIZE + 5, |size| size as usize);
     let handed_over = Arc::new(AtomicU64::new(0));
-    let mut progress = (settings.progress && io::stderr().is_terminal())
+    let progress = (settings.progress && io::stderr().is_terminal())
         .then(|| Progress::new(handed_over.clone(), done));
     let feed = Feed {
         publisher: session.publisher(),
@@ -90,93 +78,153 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         max_packet,
     };
     let mut producer = tokio::spawn(produce(settings.payloads, template, feed, completions));
-
-    let mut acknowledged: u64 = 0;
-    let mut total: Option<u64> = None;
-    let mut producer_error = None;
-    // Set at the first Ctrl+C: how long the acknowledgements still owed may take.
-    let mut ack_deadline: Option<tokio::time::Instant> = None;
-    while total.is_none_or(|total| acknowledged < total) {
+    let mut acks = Acks {
+        topic: &settings.topic,
+        done,
+        in_order: in_order.then_some(completed),
+        progress,
+        acknowledged: 0,
+        total: None,
+        producer_error: None,
+        grace_until: None,
+    };
+    while acks.owed() {
         // `biased`: events first; the other branches cost nothing while events keep coming.
         tokio::select! {
             biased;
-            event = session.next_event() => match event {
-                Some(SessionEvent::Published(Ok(()))) => {
-                    acknowledged += 1;
-                    if in_order {
-                        completed.send_replace(acknowledged);
-                    }
-                    if let Some(progress) = &mut progress {
-                        progress.acknowledged(acknowledged);
-                    }
-                }
-                Some(SessionEvent::Published(Err(reason))) => {
-                    return Err(failure(
-                        ErrorKind::Rejected,
-                        format!("the broker refused a message: {reason}"),
-                    ))
-                    .with_context(|| lost_context(&settings.topic, acknowledged, done));
-                }
-                Some(SessionEvent::Lost(err)) => {
-                    return Err(err).with_context(|| lost_context(&settings.topic, acknowledged, done));
-                }
-                Some(_) => {}
-                None => {
-                    return Err(failure(ErrorKind::Lost, "connection lost"))
-                        .with_context(|| lost_context(&settings.topic, acknowledged, done));
-                }
-            },
-            produced = &mut producer, if total.is_none() => {
+            event = session.next_event() => acks.event(event)?,
+            produced = &mut producer, if acks.total.is_none() => {
                 let produced = produced.context("the message producer failed")?;
-                total = Some(produced.sent);
-                producer_error = produced.error;
+                acks.total = Some(produced.sent);
+                acks.producer_error = produced.error;
             }
-            () = interrupts.recv() => {
-                if ack_deadline.is_some() {
-                    // A second Ctrl+C: leave now, as a shell expects.
-                    return Err(failure(
-                        ErrorKind::Interrupted,
-                        format!("interrupted twice: {acknowledged} message(s) {done}, the rest not waited for"),
-                    ));
+            () = interrupts.recv() => acks.interrupted(&stop, settings.qos)?,
+            () = sleep_until(acks.grace_until) => return Err(acks.out_of_grace()),
+        }
+    }
+    acks.close(session).await
+}
+
+/// A CONNACK without Topic Alias Maximum allows none (MQTT 5 §3.2.2.3.8).
+fn check_topic_alias(session: &Session, settings: &PubSettings) -> Result<()> {
+    let maximum = session.info.announced.topic_alias_maximum.unwrap_or(0);
+    match settings.properties.topic_alias {
+        Some(alias) if alias > maximum => Err(failure(
+            ErrorKind::Rejected,
+            format!(
+                "--topic-alias {alias} is over the broker's topic alias maximum of {maximum} (from its CONNACK)"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The wait for what the messages handed over are owed: acknowledgements (QoS 0: the writes),
+/// until the producer has ended and every one came, or Ctrl+C's grace ran out.
+struct Acks<'a> {
+    topic: &'a str,
+    /// What a message is once done: `acknowledged`, `written` (QoS 0), `completed` (replay).
+    done: &'static str,
+    /// A replay's count of completions, for the producer to keep the recorded order.
+    in_order: Option<watch::Sender<u64>>,
+    progress: Option<Progress>,
+    acknowledged: u64,
+    /// How many the producer handed over, once it ended.
+    total: Option<u64>,
+    producer_error: Option<anyhow::Error>,
+    /// Set at the first Ctrl+C: how long the acknowledgements still owed may take.
+    grace_until: Option<tokio::time::Instant>,
+}
+
+impl Acks<'_> {
+    fn owed(&self) -> bool {
+        self.total.is_none_or(|total| self.acknowledged < total)
+    }
+
+    fn event(&mut self, event: Option<SessionEvent>) -> Result<()> {
+        let lost = match event {
+            Some(SessionEvent::Published(Ok(()))) => {
+                self.acknowledged += 1;
+                if let Some(completed) = &self.in_order {
+                    completed.send_replace(self.acknowledged);
                 }
-                ack_deadline = Some(tokio::time::Instant::now() + ACK_GRACE);
-                let _ = stop.send(true);
-                let owed = if settings.qos == Qos::AtMostOnce && !in_order {
-                    "the messages handed over to be written"
-                } else {
-                    "the acknowledgements owed"
-                };
+                if let Some(progress) = &mut self.progress {
+                    progress.acknowledged(self.acknowledged);
+                }
+                return Ok(());
+            }
+            Some(SessionEvent::Published(Err(reason))) => failure(
+                ErrorKind::Rejected,
+                format!("the broker refused a message: {reason}"),
+            ),
+            Some(SessionEvent::Lost(err)) => err,
+            Some(_) => return Ok(()),
+            None => failure(ErrorKind::Lost, "connection lost"),
+        };
+        Err(lost).with_context(|| lost_context(self.topic, self.acknowledged, self.done))
+    }
+
+    /// Ctrl+C: the producer stops and what is owed has `ACK_GRACE`; a second one leaves now.
+    fn interrupted(&mut self, stop: &watch::Sender<bool>, qos: Qos) -> Result<()> {
+        let (acknowledged, done) = (self.acknowledged, self.done);
+        if self.grace_until.is_some() {
+            // A second Ctrl+C: leave now, as a shell expects.
+            return Err(failure(
+                ErrorKind::Interrupted,
+                format!(
+                    "interrupted twice: {acknowledged} message(s) {done}, the rest not waited for"
+                ),
+            ));
+        }
+        self.grace_until = Some(tokio::time::Instant::now() + ACK_GRACE);
+        let _ = stop.send(true);
+        let owed = if qos == Qos::AtMostOnce && self.in_order.is_none() {
+            "the messages handed over to be written"
+        } else {
+            "the acknowledgements owed"
+        };
+        info!(
+            "interrupted: waiting up to {} for {owed} (Ctrl+C again to leave now)",
+            humantime::format_duration(ACK_GRACE)
+        );
+        Ok(())
+    }
+
+    fn out_of_grace(&self) -> anyhow::Error {
+        failure(
+            ErrorKind::Timeout,
+            format!(
+                "interrupted: {} message(s) {}; the rest were not within {}",
+                self.acknowledged,
+                self.done,
+                humantime::format_duration(ACK_GRACE)
+            ),
+        )
+    }
+
+    /// Everything owed came: the close (which confirms QoS 0's writes were read), then what
+    /// stopped the producer early, if anything.
+    async fn close(mut self, session: Session) -> Result<()> {
+        // The live line is gone before anything else is said.
+        self.progress = None;
+        let acknowledged = self.acknowledged;
+        session.disconnect().await.with_context(|| {
+            format!("{acknowledged} message(s) published, but not all surely taken")
+        })?;
+        if self.grace_until.is_some() {
+            if self.done == "written" {
                 info!(
-                    "interrupted: waiting up to {} for {owed} (Ctrl+C again to leave now)",
-                    humantime::format_duration(ACK_GRACE)
+                    "interrupted: {acknowledged} message(s) published (QoS 0: written, and read by the broker, as its close confirmed)"
+                );
+            } else {
+                info!(
+                    "interrupted: {acknowledged} message(s) published and {}",
+                    self.done
                 );
             }
-            () = sleep_until(ack_deadline) => {
-                return Err(failure(
-                    ErrorKind::Timeout,
-                    format!(
-                        "interrupted: {acknowledged} message(s) {done}; the rest were not within {}",
-                        humantime::format_duration(ACK_GRACE)
-                    ),
-                ));
-            }
         }
+        self.producer_error.map_or(Ok(()), Err)
     }
-    // The live line is gone before anything else is said.
-    drop(progress);
-    session.disconnect().await.with_context(|| {
-        format!("{acknowledged} message(s) published, but not all surely taken")
-    })?;
-    if ack_deadline.is_some() {
-        if done == "written" {
-            info!(
-                "interrupted: {acknowledged} message(s) published (QoS 0: written, and read by the broker, as its close confirmed)"
-            );
-        } else {
-            info!("interrupted: {acknowledged} message(s) published and {done}");
-        }
-    }
-    producer_error.map_or(Ok(()), Err)
 }
 
 /// The live line of a long run on a terminal: sent, acknowledged, in flight, rate. Cleared when

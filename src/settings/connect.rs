@@ -186,117 +186,121 @@ pub(super) fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
     })
 }
 
-/// Builds the connection settings: flags win, then the URL (`-L`, else `MQTT_URL`), then the
-/// environment, then the profile (its own URL below its other keys).
-pub fn connect_settings(
-    args: &ConnectArgs,
-    from: Sources,
-) -> Result<(ConnectSettings, Option<String>)> {
-    let Sources { env, profile } = from;
-    if let Some(first) = args.property.first() {
-        // What the command line's -D became is in the other flags; one left here was not
-        // read as mosquitto's -D (it followed an option that takes a value).
-        return Err(usage(format!(
-            "-D {first} ...: give -D COMMAND PROPERTY VALUE on its own, as mosquitto's -D"
-        )));
-    }
-    let profile_name = profile.map_or("", |profile| profile.name.as_str());
-    let in_profile = Origin::Profile(profile_name);
-    let url = match args.url.clone().or_else(|| env.var("MQTT_URL")) {
-        Some(text) => parse_url(&text)?,
-        None => UrlParts::default(),
-    };
-    let profile_url = match profile.and_then(|profile| profile.url.as_deref()) {
-        Some(text) => parse_url(text)
-            .map_err(|err| usage(format!("profile '{profile_name}': url: {err:#}")))?,
-        None => UrlParts::default(),
-    };
-    let elsewhere = profile.is_some_and(|layer| layer.elsewhere.is_some());
-    let url_origin = if args.url.is_some() {
-        Origin::Url
-    } else {
-        Origin::Env("MQTT_URL")
-    };
+/// Where each part of the address may come from, strongest first: the flags, the URL (`-L`,
+/// else `MQTT_URL`), the environment, the profile (its own URL below its other keys).
+struct Layers<'a> {
+    args: &'a ConnectArgs,
+    env: &'a dyn Environment,
+    profile: Option<&'a ProfileLayer>,
+    url: UrlParts,
+    url_origin: Origin<'a>,
+    profile_url: UrlParts,
+    in_profile: Origin<'a>,
+}
 
-    let (host, host_origin) = first([
-        (args.host.clone(), Origin::Flag),
-        (url.host.clone(), url_origin),
-        (env.var("MQTT_HOST"), Origin::Env("MQTT_HOST")),
-        (
-            profile
-                .and_then(|profile| profile.host.clone())
-                .or(profile_url.host.clone()),
-            in_profile,
-        ),
-    ])
-    .unwrap_or_else(|| ("localhost".to_string(), Origin::Default));
-    tracing::debug!("host {host} ({host_origin})");
-    if host.is_empty() {
-        return Err(usage("the host name is empty"));
+impl<'a> Layers<'a> {
+    fn read(args: &'a ConnectArgs, from: Sources<'a>) -> Result<Layers<'a>> {
+        let Sources { env, profile } = from;
+        let profile_name = profile.map_or("", |profile| profile.name.as_str());
+        let url = match args.url.clone().or_else(|| env.var("MQTT_URL")) {
+            Some(text) => parse_url(&text)?,
+            None => UrlParts::default(),
+        };
+        let profile_url = match profile.and_then(|profile| profile.url.as_deref()) {
+            Some(text) => parse_url(text)
+                .map_err(|err| usage(format!("profile '{profile_name}': url: {err:#}")))?,
+            None => UrlParts::default(),
+        };
+        Ok(Layers {
+            args,
+            env,
+            profile,
+            url,
+            url_origin: match args.url {
+                Some(_) => Origin::Url,
+                None => Origin::Env("MQTT_URL"),
+            },
+            profile_url,
+            in_profile: Origin::Profile(profile_name),
+        })
     }
-    check_host(&host)?;
-    let host = host
-        .strip_prefix('[')
-        .and_then(|inner| inner.strip_suffix(']'))
-        .unwrap_or(&host)
-        .to_string();
 
-    let env_port = match env.var("MQTT_PORT") {
-        Some(text) => match text.parse::<u16>() {
-            Ok(port) if port > 0 => Some(port),
-            _ => return Err(usage(format!("invalid MQTT_PORT '{text}': use 1-65535"))),
-        },
-        None => None,
-    };
-    let explicit_port = first([
-        (args.port, Origin::Flag),
-        (url.port, url_origin),
-        (env_port, Origin::Env("MQTT_PORT")),
-        (
-            profile
-                .and_then(|profile| profile.port)
-                .or(profile_url.port),
-            in_profile,
-        ),
-    ]);
-    if let Some((port, origin)) = explicit_port {
-        tracing::debug!("port {port} ({origin})");
-    }
-    let explicit_port = explicit_port.map(|(port, _)| port);
-    let scheme = url.transport.or(profile_url.transport);
-    let mut transport = choose_transport(scheme, &args.tls, explicit_port)?;
-    if let Some(ws_path) = &args.ws_path {
-        match &mut transport {
-            Transport::Ws { path } | Transport::Wss { path } => {
-                if !ws_path.starts_with('/') {
-                    return Err(usage(format!("--ws-path '{ws_path}' must start with '/'")));
-                }
-                path.clone_from(ws_path);
-            }
-            _ => return Err(usage("--ws-path needs a ws:// or wss:// URL (-L)")),
+    /// The broker's host, `[...]` of an IPv6 address taken off.
+    fn host(&self) -> Result<String> {
+        let profile_host = self.profile.and_then(|profile| profile.host.clone());
+        let (host, origin) = first([
+            (self.args.host.clone(), Origin::Flag),
+            (self.url.host.clone(), self.url_origin),
+            (self.env.var("MQTT_HOST"), Origin::Env("MQTT_HOST")),
+            (
+                profile_host.or(self.profile_url.host.clone()),
+                self.in_profile,
+            ),
+        ])
+        .unwrap_or_else(|| ("localhost".to_string(), Origin::Default));
+        tracing::debug!("host {host} ({origin})");
+        if host.is_empty() {
+            return Err(usage("the host name is empty"));
         }
+        check_host(&host)?;
+        Ok(host
+            .strip_prefix('[')
+            .and_then(|inner| inner.strip_suffix(']'))
+            .unwrap_or(&host)
+            .to_string())
     }
-    let port = explicit_port.unwrap_or(match transport {
-        Transport::Tcp => 1883,
-        Transport::Tls => 8883,
-        Transport::Ws { .. } => 80,
-        Transport::Wss { .. } => 443,
-    });
-    if explicit_port.is_none() {
-        tracing::debug!("port {port} (default for {transport})");
+
+    /// The transport (from the URL's scheme and the TLS flags) and the port (given, else the
+    /// transport's).
+    fn transport_and_port(&self) -> Result<(Transport, u16)> {
+        let env_port = match self.env.var("MQTT_PORT") {
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) if port > 0 => Some(port),
+                _ => return Err(usage(format!("invalid MQTT_PORT '{text}': use 1-65535"))),
+            },
+            None => None,
+        };
+        let profile_port = self.profile.and_then(|profile| profile.port);
+        let explicit_port = first([
+            (self.args.port, Origin::Flag),
+            (self.url.port, self.url_origin),
+            (env_port, Origin::Env("MQTT_PORT")),
+            (profile_port.or(self.profile_url.port), self.in_profile),
+        ]);
+        if let Some((port, origin)) = explicit_port {
+            tracing::debug!("port {port} ({origin})");
+        }
+        let explicit_port = explicit_port.map(|(port, _)| port);
+        let scheme = (self.url.transport.clone()).or(self.profile_url.transport.clone());
+        let mut transport = choose_transport(scheme, &self.args.tls, explicit_port)?;
+        if let Some(ws_path) = &self.args.ws_path {
+            match &mut transport {
+                Transport::Ws { path } | Transport::Wss { path } => {
+                    if !ws_path.starts_with('/') {
+                        return Err(usage(format!("--ws-path '{ws_path}' must start with '/'")));
+                    }
+                    path.clone_from(ws_path);
+                }
+                _ => return Err(usage("--ws-path needs a ws:// or wss:// URL (-L)")),
+            }
+        }
+        let port = explicit_port.unwrap_or(match transport {
+            Transport::Tcp => 1883,
+            Transport::Tls => 8883,
+            Transport::Ws { .. } => 80,
+            Transport::Wss { .. } => 443,
+        });
+        if explicit_port.is_none() {
+            tracing::debug!("port {port} (default for {transport})");
+        }
+        Ok((transport, port))
     }
-    // The TLS flags (and the --capath listing) read once, for the broker and an https:// proxy.
-    let tls_options = tls_options(&args.tls)?;
-    let tls = match transport {
-        Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options.clone())?),
-        Transport::Tcp | Transport::Ws { .. } => None,
-    };
+}
 
-    let route = route(args, env, &transport, &host, tls_options)?;
-
-    let v5 = args.protocol_version == ProtocolVersion::V5;
+/// The MQTT 5 connect and will flags, refused on MQTT 3.1.1.
+fn check_v5_flags(args: &ConnectArgs) -> Result<()> {
     needs_v5(
-        v5,
+        args.protocol_version == ProtocolVersion::V5,
         &[
             ("-x/--session-expiry", args.session_expiry.is_some()),
             ("--receive-maximum", args.receive_maximum.is_some()),
@@ -316,60 +320,99 @@ pub fn connect_settings(
             ("--will-user-property", !args.will_user_property.is_empty()),
             ("--will-payload-format", args.will_payload_format.is_some()),
         ],
-    )?;
-    let resumes = args.no_clean || args.session_expiry.is_some_and(|expiry| expiry > 0);
+    )
+}
 
+/// `-i`, else `--id-prefix` and the process id, else a random id (not for a session to resume).
+fn client_id(args: &ConnectArgs, resumes: bool) -> Result<String> {
     let prefixed = args
         .id_prefix
         .as_ref()
         .map(|prefix| format!("{prefix}{}", std::process::id()));
-    let client_id = match args.client_id.as_ref().or(prefixed.as_ref()) {
-        Some(id) if id.is_empty() => {
-            return Err(usage("the client id (-i) is empty"));
-        }
+    match args.client_id.as_ref().or(prefixed.as_ref()) {
+        Some(id) if id.is_empty() => Err(usage("the client id (-i) is empty")),
         Some(id) if id.len() > crate::topic::MAX_TOPIC_LEN => {
-            return Err(usage("the client id (-i) is longer than 65535 bytes"));
+            Err(usage("the client id (-i) is longer than 65535 bytes"))
         }
-        Some(id) => id.clone(),
-        None if resumes => {
-            return Err(usage(
-                "a persistent session (-c, or -x above 0) needs --id (-i): the broker finds it by its client id",
-            ));
-        }
-        None => random_client_id(),
-    };
+        Some(id) => Ok(id.clone()),
+        None if resumes => Err(usage(
+            "a persistent session (-c, or -x above 0) needs --id (-i): the broker finds it by its client id",
+        )),
+        None => Ok(random_client_id()),
+    }
+}
 
-    let (username, password) = credentials(
-        args,
-        url.username.or(profile_url.username.filter(|_| !elsewhere)),
-        url.password.or(profile_url.password.filter(|_| !elsewhere)),
-        env,
-        profile,
-        v5,
-    )?;
-
-    let will = will_settings(args)?;
-    // Limits before bytes: a longer string's two-byte length prefix would wrap, and the
-    // CONNECT go out malformed.
-    if let Some(username) = &username {
+/// Limits before bytes: a longer string's two-byte length prefix would wrap, and the CONNECT
+/// go out malformed. Zero timeouts are refused too.
+fn check_limits(
+    args: &ConnectArgs,
+    username: Option<&String>,
+    password: Option<&Secret>,
+    will: Option<&Will>,
+) -> Result<()> {
+    if let Some(username) = username {
         check_string_length("the user name", username.len())?;
     }
-    if let Some(password) = &password {
+    if let Some(password) = password {
         check_string_length("the password", password.expose().len())?;
     }
-    if let Some(will) = &will {
+    if let Some(will) = will {
         check_string_length(
             "the will payload (--will-payload)",
             will.message.payload.len(),
         )?;
     }
-
     if args.connect_timeout.is_zero() {
         return Err(usage("--connect-timeout must be longer than 0"));
     }
     if args.reconnect_delay.is_zero() {
         return Err(usage("--reconnect-delay must be longer than 0"));
     }
+    Ok(())
+}
+
+/// Builds the connection settings: flags win, then the URL (`-L`, else `MQTT_URL`), then the
+/// environment, then the profile (its own URL below its other keys).
+pub fn connect_settings(
+    args: &ConnectArgs,
+    from: Sources,
+) -> Result<(ConnectSettings, Option<String>)> {
+    if let Some(first) = args.property.first() {
+        // What the command line's -D became is in the other flags; one left here was not
+        // read as mosquitto's -D (it followed an option that takes a value).
+        return Err(usage(format!(
+            "-D {first} ...: give -D COMMAND PROPERTY VALUE on its own, as mosquitto's -D"
+        )));
+    }
+    let layers = Layers::read(args, from)?;
+    let host = layers.host()?;
+    let (transport, port) = layers.transport_and_port()?;
+    // The TLS flags (and the --capath listing) read once, for the broker and an https:// proxy.
+    let tls_options = tls_options(&args.tls)?;
+    let tls = match transport {
+        Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options.clone())?),
+        Transport::Tcp | Transport::Ws { .. } => None,
+    };
+    let route = route(args, from.env, &transport, &host, tls_options)?;
+    check_v5_flags(args)?;
+    let v5 = args.protocol_version == ProtocolVersion::V5;
+    let resumes = args.no_clean || args.session_expiry.is_some_and(|expiry| expiry > 0);
+    let client_id = client_id(args, resumes)?;
+
+    let Layers {
+        url, profile_url, ..
+    } = layers;
+    let elsewhere = from.profile.is_some_and(|layer| layer.elsewhere.is_some());
+    let (username, password) = credentials(
+        args,
+        url.username.or(profile_url.username.filter(|_| !elsewhere)),
+        url.password.or(profile_url.password.filter(|_| !elsewhere)),
+        from.env,
+        from.profile,
+        v5,
+    )?;
+    let will = will_settings(args)?;
+    check_limits(args, username.as_ref(), password.as_ref(), will.as_ref())?;
 
     let settings = ConnectSettings {
         host,
