@@ -15,7 +15,9 @@ target="${CARGO_TARGET_DIR:-target}"
 dir="$profile"
 [ "$profile" = dev ] && dir=debug
 binary="$target/$dir/mqtt-cli"
-assets="$target/deb-assets"
+# Cargo.toml names them under ./target whatever CARGO_TARGET_DIR says (cargo-deb maps only the
+# binary's path to the real target directory).
+assets="target/deb-assets"
 rm -rf "$assets"
 mkdir -p "$assets/man" "$assets/completions"
 "$binary" man --out "$assets/man" 2>/dev/null
