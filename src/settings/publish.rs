@@ -74,41 +74,7 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
         "--",
     )?;
     if let Some(path) = &args.replay {
-        if !properties.is_empty() {
-            return Err(usage(
-                "--replay sends the properties recorded in the capture; leave out the property flags",
-            ));
-        }
-        let messages = crate::replay::read_capture(path, args.replay_timing)?;
-        if !v5
-            && let Some(index) = messages
-                .iter()
-                .position(|(_, message)| !message.properties.is_empty())
-        {
-            return Err(usage(format!(
-                "{}: message {} has MQTT 5 properties: replay it with -V 5",
-                path.display(),
-                index + 1
-            )));
-        }
-        let highest = messages
-            .iter()
-            .map(|(_, m)| m.qos)
-            .max()
-            .unwrap_or(Qos::AtMostOnce);
-        return Ok(PubSettings {
-            connect,
-            topic: String::new(),
-            qos: highest,
-            retain: false,
-            properties,
-            payloads: Payloads::Replay(messages),
-            interval: args.interval.filter(|interval| !interval.is_zero()),
-            max_inflight: args
-                .max_inflight
-                .unwrap_or_else(|| default_max_inflight(highest)),
-            progress: !args.connect.quiet && !args.connect.debug,
-        });
+        return replay_settings(args, path, connect, properties);
     }
     let topic =
         args.topic.clone().or(url_topic).ok_or_else(|| {
@@ -124,46 +90,7 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
         }
         Payloads::Lines
     } else {
-        let payloads: Vec<Bytes> = if !args.messages.is_empty() {
-            args.messages
-                .iter()
-                .map(|message| Bytes::from(message.clone()))
-                .collect()
-        } else if let Some(path) = &args.file {
-            vec![read_payload_file(path)?]
-        } else if args.stdin {
-            vec![read_payload_stdin()?]
-        } else if args.null {
-            vec![Bytes::new()]
-        } else {
-            return Err(usage(
-                "no message: give one with -m, -f FILE, -s (stdin), -l (lines), -n (empty) or --replay FILE",
-            ));
-        };
-        // Fixed header (5) + topic length prefix (2) + topic + packet id (2).
-        let overhead = 5 + 2 + topic.len() + 2;
-        for payload in &payloads {
-            check_payload_format(&properties, payload, "the message")?;
-        }
-        if let Some(big) = payloads
-            .iter()
-            .find(|payload| payload.len() + overhead > MAX_PACKET_SIZE)
-        {
-            return Err(usage(format!(
-                "the message is {} bytes: MQTT packets are limited to {MAX_PACKET_SIZE} bytes",
-                big.len()
-            )));
-        }
-        // Endless and unpaced would flood the broker with no word: the pace must be asked for.
-        if args.repeat == 0 && args.interval.is_none() {
-            return Err(usage(
-                "--repeat 0 (until interrupted) needs --interval: e.g. --interval 1s, or --interval 0 for as fast as possible",
-            ));
-        }
-        Payloads::Cycle {
-            payloads,
-            repeat: args.repeat,
-        }
+        cycle(args, &topic, &properties)?
     };
 
     let long_run = match &payloads {
@@ -182,6 +109,95 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
         max_inflight: args
             .max_inflight
             .unwrap_or_else(|| default_max_inflight(args.qos)),
+    })
+}
+
+/// `--replay FILE`: the capture's messages, with their own topics, QoS and properties.
+fn replay_settings(
+    args: &PubArgs,
+    path: &Path,
+    connect: ConnectSettings,
+    properties: Properties,
+) -> Result<PubSettings> {
+    if !properties.is_empty() {
+        return Err(usage(
+            "--replay sends the properties recorded in the capture; leave out the property flags",
+        ));
+    }
+    let messages = crate::replay::read_capture(path, args.replay_timing)?;
+    if connect.protocol != ProtocolVersion::V5
+        && let Some(index) = messages
+            .iter()
+            .position(|(_, message)| !message.properties.is_empty())
+    {
+        return Err(usage(format!(
+            "{}: message {} has MQTT 5 properties: replay it with -V 5",
+            path.display(),
+            index + 1
+        )));
+    }
+    let highest = messages
+        .iter()
+        .map(|(_, m)| m.qos)
+        .max()
+        .unwrap_or(Qos::AtMostOnce);
+    Ok(PubSettings {
+        connect,
+        topic: String::new(),
+        qos: highest,
+        retain: false,
+        properties,
+        payloads: Payloads::Replay(messages),
+        interval: args.interval.filter(|interval| !interval.is_zero()),
+        max_inflight: args
+            .max_inflight
+            .unwrap_or_else(|| default_max_inflight(highest)),
+        progress: !args.connect.quiet && !args.connect.debug,
+    })
+}
+
+/// `-m` (repeatable), `-f`, `-s` or `-n`, sent `--repeat` times: each checked against the
+/// payload format and the largest packet before anything is sent.
+fn cycle(args: &PubArgs, topic: &str, properties: &Properties) -> Result<Payloads> {
+    let payloads: Vec<Bytes> = if !args.messages.is_empty() {
+        args.messages
+            .iter()
+            .map(|message| Bytes::from(message.clone()))
+            .collect()
+    } else if let Some(path) = &args.file {
+        vec![read_payload_file(path)?]
+    } else if args.stdin {
+        vec![read_payload_stdin()?]
+    } else if args.null {
+        vec![Bytes::new()]
+    } else {
+        return Err(usage(
+            "no message: give one with -m, -f FILE, -s (stdin), -l (lines), -n (empty) or --replay FILE",
+        ));
+    };
+    // Fixed header (5) + topic length prefix (2) + topic + packet id (2).
+    let overhead = 5 + 2 + topic.len() + 2;
+    for payload in &payloads {
+        check_payload_format(properties, payload, "the message")?;
+    }
+    if let Some(big) = payloads
+        .iter()
+        .find(|payload| payload.len() + overhead > MAX_PACKET_SIZE)
+    {
+        return Err(usage(format!(
+            "the message is {} bytes: MQTT packets are limited to {MAX_PACKET_SIZE} bytes",
+            big.len()
+        )));
+    }
+    // Endless and unpaced would flood the broker with no word: the pace must be asked for.
+    if args.repeat == 0 && args.interval.is_none() {
+        return Err(usage(
+            "--repeat 0 (until interrupted) needs --interval: e.g. --interval 1s, or --interval 0 for as fast as possible",
+        ));
+    }
+    Ok(Payloads::Cycle {
+        payloads,
+        repeat: args.repeat,
     })
 }
 
