@@ -22,7 +22,7 @@ use super::track::Tracker;
 use crate::bench::header::{Header, now_ns};
 use crate::bench::report::Latency;
 use crate::cli::bench::Rate;
-use crate::client::{Message, Qos, Session, SessionEvent, SessionOptions};
+use crate::client::{Message, Publisher, Qos, Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
 use crate::error::{ErrorKind, failure};
 use crate::settings::bench::{BenchPub, DEFAULT_DURATION};
@@ -118,29 +118,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
 
     // Subscribers first, every one subscribed before the first publish.
     let (ready_tx, mut ready) = mpsc::channel(subscribers.max(1) as usize);
-    // Each subscriber, with its session's tasks, on a thread of its own: every message is a
-    // hand-over between those tasks, and on one thread that costs no cross-core wake-up (the
-    // subscriber is what limits a run at --rate max: 76 000 messages/s on the shared runtime,
-    // 95 000 alone, on this 2-core machine).
-    let subscriber_tasks: Vec<_> = (0..settings.subscribers)
-        .map(|index| {
-            let (done, result) = tokio::sync::oneshot::channel();
-            let shared = shared.clone();
-            let ready = ready_tx.clone();
-            std::thread::Builder::new()
-                .name(format!("bench-sub-{index}"))
-                .spawn(move || {
-                    let tracker = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()
-                        .and_then(|runtime| runtime.block_on(subscriber(index, shared, ready)));
-                    let _ = done.send(tracker);
-                })
-                .map(|_| result)
-        })
-        .collect::<Result<_, _>>()
-        .context("starting a subscriber thread")?;
+    let subscriber_tasks = spawn_subscribers(&shared, settings.subscribers, &ready_tx)?;
     drop(ready_tx);
     let mut waiting = subscribers;
     while waiting > 0 {
@@ -197,22 +175,67 @@ pub async fn run(settings: BenchPub) -> Result<()> {
     }
     live.stop().await;
 
+    let span = produced_until.saturating_duration_since(warmup_end);
     let mut report = tally.report("pub", describe(&settings), clients + subscribers);
     report.qos = Some(settings.qos as u8);
-    report.duration_s = produced_until
-        .saturating_duration_since(warmup_end)
-        .as_secs_f64();
+    report.duration_s = span.as_secs_f64();
     if let Some(last) = *shared.last_arrival.lock().expect("lock") {
         report.delivery_s = last.saturating_duration_since(warmup_end).as_secs_f64();
     }
+    count_delivery(&mut report, &shared, &trackers);
+    finish(
+        report,
+        settings.run.json,
+        settings.run.report.as_deref(),
+        &settings.run.fail_if,
+    )
+}
+
+/// Each subscriber, with its session's tasks, on a thread of its own: every message is a
+/// hand-over between those tasks, and on one thread that costs no cross-core wake-up (the
+/// subscriber is what limits a run at --rate max: 76 000 messages/s on the shared runtime,
+/// 95 000 alone, on this 2-core machine). Each says on `ready` once subscribed (or given up).
+fn spawn_subscribers(
+    shared: &Arc<Shared>,
+    count: u32,
+    ready: &mpsc::Sender<()>,
+) -> Result<Vec<tokio::sync::oneshot::Receiver<Option<Tracker>>>> {
+    (0..count)
+        .map(|index| {
+            let (done, result) = tokio::sync::oneshot::channel();
+            let shared = shared.clone();
+            let ready = ready.clone();
+            std::thread::Builder::new()
+                .name(format!("bench-sub-{index}"))
+                .spawn(move || {
+                    let tracker = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()
+                        .and_then(|runtime| runtime.block_on(subscriber(index, shared, ready)));
+                    let _ = done.send(tracker);
+                })
+                .map(|_| result)
+        })
+        .collect::<Result<_, _>>()
+        .context("starting a subscriber thread")
+}
+
+/// Expected, lost, duplicated and out of order: what every publisher sent against what each
+/// subscriber's tracker saw.
+fn count_delivery(
+    report: &mut crate::bench::report::Report,
+    shared: &Shared,
+    trackers: &[Tracker],
+) {
     let sent: Vec<u64> = shared
         .sent
         .iter()
         .map(|count| count.load(Ordering::Relaxed))
         .collect();
-    let offset = settings.run.client_offset;
+    let offset = shared.settings.run.client_offset;
     report.messages.expected = sent.iter().sum::<u64>() * trackers.len() as u64;
-    for tracker in &trackers {
+    for tracker in trackers {
         for (local, count) in sent.iter().enumerate() {
             let unique = tracker.unique(offset + local as u32);
             report.messages.lost += count.saturating_sub(unique);
@@ -220,12 +243,6 @@ pub async fn run(settings: BenchPub) -> Result<()> {
         report.messages.duplicated += tracker.duplicated;
         report.messages.out_of_order += tracker.out_of_order;
     }
-    finish(
-        report,
-        settings.run.json,
-        settings.run.report.as_deref(),
-        &settings.run.fail_if,
-    )
 }
 
 /// Waits for every task.
@@ -403,6 +420,91 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
     }
 }
 
+/// What one publisher sends: its place among the clients, its topic, and when to stop.
+struct Plan {
+    local: u32,
+    index: u32,
+    topic: String,
+    end: Option<Instant>,
+    warmup_end: Instant,
+}
+
+/// Publishes at the rate until the end, the count or the stop; says on `times` when each
+/// message was meant to go out (and whether it counts). Returns how many were handed over.
+async fn produce(
+    plan: Plan,
+    publisher: Publisher,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    times_tx: mpsc::UnboundedSender<(Instant, bool)>,
+) -> u64 {
+    let Plan {
+        local,
+        index,
+        topic,
+        end,
+        warmup_end,
+    } = plan;
+    let settings = &shared.settings;
+    let period = match settings.rate {
+        Rate::PerSecond(rate) => Some(Duration::from_secs_f64(1.0 / rate)),
+        Rate::Max => None,
+    };
+    let first = Instant::now();
+    let mut sequence = 0u64;
+    let mut counted = 0u64;
+    loop {
+        if *stop.borrow() || settings.count.is_some_and(|count| counted >= count) {
+            break;
+        }
+        let intended = match period {
+            Some(period) => first + period.mul_f64(sequence as f64),
+            None => Instant::now(),
+        };
+        if end.is_some_and(|end| intended >= end) {
+            break;
+        }
+        // On schedule: timed from when it goes out (the timer's own lag, up to a
+        // millisecond, is ours, not the broker's). Behind schedule (held back by flow
+        // control or a stalled broker): from when it was meant to go out, so that the
+        // wait counts (no coordinated omission).
+        let sent_at = if intended > Instant::now() {
+            tokio::select! {
+                () = tokio::time::sleep_until(intended.into()) => {}
+                _ = stop.changed() => break,
+            }
+            Instant::now()
+        } else {
+            intended
+        };
+        // The same rule as the subscribers read from the header: counted from the end of
+        // the warm-up on.
+        let is_counted = sent_at >= warmup_end;
+        let mut payload = BytesMut::zeroed(settings.size);
+        Header {
+            publisher: index,
+            sequence,
+            sent_ns: shared.clock.wall_ns(sent_at),
+        }
+        .write(&mut payload);
+        let _ = times_tx.send((sent_at, is_counted));
+        let message = Message::new(topic.clone(), payload.freeze(), settings.qos, false);
+        if publisher.publish(message).await.is_err() {
+            break;
+        }
+        sequence += 1;
+        if is_counted {
+            counted += 1;
+            shared.tally.sent.fetch_add(1, Ordering::Relaxed);
+            shared.sent[local as usize].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let mut until = shared.produced_until.lock().expect("lock");
+    let now = Instant::now();
+    *until = Some(until.map_or(now, |until| until.max(now)));
+    sequence
+}
+
 /// Publishes at the rate until the end of the run or the count, and waits for the
 /// acknowledgements owed (QoS 0: the writes). `Err` when the client could not finish.
 async fn publish(
@@ -428,71 +530,20 @@ async fn publish(
         (None, None) => Some(warmup_end + DEFAULT_DURATION),
     };
     let (times_tx, mut times) = mpsc::unbounded_channel::<(Instant, bool)>();
-    let producer = {
-        let publisher = session.publisher();
-        let shared = shared.clone();
-        let mut stop = stop.clone();
-        tokio::spawn(async move {
-            let settings = &shared.settings;
-            let period = match settings.rate {
-                Rate::PerSecond(rate) => Some(Duration::from_secs_f64(1.0 / rate)),
-                Rate::Max => None,
-            };
-            let first = Instant::now();
-            let mut sequence = 0u64;
-            let mut counted = 0u64;
-            loop {
-                if *stop.borrow() || settings.count.is_some_and(|count| counted >= count) {
-                    break;
-                }
-                let intended = match period {
-                    Some(period) => first + period.mul_f64(sequence as f64),
-                    None => Instant::now(),
-                };
-                if end.is_some_and(|end| intended >= end) {
-                    break;
-                }
-                // On schedule: timed from when it goes out (the timer's own lag, up to a
-                // millisecond, is ours, not the broker's). Behind schedule (held back by flow
-                // control or a stalled broker): from when it was meant to go out, so that the
-                // wait counts (no coordinated omission).
-                let sent_at = if intended > Instant::now() {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(intended.into()) => {}
-                        _ = stop.changed() => break,
-                    }
-                    Instant::now()
-                } else {
-                    intended
-                };
-                // The same rule as the subscribers read from the header: counted from the end of
-                // the warm-up on.
-                let is_counted = sent_at >= warmup_end;
-                let mut payload = BytesMut::zeroed(settings.size);
-                Header {
-                    publisher: index,
-                    sequence,
-                    sent_ns: shared.clock.wall_ns(sent_at),
-                }
-                .write(&mut payload);
-                let _ = times_tx.send((sent_at, is_counted));
-                let message = Message::new(topic.clone(), payload.freeze(), settings.qos, false);
-                if publisher.publish(message).await.is_err() {
-                    break;
-                }
-                sequence += 1;
-                if is_counted {
-                    counted += 1;
-                    shared.tally.sent.fetch_add(1, Ordering::Relaxed);
-                    shared.sent[local as usize].fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            let mut until = shared.produced_until.lock().expect("lock");
-            let now = Instant::now();
-            *until = Some(until.map_or(now, |until| until.max(now)));
-            sequence
-        })
+    let plan = Plan {
+        local,
+        index,
+        topic,
+        end,
+        warmup_end,
     };
+    let producer = tokio::spawn(produce(
+        plan,
+        session.publisher(),
+        shared.clone(),
+        stop.clone(),
+        times_tx,
+    ));
     tokio::pin!(producer);
     let mut producing = true;
     let mut handed_over = None;
