@@ -10,9 +10,10 @@ use anyhow::Result;
 use tokio::sync::watch;
 
 use super::live::begin;
-use super::tally::{finish, resident_bytes};
+use super::tally::{Tally, finish, resident_bytes};
 use crate::bench::report::Memory;
 use crate::client::{Session, SessionOptions};
+use crate::settings::ConnectSettings;
 use crate::settings::bench::{BenchConn, DEFAULT_DURATION};
 
 /// Connections being opened at once. Below the listen backlog brokers use (mosquitto: 100): a
@@ -48,41 +49,10 @@ pub async fn run(settings: BenchConn) -> Result<()> {
         };
         let index = run.client_offset + local;
         let connect = run.client(&index.to_string());
-        let tally = tally.clone();
-        let mut hold = hold.clone();
-        let done = done_tx.clone();
-        tasks.push(tokio::spawn(async move {
-            let options = SessionOptions {
-                max_inflight: 1,
-                ..SessionOptions::default()
-            };
-            let began = Instant::now();
-            let connected = Session::connect(&connect, options).await;
-            drop(permit);
-            let mut session = match connected {
-                Ok(session) => session,
-                Err(err) => {
-                    tally.connect_failed(&err);
-                    let _ = done.send(()).await;
-                    return;
-                }
-            };
-            tally.connected_after(began.elapsed());
-            let _ = done.send(()).await;
-            loop {
-                tokio::select! {
-                    event = session.next_event() => {
-                        if tally.ended_by("held connection", event.as_ref()) {
-                            return;
-                        }
-                    }
-                    _ = hold.wait_for(|released| *released) => break,
-                }
-            }
-            if let Err(err) = session.disconnect().await {
-                tally.ended_early("held connection", &err);
-            }
-        }));
+        let (tally, hold, done) = (tally.clone(), hold.clone(), done_tx.clone());
+        tasks.push(tokio::spawn(hold_connection(
+            connect, tally, hold, done, permit,
+        )));
     }
     drop(done_tx);
     // Every attempt answered: all open (or failed).
@@ -97,16 +67,7 @@ pub async fn run(settings: BenchConn) -> Result<()> {
         }
     }
     let opening = started.elapsed();
-    let memory = match (baseline, resident_bytes()) {
-        (Some(before), Some(after)) => {
-            let connected = tally.connected.load(Ordering::Relaxed);
-            Some(Memory {
-                rss_bytes: after,
-                per_connection_bytes: after.saturating_sub(before) / connected.max(1),
-            })
-        }
-        _ => None,
-    };
+    let memory = memory_used(baseline, &tally);
     let hold_for = run.duration.unwrap_or(DEFAULT_DURATION);
     if !interrupted {
         tokio::select! {
@@ -137,4 +98,55 @@ pub async fn run(settings: BenchConn) -> Result<()> {
             / 10.0;
     report.memory = memory;
     finish(report, run.json, run.report.as_deref(), &run.fail_if)
+}
+
+/// One client: connects (then gives back its place among those connecting at once), says it
+/// answered, and holds its connection until released.
+async fn hold_connection(
+    connect: ConnectSettings,
+    tally: Arc<Tally>,
+    mut hold: watch::Receiver<bool>,
+    done: tokio::sync::mpsc::Sender<()>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let options = SessionOptions {
+        max_inflight: 1,
+        ..SessionOptions::default()
+    };
+    let began = Instant::now();
+    let connected = Session::connect(&connect, options).await;
+    drop(permit);
+    let mut session = match connected {
+        Ok(session) => session,
+        Err(err) => {
+            tally.connect_failed(&err);
+            let _ = done.send(()).await;
+            return;
+        }
+    };
+    tally.connected_after(began.elapsed());
+    let _ = done.send(()).await;
+    loop {
+        tokio::select! {
+            event = session.next_event() => {
+                if tally.ended_by("held connection", event.as_ref()) {
+                    return;
+                }
+            }
+            _ = hold.wait_for(|released| *released) => break,
+        }
+    }
+    if let Err(err) = session.disconnect().await {
+        tally.ended_early("held connection", &err);
+    }
+}
+
+/// Resident memory now, and per connection over what the process held before connecting.
+fn memory_used(baseline: Option<u64>, tally: &Tally) -> Option<Memory> {
+    let (before, after) = (baseline?, resident_bytes()?);
+    let connected = tally.connected.load(Ordering::Relaxed);
+    Some(Memory {
+        rss_bytes: after,
+        per_connection_bytes: after.saturating_sub(before) / connected.max(1),
+    })
 }

@@ -267,6 +267,28 @@ fn describe(settings: &BenchPub) -> String {
     )
 }
 
+/// Subscribes and waits for the SUBACK: `Err` if refused or the connection ended first.
+async fn subscribed(session: &mut Session, filter: &str, qos: Qos) -> Result<()> {
+    session.subscribe(&[filter.to_string()], qos).await?;
+    loop {
+        match session.next_event().await {
+            Some(SessionEvent::Subscribed(results)) => {
+                return match results.into_iter().next() {
+                    Some(Ok(_)) => Ok(()),
+                    Some(Err(reason)) => Err(failure(
+                        ErrorKind::Rejected,
+                        format!("subscribe refused: {reason}"),
+                    )),
+                    None => Err(failure(ErrorKind::Rejected, "an empty SUBACK")),
+                };
+            }
+            Some(SessionEvent::Lost(err)) => return Err(err),
+            None => return Err(closed()),
+            Some(_) => {}
+        }
+    }
+}
+
 async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) -> Option<Tracker> {
     let settings = &shared.settings;
     let tally = &shared.tally;
@@ -283,28 +305,7 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
         return None;
     };
     tally.connected_after(started.elapsed());
-    let subscribed = async {
-        session
-            .subscribe(std::slice::from_ref(&settings.filter), settings.qos)
-            .await?;
-        loop {
-            match session.next_event().await {
-                Some(SessionEvent::Subscribed(results)) => {
-                    return match results.into_iter().next() {
-                        Some(Ok(_)) => Ok(()),
-                        Some(Err(reason)) => Err(failure(
-                            ErrorKind::Rejected,
-                            format!("subscribe refused: {reason}"),
-                        )),
-                        None => Err(failure(ErrorKind::Rejected, "an empty SUBACK")),
-                    };
-                }
-                Some(SessionEvent::Lost(err)) => return Err(err),
-                None => return Err(closed()),
-                Some(_) => {}
-            }
-        }
-    };
+    let subscribed = subscribed(&mut session, &settings.filter, settings.qos);
     let subscribed = tally.settle(
         "subscriber",
         true,

@@ -14,8 +14,9 @@ use super::live::begin;
 use super::tally::{Tally, finish};
 use super::track::Tracker;
 use crate::bench::header::{Header, now_ns};
-use crate::client::{Session, SessionEvent, SessionOptions};
+use crate::client::{Qos, Session, SessionEvent, SessionOptions};
 use crate::error::{ErrorKind, failure};
+use crate::settings::ConnectSettings;
 use crate::settings::bench::{BenchSub, DEFAULT_DURATION};
 
 pub async fn run(settings: BenchSub) -> Result<()> {
@@ -29,66 +30,19 @@ pub async fn run(settings: BenchSub) -> Result<()> {
     for local in 0..run.clients {
         let index = run.client_offset + local;
         let connect = run.client(&format!("sub-{index}"));
-        let tally = tally.clone();
-        let mut stop = stop.clone();
-        let filter = settings.filter.clone();
-        let qos = settings.qos;
-        let total = total.clone();
-        let count = settings.count;
-        let count_reached = count_reached_tx.clone();
-        tasks.push(tokio::spawn(async move {
-            let began = Instant::now();
-            let mut session = match Session::connect(&connect, SessionOptions::default()).await {
-                Ok(session) => session,
-                Err(err) => {
-                    tally.connect_failed(&err);
-                    return None;
-                }
-            };
-            tally.connected_after(began.elapsed());
-            if let Err(err) = session.subscribe(std::slice::from_ref(&filter), qos).await {
-                tally.ended_early("subscriber", &err);
-                return None;
-            }
-            let mut tracker = Tracker::default();
-            loop {
-                tokio::select! {
-                    event = session.next_event() => match event {
-                        Some(SessionEvent::Message(received)) => {
-                            tally.received.fetch_add(1, Ordering::Relaxed);
-                            if let Some(header) = Header::read(&received.message.payload) {
-                                tracker.arrived(header.publisher, header.sequence, false);
-                                let now = now_ns();
-                                Tally::record(
-                                    &tally.end_to_end,
-                                    Duration::from_nanos(now.saturating_sub(header.sent_ns)),
-                                );
-                            }
-                            let arrived = total.fetch_add(1, Ordering::Relaxed) + 1;
-                            if count.is_some_and(|count| arrived >= count) {
-                                let _ = count_reached.try_send(());
-                            }
-                        }
-                        Some(SessionEvent::Subscribed(results)) => {
-                            if let Some(refused) = results.into_iter().find_map(Result::err) {
-                                let refused = failure(
-                                    ErrorKind::Rejected,
-                                    format!("subscribe refused: {refused}"),
-                                );
-                                tally.ended_early("subscriber", &refused);
-                                return None;
-                            }
-                        }
-                        other => if tally.ended_by("subscriber", other.as_ref()) {
-                            return Some(tracker);
-                        }
-                    },
-                    _ = stop.wait_for(|stop| *stop) => break,
-                }
-            }
-            let _ = session.disconnect().await;
-            Some(tracker)
-        }));
+        let counter = Counter {
+            total: total.clone(),
+            count: settings.count,
+            reached: count_reached_tx.clone(),
+        };
+        let (filter, qos) = (settings.filter.clone(), settings.qos);
+        tasks.push(tokio::spawn(subscriber(
+            connect,
+            (filter, qos),
+            tally.clone(),
+            stop.clone(),
+            counter,
+        )));
     }
     drop(count_reached_tx);
     let started = Instant::now();
@@ -129,4 +83,78 @@ pub async fn run(settings: BenchSub) -> Result<()> {
     report.messages.duplicated = duplicated;
     report.messages.out_of_order = out_of_order;
     finish(report, run.json, run.report.as_deref(), &run.fail_if)
+}
+
+/// What the subscribers count together: messages arrived, and the `-C` count that ends the run.
+struct Counter {
+    total: Arc<AtomicU64>,
+    count: Option<u64>,
+    reached: tokio::sync::mpsc::Sender<()>,
+}
+
+impl Counter {
+    fn arrived(&self) {
+        let arrived = self.total.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.count.is_some_and(|count| arrived >= count) {
+            let _ = self.reached.try_send(());
+        }
+    }
+}
+
+/// One subscriber: connects, subscribes, counts until stopped. `None` if it never got going.
+async fn subscriber(
+    connect: ConnectSettings,
+    (filter, qos): (String, Qos),
+    tally: Arc<Tally>,
+    mut stop: watch::Receiver<bool>,
+    counter: Counter,
+) -> Option<Tracker> {
+    let began = Instant::now();
+    let mut session = match Session::connect(&connect, SessionOptions::default()).await {
+        Ok(session) => session,
+        Err(err) => {
+            tally.connect_failed(&err);
+            return None;
+        }
+    };
+    tally.connected_after(began.elapsed());
+    if let Err(err) = session.subscribe(std::slice::from_ref(&filter), qos).await {
+        tally.ended_early("subscriber", &err);
+        return None;
+    }
+    let mut tracker = Tracker::default();
+    loop {
+        tokio::select! {
+            event = session.next_event() => match event {
+                Some(SessionEvent::Message(received)) => {
+                    tally.received.fetch_add(1, Ordering::Relaxed);
+                    if let Some(header) = Header::read(&received.message.payload) {
+                        tracker.arrived(header.publisher, header.sequence, false);
+                        let now = now_ns();
+                        Tally::record(
+                            &tally.end_to_end,
+                            Duration::from_nanos(now.saturating_sub(header.sent_ns)),
+                        );
+                    }
+                    counter.arrived();
+                }
+                Some(SessionEvent::Subscribed(results)) => {
+                    if let Some(refused) = results.into_iter().find_map(Result::err) {
+                        let refused = failure(
+                            ErrorKind::Rejected,
+                            format!("subscribe refused: {refused}"),
+                        );
+                        tally.ended_early("subscriber", &refused);
+                        return None;
+                    }
+                }
+                other => if tally.ended_by("subscriber", other.as_ref()) {
+                    return Some(tracker);
+                }
+            },
+            _ = stop.wait_for(|stop| *stop) => break,
+        }
+    }
+    let _ = session.disconnect().await;
+    Some(tracker)
 }
