@@ -41,42 +41,10 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
         entries: Vec::new(),
     };
 
-    // Everything else needs a connection: without one, report why and exit as pub/sub would.
-    let started = Instant::now();
-    // Each check, connecting included, ends within -W (and a moment to close).
+    // Each check, connecting included, ends within -W (and a moment to close). Everything
+    // else needs a connection: without one, report why and exit as pub/sub would.
     let limit = settings.timeout + crate::commands::CLOSE_MARGIN;
-    let connected = match tokio::time::timeout(limit, checker.connect()).await {
-        Ok(connected) => connected,
-        Err(_) => Err(failure(
-            ErrorKind::Connect,
-            format!(
-                "no CONNACK within -W {}",
-                humantime::format_duration(settings.timeout)
-            ),
-        ))
-        .with_context(|| format!("connecting to {}", settings.connect.place())),
-    };
-    let connect_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let connect_error = match connected {
-        Ok(outcome) => {
-            if settings.checks.contains(&CheckName::Connect) {
-                report.entries.push(Entry {
-                    name: name(CheckName::Connect),
-                    outcome,
-                    duration_ms: connect_ms,
-                });
-            }
-            None
-        }
-        Err(err) => {
-            report.entries.push(Entry {
-                name: name(CheckName::Connect),
-                outcome: Outcome::fail(format!("{err:#}")),
-                duration_ms: connect_ms,
-            });
-            Some(err)
-        }
-    };
+    let connect_error = checker.connect_within(limit, &mut report).await;
 
     for &check in settings
         .checks
@@ -105,6 +73,27 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
         });
     }
 
+    write_report(&report, &settings)?;
+    if let Some(err) = connect_error {
+        return Err(err);
+    }
+    if report.passed() {
+        return Ok(());
+    }
+    let failed: Vec<&str> = report
+        .entries
+        .iter()
+        .filter(|entry| entry.outcome.status == report::Status::Fail)
+        .map(|entry| entry.name.as_str())
+        .collect();
+    Err(failure(
+        ErrorKind::Lost,
+        format!("check failed: {}", failed.join(", ")),
+    ))
+}
+
+/// The table on stderr (unless `-q`), the JSON on stdout with `--json`.
+fn write_report(report: &Report, settings: &CheckSettings) -> Result<()> {
     if !settings.quiet {
         let mut stderr = std::io::stderr().lock();
         report
@@ -112,28 +101,12 @@ pub async fn run(settings: CheckSettings) -> Result<()> {
             .context("writing the report")?;
     }
     if settings.json {
+        use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         serde_json::to_writer(&mut stdout, &report.to_json()).context("writing the report")?;
-        use std::io::Write;
         writeln!(stdout).context("writing the report")?;
     }
-    if let Some(err) = connect_error {
-        return Err(err);
-    }
-    if report.passed() {
-        Ok(())
-    } else {
-        let failed: Vec<&str> = report
-            .entries
-            .iter()
-            .filter(|entry| entry.outcome.status == report::Status::Fail)
-            .map(|entry| entry.name.as_str())
-            .collect();
-        Err(failure(
-            ErrorKind::Lost,
-            format!("check failed: {}", failed.join(", ")),
-        ))
-    }
+    Ok(())
 }
 
 /// The name a check has on the command line and in the report (clap's, the one source).
@@ -170,6 +143,41 @@ fn ms_since(start: Instant) -> f64 {
 }
 
 impl Checker<'_> {
+    /// The first connection, within `limit`: its entry in the report (a failure always, a
+    /// pass when `connect` was asked for), and the error that skips every other check.
+    async fn connect_within(
+        &mut self,
+        limit: std::time::Duration,
+        report: &mut Report,
+    ) -> Option<anyhow::Error> {
+        let settings = self.settings;
+        let started = Instant::now();
+        let connected = match tokio::time::timeout(limit, self.connect()).await {
+            Ok(connected) => connected,
+            Err(_) => Err(failure(
+                ErrorKind::Connect,
+                format!(
+                    "no CONNACK within -W {}",
+                    humantime::format_duration(settings.timeout)
+                ),
+            ))
+            .with_context(|| format!("connecting to {}", settings.connect.place())),
+        };
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (outcome, error) = match connected {
+            Ok(outcome) => (outcome, None),
+            Err(err) => (Outcome::fail(format!("{err:#}")), Some(err)),
+        };
+        if error.is_some() || settings.checks.contains(&CheckName::Connect) {
+            report.entries.push(Entry {
+                name: name(CheckName::Connect),
+                outcome,
+                duration_ms,
+            });
+        }
+        error
+    }
+
     async fn run(&mut self, check: CheckName) -> Result<Outcome> {
         match check {
             CheckName::Connect => unreachable!("connect runs first, on its own"),
