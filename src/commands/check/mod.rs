@@ -318,33 +318,14 @@ impl Checker<'_> {
             );
         }
         let mut publisher = self.session("pub", None).await?;
-        let marker: String = std::iter::repeat_with(fastrand::alphanumeric)
-            .take(8)
-            .collect();
-        let expected: Vec<Bytes> = (0..count)
-            .map(|n| Bytes::from(format!("{n:06} {marker} {}", "x".repeat(n % 17))))
-            .collect();
+        let expected = numbered_payloads(count);
         let sent_at = Arc::new(Mutex::new(Vec::with_capacity(count)));
-        let producer = {
-            let handle = publisher.publisher();
-            let sent_at = sent_at.clone();
-            let topic = topic.clone();
-            let expected = expected.clone();
-            tokio::spawn(async move {
-                for payload in expected {
-                    if let Ok(mut times) = sent_at.lock() {
-                        times.push(Instant::now());
-                    }
-                    if handle
-                        .publish(Message::new(topic.clone(), payload, qos, false))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            })
-        };
+        let producer = tokio::spawn(publish_all(
+            publisher.publisher(),
+            Message::new(topic.clone(), Bytes::new(), qos, false),
+            expected.clone(),
+            sent_at.clone(),
+        ));
         let (mut received, mut completed) = (0usize, 0usize);
         let mut latencies = Vec::with_capacity(count);
         let outcome = async {
@@ -627,6 +608,37 @@ impl Checker<'_> {
             format!("{size} bytes arrived intact in {ms:.1} ms"),
             details,
         ))
+    }
+}
+
+/// `count` payloads, numbered and marked as this run's, of different lengths.
+fn numbered_payloads(count: usize) -> Vec<Bytes> {
+    let marker: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(8)
+        .collect();
+    (0..count)
+        .map(|n| Bytes::from(format!("{n:06} {marker} {}", "x".repeat(n % 17))))
+        .collect()
+}
+
+/// Publishes each payload as `template`, noting when each went out in `sent_at`.
+async fn publish_all(
+    handle: crate::client::Publisher,
+    template: Message,
+    payloads: Vec<Bytes>,
+    sent_at: Arc<Mutex<Vec<Instant>>>,
+) {
+    for payload in payloads {
+        if let Ok(mut times) = sent_at.lock() {
+            times.push(Instant::now());
+        }
+        let message = Message {
+            payload,
+            ..template.clone()
+        };
+        if handle.publish(message).await.is_err() {
+            return;
+        }
     }
 }
 
