@@ -443,46 +443,29 @@ pub fn connect_settings(
     Ok((settings, url.topic))
 }
 
-/// The user name and password: flags first, then the URL, then the environment
-/// (`MQTT_USERNAME`, `MQTT_PASSWORD_FILE`, `MQTT_PASSWORD`).
-fn credentials(
-    args: &ConnectArgs,
-    url_username: Option<String>,
-    url_password: Option<Secret>,
-    env: &dyn Environment,
-    profile: Option<&ProfileLayer>,
-    v5: bool,
-) -> Result<(Option<String>, Option<Secret>)> {
-    let profile_name = profile.map_or("", |profile| profile.name.as_str());
-    // A profile's credentials go only to its own host.
-    let profile = match profile {
-        Some(layer) if layer.elsewhere.is_some() => {
-            let has_credentials = layer.username.is_some() || layer.password.is_some();
-            if has_credentials {
-                tracing::debug!(
-                    "profile {profile_name}: its user name and password are for {}, not sent to {}",
-                    layer.own_host().unwrap_or_default(),
-                    layer.elsewhere.as_deref().unwrap_or_default()
-                );
-            }
-            None
-        }
-        other => other,
+/// A profile's credentials go only to its own host: false (and `-d` says so) when the
+/// command line named another.
+fn stays_home(layer: &ProfileLayer) -> bool {
+    let Some(elsewhere) = &layer.elsewhere else {
+        return true;
     };
-    let user = first([
-        (args.username.clone(), Origin::Flag),
-        (url_username, Origin::Url),
-        (env.var("MQTT_USERNAME"), Origin::Env("MQTT_USERNAME")),
-        (
-            profile.and_then(|profile| profile.username.clone()),
-            Origin::Profile(profile_name),
-        ),
-    ]);
-    if let Some((name, origin)) = &user {
-        tracing::debug!("username {name} ({origin})");
+    if layer.username.is_some() || layer.password.is_some() {
+        tracing::debug!(
+            "profile {}: its user name and password are for {}, not sent to {elsewhere}",
+            layer.name,
+            layer.own_host().unwrap_or_default(),
+        );
     }
-    let username = user.map(|(name, _)| name);
-    let explicit_password = match (&args.password, &args.password_file) {
+    false
+}
+
+/// The password given for this run: `-P`, `--password-file`, `MQTT_PASSWORD_FILE`, the URL's.
+fn explicit_password(
+    args: &ConnectArgs,
+    env: &dyn Environment,
+    url_password: Option<Secret>,
+) -> Result<Option<Secret>> {
+    Ok(match (&args.password, &args.password_file) {
         (Some(_), Some(_)) => {
             return Err(usage(
                 "give the password once: -P or --password-file, not both",
@@ -508,7 +491,35 @@ fn credentials(
                 url_password
             }
         },
-    };
+    })
+}
+
+/// The user name and password: flags first, then the URL, then the environment
+/// (`MQTT_USERNAME`, `MQTT_PASSWORD_FILE`, `MQTT_PASSWORD`).
+fn credentials(
+    args: &ConnectArgs,
+    url_username: Option<String>,
+    url_password: Option<Secret>,
+    env: &dyn Environment,
+    profile: Option<&ProfileLayer>,
+    v5: bool,
+) -> Result<(Option<String>, Option<Secret>)> {
+    let profile_name = profile.map_or("", |profile| profile.name.as_str());
+    let profile = profile.filter(|layer| stays_home(layer));
+    let user = first([
+        (args.username.clone(), Origin::Flag),
+        (url_username, Origin::Url),
+        (env.var("MQTT_USERNAME"), Origin::Env("MQTT_USERNAME")),
+        (
+            profile.and_then(|profile| profile.username.clone()),
+            Origin::Profile(profile_name),
+        ),
+    ]);
+    if let Some((name, origin)) = &user {
+        tracing::debug!("username {name} ({origin})");
+    }
+    let username = user.map(|(name, _)| name);
+    let explicit_password = explicit_password(args, env, url_password)?;
     let password = match (explicit_password, &username) {
         // MQTT 5 allows a password alone (some brokers take a token that way).
         (Some(secret), None) if v5 => Some(secret),
