@@ -552,4 +552,253 @@ mod tests {
             assert!(default.ends_with("mqtt-cli/config.toml"), "{default:?}");
         }
     }
+
+    const FLAGS: &[&str] = &[
+        "host",
+        "port",
+        "url",
+        "username",
+        "password",
+        "password-file",
+        "keepalive",
+        "connect-timeout",
+        "tls",
+        "no-tls",
+        "insecure",
+        "cafile",
+        "capath",
+        "user-property",
+        "debug",
+        "quiet",
+    ];
+
+    fn flags() -> Vec<String> {
+        FLAGS.iter().map(|flag| flag.to_string()).collect()
+    }
+
+    fn parse(text: &str) -> ConfigFile {
+        ConfigFile::parse(Path::new("c.toml"), text, &flags()).expect("parses")
+    }
+
+    fn message(result: Result<impl std::fmt::Debug>) -> String {
+        format!("{:#}", result.expect_err("an error"))
+    }
+
+    #[test]
+    fn a_config_file_is_read_with_each_keys_place() {
+        let config = parse(
+            "default_profile = \"cloud\"\n[profiles.cloud]\nhost = \"h\"\nconnect_timeout = 5\n[profiles.local]\ntls = false\n",
+        );
+        assert_eq!(config.path, Path::new("c.toml"));
+        assert_eq!(config.default_profile.as_deref(), Some("cloud"));
+        assert!(config.broken.is_empty() && config.default_problem.is_none());
+        let cloud = config.profile("cloud").expect("cloud");
+        let keys: Vec<(&str, &str)> = cloud
+            .items
+            .iter()
+            .map(|item| (item.key.as_str(), item.place.as_str()))
+            .collect();
+        // In the order of the keys, `_` read as `-`.
+        assert_eq!(
+            keys,
+            [("connect-timeout", "c.toml:4:1"), ("host", "c.toml:3:1")]
+        );
+        assert_eq!(cloud.items[0].value, toml::Value::Integer(5));
+        assert_eq!(config.profile("local").expect("local").items.len(), 1);
+        assert_eq!(
+            message(config.profile("none")),
+            "no profile 'none' in c.toml (known: cloud, local)"
+        );
+        assert_eq!(parse("").known(), "the file has none");
+        let wrong = ConfigFile::parse(Path::new("c.toml"), "default_profile = 1\n", &flags());
+        assert!(message(wrong).contains("c.toml:1:19: default_profile must be a string"));
+        let bad_toml = ConfigFile::parse(Path::new("c.toml"), "[profiles.a]\nhost = \n", &flags());
+        assert!(message(bad_toml).starts_with("c.toml:2:"));
+    }
+
+    #[test]
+    fn broken_profiles_are_marked_and_the_others_stay_usable() {
+        let config = parse(concat!(
+            "default_profile = \"gone\"\n",
+            "[profiles.typo]\nhots = \"h\"\n",
+            "[profiles.twice]\nconnect-timeout = 1\nconnect_timeout = 2\n",
+            "[profiles.\"a b\"]\nhost = \"h\"\n",
+            "[profiles.good]\nhost = \"h\"\n",
+        ));
+        assert!(config.profile("good").is_ok());
+        let typo = message(config.profile("typo"));
+        assert!(
+            typo.contains("c.toml:3:1: profile 'typo': unknown key 'hots' (did you mean 'host'?)"),
+            "{typo}"
+        );
+        let twice = message(config.profile("twice"));
+        assert!(
+            twice.contains(
+                "c.toml:6:1: profile 'twice': 'connect_timeout' is given twice (also at c.toml:5:1)"
+            ),
+            "{twice}"
+        );
+        assert!(message(config.profile("a b")).contains(PROFILE_NAME_RULE));
+        assert_eq!(config.broken.len(), 3);
+        let gone = config
+            .default_problem
+            .clone()
+            .expect("default_profile names none");
+        assert!(
+            gone.starts_with("c.toml:1:19: default_profile 'gone' names no profile (known: "),
+            "{gone}"
+        );
+        assert_eq!(message(config.profile("gone")), gone);
+    }
+
+    #[test]
+    fn a_profile_may_hold_the_connection_flags_and_the_password_sources() {
+        let keys = known_keys(&flags());
+        assert!(!keys.iter().any(|key| key == "debug" || key == "quiet"));
+        assert_eq!(keys.iter().filter(|key| *key == "host").count(), 1);
+        assert!(keys.iter().any(|key| key == "password-env"));
+        assert!(keys.iter().any(|key| key == "password-command"));
+        let with_env = known_keys(&["password-env".to_string()]);
+        assert_eq!(with_env, ["password-env", "password-command"]);
+    }
+
+    fn profile(text: &str) -> Profile {
+        parse(&format!("[profiles.p]\n{text}"))
+            .profile("p")
+            .expect("profile p")
+            .clone()
+    }
+
+    fn as_flags(profile: &Profile, given: &[&str]) -> Result<Vec<(String, Vec<String>)>> {
+        let takes_value = |flag: &str| !["tls", "no-tls", "insecure"].contains(&flag);
+        let check = |args: &[String]| match args.first() {
+            Some(arg) if arg.starts_with("--keepalive=-") => Err("a negative keepalive".into()),
+            _ => Ok(()),
+        };
+        profile.flags(&|flag| given.contains(&flag), &takes_value, &check)
+    }
+
+    #[test]
+    fn values_become_flag_arguments() {
+        let p = profile(concat!(
+            "host = \"h\"\nport = 1\nkeepalive = 30\ntls = true\ninsecure = false\n",
+            "cafile = \"ca.pem\"\nuser_property = { a = \"1\", b = 2 }\nconnect_timeout = [\"5s\"]\n",
+        ));
+        let out = as_flags(&p, &[]).expect("flags");
+        let expected: Vec<(String, Vec<String>)> = [
+            ("cafile", vec!["--cafile=ca.pem"]),
+            ("connect-timeout", vec!["--connect-timeout=5s"]),
+            ("keepalive", vec!["--keepalive=30"]),
+            ("tls", vec!["--tls"]),
+            (
+                "user-property",
+                vec!["--user-property=a=1", "--user-property=b=2"],
+            ),
+        ]
+        .into_iter()
+        .map(|(key, args)| {
+            (
+                key.to_string(),
+                args.into_iter().map(String::from).collect(),
+            )
+        })
+        .collect();
+        assert_eq!(out, expected);
+        // What the command line gave, or another of its group, wins over the profile.
+        let out = as_flags(&p, &["keepalive", "no-tls", "capath"]).expect("flags");
+        let keys: Vec<&str> = out.iter().map(|(key, _)| key.as_str()).collect();
+        assert_eq!(keys, ["connect-timeout", "user-property"]);
+        let negative = message(as_flags(&profile("keepalive = -5\n"), &[]));
+        assert_eq!(negative, "c.toml:2:1: profile 'p': a negative keepalive");
+        let not_bool = message(as_flags(&profile("tls = \"yes\"\n"), &[]));
+        assert!(
+            not_bool.ends_with("'tls' must be true or false"),
+            "{not_bool}"
+        );
+        let not_text = message(as_flags(&profile("cafile = 1.5\n"), &[]));
+        assert!(
+            not_text.ends_with("'cafile' must be text or a number"),
+            "{not_text}"
+        );
+    }
+
+    #[test]
+    fn the_address_layer_is_checked() {
+        let dir = tempfile::tempdir().expect("test setup");
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "").expect("test setup");
+        let layer = |text: &str| profile(text).layer(&file);
+        let ok = layer("url = \"mqtts://u@b.example:8883\"\nport = \"1884\"\nusername = \"u\"\npassword_env = \"PW\"\n")
+            .expect("layer");
+        assert_eq!(ok.port, Some(1884));
+        assert_eq!(ok.username.as_deref(), Some("u"));
+        assert!(matches!(ok.password, Some(PasswordSource::Env(ref name)) if name == "PW"));
+        assert_eq!(ok.own_host().as_deref(), Some("b.example"));
+        let host = layer("host = \"h\"\nurl = \"mqtt://other\"\n").expect("layer");
+        assert_eq!(host.own_host().as_deref(), Some("h"));
+        assert_eq!(layer("port = 1\n").expect("layer").own_host(), None);
+        assert!(message(layer("port = 0\n")).ends_with("port '0' is not 1-65535"));
+        assert!(message(layer("port = 65536\n")).ends_with("port '65536' is not 1-65535"));
+        assert!(message(layer("host = true\n")).ends_with("'host' must be text"));
+        let two = message(layer("password_env = \"A\"\npassword_file = \"f\"\n"));
+        assert!(
+            two.ends_with("c.toml:2:1: profile 'p': give one password source, not password-file and password-env"),
+            "{two}"
+        );
+        let file_source = layer("password_file = \"f\"\n").expect("layer").password;
+        assert!(
+            matches!(file_source, Some(PasswordSource::File(ref path)) if path == Path::new("f"))
+        );
+        let command = layer("password_command = \"pass x\"\n")
+            .expect("layer")
+            .password;
+        assert!(matches!(command, Some(PasswordSource::Command(ref text)) if text == "pass x"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for (mode, allowed) in [(0o600, true), (0o640, false), (0o604, false)] {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode))
+                    .expect("test setup");
+                for text in ["password = \"s\"\n", "url = \"mqtt://u:s@h\"\n"] {
+                    assert_eq!(layer(text).is_ok(), allowed, "{mode:o} {text}");
+                }
+                // A URL without a password may be read by anyone.
+                assert!(layer("url = \"mqtt://u@h\"\n").is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn the_config_file_is_a_regular_utf8_file_or_none() {
+        let dir = tempfile::tempdir().expect("test setup");
+        let file = dir.path().join("c.toml");
+        assert_eq!(read_config_text(&file).expect("none"), None);
+        std::fs::write(&file, "[profiles.a]\nhost = \"h\"\n").expect("test setup");
+        assert_eq!(
+            read_config_text(&file).expect("read").as_deref(),
+            Some("[profiles.a]\nhost = \"h\"\n")
+        );
+        assert!(read_config_text(dir.path()).is_err());
+        std::fs::write(&file, b"\xff\xfe").expect("test setup");
+        assert!(message(read_config_text(&file)).ends_with("is not UTF-8 text"));
+        std::fs::write(&file, "[profiles.a]\nhost = \"h\"\n").expect("test setup");
+        struct Vars(String);
+        impl Environment for Vars {
+            fn var(&self, name: &str) -> Option<String> {
+                (name == "MQTT_CLI_CONFIG").then(|| self.0.clone())
+            }
+        }
+        let path = file.display().to_string();
+        let loaded = ConfigFile::load(&Vars(path), &flags())
+            .expect("load")
+            .expect("a file");
+        assert_eq!(loaded.path, file);
+        assert!(loaded.profile("a").is_ok());
+        let missing = dir.path().join("none.toml").display().to_string();
+        assert!(
+            ConfigFile::load(&Vars(missing), &flags())
+                .expect("load")
+                .is_none()
+        );
+    }
 }
