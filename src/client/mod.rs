@@ -132,32 +132,76 @@ impl Publisher {
     }
 }
 
+/// `--insecure` and `--proxy-insecure` are said on every run, `-q` or not: security
+/// warnings, not notices.
+fn warn_if_insecure(settings: &ConnectSettings) {
+    if settings
+        .tls
+        .as_ref()
+        .is_some_and(|tls| tls.options.insecure)
+    {
+        // A security warning, not a notice: --quiet does not hide it.
+        eprintln!(
+            "mqtt-cli: warning: --insecure: the server's certificate is not verified; \
+             anyone on the path can read and change this connection"
+        );
+    }
+    if settings
+        .route
+        .proxy_tls
+        .as_ref()
+        .is_some_and(|tls| tls.options.insecure)
+    {
+        eprintln!(
+            "mqtt-cli: warning: --proxy-insecure: the proxy's certificate is not verified; \
+             anyone on the path to the proxy can read and change this connection"
+        );
+    }
+}
+
+/// The connect timeout's error, naming the proxy when there is one.
+fn no_connack(settings: &ConnectSettings) -> anyhow::Error {
+    let within = humantime::format_duration(settings.connect_timeout);
+    failure(
+        ErrorKind::Connect,
+        match &settings.route.proxy {
+            Some(proxy) => format!(
+                "no CONNACK within {within} (--connect-timeout) through the proxy {proxy}: is it a proxy, and does it reach the broker?"
+            ),
+            None => format!("no CONNACK within {within} (--connect-timeout)"),
+        },
+    )
+}
+
+/// The task that sends what the session asks for (acknowledgements, subscriptions,
+/// publishes, the disconnect) in order, through `client`.
+fn spawn_control(client: Client, connection: Arc<AtomicU64>) -> mpsc::UnboundedSender<Control> {
+    let (control, mut control_rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(request) = control_rx.recv().await {
+            let sent = match request {
+                // An acknowledgement for an earlier connection would hit another message
+                // that happens to have the same packet id now: the broker sends the
+                // unacknowledged one again instead.
+                Control::Ack(_, _, on) if on != connection.load(Ordering::Acquire) => Ok(()),
+                Control::Ack(qos, packet_id, _) => client.ack(qos, packet_id).await,
+                Control::Subscribe(filters, options) => client.subscribe(&filters, options).await,
+                Control::Publish(message) => client.publish(*message).await,
+                Control::Disconnect => client.disconnect().await,
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    });
+    control
+}
+
 impl Session {
     /// Connects and waits for a successful CONNACK.
     pub async fn connect(settings: &ConnectSettings, options: SessionOptions) -> Result<Session> {
         let transport = transport(settings)?;
-        if settings
-            .tls
-            .as_ref()
-            .is_some_and(|tls| tls.options.insecure)
-        {
-            // A security warning, not a notice: --quiet does not hide it.
-            eprintln!(
-                "mqtt-cli: warning: --insecure: the server's certificate is not verified; \
-                 anyone on the path can read and change this connection"
-            );
-        }
-        if settings
-            .route
-            .proxy_tls
-            .as_ref()
-            .is_some_and(|tls| tls.options.insecure)
-        {
-            eprintln!(
-                "mqtt-cli: warning: --proxy-insecure: the proxy's certificate is not verified; \
-                 anyone on the path to the proxy can read and change this connection"
-            );
-        }
+        warn_if_insecure(settings);
         trace::trace_connect(settings);
 
         let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);
@@ -182,19 +226,7 @@ impl Session {
         let (client, info, driver) =
             match tokio::time::timeout(settings.connect_timeout, connecting).await {
                 Ok(connected) => connected,
-                Err(_) => Err(failure(
-                    ErrorKind::Connect,
-                    match &settings.route.proxy {
-                        Some(proxy) => format!(
-                            "no CONNACK within {} (--connect-timeout) through the proxy {proxy}: is it a proxy, and does it reach the broker?",
-                            humantime::format_duration(settings.connect_timeout)
-                        ),
-                        None => format!(
-                            "no CONNACK within {} (--connect-timeout)",
-                            humantime::format_duration(settings.connect_timeout)
-                        ),
-                    },
-                )),
+                Err(_) => Err(no_connack(settings)),
             }
             .with_context(|| format!("connecting to {}", settings.place()))?;
         debug!(
@@ -203,27 +235,7 @@ impl Session {
             trace::describe_announced(&info.announced)
         );
 
-        let (control, mut control_rx) = mpsc::unbounded_channel();
-        let control_client = client.clone();
-        tokio::spawn(async move {
-            while let Some(request) = control_rx.recv().await {
-                let sent = match request {
-                    // An acknowledgement for an earlier connection would hit another message
-                    // that happens to have the same packet id now: the broker sends the
-                    // unacknowledged one again instead.
-                    Control::Ack(_, _, on) if on != connection.load(Ordering::Acquire) => Ok(()),
-                    Control::Ack(qos, packet_id, _) => control_client.ack(qos, packet_id).await,
-                    Control::Subscribe(filters, options) => {
-                        control_client.subscribe(&filters, options).await
-                    }
-                    Control::Publish(message) => control_client.publish(*message).await,
-                    Control::Disconnect => control_client.disconnect().await,
-                };
-                if sent.is_err() {
-                    return;
-                }
-            }
-        });
+        let control = spawn_control(client.clone(), connection);
         Ok(Session {
             client,
             events,
