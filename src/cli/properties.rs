@@ -154,54 +154,7 @@ pub fn rewrite(
                     format!("{text} needs COMMAND PROPERTY VALUE (mosquitto's form, e.g. -D publish content-type text/plain): the {what} is missing")
                 })
         };
-        let command = next("command")?.to_lowercase();
-        if !COMMANDS.contains(&command.as_str()) {
-            return Err(format!(
-                "-D {command}: not a packet name (connect, publish, subscribe, unsubscribe, disconnect, will)"
-            ));
-        }
-        let property = next("property")?.to_lowercase();
-        let Some((_, allowed)) = PROPERTIES.iter().find(|(name, _)| *name == property) else {
-            return Err(format!(
-                "-D {command} {property}: not an MQTT 5 property name (e.g. content-type, user-property, message-expiry-interval)"
-            ));
-        };
-        if !allowed.contains(&command.as_str()) {
-            return Err(format!(
-                "-D {command} {property}: MQTT 5 does not allow {property} in {}",
-                command.to_uppercase()
-            ));
-        }
-        let value = if property == "user-property" {
-            let key = next("key")?;
-            let value = next("value")?;
-            if key.contains('=') {
-                return Err(format!(
-                    "-D {command} user-property '{key}': a key with '=' cannot be sent by mqtt-cli"
-                ));
-            }
-            format!("{key}={value}")
-        } else {
-            next("value")?
-        };
-        let Some(flag) = flag_for(&sub, &command, &property)? else {
-            return Err(format!(
-                "-D {command} {property}: mqtt-cli {sub} cannot send this property yet"
-            ));
-        };
-        let value = if property == "payload-format-indicator" {
-            match value.as_str() {
-                "0" => "binary".to_string(),
-                "1" => "utf8".to_string(),
-                _ => {
-                    return Err(format!(
-                        "-D {command} payload-format-indicator {value}: 0 (bytes) or 1 (UTF-8)"
-                    ));
-                }
-            }
-        } else {
-            value
-        };
+        let (flag, value) = translate(&sub, &mut next)?;
         out.push(flag.into());
         out.push(value.into());
         translated = true;
@@ -211,6 +164,63 @@ pub fn rewrite(
         out.push("5".into());
     }
     Ok(out)
+}
+
+/// One mosquitto `-D COMMAND PROPERTY VALUE` (its words read by `next`) as the flag of
+/// `mqtt-cli SUB` that sends it, and that flag's value.
+fn translate(
+    sub: &str,
+    next: &mut impl FnMut(&str) -> Result<String, String>,
+) -> Result<(&'static str, String), String> {
+    let command = next("command")?.to_lowercase();
+    if !COMMANDS.contains(&command.as_str()) {
+        return Err(format!(
+            "-D {command}: not a packet name (connect, publish, subscribe, unsubscribe, disconnect, will)"
+        ));
+    }
+    let property = next("property")?.to_lowercase();
+    let Some((_, allowed)) = PROPERTIES.iter().find(|(name, _)| *name == property) else {
+        return Err(format!(
+            "-D {command} {property}: not an MQTT 5 property name (e.g. content-type, user-property, message-expiry-interval)"
+        ));
+    };
+    if !allowed.contains(&command.as_str()) {
+        return Err(format!(
+            "-D {command} {property}: MQTT 5 does not allow {property} in {}",
+            command.to_uppercase()
+        ));
+    }
+    let value = if property == "user-property" {
+        let key = next("key")?;
+        let value = next("value")?;
+        if key.contains('=') {
+            return Err(format!(
+                "-D {command} user-property '{key}': a key with '=' cannot be sent by mqtt-cli"
+            ));
+        }
+        format!("{key}={value}")
+    } else {
+        next("value")?
+    };
+    let Some(flag) = flag_for(sub, &command, &property)? else {
+        return Err(format!(
+            "-D {command} {property}: mqtt-cli {sub} cannot send this property yet"
+        ));
+    };
+    let value = if property == "payload-format-indicator" {
+        match value.as_str() {
+            "0" => "binary".to_string(),
+            "1" => "utf8".to_string(),
+            _ => {
+                return Err(format!(
+                    "-D {command} payload-format-indicator {value}: 0 (bytes) or 1 (UTF-8)"
+                ));
+            }
+        }
+    } else {
+        value
+    };
+    Ok((flag, value))
 }
 
 /// `-qV` style clusters of short flags that contain `letter`.
