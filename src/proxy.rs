@@ -146,7 +146,46 @@ pub async fn socks5<S: AsyncRead + AsyncWrite + Unpin>(
             shown(&answer)
         )));
     }
-    match (choice[1], credentials) {
+    authenticate(stream, proxy, choice[1], credentials).await?;
+    let request = connect_request(target, port)?;
+    write_all(stream, &request, proxy).await?;
+    let mut reply = [0u8; 4];
+    read_exact(stream, &mut reply, proxy, "before connecting to the broker").await?;
+    if reply[1] != 0 {
+        return Err(Unreachable(format!(
+            "the SOCKS5 proxy {proxy} could not connect to {target}:{port}: {} (SOCKS reply {})",
+            socks_reply(reply[1]),
+            reply[1]
+        )));
+    }
+    // The address the proxy bound, which we do not need.
+    let length = match reply[3] {
+        1 => 4,
+        4 => 16,
+        3 => {
+            let mut length = [0u8; 1];
+            read_exact(stream, &mut length, proxy, "in its reply").await?;
+            usize::from(length[0])
+        }
+        other => {
+            return Err(Unreachable(format!(
+                "the SOCKS5 proxy {proxy} answered with an unknown address type {other}"
+            )));
+        }
+    };
+    let mut bound = vec![0u8; length + 2];
+    read_exact(stream, &mut bound, proxy, "in its reply").await?;
+    Ok(())
+}
+
+/// The SOCKS5 authentication the proxy chose (`method`): none, or the user name and password.
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    proxy: &Proxy,
+    method: u8,
+    credentials: Option<(&str, &str)>,
+) -> Result<(), Unreachable> {
+    match (method, credentials) {
         (0, _) => {}
         (2, Some((user, password))) => {
             if user.len() > 255 || password.len() > 255 {
@@ -183,7 +222,11 @@ pub async fn socks5<S: AsyncRead + AsyncWrite + Unpin>(
             )));
         }
     }
+    Ok(())
+}
 
+/// SOCKS5's CONNECT request for `target:port`.
+fn connect_request(target: &Target, port: u16) -> Result<Vec<u8>, Unreachable> {
     let mut request = vec![5, 1, 0];
     match target {
         Target::Ip(IpAddr::V4(ip)) => {
@@ -206,34 +249,7 @@ pub async fn socks5<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     request.extend_from_slice(&port.to_be_bytes());
-    write_all(stream, &request, proxy).await?;
-    let mut reply = [0u8; 4];
-    read_exact(stream, &mut reply, proxy, "before connecting to the broker").await?;
-    if reply[1] != 0 {
-        return Err(Unreachable(format!(
-            "the SOCKS5 proxy {proxy} could not connect to {target}:{port}: {} (SOCKS reply {})",
-            socks_reply(reply[1]),
-            reply[1]
-        )));
-    }
-    // The address the proxy bound, which we do not need.
-    let length = match reply[3] {
-        1 => 4,
-        4 => 16,
-        3 => {
-            let mut length = [0u8; 1];
-            read_exact(stream, &mut length, proxy, "in its reply").await?;
-            usize::from(length[0])
-        }
-        other => {
-            return Err(Unreachable(format!(
-                "the SOCKS5 proxy {proxy} answered with an unknown address type {other}"
-            )));
-        }
-    };
-    let mut bound = vec![0u8; length + 2];
-    read_exact(stream, &mut bound, proxy, "in its reply").await?;
-    Ok(())
+    Ok(request)
 }
 
 /// The longest answer to CONNECT we read.
@@ -258,6 +274,46 @@ pub async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
     request.push_str("\r\n");
     write_all(stream, request.as_bytes(), proxy).await?;
 
+    let header = read_header(stream, proxy).await?;
+    let text = String::from_utf8_lossy(&header);
+    let status_line = text.lines().next().unwrap_or("").trim();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or("");
+    let code = parts.next().and_then(|code| code.parse::<u16>().ok());
+    let (Some(code), true) = (code, version.starts_with("HTTP/")) else {
+        return Err(Unreachable(format!(
+            "{proxy} is not an HTTP proxy: it answered '{}'",
+            shown(&header)
+        )));
+    };
+    let status = status_line[version.len()..].trim();
+    match code {
+        200..=299 => Ok(()),
+        401 | 407 => Err(Unreachable(match credentials(proxy) {
+            Some((user, _)) => format!(
+                "proxy authentication failed: the proxy {proxy} refused user '{user}' and its password ({status})"
+            ),
+            None => format!(
+                "proxy authentication failed: the proxy {proxy} wants a user name and password ({status}): give http://USER@HOST:PORT, the password in the URL or MQTT_PROXY_PASSWORD"
+            ),
+        })),
+        403 => Err(Unreachable(format!(
+            "the proxy {proxy} refused to connect to {authority} ({status})"
+        ))),
+        500..=599 => Err(Unreachable(format!(
+            "the proxy {proxy} could not reach {authority} ({status})"
+        ))),
+        _ => Err(Unreachable(format!(
+            "the proxy {proxy} answered CONNECT {authority} with '{status}'"
+        ))),
+    }
+}
+
+/// The proxy's answer to CONNECT, up to the blank line and no further.
+async fn read_header<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    proxy: &Proxy,
+) -> Result<Vec<u8>, Unreachable> {
     // One byte at a time: what follows the header belongs to the tunnel.
     let mut header = Vec::with_capacity(256);
     let mut byte = [0u8; 1];
@@ -292,38 +348,7 @@ pub async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
             )));
         }
     }
-    let text = String::from_utf8_lossy(&header);
-    let status_line = text.lines().next().unwrap_or("").trim();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or("");
-    let code = parts.next().and_then(|code| code.parse::<u16>().ok());
-    let (Some(code), true) = (code, version.starts_with("HTTP/")) else {
-        return Err(Unreachable(format!(
-            "{proxy} is not an HTTP proxy: it answered '{}'",
-            shown(&header)
-        )));
-    };
-    let status = status_line[version.len()..].trim();
-    match code {
-        200..=299 => Ok(()),
-        401 | 407 => Err(Unreachable(match credentials(proxy) {
-            Some((user, _)) => format!(
-                "proxy authentication failed: the proxy {proxy} refused user '{user}' and its password ({status})"
-            ),
-            None => format!(
-                "proxy authentication failed: the proxy {proxy} wants a user name and password ({status}): give http://USER@HOST:PORT, the password in the URL or MQTT_PROXY_PASSWORD"
-            ),
-        })),
-        403 => Err(Unreachable(format!(
-            "the proxy {proxy} refused to connect to {authority} ({status})"
-        ))),
-        500..=599 => Err(Unreachable(format!(
-            "the proxy {proxy} could not reach {authority} ({status})"
-        ))),
-        _ => Err(Unreachable(format!(
-            "the proxy {proxy} answered CONNECT {authority} with '{status}'"
-        ))),
-    }
+    Ok(header)
 }
 
 #[cfg(test)]
