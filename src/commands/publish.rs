@@ -341,55 +341,66 @@ async fn feed_all(
                 }
             }
         }
-        Payloads::Lines => {
-            let (lines_tx, mut lines) = mpsc::channel(4);
-            std::thread::spawn(move || read_lines(lines_tx));
-            let utf8_only = template.properties.payload_format_indicator == Some(1);
-            // Fixed header (at most 5 bytes), topic with its length, packet id, and on MQTT 5
-            // at least the property length.
-            let overhead = 5 + 2 + template.topic.len() + 2 + 1;
-            let mut lines_read = 0u64;
-            loop {
-                let batch = match feed.unless_stopped(lines.recv()).await {
-                    Some(Some(batch)) => batch,
-                    // Input ended: a closed or empty stdin is a broken pipeline, not success.
-                    Some(None) if lines_read == 0 => {
-                        return Err(usage(
-                            "standard input (-l) is empty or closed: no lines, nothing published",
-                        ));
+        Payloads::Lines => feed_lines(feed, &template).await?,
+    }
+    Ok(())
+}
+
+/// `-l`: each line of stdin a message, each checked against the payload format and the
+/// largest packet as it comes (the lines before a bad one are sent, and the error says so).
+async fn feed_lines(feed: &mut Feed, template: &Message) -> Result<()> {
+    let (lines_tx, mut lines) = mpsc::channel(4);
+    std::thread::spawn(move || read_lines(lines_tx));
+    let utf8_only = template.properties.payload_format_indicator == Some(1);
+    // Fixed header (at most 5 bytes), topic with its length, packet id, and on MQTT 5
+    // at least the property length.
+    let overhead = 5 + 2 + template.topic.len() + 2 + 1;
+    let mut lines_read = 0u64;
+    loop {
+        let batch = match feed.unless_stopped(lines.recv()).await {
+            Some(Some(batch)) => batch,
+            // Input ended: a closed or empty stdin is a broken pipeline, not success.
+            Some(None) if lines_read == 0 => {
+                return Err(usage(
+                    "standard input (-l) is empty or closed: no lines, nothing published",
+                ));
+            }
+            Some(None) | None => break,
+        };
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(err) if err.get_ref().is_some_and(|inner| inner.is::<LineTooLong>()) => {
+                return Err(usage(format!("{err} (the lines before it were sent)")));
+            }
+            Err(err) => return Err(err).context("reading standard input"),
+        };
+        for line in batch {
+            lines_read += 1;
+            if utf8_only && std::str::from_utf8(&line).is_err() {
+                return Err(usage(format!(
+                    "line {lines_read} of standard input is not UTF-8 text, but --payload-format says utf8 (the lines before it were sent)",
+                )));
+            }
+            let size = line.len() + overhead;
+            let max_packet = feed.max_packet;
+            if size > max_packet {
+                return Err(usage(format!(
+                    "line {lines_read} of standard input makes a {size}-byte packet, over {} of {max_packet} bytes (the lines before it were sent)",
+                    if max_packet == MAX_PACKET_SIZE + 5 {
+                        "MQTT's maximum packet size"
+                    } else {
+                        "the broker's maximum packet size (from its CONNACK)"
                     }
-                    Some(None) | None => break,
-                };
-                let batch = match batch {
-                    Ok(batch) => batch,
-                    Err(err) if err.get_ref().is_some_and(|inner| inner.is::<LineTooLong>()) => {
-                        return Err(usage(format!("{err} (the lines before it were sent)")));
-                    }
-                    Err(err) => return Err(err).context("reading standard input"),
-                };
-                for line in batch {
-                    lines_read += 1;
-                    if utf8_only && std::str::from_utf8(&line).is_err() {
-                        return Err(usage(format!(
-                            "line {lines_read} of standard input is not UTF-8 text, but --payload-format says utf8 (the lines before it were sent)",
-                        )));
-                    }
-                    let size = line.len() + overhead;
-                    let max_packet = feed.max_packet;
-                    if size > max_packet {
-                        return Err(usage(format!(
-                            "line {lines_read} of standard input makes a {size}-byte packet, over {} of {max_packet} bytes (the lines before it were sent)",
-                            if max_packet == MAX_PACKET_SIZE + 5 {
-                                "MQTT's maximum packet size"
-                            } else {
-                                "the broker's maximum packet size (from its CONNACK)"
-                            }
-                        )));
-                    }
-                    if !feed.send(message(line)).await? {
-                        return Ok(());
-                    }
-                }
+                )));
+            }
+            if !feed
+                .send(Message {
+                    payload: line,
+                    ..template.clone()
+                })
+                .await?
+            {
+                return Ok(());
             }
         }
     }
