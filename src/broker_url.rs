@@ -23,43 +23,8 @@ pub struct UrlParts {
 /// `wss://` (bad input: exit 2, the password masked in the message).
 pub fn parse_url(text: &str) -> Result<UrlParts> {
     let bad = |why: &str| usage(format!("invalid URL '{}': {why}", redact_url(text)));
-    let url = Url::parse(text).map_err(|err| {
-        let why = match err {
-            url::ParseError::RelativeUrlWithoutBase => "it has no scheme".to_string(),
-            // mqtt://::1:1883: an IPv6 address without its brackets.
-            url::ParseError::EmptyHost | url::ParseError::InvalidPort
-                if text.contains("::") && !text.contains('[') =>
-            {
-                "an IPv6 address is written in brackets, as mqtt://[::1]:1883".to_string()
-            }
-            other => other.to_string(),
-        };
-        bad(&format!(
-            "{why} (a URL looks like mqtt://[user[:password]@]host[:port][/topic], or mqtts://, \
-             ws://, wss://)"
-        ))
-    })?;
-    let (transport, default_port) = match url.scheme() {
-        "mqtt" | "tcp" => (Transport::Tcp, 1883),
-        "mqtts" | "ssl" | "tls" => (Transport::Tls, 8883),
-        "ws" => (
-            Transport::Ws {
-                path: ws_path(&url),
-            },
-            80,
-        ),
-        "wss" => (
-            Transport::Wss {
-                path: ws_path(&url),
-            },
-            443,
-        ),
-        other => {
-            return Err(bad(&format!(
-                "unknown scheme '{other}' (use mqtt, mqtts, ws or wss)"
-            )));
-        }
-    };
+    let url = Url::parse(text).map_err(|err| bad(&unparsed(text, err)))?;
+    let (transport, default_port) = transport(&url).map_err(|why| bad(&why))?;
     let host = match url.host() {
         Some(url::Host::Domain(name)) if !name.is_empty() => name.to_string(),
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
@@ -110,6 +75,49 @@ pub fn parse_url(text: &str) -> Result<UrlParts> {
         username,
         password: password.map(Secret::new),
         topic,
+    })
+}
+
+/// Why `text` is not a URL, with what a URL looks like.
+fn unparsed(text: &str, err: url::ParseError) -> String {
+    let why = match err {
+        url::ParseError::RelativeUrlWithoutBase => "it has no scheme".to_string(),
+        // mqtt://::1:1883: an IPv6 address without its brackets.
+        url::ParseError::EmptyHost | url::ParseError::InvalidPort
+            if text.contains("::") && !text.contains('[') =>
+        {
+            "an IPv6 address is written in brackets, as mqtt://[::1]:1883".to_string()
+        }
+        other => other.to_string(),
+    };
+    format!(
+        "{why} (a URL looks like mqtt://[user[:password]@]host[:port][/topic], or mqtts://, \
+         ws://, wss://)"
+    )
+}
+
+/// The transport a URL's scheme names, and its default port.
+fn transport(url: &Url) -> Result<(Transport, u16), String> {
+    Ok(match url.scheme() {
+        "mqtt" | "tcp" => (Transport::Tcp, 1883),
+        "mqtts" | "ssl" | "tls" => (Transport::Tls, 8883),
+        "ws" => (
+            Transport::Ws {
+                path: ws_path(url),
+            },
+            80,
+        ),
+        "wss" => (
+            Transport::Wss {
+                path: ws_path(url),
+            },
+            443,
+        ),
+        other => {
+            return Err(format!(
+                "unknown scheme '{other}' (use mqtt, mqtts, ws or wss)"
+            ));
+        }
     })
 }
 
