@@ -101,18 +101,8 @@ fn transport(url: &Url) -> Result<(Transport, u16), String> {
     Ok(match url.scheme() {
         "mqtt" | "tcp" => (Transport::Tcp, 1883),
         "mqtts" | "ssl" | "tls" => (Transport::Tls, 8883),
-        "ws" => (
-            Transport::Ws {
-                path: ws_path(url),
-            },
-            80,
-        ),
-        "wss" => (
-            Transport::Wss {
-                path: ws_path(url),
-            },
-            443,
-        ),
+        "ws" => (Transport::Ws { path: ws_path(url) }, 80),
+        "wss" => (Transport::Wss { path: ws_path(url) }, 443),
         other => {
             return Err(format!(
                 "unknown scheme '{other}' (use mqtt, mqtts, ws or wss)"

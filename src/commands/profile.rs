@@ -126,29 +126,7 @@ fn add_profile(
     given: &[(String, Vec<String>)],
     flags: &[String],
 ) -> Result<()> {
-    let url_password = given.iter().any(|(long, values)| {
-        (long == "url" || long == "proxy")
-            && values
-                .iter()
-                .any(|url| crate::settings::redact_url(url) != *url)
-    });
-    if url_password {
-        return Err(usage(
-            "profile add does not store the password of a URL (user:password@): give the URL without it and use --password-file, --password-env or --password-command (for a proxy: MQTT_PROXY_PASSWORD)",
-        ));
-    }
-    if given.iter().any(|(long, _)| long == "password") {
-        return Err(usage(
-            "profile add does not store a password given with -P: use --password-file, --password-env or --password-command",
-        ));
-    }
-    if !valid_profile_name(&add.name) {
-        return Err(usage(format!(
-            "profile add {:?}: {PROFILE_NAME_RULE}",
-            add.name
-        )));
-    }
-    let known = known_keys(flags);
+    refuse_what_cannot_be_stored(&add.name, given)?;
     let (text, mut document, new) = match read_document(path)? {
         Some((text, document)) => (text, document, false),
         None => (String::new(), DocumentMut::new(), true),
@@ -157,28 +135,7 @@ fn add_profile(
         // The file must be good before we add to it.
         ConfigFile::parse(path, &text, flags)?;
     }
-    let mut table = Table::new();
-    for (long, values) in given {
-        if !known.contains(long) {
-            continue;
-        }
-        let value: Value = match values.as_slice() {
-            [] => true.into(),
-            [one] if !is_list(long) => typed(long, one),
-            many => many
-                .iter()
-                .map(String::as_str)
-                .collect::<toml_edit::Array>()
-                .into(),
-        };
-        table.insert(long, Item::Value(value));
-    }
-    if let Some(var) = &add.password_env {
-        table.insert("password-env", toml_edit::value(var.as_str()));
-    }
-    if let Some(command) = &add.password_command {
-        table.insert("password-command", toml_edit::value(command.as_str()));
-    }
+    let table = profile_table(add, given, &known_keys(flags));
     if table.is_empty() {
         return Err(usage(
             "profile add needs connection flags to store, e.g. -h broker.example.com -p 8883 -u me --password-file ~/.mqtt-pass",
@@ -208,6 +165,65 @@ fn add_profile(
         path.display()
     );
     Ok(())
+}
+
+/// Passwords are stored as where to find them (a file, a variable, a command), never
+/// themselves; and a profile has a name `list` can show.
+fn refuse_what_cannot_be_stored(name: &str, given: &[(String, Vec<String>)]) -> Result<()> {
+    let url_password = given.iter().any(|(long, values)| {
+        (long == "url" || long == "proxy")
+            && values
+                .iter()
+                .any(|url| crate::settings::redact_url(url) != *url)
+    });
+    if url_password {
+        return Err(usage(
+            "profile add does not store the password of a URL (user:password@): give the URL without it and use --password-file, --password-env or --password-command (for a proxy: MQTT_PROXY_PASSWORD)",
+        ));
+    }
+    if given.iter().any(|(long, _)| long == "password") {
+        return Err(usage(
+            "profile add does not store a password given with -P: use --password-file, --password-env or --password-command",
+        ));
+    }
+    if !valid_profile_name(name) {
+        return Err(usage(format!(
+            "profile add {:?}: {PROFILE_NAME_RULE}",
+            name
+        )));
+    }
+    Ok(())
+}
+
+/// The profile's table: each known flag given, typed, and the password's source.
+fn profile_table(
+    add: &crate::cli::ProfileAddArgs,
+    given: &[(String, Vec<String>)],
+    known: &[String],
+) -> Table {
+    let mut table = Table::new();
+    for (long, values) in given {
+        if !known.contains(long) {
+            continue;
+        }
+        let value: Value = match values.as_slice() {
+            [] => true.into(),
+            [one] if !is_list(long) => typed(long, one),
+            many => many
+                .iter()
+                .map(String::as_str)
+                .collect::<toml_edit::Array>()
+                .into(),
+        };
+        table.insert(long, Item::Value(value));
+    }
+    if let Some(var) = &add.password_env {
+        table.insert("password-env", toml_edit::value(var.as_str()));
+    }
+    if let Some(command) = &add.password_command {
+        table.insert("password-command", toml_edit::value(command.as_str()));
+    }
+    table
 }
 
 /// Flags that may be given more than once are stored as arrays.
