@@ -42,52 +42,12 @@ pub async fn run(settings: RrSettings) -> Result<()> {
     let outcome = loop {
         tokio::select! {
             biased;
-            event = session.next_event() => match event {
-                Some(SessionEvent::Subscribed(granted)) => {
-                    if let Some(Err(reason)) = granted.first() {
-                        break Err(failure(
-                            ErrorKind::Rejected,
-                            format!(
-                                "the broker refused the subscription to '{}': {reason}",
-                                settings.response_topic
-                            ),
-                        ));
-                    }
-                    session.publish_in_background(settings.request.clone());
+            event = session.next_event() => {
+                if let Some(outcome) = answer_or_end(&mut session, &settings, event, &mut skipped).await {
+                    break outcome;
                 }
-                Some(SessionEvent::Message(received)) => {
-                    if is_answer(&settings, &received) {
-                        let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
-                        printer.print(&received).await.context("writing to standard output")?;
-                        printer.finish().await.context("writing to standard output")?;
-                        break Ok(());
-                    }
-                    skipped += 1;
-                }
-                Some(SessionEvent::Published(Err(reason))) => {
-                    break Err(failure(
-                        ErrorKind::Rejected,
-                        format!(
-                            "the broker refused the request to '{}': {reason}",
-                            settings.request.topic
-                        ),
-                    ));
-                }
-                Some(SessionEvent::Lost(err)) => break Err(err),
-                Some(_) => {}
-                None => break Err(failure(ErrorKind::Lost, "connection lost")),
-            },
-            () = sleep_until(deadline) => {
-                let mut why = format!(
-                    "no answer on '{}' within {}",
-                    settings.response_topic,
-                    humantime::format_duration(settings.timeout.unwrap_or_default())
-                );
-                if skipped > 0 {
-                    why.push_str(&format!(" ({skipped} other message(s) skipped: retained, another request's, or not matching --match)"));
-                }
-                break Err(failure(ErrorKind::Timeout, why));
             }
+            () = sleep_until(deadline) => break Err(no_answer(&settings, skipped)),
             () = interrupts.recv() => {
                 break Err(failure(ErrorKind::Interrupted, "interrupted before an answer arrived"));
             }
@@ -102,6 +62,65 @@ pub async fn run(settings: RrSettings) -> Result<()> {
     // The answer came: the request arrived, whatever its QoS.
     let _ = close_within(session, deadline).await;
     outcome
+}
+
+/// One event while waiting: `Some` with the run's outcome once it is decided (the answer
+/// printed, a refusal, the connection lost); the request goes out once the SUBACK is in.
+async fn answer_or_end(
+    session: &mut crate::client::Session,
+    settings: &RrSettings,
+    event: Option<SessionEvent>,
+    skipped: &mut u64,
+) -> Option<Result<()>> {
+    let refused = match event {
+        Some(SessionEvent::Subscribed(granted)) => match granted.first() {
+            Some(Err(reason)) => format!(
+                "the broker refused the subscription to '{}': {reason}",
+                settings.response_topic
+            ),
+            _ => {
+                session.publish_in_background(settings.request.clone());
+                return None;
+            }
+        },
+        Some(SessionEvent::Message(received)) if is_answer(settings, &received) => {
+            return Some(print_answer(settings, &received).await);
+        }
+        Some(SessionEvent::Message(_)) => {
+            *skipped += 1;
+            return None;
+        }
+        Some(SessionEvent::Published(Err(reason))) => format!(
+            "the broker refused the request to '{}': {reason}",
+            settings.request.topic
+        ),
+        Some(SessionEvent::Lost(err)) => return Some(Err(err)),
+        Some(_) => return None,
+        None => return Some(Err(failure(ErrorKind::Lost, "connection lost"))),
+    };
+    Some(Err(failure(ErrorKind::Rejected, refused)))
+}
+
+async fn print_answer(settings: &RrSettings, received: &Received) -> Result<()> {
+    let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
+    printer
+        .print(received)
+        .await
+        .context("writing to standard output")?;
+    printer.finish().await.context("writing to standard output")
+}
+
+/// `-W` came first: said with what was skipped meanwhile.
+fn no_answer(settings: &RrSettings, skipped: u64) -> anyhow::Error {
+    let mut why = format!(
+        "no answer on '{}' within {}",
+        settings.response_topic,
+        humantime::format_duration(settings.timeout.unwrap_or_default())
+    );
+    if skipped > 0 {
+        why.push_str(&format!(" ({skipped} other message(s) skipped: retained, another request's, or not matching --match)"));
+    }
+    failure(ErrorKind::Timeout, why)
 }
 
 fn is_answer(settings: &RrSettings, received: &Received) -> bool {
