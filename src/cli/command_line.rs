@@ -6,9 +6,9 @@
 use std::ffi::OsString;
 
 use anyhow::Result;
-use clap::{Args, CommandFactory, FromArgMatches};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches};
 
-use super::config::{CREDENTIAL_KEYS, ConfigFile, ProfileLayer, config_path};
+use super::config::{CREDENTIAL_KEYS, ConfigFile, Profile, ProfileLayer, config_path};
 use super::env::{Environment, ProcessEnv};
 use super::{Cli, ConnectArgs};
 
@@ -72,16 +72,7 @@ pub fn connection_flags() -> Vec<(String, String, bool)> {
 /// give, its address and credentials a layer below the URL and the environment.
 pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError> {
     let argv = mosquitto_properties(argv)?;
-    let (cli, matches) = match parse_one_subcommand(&argv) {
-        Some(parsed) => parsed,
-        None => {
-            let matches = Cli::command()
-                .try_get_matches_from(&argv)
-                .map_err(CommandLineError::Clap)?;
-            let cli = Cli::from_arg_matches(&matches).map_err(CommandLineError::Clap)?;
-            (cli, matches)
-        }
-    };
+    let (cli, matches) = parse(&argv)?;
     let Some(connect) = cli.command.connect_args() else {
         // `profile add`: the connection flags given, as they were written.
         let mut given = Vec::new();
@@ -121,20 +112,7 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
     let mut layer = profile.layer(&config.path)?;
     layer.elsewhere = other_host(connect, layer.own_host());
     let (path, sub_matches) = leaf(&matches);
-    let id_of = |long: &str| {
-        flags
-            .iter()
-            .find(|(flag, _, _)| flag == long)
-            .map(|(_, id, _)| id.clone())
-    };
-    let on_command_line = |long: &str| {
-        id_of(long).is_some_and(|id| {
-            sub_matches.value_source(&id) == Some(clap::parser::ValueSource::CommandLine)
-        })
-    };
-    let takes_value = |long: &str| flags.iter().any(|(flag, _, takes)| flag == long && *takes);
-    let check = key_checker();
-    let mut from_profile = profile.flags(&on_command_line, &takes_value, &check)?;
+    let mut from_profile = profile_flags(profile, &flags, sub_matches)?;
     // A client certificate is a credential too: only for the profile's own host.
     let dropped = if layer.elsewhere.is_some() {
         drop_credentials(&mut from_profile)
@@ -154,6 +132,42 @@ pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError
         from_profile,
         dropped,
     })
+}
+
+/// Parses argv: with only its subcommand's definition when that is enough (pub, sub, rr,
+/// check), else with the whole command line's (help, errors, every other subcommand).
+fn parse(argv: &[OsString]) -> Result<(Cli, ArgMatches), CommandLineError> {
+    if let Some(parsed) = parse_one_subcommand(argv) {
+        return Ok(parsed);
+    }
+    let matches = Cli::command()
+        .try_get_matches_from(argv)
+        .map_err(CommandLineError::Clap)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(CommandLineError::Clap)?;
+    Ok((cli, matches))
+}
+
+/// The profile's options as flags, each checked, leaving out those the command line gave
+/// (`sub_matches`); `flags` is the connection flags' table (long name, id, takes a value).
+fn profile_flags(
+    profile: &Profile,
+    flags: &[(String, String, bool)],
+    sub_matches: &ArgMatches,
+) -> Result<Vec<(String, Vec<String>)>, CommandLineError> {
+    let id_of = |long: &str| {
+        flags
+            .iter()
+            .find(|(flag, _, _)| flag == long)
+            .map(|(_, id, _)| id.clone())
+    };
+    let on_command_line = |long: &str| {
+        id_of(long).is_some_and(|id| {
+            sub_matches.value_source(&id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+    };
+    let takes_value = |long: &str| flags.iter().any(|(flag, _, takes)| flag == long && *takes);
+    let check = key_checker();
+    Ok(profile.flags(&on_command_line, &takes_value, &check)?)
 }
 
 /// The config file and the name of the profile in use (`--profile`/`MQTT_PROFILE` as `name`,
