@@ -2,6 +2,8 @@
 //! reads it), a local source address (`-A`), or the broker's Unix socket (`--unix`).
 
 use std::net::IpAddr;
+#[cfg(test)]
+use std::path::Path;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -347,5 +349,177 @@ mod tests {
             assert!(message.contains(why), "{message}");
             assert!(!message.contains("secret"), "{message}");
         }
+    }
+
+    fn connect_args(flags: &[&str]) -> ConnectArgs {
+        use clap::Parser;
+        let argv = ["mqtt-cli", "sub", "-t", "x"].iter().chain(flags);
+        let cli = crate::cli::Cli::try_parse_from(argv).expect("parse");
+        let crate::cli::Command::Sub(sub) = cli.command else {
+            panic!("sub");
+        };
+        sub.connect
+    }
+
+    fn route_of(flags: &[&str], env: &Vars) -> Result<Route> {
+        let options = TlsOptions {
+            min_version: crate::tls::TlsVersion::V1_3,
+            ..TlsOptions::default()
+        };
+        route(
+            &connect_args(flags),
+            env,
+            &Transport::Tcp,
+            "broker",
+            options,
+        )
+    }
+
+    fn refusal(flags: &[&str]) -> String {
+        route_of(flags, &Vars(&[]))
+            .expect_err("refused")
+            .to_string()
+    }
+
+    #[test]
+    fn a_route_is_direct_only_without_proxy_source_address_and_socket() {
+        let none = Vars(&[]);
+        assert!(route_of(&[], &none).expect("route").is_direct());
+        let bound = route_of(&["-A", "127.0.0.1"], &none).expect("route");
+        assert_eq!(bound.bind_address, Some("127.0.0.1".parse().expect("ip")));
+        assert!(!bound.is_direct());
+        let proxied = route_of(&["--proxy", "socks5://127.0.0.1:1080"], &none).expect("route");
+        assert!(!proxied.is_direct() && proxied.proxy_tls.is_none());
+        let unix = route_of(&["--unix", "/run/broker.sock"], &none).expect("route");
+        assert_eq!(unix.unix.as_deref(), Some(Path::new("/run/broker.sock")));
+        assert!(!unix.is_direct() && unix.proxy.is_none());
+        let via_env = Vars(&[("HTTP_PROXY", "http://127.0.0.1:3128")]);
+        for direct in [&["--no-proxy"][..], &["--proxy", ""]] {
+            assert!(
+                route_of(direct, &via_env).expect("route").is_direct(),
+                "{direct:?}"
+            );
+        }
+        assert!(!route_of(&[], &via_env).expect("route").is_direct());
+        // A socket path is the whole way: the environment's proxy is not read.
+        let unix = route_of(&["--unix", "/run/broker.sock"], &via_env).expect("route");
+        assert!(unix.proxy.is_none());
+    }
+
+    #[test]
+    fn what_does_not_go_together_is_refused() {
+        for (flags, why) in [
+            (
+                &["--unix", "/s", "--proxy", "socks5://p"][..],
+                "--unix and --proxy",
+            ),
+            (&["--unix", "/s", "-A", "127.0.0.1"], "--unix and -A"),
+            (
+                &["--proxy", "http://p", "--proxy-insecure"],
+                "are for an https:// proxy",
+            ),
+            (&["--proxy-cacert", "ca.pem"], "are for an https:// proxy"),
+        ] {
+            let message = refusal(flags);
+            assert!(message.contains(why), "{flags:?}: {message}");
+        }
+        // clap refuses `--unix ''`; an empty path from elsewhere is refused here too.
+        let mut args = connect_args(&[]);
+        args.unix = Some(PathBuf::new());
+        let empty = route(
+            &args,
+            &Vars(&[]),
+            &Transport::Tcp,
+            "b",
+            TlsOptions::default(),
+        );
+        assert!(
+            empty
+                .expect_err("refused")
+                .to_string()
+                .contains("--unix needs the path")
+        );
+        // --proxy '' is no proxy: --unix goes with it.
+        assert!(route_of(&["--unix", "/s", "--proxy", ""], &Vars(&[])).is_ok());
+    }
+
+    #[test]
+    fn an_https_proxy_has_its_own_trust() {
+        let none = Vars(&[]);
+        let https = ["--proxy", "https://127.0.0.1:8443"];
+        let tls = route_of(&https, &none)
+            .expect("route")
+            .proxy_tls
+            .expect("TLS");
+        assert_eq!(tls.options.trust, Trust::MozillaRoots);
+        assert!(!tls.options.insecure);
+        // The broker's minimum version holds for the proxy too; its client certificate not.
+        assert_eq!(tls.options.min_version, crate::tls::TlsVersion::V1_3);
+        let insecure = [&https[..], &["--proxy-insecure"]].concat();
+        let tls = route_of(&insecure, &none)
+            .expect("route")
+            .proxy_tls
+            .expect("TLS");
+        assert!(tls.options.insecure);
+        let dir = tempfile::tempdir().expect("test setup");
+        let ca = dir.path().join("ca.pem");
+        let key = rcgen::KeyPair::generate().expect("test setup");
+        let cert = rcgen::CertificateParams::new(vec!["proxy".to_string()])
+            .expect("test setup")
+            .self_signed(&key)
+            .expect("test setup");
+        std::fs::write(&ca, cert.pem()).expect("test setup");
+        let ca_text = ca.display().to_string();
+        let with_ca = [&https[..], &["--proxy-cacert", &ca_text]].concat();
+        let tls = route_of(&with_ca, &none)
+            .expect("route")
+            .proxy_tls
+            .expect("TLS");
+        assert_eq!(tls.options.trust, Trust::Files(vec![ca]));
+    }
+
+    #[test]
+    fn networks_hold_what_their_prefix_says() {
+        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
+        for (host, network, bits, inside) in [
+            ("10.1.2.3", "10.0.0.0", "8", true),
+            ("11.1.2.3", "10.0.0.0", "8", false),
+            ("10.1.2.3", "10.1.2.0", "24", true),
+            ("10.1.3.3", "10.1.2.0", "24", false),
+            ("10.1.2.3", "10.1.2.3", "32", true),
+            ("10.1.2.4", "10.1.2.3", "32", false),
+            ("192.0.2.1", "0.0.0.0", "0", true),
+            ("10.1.2.3", "10.0.0.0", "33", false),
+            ("10.1.2.3", "10.0.0.0", "x", false),
+            ("2001:db8::1", "2001:db8::", "32", true),
+            ("2001:db9::1", "2001:db8::", "32", false),
+            ("2001:db8::1", "2001:db8::1", "128", true),
+            ("2001:db8::2", "2001:db8::1", "128", false),
+            ("2001:db8::1", "::", "0", true),
+            ("2001:db8::1", "2001:db8::", "129", false),
+            ("::ffff:10.1.2.3", "10.0.0.0", "8", false),
+            ("10.1.2.3", "::", "0", false),
+        ] {
+            assert_eq!(
+                in_network(ip(host), network, bits),
+                inside,
+                "{host} in {network}/{bits}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_proxy_url_has_no_path_query_or_fragment() {
+        for bad in [
+            "http://proxy:3128/x",
+            "http://proxy:3128?x=1",
+            "http://proxy:3128#x",
+        ] {
+            let message = parse_proxy(bad, "--proxy", &Vars(&[]))
+                .expect_err("an error")
+                .to_string();
+            assert!(message.contains("has no path"), "{bad}: {message}");
+        }
+        assert!(parse_proxy("http://proxy:3128/", "--proxy", &Vars(&[])).is_ok());
     }
 }
