@@ -375,19 +375,7 @@ impl Checker<'_> {
         close(publisher).await;
         close(sub).await;
 
-        let stats = Latency::of(&mut latencies);
-        let mut details = Map::new();
-        details.insert("sent".into(), json!(count));
-        details.insert("received".into(), json!(received));
-        details.insert("in_order".into(), json!(true));
-        details.insert("latency_ms".into(), stats.json());
-        Ok(Outcome::pass(
-            format!(
-                "{received}/{count} received in order and intact; latency {}",
-                stats.text()
-            ),
-            details,
-        ))
+        Ok(in_order(count, &mut latencies))
     }
 
     async fn retained(&mut self) -> Result<Outcome> {
@@ -609,6 +597,23 @@ impl Checker<'_> {
             details,
         ))
     }
+}
+
+/// Every one of `count` messages came, in order and intact: the pass, with the latencies.
+fn in_order(count: usize, latencies: &mut [f64]) -> Outcome {
+    let stats = Latency::of(latencies);
+    let mut details = Map::new();
+    details.insert("sent".into(), json!(count));
+    details.insert("received".into(), json!(count));
+    details.insert("in_order".into(), json!(true));
+    details.insert("latency_ms".into(), stats.json());
+    Outcome::pass(
+        format!(
+            "{count}/{count} received in order and intact; latency {}",
+            stats.text()
+        ),
+        details,
+    )
 }
 
 /// `count` payloads, numbered and marked as this run's, of different lengths.
