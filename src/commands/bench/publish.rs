@@ -102,38 +102,19 @@ pub async fn run(settings: BenchPub) -> Result<()> {
     );
     let (stop_tx, stop) = watch::channel(false);
     let (drained_tx, drained) = watch::channel(false);
-    let shared = Arc::new(Shared {
-        settings: settings.clone(),
-        tally: tally.clone(),
-        clock: Clock::now(),
-        sent: (0..clients).map(|_| AtomicU64::new(0)).collect(),
+    let shared = Arc::new(Shared::new(
+        &settings,
+        tally.clone(),
         stop,
         drained,
-        warmup_end: Mutex::new(None),
-        warmup_end_ns: AtomicU64::new(u64::MAX),
-        produced_until: Mutex::new(None),
-        last_arrival: Mutex::new(None),
         deadline,
-    });
+    ));
 
     // Subscribers first, every one subscribed before the first publish.
     let (ready_tx, mut ready) = mpsc::channel(subscribers.max(1) as usize);
     let subscriber_tasks = spawn_subscribers(&shared, settings.subscribers, &ready_tx)?;
     drop(ready_tx);
-    let mut waiting = subscribers;
-    while waiting > 0 {
-        tokio::select! {
-            answer = ready.recv() => match answer {
-                Some(()) => waiting -= 1,
-                None => break,
-            },
-            () = interrupts.recv() => {
-                tally.interrupted.store(true, Ordering::Relaxed);
-                let _ = stop_tx.send(true);
-                break;
-            }
-        }
-    }
+    wait_ready(&mut ready, subscribers, &mut interrupts, &tally, &stop_tx).await;
 
     let start = Instant::now();
     let warmup_end = start + settings.warmup;
@@ -141,15 +122,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
     shared
         .warmup_end_ns
         .store(shared.clock.wall_ns(warmup_end), Ordering::Relaxed);
-    let publisher_tasks: Vec<_> = (0..settings.run.clients)
-        .map(|local| {
-            let delay = settings
-                .run
-                .ramp_up
-                .mul_f64(f64::from(local) / clients as f64);
-            tokio::spawn(publisher(local, start + delay, shared.clone()))
-        })
-        .collect();
+    let publisher_tasks = spawn_publishers(&shared, start);
     let all_published = futures_join(publisher_tasks);
     tokio::pin!(all_published);
     loop {
@@ -189,6 +162,68 @@ pub async fn run(settings: BenchPub) -> Result<()> {
         settings.run.report.as_deref(),
         &settings.run.fail_if,
     )
+}
+
+impl Shared {
+    fn new(
+        settings: &BenchPub,
+        tally: Arc<Tally>,
+        stop: watch::Receiver<bool>,
+        drained: watch::Receiver<bool>,
+        deadline: Option<Instant>,
+    ) -> Shared {
+        Shared {
+            settings: settings.clone(),
+            tally,
+            clock: Clock::now(),
+            sent: (0..settings.run.clients)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            stop,
+            drained,
+            warmup_end: Mutex::new(None),
+            warmup_end_ns: AtomicU64::new(u64::MAX),
+            produced_until: Mutex::new(None),
+            last_arrival: Mutex::new(None),
+            deadline,
+        }
+    }
+}
+
+/// Waits until each of `waiting` subscribers said it is ready, unless Ctrl+C stops the run.
+async fn wait_ready(
+    ready: &mut mpsc::Receiver<()>,
+    mut waiting: u64,
+    interrupts: &mut Interrupts,
+    tally: &Tally,
+    stop: &watch::Sender<bool>,
+) {
+    while waiting > 0 {
+        tokio::select! {
+            answer = ready.recv() => match answer {
+                Some(()) => waiting -= 1,
+                None => break,
+            },
+            () = interrupts.recv() => {
+                tally.interrupted.store(true, Ordering::Relaxed);
+                let _ = stop.send(true);
+                break;
+            }
+        }
+    }
+}
+
+/// The publishers, started over `--ramp-up` from `start`.
+fn spawn_publishers(shared: &Arc<Shared>, start: Instant) -> Vec<tokio::task::JoinHandle<()>> {
+    let run = &shared.settings.run;
+    (0..run.clients)
+        .map(|local| {
+            let delay = run
+                .ramp_up
+                .mul_f64(f64::from(local) / f64::from(run.clients));
+            tokio::spawn(publisher(local, start + delay, shared.clone()))
+        })
+        .collect()
 }
 
 /// Each subscriber, with its session's tasks, on a thread of its own: every message is a
@@ -289,7 +324,13 @@ async fn subscribed(session: &mut Session, filter: &str, qos: Qos) -> Result<()>
     }
 }
 
-async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) -> Option<Tracker> {
+/// Subscriber `index` connected and subscribed, said on `ready` either way; `None` (counted
+/// in the tally) if it could not.
+async fn subscribed_session(
+    index: u32,
+    shared: &Shared,
+    ready: mpsc::Sender<()>,
+) -> Option<Session> {
     let settings = &shared.settings;
     let tally = &shared.tally;
     let connect = settings.run.client(&format!("sub-{index}"));
@@ -313,7 +354,12 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
     );
     let _ = ready.send(()).await;
     subscribed?;
+    Some(session)
+}
 
+async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) -> Option<Tracker> {
+    let mut session = subscribed_session(index, &shared, ready).await?;
+    let tally = &shared.tally;
     let mut tracker = Tracker::default();
     let mut drained = shared.drained.clone();
     let mut last_arrival = Instant::now();
@@ -430,6 +476,35 @@ struct Plan {
     warmup_end: Instant,
 }
 
+impl Plan {
+    /// Publisher `local` (`index` with the offset): its topic (`%i`, `%c` filled in), and the
+    /// end: the warm-up's plus `--duration`, none with `--count` alone, else the default.
+    fn new(local: u32, index: u32, client_id: &str, shared: &Shared) -> Plan {
+        let settings = &shared.settings;
+        let topic = settings
+            .topic
+            .replace("%i", &index.to_string())
+            .replace("%c", client_id);
+        let warmup_end = shared
+            .warmup_end
+            .lock()
+            .expect("lock")
+            .unwrap_or_else(Instant::now);
+        let end = match (settings.run.duration, settings.count) {
+            (Some(duration), _) => Some(warmup_end + duration),
+            (None, Some(_)) => None,
+            (None, None) => Some(warmup_end + DEFAULT_DURATION),
+        };
+        Plan {
+            local,
+            index,
+            topic,
+            end,
+            warmup_end,
+        }
+    }
+}
+
 /// Publishes at the rate until the end, the count or the stop; says on `times` when each
 /// message was meant to go out (and whether it counts). Returns how many were handed over.
 async fn produce(
@@ -518,26 +593,8 @@ async fn publish(
     let settings = &shared.settings;
     let tally = &shared.tally;
     let stop = shared.stop.clone();
-    let start_at = Instant::now();
-    let topic = settings
-        .topic
-        .replace("%i", &index.to_string())
-        .replace("%c", client_id);
-
-    let warmup_end = shared.warmup_end.lock().expect("lock").unwrap_or(start_at);
-    let end = match (shared.settings.run.duration, settings.count) {
-        (Some(duration), _) => Some(warmup_end + duration),
-        (None, Some(_)) => None,
-        (None, None) => Some(warmup_end + DEFAULT_DURATION),
-    };
     let (times_tx, mut times) = mpsc::unbounded_channel::<(Instant, bool)>();
-    let plan = Plan {
-        local,
-        index,
-        topic,
-        end,
-        warmup_end,
-    };
+    let plan = Plan::new(local, index, client_id, shared);
     let producer = tokio::spawn(produce(
         plan,
         session.publisher(),
