@@ -274,26 +274,7 @@ impl Report {
         let mut rss = 0u64;
         let mut connections_per_s = 0.0;
         for report in reports {
-            if report.kind != first.kind {
-                return Err(format!(
-                    "cannot merge a bench {} report with a bench {} one",
-                    report.kind, first.kind
-                ));
-            }
-            if report.latencies.len() != report.latency_ms.len() {
-                return Err(
-                    "a report without its histograms (save runs with --report FILE, not --json)"
-                        .to_string(),
-                );
-            }
-            for run in &report.runs {
-                if merged.runs.contains(run) {
-                    return Err(format!(
-                        "the run {run} is in two of the reports: each process's report is merged once"
-                    ));
-                }
-                merged.runs.push(run.clone());
-            }
+            merged.take_runs_of(report)?;
             merged.partial |= report.partial;
             add(&mut merged.processes, report.processes.max(1))?;
             merged.duration_s = merged.duration_s.max(report.duration_s);
@@ -338,27 +319,59 @@ impl Report {
             }
             connections_per_s += report.rate.connections_per_s;
         }
-        if reports.iter().any(|report| report.memory.is_some()) {
-            merged.memory = Some(Memory {
-                rss_bytes: rss,
-                per_connection_bytes: reports
-                    .iter()
-                    .filter_map(|report| {
-                        report.memory.map(|memory| {
-                            u128::from(memory.per_connection_bytes)
-                                * u128::from(report.connections.connected)
-                        })
-                    })
-                    .sum::<u128>()
-                    .checked_div(u128::from(merged.connections.connected.max(1)))
-                    .and_then(|bytes| u64::try_from(bytes).ok())
-                    .ok_or("a memory figure is too large to be true")?,
-            });
-        }
+        merged.memory = merged_memory(reports, rss, merged.connections.connected)?;
         merged.rate.connections_per_s = connections_per_s;
         merged.finish();
         Ok(merged)
     }
+
+    /// Takes the run ids of `report`, one of the same kind with its histograms: a run seen
+    /// twice is refused (the same report merged twice would double every count).
+    fn take_runs_of(&mut self, report: &Report) -> Result<(), String> {
+        if report.kind != self.kind {
+            return Err(format!(
+                "cannot merge a bench {} report with a bench {} one",
+                report.kind, self.kind
+            ));
+        }
+        if report.latencies.len() != report.latency_ms.len() {
+            return Err(
+                "a report without its histograms (save runs with --report FILE, not --json)"
+                    .to_string(),
+            );
+        }
+        for run in &report.runs {
+            if self.runs.contains(run) {
+                return Err(format!(
+                    "the run {run} is in two of the reports: each process's report is merged once"
+                ));
+            }
+            self.runs.push(run.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Resident memory of all the processes, and per connection over all of them.
+fn merged_memory(reports: &[Report], rss: u64, connected: u64) -> Result<Option<Memory>, String> {
+    if reports.iter().all(|report| report.memory.is_none()) {
+        return Ok(None);
+    }
+    let per_connection_bytes = reports
+        .iter()
+        .filter_map(|report| {
+            report.memory.map(|memory| {
+                u128::from(memory.per_connection_bytes) * u128::from(report.connections.connected)
+            })
+        })
+        .sum::<u128>()
+        .checked_div(u128::from(connected.max(1)))
+        .and_then(|bytes| u64::try_from(bytes).ok())
+        .ok_or("a memory figure is too large to be true")?;
+    Ok(Some(Memory {
+        rss_bytes: rss,
+        per_connection_bytes,
+    }))
 }
 
 /// `sum += count`, refused past `u64::MAX` (a hand-edited or corrupt report).
@@ -373,6 +386,37 @@ impl Report {
     /// The table printed at the end of a run.
     pub fn table(&self) -> String {
         let mut out = String::new();
+        self.write_head(&mut out);
+        if self.kind != "conn" {
+            self.write_messages(&mut out);
+        }
+        if !self.latency_ms.is_empty() {
+            self.write_latencies(&mut out);
+        }
+        if let Some(memory) = self.memory {
+            let _ = writeln!(
+                out,
+                "memory       {:.1} MiB resident, {:.1} KiB per connection",
+                memory.rss_bytes as f64 / 1_048_576.0,
+                memory.per_connection_bytes as f64 / 1024.0
+            );
+        }
+        if self.errors.is_empty() {
+            let _ = writeln!(out, "errors       none");
+        } else {
+            for (index, (kind, count)) in self.errors.iter().enumerate() {
+                let label = if index == 0 { "errors" } else { "" };
+                let _ = writeln!(out, "{label:<12} {count} {kind}");
+            }
+        }
+        for condition in &self.failed_conditions {
+            let _ = writeln!(out, "FAILED       {condition}");
+        }
+        out
+    }
+
+    /// The title, whether the run is partial, and the connections.
+    fn write_head(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "mqtt-cli bench {}: {}{}",
@@ -416,78 +460,62 @@ impl Report {
                 String::new()
             }
         );
-        if self.kind != "conn" {
-            let m = &self.messages;
-            let _ = writeln!(
-                out,
-                "messages     sent {}, {} {}, received {} of {} expected, lost {}, duplicated {}, out of order {}",
-                m.sent,
-                if self.qos == Some(0) {
-                    "written (QoS 0: no acknowledgements)"
-                } else {
-                    "acknowledged"
-                },
-                m.acknowledged,
-                m.received,
-                m.expected,
-                m.lost,
-                m.duplicated,
-                m.out_of_order
-            );
-            let _ = writeln!(
-                out,
-                "throughput   sent {:.0}/s over {:.1} s, received {:.0}/s{}",
-                self.rate.sent_per_s,
-                self.duration_s,
-                self.rate.received_per_s,
-                if self.delivery_s > 0.0 {
-                    format!(" over {:.1} s (until the last arrival)", self.delivery_s)
-                } else {
-                    String::new()
-                }
-            );
-        }
-        if !self.latency_ms.is_empty() {
-            let _ = writeln!(
-                out,
-                "latency ms   {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                "count", "p50", "p90", "p99", "p99.9", "max", "mean"
-            );
-            for (name, s) in &self.latency_ms {
-                let _ = writeln!(
-                    out,
-                    "  {:<10} {:>9} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
-                    name.replace('_', " "),
-                    s.count,
-                    s.p50,
-                    s.p90,
-                    s.p99,
-                    s.p99_9,
-                    s.max,
-                    s.mean
-                );
+    }
+
+    /// Messages sent, acknowledged and received, and the rates.
+    fn write_messages(&self, out: &mut String) {
+        let m = &self.messages;
+        let _ = writeln!(
+            out,
+            "messages     sent {}, {} {}, received {} of {} expected, lost {}, duplicated {}, out of order {}",
+            m.sent,
+            if self.qos == Some(0) {
+                "written (QoS 0: no acknowledgements)"
+            } else {
+                "acknowledged"
+            },
+            m.acknowledged,
+            m.received,
+            m.expected,
+            m.lost,
+            m.duplicated,
+            m.out_of_order
+        );
+        let _ = writeln!(
+            out,
+            "throughput   sent {:.0}/s over {:.1} s, received {:.0}/s{}",
+            self.rate.sent_per_s,
+            self.duration_s,
+            self.rate.received_per_s,
+            if self.delivery_s > 0.0 {
+                format!(" over {:.1} s (until the last arrival)", self.delivery_s)
+            } else {
+                String::new()
             }
-        }
-        if let Some(memory) = self.memory {
+        );
+    }
+
+    /// A row of percentiles per latency measured.
+    fn write_latencies(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "latency ms   {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "count", "p50", "p90", "p99", "p99.9", "max", "mean"
+        );
+        for (name, s) in &self.latency_ms {
             let _ = writeln!(
                 out,
-                "memory       {:.1} MiB resident, {:.1} KiB per connection",
-                memory.rss_bytes as f64 / 1_048_576.0,
-                memory.per_connection_bytes as f64 / 1024.0
+                "  {:<10} {:>9} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+                name.replace('_', " "),
+                s.count,
+                s.p50,
+                s.p90,
+                s.p99,
+                s.p99_9,
+                s.max,
+                s.mean
             );
         }
-        if self.errors.is_empty() {
-            let _ = writeln!(out, "errors       none");
-        } else {
-            for (index, (kind, count)) in self.errors.iter().enumerate() {
-                let label = if index == 0 { "errors" } else { "" };
-                let _ = writeln!(out, "{label:<12} {count} {kind}");
-            }
-        }
-        for condition in &self.failed_conditions {
-            let _ = writeln!(out, "FAILED       {condition}");
-        }
-        out
     }
 }
 
