@@ -192,6 +192,83 @@ impl Spec {
     }
 }
 
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// What follows a `%`: a code with its flags, width and precision; `None` for `%%`.
+fn percent_code(chars: &mut Chars) -> Result<Option<Piece>, String> {
+    let mut spec = Spec::default();
+    let mut written = String::from("%");
+    if chars.peek() == Some(&'-') {
+        spec.left = true;
+        written.push(chars.next().expect("peeked"));
+    }
+    if chars.peek() == Some(&'0') {
+        spec.zero = true;
+        written.push(chars.next().expect("peeked"));
+    }
+    spec.width = digits(chars, &mut written)?.unwrap_or(0);
+    if chars.peek() == Some(&'.') {
+        written.push(chars.next().expect("peeked"));
+        spec.precision = Some(digits(chars, &mut written)?.unwrap_or(0));
+    }
+    let letter = match chars.next() {
+        Some(letter) => letter,
+        None if written == "%" => {
+            return Err("-F ends with a lone %: write %% for a percent sign".into());
+        }
+        None => return Err(format!("-F ends with {written} and no code letter")),
+    };
+    written.push(letter);
+    if letter == '%' && spec.is_plain() {
+        return Ok(None);
+    }
+    let Some(code) = Code::from_letter(letter) else {
+        return Err(format!(
+            "unknown format code {written} in -F (see mqtt-cli sub --help)"
+        ));
+    };
+    check_spec(code, &spec, &written)?;
+    Ok(Some(Piece::Code(code, spec)))
+}
+
+/// What follows an `@`: a strftime code, or `@N` (nanoseconds); `None` for `@@`.
+fn time_code(chars: &mut Chars) -> Result<Option<Piece>, String> {
+    match chars.next() {
+        Some('@') => Ok(None),
+        Some('N') => Ok(Some(Piece::Nanoseconds)),
+        Some(code) => {
+            let specifier = format!("%{code}");
+            let valid = chrono::format::StrftimeItems::new(&specifier)
+                .all(|item| !matches!(item, chrono::format::Item::Error));
+            if !valid {
+                return Err(format!(
+                    "unknown time code @{code} in -F (strftime's, as mosquitto_sub: @Y @m @d @H @M @S @z @s @N @@ ...)"
+                ));
+            }
+            Ok(Some(Piece::Time(specifier)))
+        }
+        None => Err("-F ends with a lone @: write @@ for an at sign".into()),
+    }
+}
+
+/// What follows a `\`: the character it stands for.
+fn escape(chars: &mut Chars) -> Result<char, String> {
+    match chars.next() {
+        Some('n') => Ok('\n'),
+        Some('t') => Ok('\t'),
+        Some('\\') => Ok('\\'),
+        Some('0') => Ok('\0'),
+        Some('a') => Ok('\u{7}'),
+        Some('e') => Ok('\u{1b}'),
+        Some('r') => Ok('\r'),
+        Some('v') => Ok('\u{b}'),
+        Some(other) => Err(format!(
+            "unknown escape \\{other} in -F (escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\)"
+        )),
+        None => Err("-F ends with a lone \\: write \\\\".into()),
+    }
+}
+
 impl Template {
     /// Parses a template; unknown codes, widths where they mean nothing, and dangling `%`, `@`
     /// or `\` are errors.
@@ -201,85 +278,28 @@ impl Template {
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
             let piece = match c {
-                '%' => {
-                    let mut spec = Spec::default();
-                    let mut written = String::from("%");
-                    if chars.peek() == Some(&'-') {
-                        spec.left = true;
-                        written.push(chars.next().expect("peeked"));
-                    }
-                    if chars.peek() == Some(&'0') {
-                        spec.zero = true;
-                        written.push(chars.next().expect("peeked"));
-                    }
-                    spec.width = digits(&mut chars, &mut written)?.unwrap_or(0);
-                    if chars.peek() == Some(&'.') {
-                        written.push(chars.next().expect("peeked"));
-                        spec.precision = Some(digits(&mut chars, &mut written)?.unwrap_or(0));
-                    }
-                    let letter = match chars.next() {
-                        Some(letter) => letter,
-                        None if written == "%" => {
-                            return Err("-F ends with a lone %: write %% for a percent sign".into());
-                        }
-                        None => return Err(format!("-F ends with {written} and no code letter")),
-                    };
-                    written.push(letter);
-                    if letter == '%' && spec.is_plain() {
+                '%' => match percent_code(&mut chars)? {
+                    Some(piece) => piece,
+                    None => {
                         literal.push(b'%');
                         continue;
                     }
-                    let Some(code) = Code::from_letter(letter) else {
-                        return Err(format!(
-                            "unknown format code {written} in -F (see mqtt-cli sub --help)"
-                        ));
-                    };
-                    check_spec(code, &spec, &written)?;
-                    Piece::Code(code, spec)
-                }
-                '@' => match chars.next() {
-                    Some('@') => {
+                },
+                '@' => match time_code(&mut chars)? {
+                    Some(piece) => piece,
+                    None => {
                         literal.push(b'@');
                         continue;
                     }
-                    Some('N') => Piece::Nanoseconds,
-                    Some(code) => {
-                        let specifier = format!("%{code}");
-                        let valid = chrono::format::StrftimeItems::new(&specifier)
-                            .all(|item| !matches!(item, chrono::format::Item::Error));
-                        if !valid {
-                            return Err(format!(
-                                "unknown time code @{code} in -F (strftime's, as mosquitto_sub: @Y @m @d @H @M @S @z @s @N @@ ...)"
-                            ));
-                        }
-                        Piece::Time(specifier)
-                    }
-                    None => return Err("-F ends with a lone @: write @@ for an at sign".into()),
                 },
-                '\\' => {
-                    let escaped = match chars.next() {
-                        Some('n') => '\n',
-                        Some('t') => '\t',
-                        Some('\\') => '\\',
-                        Some('0') => '\0',
-                        Some('a') => '\u{7}',
-                        Some('e') => '\u{1b}',
-                        Some('r') => '\r',
-                        Some('v') => '\u{b}',
-                        Some(other) => {
-                            return Err(format!(
-                                "unknown escape \\{other} in -F (escapes: \\n \\t \\r \\0 \\a \\e \\v \\\\)"
-                            ));
-                        }
-                        None => return Err("-F ends with a lone \\: write \\\\".into()),
+                other => {
+                    let c = if other == '\\' {
+                        escape(&mut chars)?
+                    } else {
+                        other
                     };
                     let mut buffer = [0u8; 4];
-                    literal.extend_from_slice(escaped.encode_utf8(&mut buffer).as_bytes());
-                    continue;
-                }
-                other => {
-                    let mut buffer = [0u8; 4];
-                    literal.extend_from_slice(other.encode_utf8(&mut buffer).as_bytes());
+                    literal.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
                     continue;
                 }
             };
@@ -403,7 +423,7 @@ pub struct NotJson;
 
 /// Reads the digits of a width or precision.
 fn digits(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    chars: &mut Chars,
     written: &mut String,
 ) -> Result<Option<usize>, String> {
     let mut value: Option<usize> = None;
