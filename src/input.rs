@@ -98,51 +98,20 @@ pub fn run_command(
         .spawn()
         .map_err(|err| CommandFailure::Start(err.to_string()))?;
     let stdout = child.stdout.take().expect("piped");
-    let (tx, rx) = std::sync::mpsc::channel();
     let printed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reading = printed.clone();
-    std::thread::spawn(move || {
-        // In chunks: whether anything came is known before the end.
-        let mut data = Vec::new();
-        let mut reader = std::io::BufReader::new(stdout.take(limit as u64 + 1));
-        let mut chunk = [0u8; 4096];
-        loop {
-            match reader.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(read) => {
-                    reading.store(true, std::sync::atomic::Ordering::Relaxed);
-                    data.extend_from_slice(&chunk[..read]);
-                }
-            }
-        }
-        let _ = tx.send(data);
-    });
-    let kill = |child: &mut std::process::Child| {
-        // The whole group: the shell and what it started (a `sleep` left running would hold
-        // our standard error open).
-        #[cfg(unix)]
-        if let Some(group) = i32::try_from(child.id())
-            .ok()
-            .filter(|pid| *pid > 1)
-            .and_then(rustix::process::Pid::from_raw)
-        {
-            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    };
+    let rx = read_in_background(stdout, limit, printed.clone());
     let started = std::time::Instant::now();
     let data = match rx.recv_timeout(timeout) {
         Ok(data) => data,
         Err(_) => {
-            kill(&mut child);
+            kill_group(&mut child);
             return Err(CommandFailure::TimedOut {
                 printed: printed.load(std::sync::atomic::Ordering::Relaxed),
             });
         }
     };
     if data.len() > limit {
-        kill(&mut child);
+        kill_group(&mut child);
         return Err(CommandFailure::TooLong);
     }
     // Its output is closed: it ends now, or is made to.
@@ -154,11 +123,52 @@ pub fn run_command(
                 std::thread::sleep(Duration::from_millis(5));
             }
             _ => {
-                kill(&mut child);
+                kill_group(&mut child);
                 return Err(CommandFailure::TimedOut { printed: true });
             }
         }
     }
+}
+
+/// Reads at most `limit` + 1 bytes of `stdout` on a thread of its own, in chunks (`printed`
+/// says whether anything came before the end); the bytes come on the channel at its end.
+fn read_in_background(
+    stdout: std::process::ChildStdout,
+    limit: usize,
+    printed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut data = Vec::new();
+        let mut reader = std::io::BufReader::new(stdout.take(limit as u64 + 1));
+        let mut chunk = [0u8; 4096];
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => {
+                    printed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    data.extend_from_slice(&chunk[..read]);
+                }
+            }
+        }
+        let _ = tx.send(data);
+    });
+    rx
+}
+
+/// Stops `child`'s whole process group: the shell and what it started (a `sleep` left
+/// running would hold our standard error open).
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Some(group) = i32::try_from(child.id())
+        .ok()
+        .filter(|pid| *pid > 1)
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Refuses a string over MQTT's 65535 bytes before anything is sent (its length prefix would

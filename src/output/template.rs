@@ -422,10 +422,7 @@ impl Template {
 pub struct NotJson;
 
 /// Reads the digits of a width or precision.
-fn digits(
-    chars: &mut Chars,
-    written: &mut String,
-) -> Result<Option<usize>, String> {
+fn digits(chars: &mut Chars, written: &mut String) -> Result<Option<usize>, String> {
     let mut value: Option<usize> = None;
     while let Some(digit) = chars.peek().and_then(|c| c.to_digit(10)) {
         written.push(chars.next().expect("peeked"));
