@@ -6,7 +6,7 @@ use percent_encoding::percent_decode_str;
 use url::Url;
 
 use crate::error::usage;
-use crate::vocabulary::{Secret, Transport};
+use crate::types::{Secret, Transport};
 
 /// What a `-L` URL contributes; every part is optional except the transport.
 #[derive(Debug, Default, PartialEq, Eq)]

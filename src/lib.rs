@@ -4,7 +4,6 @@
 //! `cli::parse`), `settings` validates without touching the network, `client` owns the MQTT session (rumqttc), `commands` implement the
 //! subcommands, `output` owns stdout. The examples use the same pieces.
 
-pub mod bench;
 pub mod broker_url;
 pub mod cli;
 pub mod client;
@@ -13,14 +12,15 @@ pub mod duration;
 pub mod error;
 pub mod hex;
 pub mod input;
+pub mod measure;
 pub mod output;
-pub mod proxy;
+pub mod proxy_handshake;
 pub mod replay;
 pub mod secrets;
 pub mod settings;
 pub mod tls;
 pub mod topic;
-pub mod vocabulary;
+pub mod types;
 
 use anyhow::Result;
 
@@ -80,8 +80,8 @@ pub async fn run(prepared: Prepared) -> Result<()> {
         Prepared::Check(settings) => commands::check::run(settings).await,
         Prepared::Bench(settings) => commands::bench::run(settings).await,
         Prepared::Profile(args, given) => commands::profile::run(&args, &given),
-        Prepared::Completions(shell) => commands::shell::completions(shell),
-        Prepared::Man(dir) => commands::shell::man_pages(&dir),
-        Prepared::Version => commands::shell::version(),
+        Prepared::Completions(shell) => commands::completions_and_man::completions(shell),
+        Prepared::Man(dir) => commands::completions_and_man::man_pages(&dir),
+        Prepared::Version => commands::completions_and_man::version(),
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::error::usage;
 use crate::input::read_regular_file;
 use crate::topic::validate_topic_name;
-use crate::vocabulary::{Message, Properties, Qos};
+use crate::types::{Message, Properties, Qos};
 
 /// The largest capture `--replay` reads.
 const MAX_CAPTURE: usize = 1 << 30;

@@ -10,7 +10,7 @@ use crate::input::{
     COMMAND_TIMEOUT, CommandFailure, MAX_CONFIG, check_string_length, read_regular_file,
     run_command,
 };
-use crate::vocabulary::Secret;
+use crate::types::Secret;
 
 pub fn read_password_file(path: &Path) -> Result<Secret> {
     let bytes = read_regular_file(path, MAX_CONFIG, "password file")?;

@@ -6,9 +6,9 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::connection::{ConnectArgs, parse_qos};
-use crate::bench::condition::Condition;
 use crate::duration::parse_duration;
-use crate::vocabulary::Qos;
+use crate::measure::condition::Condition;
+use crate::types::Qos;
 
 /// How the report explains itself, under `bench --help`.
 pub const BENCH_HELP: &str = "\

@@ -337,7 +337,7 @@ fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLin
             }
         }
     }
-    super::properties::rewrite(argv, |token| with_value.iter().any(|flag| flag == token))
+    super::mosquitto_properties::rewrite(argv, |token| with_value.iter().any(|flag| flag == token))
         .map_err(|message| CommandLineError::Other(crate::error::usage(message)))
 }
 

@@ -26,7 +26,7 @@ use super::env::Environment;
 use crate::error::usage;
 use crate::input::{MAX_CONFIG, read_regular_file};
 use crate::secrets::PasswordSource;
-use crate::vocabulary::Secret;
+use crate::types::Secret;
 
 /// Keys of the address and credentials layer (below the URL and the environment).
 pub const ADDRESS_KEYS: &[&str] = &[

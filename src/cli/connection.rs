@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::duration::{parse_duration, parse_interval, parse_session_expiry};
-use crate::vocabulary::{ProtocolVersion, Qos};
+use crate::types::{ProtocolVersion, Qos};
 
 /// `-V`: the versions we speak, and a clear word for MQTT 3.1, which we do not.
 fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, String> {

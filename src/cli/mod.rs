@@ -1,5 +1,5 @@
 //! The command line's one home: the definitions (clap derive, here and in `connection.rs`,
-//! `bench.rs`), mosquitto's `-D` (`properties.rs`), the config file's profiles (`config.rs`,
+//! `bench.rs`), mosquitto's `-D` (`mosquitto_properties.rs`), the config file's profiles (`config.rs`,
 //! more arguments as ripgrep's config file is) and the command line with the profile applied
 //! (`command_line.rs`). Validation that needs more than one flag, the environment or a file
 //! lives in `settings`.
@@ -16,14 +16,14 @@ pub mod command_line;
 pub mod config;
 mod connection;
 pub mod env;
-pub mod properties;
+pub mod mosquitto_properties;
 
 pub use connection::{ConnectArgs, PayloadFormat, TlsArgs};
 use connection::{parse_qos, parse_retain_handling, parse_user_property};
 
 use crate::duration::{parse_duration, parse_interval};
-pub use crate::vocabulary::ProtocolVersion;
-use crate::vocabulary::{PayloadEncoding, Qos};
+pub use crate::types::ProtocolVersion;
+use crate::types::{PayloadEncoding, Qos};
 
 /// The exit code table, shown under every `--help`.
 pub const EXIT_CODES: &str = "\

@@ -11,9 +11,9 @@ use rumqttc::AsyncReadWrite;
 use tokio::net::{TcpSocket, TcpStream, lookup_host};
 
 use super::quickack::QuickAck;
-use crate::proxy::{Target, Unreachable, http_connect, socks5};
+use crate::proxy_handshake::{Target, Unreachable, http_connect, socks5};
 use crate::settings::{ConnectSettings, Route};
-use crate::vocabulary::{Proxy, ProxyScheme, host_port};
+use crate::types::{Proxy, ProxyScheme, host_port};
 
 /// What rumqttc needs to open each connection our way.
 pub(super) fn connector(settings: &ConnectSettings) -> rumqttc::SocketConnector {

@@ -16,7 +16,7 @@ use super::errors::{self, Broken};
 use super::events::SessionEvent;
 use super::reconnect::Outage;
 use crate::error::{ErrorKind, failure};
-use crate::vocabulary::Reconnect;
+use crate::types::Reconnect;
 
 /// What one event of a protocol's event loop means for the session. (Moved once per event:
 /// boxing the large variant would cost an allocation per message.)

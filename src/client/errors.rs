@@ -323,7 +323,7 @@ fn io_reason(io: &io::Error, settings: &ConnectSettings) -> String {
     // A proxy, -A or --unix failure, already in words.
     if let Some(unreachable) = io
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<crate::proxy::Unreachable>())
+        .and_then(|inner| inner.downcast_ref::<crate::proxy_handshake::Unreachable>())
     {
         return unreachable.to_string();
     }

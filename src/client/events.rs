@@ -2,7 +2,7 @@
 //! its CONNACK. Plain data, the same for MQTT 3.1.1 and 5.
 
 use super::reason::Reason;
-use crate::vocabulary::{Qos, Received, default_max_inflight};
+use crate::types::{Qos, Received, default_max_inflight};
 
 /// What happened on the session, in order. More kinds may come: match with a catch-all.
 #[derive(Debug)]

@@ -39,8 +39,8 @@ pub use reason::Reason;
 
 use crate::error::{ErrorKind, failure};
 use crate::settings::{ConnectSettings, Transport};
-use crate::vocabulary::ProtocolVersion;
-pub use crate::vocabulary::{
+use crate::types::ProtocolVersion;
+pub use crate::types::{
     Message, Properties, Qos, Received, Reconnect, SubscribeOptions, default_max_inflight,
 };
 

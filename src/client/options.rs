@@ -70,26 +70,26 @@ macro_rules! mqtt_options {
 }
 pub(super) use mqtt_options;
 
-/// Our [`Qos`](crate::vocabulary::Qos) and a rumqttc `QoS` (v4's or v5's: the same names),
+/// Our [`Qos`](crate::types::Qos) and a rumqttc `QoS` (v4's or v5's: the same names),
 /// both ways.
 macro_rules! qos_conversions {
     ($QoS:ty) => {
-        impl From<crate::vocabulary::Qos> for $QoS {
-            fn from(qos: crate::vocabulary::Qos) -> $QoS {
+        impl From<crate::types::Qos> for $QoS {
+            fn from(qos: crate::types::Qos) -> $QoS {
                 match qos {
-                    crate::vocabulary::Qos::AtMostOnce => <$QoS>::AtMostOnce,
-                    crate::vocabulary::Qos::AtLeastOnce => <$QoS>::AtLeastOnce,
-                    crate::vocabulary::Qos::ExactlyOnce => <$QoS>::ExactlyOnce,
+                    crate::types::Qos::AtMostOnce => <$QoS>::AtMostOnce,
+                    crate::types::Qos::AtLeastOnce => <$QoS>::AtLeastOnce,
+                    crate::types::Qos::ExactlyOnce => <$QoS>::ExactlyOnce,
                 }
             }
         }
 
-        impl From<$QoS> for crate::vocabulary::Qos {
-            fn from(qos: $QoS) -> crate::vocabulary::Qos {
+        impl From<$QoS> for crate::types::Qos {
+            fn from(qos: $QoS) -> crate::types::Qos {
                 match qos {
-                    <$QoS>::AtMostOnce => crate::vocabulary::Qos::AtMostOnce,
-                    <$QoS>::AtLeastOnce => crate::vocabulary::Qos::AtLeastOnce,
-                    <$QoS>::ExactlyOnce => crate::vocabulary::Qos::ExactlyOnce,
+                    <$QoS>::AtMostOnce => crate::types::Qos::AtMostOnce,
+                    <$QoS>::AtLeastOnce => crate::types::Qos::AtLeastOnce,
+                    <$QoS>::ExactlyOnce => crate::types::Qos::ExactlyOnce,
                 }
             }
         }

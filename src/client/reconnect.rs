@@ -8,7 +8,7 @@ use std::time::Duration;
 use tracing::debug;
 
 use crate::error::{ErrorKind, failure};
-use crate::vocabulary::Reconnect;
+use crate::types::Reconnect;
 
 /// The first wait before reconnecting.
 const FIRST_RECONNECT_DELAY: Duration = Duration::from_millis(250);

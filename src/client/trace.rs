@@ -6,7 +6,7 @@ use tracing::debug;
 use super::events::Announced;
 use super::reason::Reason;
 use crate::settings::ConnectSettings;
-use crate::vocabulary::{ProtocolVersion, Qos};
+use crate::types::{ProtocolVersion, Qos};
 
 pub(super) fn trace_connect(settings: &ConnectSettings) {
     if !tracing::enabled!(tracing::Level::DEBUG) {

@@ -14,7 +14,7 @@ use super::options::{Common, REQUEST_CAPACITY, mqtt_options, qos_conversions};
 use super::reason::Reason;
 use super::trace::{describe_granted, describe_publish, trace_incoming, trace_outgoing};
 use crate::settings::ConnectSettings;
-use crate::vocabulary::{MAX_PACKET_SIZE, Message, Qos, Received, SubscribeOptions};
+use crate::types::{MAX_PACKET_SIZE, Message, Qos, Received, SubscribeOptions};
 
 qos_conversions!(QoS);
 

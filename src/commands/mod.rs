@@ -2,10 +2,10 @@
 
 pub mod bench;
 pub mod check;
+pub mod completions_and_man;
 pub mod profile;
 pub mod publish;
 pub mod request;
-pub mod shell;
 pub mod stats;
 pub mod subscribe;
 

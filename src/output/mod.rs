@@ -24,8 +24,8 @@ mod template;
 
 pub use template::{NotJson, TEMPLATE_HELP, Template};
 
-pub use crate::vocabulary::PayloadEncoding;
-use crate::vocabulary::{Properties, Received};
+pub use crate::types::PayloadEncoding;
+use crate::types::{Properties, Received};
 
 /// `--json`'s help: the schema, so that it is at hand without the README.
 pub const JSON_HELP: &str = "Print each message as one compact JSON object per line, keys in \
@@ -325,7 +325,7 @@ fn json(received: &Received, encoding: PayloadEncoding, now: SystemTime) -> serd
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocabulary::{Message, Qos};
+    use crate::types::{Message, Qos};
     use bytes::Bytes;
     use std::time::UNIX_EPOCH;
 

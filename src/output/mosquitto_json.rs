@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::vocabulary::Received;
+use crate::types::Received;
 
 /// A JSON value that keeps what cJSON keeps: the order of an object's keys, and repeated keys.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::mosquitto_json;
-use crate::vocabulary::{Properties, Received};
+use crate::types::{Properties, Received};
 
 /// `-F`'s help: the template codes.
 pub const TEMPLATE_HELP: &str = "Print each message through a template instead of the raw \

@@ -6,14 +6,14 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 
 use super::connect::{ConnectSettings, connect_settings};
-use crate::bench::condition::{Condition, Measures};
-use crate::bench::header::HEADER_LEN;
 use crate::cli::ConnectArgs;
 use crate::cli::bench::{BenchAction, BenchArgs, Rate, RunArgs};
 use crate::cli::config::Sources;
 use crate::error::usage;
+use crate::measure::condition::{Condition, Measures};
+use crate::measure::header::HEADER_LEN;
 use crate::topic::{validate_topic_filter, validate_topic_name};
-use crate::vocabulary::{MAX_PACKET_SIZE, Qos};
+use crate::types::{MAX_PACKET_SIZE, Qos};
 
 /// How long a run lasts without `--duration` or `--count`.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);

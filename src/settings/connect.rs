@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::origin::{Origin, first};
 use super::properties::needs_v5;
-use super::proxy::{Route, route};
+use super::route::{Route, route};
 use super::will::{Will, will_settings};
 use crate::broker_url::{UrlParts, parse_url};
 use crate::cli::config::{ProfileLayer, Sources};
@@ -18,7 +18,7 @@ use crate::error::usage;
 use crate::input::check_string_length;
 use crate::secrets::read_password_file;
 use crate::tls::{TlsOptions, TlsSetup, Trust};
-use crate::vocabulary::{ProtocolVersion, Reconnect, Secret, Transport};
+use crate::types::{ProtocolVersion, Reconnect, Secret, Transport};
 
 /// Everything needed to open one MQTT session.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ impl ConnectSettings {
 
     /// `host:port` as people write it (IPv6 in brackets).
     pub fn address(&self) -> String {
-        crate::vocabulary::host_port(&self.host, self.port)
+        crate::types::host_port(&self.host, self.port)
     }
 }
 

@@ -9,11 +9,11 @@ pub mod bench;
 mod check;
 mod connect;
 mod origin;
-mod printing;
+mod output_format;
 mod properties;
-mod proxy;
 mod publish;
 mod request;
+mod route;
 mod subscribe;
 mod will;
 
@@ -22,13 +22,13 @@ pub use bench::{BenchSettings, bench_settings};
 pub use check::{CheckSettings, check_settings};
 pub use connect::{ConnectSettings, connect_settings};
 pub use origin::report as report_origins;
-pub use proxy::Route;
 pub use publish::{Payloads, PubSettings, pub_settings};
 pub use request::{RrSettings, rr_settings};
+pub use route::Route;
 pub use subscribe::{SubSettings, sub_settings};
 pub use will::Will;
 
-pub use crate::vocabulary::{MAX_PACKET_SIZE, Secret, Transport};
+pub use crate::types::{MAX_PACKET_SIZE, Secret, Transport};
 
 #[cfg(test)]
 mod tests {

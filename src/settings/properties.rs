@@ -7,7 +7,7 @@ use bytes::Bytes;
 use crate::cli::PayloadFormat;
 use crate::error::usage;
 use crate::topic::validate_topic_name;
-use crate::vocabulary::Properties;
+use crate::types::Properties;
 
 /// Refuses MQTT 5 options on an MQTT 3.1.1 connection, naming the first one given.
 pub(super) fn needs_v5(v5: bool, options: &[(&str, bool)]) -> Result<()> {

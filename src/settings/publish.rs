@@ -13,7 +13,7 @@ use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::input::{Limited, read_at_most};
 use crate::topic::validate_topic_name;
-use crate::vocabulary::{
+use crate::types::{
     MAX_PACKET_SIZE, Message, Properties, ProtocolVersion, Qos, default_max_inflight,
 };
 

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use regex::bytes::Regex;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::printing::{output_format, payload_regex};
+use super::output_format::{output_format, payload_regex};
 use super::properties::{PropertyArgs, needs_v5, properties};
 use super::publish::{read_payload_file, read_payload_stdin};
 use crate::cli::RrArgs;
@@ -15,7 +15,7 @@ use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_name;
-use crate::vocabulary::{Message, ProtocolVersion};
+use crate::types::{Message, ProtocolVersion};
 
 /// What `rr` needs: the request, where the answer comes, and how to print it.
 #[derive(Debug, Clone)]

@@ -6,14 +6,14 @@ use anyhow::Result;
 use regex::bytes::Regex;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::printing::{output_format, payload_regex};
+use super::output_format::{output_format, payload_regex};
 use super::properties::needs_v5;
 use crate::cli::SubArgs;
 use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::output::Format;
 use crate::topic::validate_topic_filter;
-use crate::vocabulary::{ProtocolVersion, SubscribeOptions};
+use crate::types::{ProtocolVersion, SubscribeOptions};
 
 #[derive(Debug, Clone)]
 pub struct SubSettings {

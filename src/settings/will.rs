@@ -8,7 +8,7 @@ use super::properties::{PropertyArgs, check_payload_format, properties};
 use crate::cli::ConnectArgs;
 use crate::error::usage;
 use crate::topic::validate_topic_name;
-use crate::vocabulary::{Message, Qos};
+use crate::types::{Message, Qos};
 
 /// The message the broker publishes for us if we drop off.
 #[derive(Debug, Clone)]

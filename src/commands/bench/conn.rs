@@ -11,8 +11,8 @@ use tokio::sync::watch;
 
 use super::live::begin;
 use super::tally::{Tally, finish, resident_bytes};
-use crate::bench::report::Memory;
 use crate::client::{Session, SessionOptions};
+use crate::measure::report::Memory;
 use crate::settings::ConnectSettings;
 use crate::settings::bench::{BenchConn, DEFAULT_DURATION};
 

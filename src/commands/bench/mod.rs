@@ -12,9 +12,9 @@ mod track;
 
 use anyhow::Result;
 
-use crate::bench::report::Report;
 use crate::error::usage;
 use crate::input::read_regular_file;
+use crate::measure::report::Report;
 use crate::settings::BenchSettings;
 use crate::settings::bench::BenchMerge;
 

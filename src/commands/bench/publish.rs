@@ -19,12 +19,12 @@ use tokio::sync::{mpsc, watch};
 use super::live::Live;
 use super::tally::{Tally, closed, finish, prepare};
 use super::track::Tracker;
-use crate::bench::header::{Header, now_ns};
-use crate::bench::report::Latency;
 use crate::cli::bench::Rate;
 use crate::client::{Message, Publisher, Qos, Session, SessionEvent, SessionOptions};
 use crate::commands::Interrupts;
 use crate::error::{ErrorKind, failure};
+use crate::measure::header::{Header, now_ns};
+use crate::measure::report::Latency;
 use crate::settings::bench::{BenchPub, DEFAULT_DURATION};
 
 /// How long publishers wait for acknowledgements still owed once they stop publishing.
@@ -259,7 +259,7 @@ fn spawn_subscribers(
 /// Expected, lost, duplicated and out of order: what every publisher sent against what each
 /// subscriber's tracker saw.
 fn count_delivery(
-    report: &mut crate::bench::report::Report,
+    report: &mut crate::measure::report::Report,
     shared: &Shared,
     trackers: &[Tracker],
 ) {

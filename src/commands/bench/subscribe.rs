@@ -13,9 +13,9 @@ use tokio::sync::watch;
 use super::live::begin;
 use super::tally::{Tally, finish};
 use super::track::Tracker;
-use crate::bench::header::{Header, now_ns};
 use crate::client::{Qos, Session, SessionEvent, SessionOptions};
 use crate::error::{ErrorKind, failure};
+use crate::measure::header::{Header, now_ns};
 use crate::settings::ConnectSettings;
 use crate::settings::bench::{BenchSub, DEFAULT_DURATION};
 

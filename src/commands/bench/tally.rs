@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
-use crate::bench::report::{Connections, Latency, Report};
 use crate::client::SessionEvent;
 use crate::error::{ErrorKind, exit_code_of, failure, usage};
+use crate::measure::report::{Connections, Latency, Report};
 use crate::settings::bench::BenchRun;
 
 /// What every client counts, shared.
@@ -164,7 +164,7 @@ impl Tally {
                 .lock()
                 .expect("cause lock")
                 .clone()
-                .map(|(kind, reason)| crate::bench::report::Cause {
+                .map(|(kind, reason)| crate::measure::report::Cause {
                     exit_code: kind.exit_code(),
                     reason,
                 }),
@@ -269,7 +269,7 @@ pub(crate) fn finish(
     mut report: Report,
     json: bool,
     save: Option<&std::path::Path>,
-    conditions: &[crate::bench::condition::Condition],
+    conditions: &[crate::measure::condition::Condition],
 ) -> Result<()> {
     report.finish();
     report.failed_conditions = conditions

@@ -1,4 +1,4 @@
-//! The vocabulary every layer speaks: plain data types for messages, QoS, protocol versions and
+//! The types every layer speaks: plain data types for messages, QoS, protocol versions and
 //! limits. It sits at the bottom of the crate and imports nothing of ours, so that `client`
 //! never needs `cli`, `output` never needs `client`, and data flows one way (ARCHITECTURE.md).
 

@@ -307,7 +307,7 @@ fn count(report: &Report, name: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::report::{Latency, Messages};
+    use crate::measure::report::{Latency, Messages};
 
     fn report() -> Report {
         let messages = Messages {

@@ -14,7 +14,7 @@ use crate::cli::ConnectArgs;
 use crate::cli::env::Environment;
 use crate::error::usage;
 use crate::tls::{TlsOptions, TlsSetup, Trust};
-use crate::vocabulary::{Proxy, ProxyScheme, Secret, Transport};
+use crate::types::{Proxy, ProxyScheme, Secret, Transport};
 
 /// The way to the broker, when it is not a plain TCP connection to host and port.
 #[derive(Debug, Clone, Default)]

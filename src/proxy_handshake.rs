@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::vocabulary::Proxy;
+use crate::types::Proxy;
 
 /// The broker could not be reached, in words (the proxy's, the Unix socket's, the source
 /// address's): the message is the whole story, and connecting exits 3.
@@ -354,7 +354,7 @@ async fn read_header<S: AsyncRead + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocabulary::{ProxyScheme, Secret};
+    use crate::types::{ProxyScheme, Secret};
 
     fn proxy(scheme: ProxyScheme, user: Option<(&str, &str)>) -> Proxy {
         Proxy {
