@@ -13,9 +13,10 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::errors::{self, Broken};
-use super::events::SessionEvent;
+use super::events::{ConnectInfo, SessionEvent};
 use super::reconnect::Outage;
 use crate::error::{ErrorKind, failure};
+use crate::settings::ConnectSettings;
 use crate::types::Reconnect;
 
 /// What one event of a protocol's event loop means for the session. (Moved once per event:
@@ -41,6 +42,22 @@ pub(super) trait Link: Send + 'static {
     /// The next event, translated (and traced with `-d`); `connection` numbers the messages.
     /// An error says what broke in the words of either version ([`Broken`]).
     fn next_step(&mut self, connection: u64) -> impl Future<Output = Result<Step, Broken>> + Send;
+
+    /// The first CONNACK, and what it says; an error in our words (`connect_error`).
+    fn connack(
+        &mut self,
+        settings: &ConnectSettings,
+    ) -> impl Future<Output = anyhow::Result<ConnectInfo>> + Send;
+}
+
+/// Waits for the first CONNACK on `link`, then drives it on a task of its own.
+pub(super) async fn start<L: Link>(
+    mut link: L,
+    settings: &ConnectSettings,
+    shared: Shared,
+) -> anyhow::Result<(ConnectInfo, tokio::task::JoinHandle<()>)> {
+    let info = link.connack(settings).await?;
+    Ok((info, tokio::spawn(drive(link, shared))))
 }
 
 /// Polls `link` until the connection ends, forwarding what the command needs.

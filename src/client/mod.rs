@@ -214,11 +214,17 @@ impl Session {
             unconfirmed_lost: unconfirmed_lost.clone(),
         };
         let connecting = async {
+            let dial = options::Dial {
+                settings,
+                options,
+                transport,
+                shared,
+            };
             match settings.protocol {
-                ProtocolVersion::V311 => v4::connect(settings, options, transport, shared)
+                ProtocolVersion::V311 => v4::connect(dial)
                     .await
                     .map(|(client, info, driver)| (Client::V4(client), info, driver)),
-                ProtocolVersion::V5 => v5::connect(settings, options, transport, shared)
+                ProtocolVersion::V5 => v5::connect(dial)
                     .await
                     .map(|(client, info, driver)| (Client::V5(client), info, driver)),
             }

@@ -53,9 +53,24 @@ impl Common {
 
 /// `rumqttc::MqttOptions` or `rumqttc::v5::MqttOptions` from [`Common`], the session options
 /// and the transport: every setter the two have alike.
+/// What connecting takes, for either protocol version.
+pub(super) struct Dial<'a> {
+    pub settings: &'a ConnectSettings,
+    pub options: super::events::SessionOptions,
+    pub transport: rumqttc::Transport,
+    pub shared: super::driver::Shared,
+}
+
+/// A connected session's parts: its client, what the CONNACK said, the drive loop's task.
+pub(super) type Connected<C> =
+    anyhow::Result<(C, super::events::ConnectInfo, tokio::task::JoinHandle<()>)>;
+
+/// rumqttc's options (v4's or v5's `MqttOptions`) with what both versions set the same way,
+/// and the network options and `-d` packet tracing its event loop takes.
 macro_rules! mqtt_options {
-    ($MqttOptions:ty, $common:expr, $settings:expr, $options:expr, $transport:expr) => {{
-        let common = $common;
+    ($MqttOptions:ty, $settings:expr, $options:expr, $transport:expr) => {{
+        let common = super::options::Common::new($settings);
+        let (network, trace_packets) = (common.network.clone(), common.trace_packets);
         let mut mqtt = <$MqttOptions>::new(common.client_id, common.address, common.port);
         mqtt.set_keep_alive(common.keepalive)
             .set_request_channel_capacity(super::options::REQUEST_CAPACITY)
@@ -65,7 +80,7 @@ macro_rules! mqtt_options {
         if let Some((username, password)) = common.credentials {
             mqtt.set_credentials(username, password);
         }
-        mqtt
+        (mqtt, network, trace_packets)
     }};
 }
 pub(super) use mqtt_options;

@@ -92,6 +92,20 @@ pub(super) fn describe_granted(granted: &[Result<Qos, Reason>]) -> String {
 }
 
 /// A packet received, for `--debug`; `describe` runs only then.
+/// `fn trace_event(&Event)` for a protocol version's `Event` (both have `Incoming(Packet)`, told
+/// in words by the version's `describe_packet`, and the shared `Outgoing`): `-d`'s view.
+macro_rules! trace_events {
+    () => {
+        fn trace_event(event: &Event) {
+            match event {
+                Event::Incoming(packet) => super::trace::trace_incoming(|| describe_packet(packet)),
+                Event::Outgoing(outgoing) => super::trace::trace_outgoing(outgoing),
+            }
+        }
+    };
+}
+pub(super) use trace_events;
+
 pub(super) fn trace_incoming(describe: impl FnOnce() -> String) {
     if tracing::enabled!(tracing::Level::DEBUG) {
         debug!("received {}", describe());

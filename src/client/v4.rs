@@ -7,31 +7,27 @@ use rumqttc::{
     Outgoing, Packet, QoS, StateError, SubscribeFilter, SubscribeReasonCode,
 };
 
-use super::driver::{self, Shared, Step, closed};
+use super::driver::{self, Step, closed};
 use super::errors::{self, Broken, Failure};
-use super::events::{ConnectInfo, SessionEvent, SessionOptions};
-use super::options::{Common, REQUEST_CAPACITY, mqtt_options, qos_conversions};
+use super::events::{ConnectInfo, SessionEvent};
+use super::options::{Connected, Dial, REQUEST_CAPACITY, mqtt_options, qos_conversions};
 use super::reason::Reason;
-use super::trace::{describe_granted, describe_publish, trace_incoming, trace_outgoing};
+use super::trace::{describe_granted, describe_publish, trace_events};
 use crate::settings::ConnectSettings;
 use crate::types::{MAX_PACKET_SIZE, Message, Qos, Received, SubscribeOptions};
 
 qos_conversions!(QoS);
+trace_events!();
 
 /// The v4 client.
 #[derive(Clone)]
 pub(super) struct Client(AsyncClient);
 
 /// Connects, waits for the CONNACK, and starts the event loop task feeding `events`.
-pub(super) async fn connect(
-    settings: &ConnectSettings,
-    options: SessionOptions,
-    transport: rumqttc::Transport,
-    shared: Shared,
-) -> Result<(Client, ConnectInfo, tokio::task::JoinHandle<()>)> {
-    let common = Common::new(settings);
-    let (network, trace_packets) = (common.network.clone(), common.trace_packets);
-    let mut mqtt = mqtt_options!(MqttOptions, common, settings, options, transport);
+pub(super) async fn connect(dial: Dial<'_>) -> Connected<Client> {
+    let (settings, options) = (dial.settings, dial.options);
+    let (mut mqtt, network, trace_packets) =
+        mqtt_options!(MqttOptions, settings, options, dial.transport);
     mqtt.set_clean_session(settings.clean_session)
         .set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE)
         .set_inflight(options.max_inflight.max(1));
@@ -48,15 +44,7 @@ pub(super) async fn connect(
     let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
     eventloop.set_network_options(network);
     eventloop.state.trace_packets = trace_packets;
-    let info = match eventloop.poll().await {
-        Err(err) => return Err(errors::connect_error(broken(err), settings)),
-        Ok(Event::Incoming(Packet::ConnAck(ack))) => ConnectInfo {
-            session_present: ack.session_present,
-            ..ConnectInfo::default()
-        },
-        Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
-    };
-    let driver = tokio::spawn(driver::drive(Link(eventloop), shared));
+    let (info, driver) = driver::start(Link(eventloop), settings, dial.shared).await?;
     Ok((Client(client), info, driver))
 }
 
@@ -105,10 +93,7 @@ struct Link(EventLoop);
 impl driver::Link for Link {
     async fn next_step(&mut self, connection: u64) -> Result<Step, Broken> {
         let event = self.0.poll().await.map_err(broken)?;
-        match &event {
-            Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
-            Event::Outgoing(outgoing) => trace_outgoing(outgoing),
-        }
+        trace_event(&event);
         Ok(match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
             Event::Incoming(Packet::ConnAck(ack)) => Step::Reconnected {
@@ -140,6 +125,17 @@ impl driver::Link for Link {
             Event::Outgoing(Outgoing::Disconnect) => Step::Disconnected,
             _ => Step::Nothing,
         })
+    }
+
+    async fn connack(&mut self, settings: &ConnectSettings) -> Result<ConnectInfo> {
+        match self.0.poll().await {
+            Err(err) => Err(errors::connect_error(broken(err), settings)),
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => Ok(ConnectInfo {
+                session_present: ack.session_present,
+                ..ConnectInfo::default()
+            }),
+            Ok(other) => Err(anyhow::anyhow!("expected CONNACK, got {other:?}")),
+        }
     }
 }
 

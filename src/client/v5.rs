@@ -13,12 +13,12 @@ use rumqttc::v5::mqttbytes::v5::{
 };
 use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, StateError};
 
-use super::driver::{self, Shared, Step, closed};
+use super::driver::{self, Step, closed};
 use super::errors::{self, Broken, Failure};
-use super::events::{Announced, ConnectInfo, SessionEvent, SessionOptions};
-use super::options::{Common, REQUEST_CAPACITY, mqtt_options, qos_conversions};
+use super::events::{Announced, ConnectInfo, SessionEvent};
+use super::options::{Connected, Dial, REQUEST_CAPACITY, mqtt_options, qos_conversions};
 use super::reason::Reason;
-use super::trace::{describe_granted, describe_publish, trace_incoming, trace_outgoing};
+use super::trace::{describe_granted, describe_publish, trace_events};
 use crate::settings::ConnectSettings;
 use crate::types::{MAX_PACKET_SIZE, Message, Properties, Qos, Received, SubscribeOptions};
 
@@ -29,17 +29,13 @@ pub(super) struct Client {
 }
 
 qos_conversions!(QoS);
+trace_events!();
 
 /// Connects, waits for the CONNACK, and starts the event loop task feeding `events`.
-pub(super) async fn connect(
-    settings: &ConnectSettings,
-    options: SessionOptions,
-    transport: rumqttc::Transport,
-    shared: Shared,
-) -> Result<(Client, ConnectInfo, tokio::task::JoinHandle<()>)> {
-    let common = Common::new(settings);
-    let (network, trace_packets) = (common.network.clone(), common.trace_packets);
-    let mut mqtt = mqtt_options!(MqttOptions, common, settings, options, transport);
+pub(super) async fn connect(dial: Dial<'_>) -> Connected<Client> {
+    let (settings, options) = (dial.settings, dial.options);
+    let (mut mqtt, network, trace_packets) =
+        mqtt_options!(MqttOptions, settings, options, dial.transport);
     // The whole packet: remaining length plus at most 5 bytes of fixed header.
     let largest = u32::try_from(MAX_PACKET_SIZE + 5).unwrap_or(u32::MAX);
     mqtt.set_clean_start(settings.clean_session)
@@ -76,17 +72,8 @@ pub(super) async fn connect(
     let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
     eventloop.options.set_network_options(network);
     eventloop.state.trace_packets = trace_packets;
-    let info = match eventloop.poll().await {
-        Err(err) => return Err(errors::connect_error(broken(err), settings)),
-        Ok(Event::Incoming(Packet::ConnAck(ack))) => ConnectInfo {
-            session_present: ack.session_present,
-            announced: ack.properties.as_ref().map(announced).unwrap_or_default(),
-        },
-        Ok(other) => anyhow::bail!("expected CONNACK, got {other:?}"),
-    };
-    let driver = tokio::spawn(driver::drive(Link(eventloop), shared));
-    let client = Client { client };
-    Ok((client, info, driver))
+    let (info, driver) = driver::start(Link(eventloop), settings, dial.shared).await?;
+    Ok((Client { client }, info, driver))
 }
 
 fn announced(properties: &ConnAckProperties) -> Announced {
@@ -218,10 +205,7 @@ struct Link(EventLoop);
 impl driver::Link for Link {
     async fn next_step(&mut self, connection: u64) -> Result<Step, Broken> {
         let event = self.0.poll().await.map_err(broken)?;
-        match &event {
-            Event::Incoming(packet) => trace_incoming(|| describe_packet(packet)),
-            Event::Outgoing(outgoing) => trace_outgoing(outgoing),
-        }
+        trace_event(&event);
         let forward = match event {
             // Only a reconnect gets here: the first CONNACK was read by `connect`.
             Event::Incoming(Packet::ConnAck(ack)) => {
@@ -285,6 +269,17 @@ impl driver::Link for Link {
             _ => None,
         };
         Ok(forward.map_or(Step::Nothing, Step::Forward))
+    }
+
+    async fn connack(&mut self, settings: &ConnectSettings) -> Result<ConnectInfo> {
+        match self.0.poll().await {
+            Err(err) => Err(errors::connect_error(broken(err), settings)),
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => Ok(ConnectInfo {
+                session_present: ack.session_present,
+                announced: ack.properties.as_ref().map(announced).unwrap_or_default(),
+            }),
+            Ok(other) => Err(anyhow::anyhow!("expected CONNACK, got {other:?}")),
+        }
     }
 }
 
