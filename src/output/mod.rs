@@ -386,8 +386,12 @@ mod tests {
             shown("%C|%D|%E|%F|%R|%A|%S|%P"),
             "text/plain|c1|60|1|re/ply|3|4,5|k:v a:b"
         );
-        // A width cuts the payload to that many bytes (hex digits); at the width, whole.
-        assert_eq!(shown("%3p|%5p|%4x|%10x"), "hel|hello|6865|68656c6c6f");
+        // A width cuts the payload to that many bytes (hex digits: two a byte, so 8 digits of
+        // a 5-byte payload are its first 4 bytes); at the width, whole.
+        assert_eq!(
+            shown("%3p|%5p|%4x|%8x|%10x"),
+            "hel|hello|6865|68656c6c|68656c6c6f"
+        );
         assert!(Template::parse("%j").expect("valid").has_json());
         assert!(Template::parse("%J").expect("valid").has_json());
         assert!(!Template::parse("%p %t").expect("valid").has_json());
