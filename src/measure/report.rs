@@ -691,6 +691,62 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_adds_every_count() {
+        let counted = |run: &str, base: u64| {
+            let mut report = Report {
+                kind: "pub".into(),
+                runs: vec![run.into()],
+                ..Report::default()
+            };
+            report.connections = Connections {
+                requested: base,
+                connected: base + 1,
+                failed: base + 2,
+                reconnects: base + 3,
+                ended_early: base + 4,
+            };
+            report.messages = Messages {
+                sent: base + 5,
+                acknowledged: base + 6,
+                received: base + 7,
+                expected: base + 8,
+                lost: base + 9,
+                duplicated: base + 10,
+                out_of_order: base + 11,
+            };
+            report.errors.insert("timeout".into(), base + 12);
+            report
+        };
+        let merged = Report::merge(&[counted("a", 0), counted("b", 100)]).expect("merge");
+        let c = &merged.connections;
+        assert_eq!(
+            [
+                c.requested,
+                c.connected,
+                c.failed,
+                c.reconnects,
+                c.ended_early
+            ],
+            [100, 102, 104, 106, 108]
+        );
+        let m = &merged.messages;
+        assert_eq!(
+            [
+                m.sent,
+                m.acknowledged,
+                m.received,
+                m.expected,
+                m.lost,
+                m.duplicated,
+                m.out_of_order
+            ],
+            [110, 112, 114, 116, 118, 120, 122]
+        );
+        assert_eq!(merged.errors["timeout"], 124);
+        assert_eq!(merged.processes, 2);
+    }
+
+    #[test]
     fn the_table_says_each_section_when_it_has_one() {
         let mut report = run(&[1000, 2000], 2);
         report.errors.insert("timeout".into(), 2);
