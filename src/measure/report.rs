@@ -280,30 +280,12 @@ impl Report {
             merged.duration_s = merged.duration_s.max(report.duration_s);
             merged.delivery_s = merged.delivery_s.max(report.delivery_s);
             let (c, r) = (&mut merged.connections, &report.connections);
-            for (sum, count) in [
-                (&mut c.requested, r.requested),
-                (&mut c.connected, r.connected),
-                (&mut c.failed, r.failed),
-                (&mut c.reconnects, r.reconnects),
-                (&mut c.ended_early, r.ended_early),
-            ] {
-                add(sum, count)?;
-            }
+            add_each!(c, r; requested, connected, failed, reconnects, ended_early);
             if merged.cause.is_none() {
                 merged.cause = report.cause.clone();
             }
             let (m, r) = (&mut merged.messages, &report.messages);
-            for (sum, count) in [
-                (&mut m.sent, r.sent),
-                (&mut m.acknowledged, r.acknowledged),
-                (&mut m.received, r.received),
-                (&mut m.expected, r.expected),
-                (&mut m.lost, r.lost),
-                (&mut m.duplicated, r.duplicated),
-                (&mut m.out_of_order, r.out_of_order),
-            ] {
-                add(sum, count)?;
-            }
+            add_each!(m, r; sent, acknowledged, received, expected, lost, duplicated, out_of_order);
             for (kind, count) in &report.errors {
                 add(merged.errors.entry(kind.clone()).or_default(), *count)?;
             }
@@ -374,6 +356,19 @@ fn merged_memory(reports: &[Report], rss: u64, connected: u64) -> Result<Option<
     }))
 }
 
+/// `text()` when `show`, else nothing: an optional part of a line of the table.
+fn shown_if(show: bool, text: impl FnOnce() -> String) -> String {
+    if show { text() } else { String::new() }
+}
+
+/// `sum.field += count.field` for each field named, each checked as [`add`] does.
+macro_rules! add_each {
+    ($sum:expr, $count:expr; $($field:ident),+) => {
+        $(add(&mut $sum.$field, $count.$field)?;)+
+    };
+}
+use add_each;
+
 /// `sum += count`, refused past `u64::MAX` (a hand-edited or corrupt report).
 fn add(sum: &mut u64, count: u64) -> Result<(), String> {
     *sum = sum
@@ -422,11 +417,10 @@ impl Report {
             "mqtt-cli bench {}: {}{}",
             self.kind,
             self.description,
-            if self.processes > 1 {
-                format!(" ({} processes merged)", self.processes)
-            } else {
-                String::new()
-            }
+            shown_if(self.processes > 1, || format!(
+                " ({} processes merged)",
+                self.processes
+            ))
         );
         if let Some(cause) = &self.cause {
             let _ = writeln!(
@@ -449,16 +443,14 @@ impl Report {
             c.requested,
             c.failed,
             c.reconnects,
-            if c.ended_early > 0 {
-                format!(", {} ended without finishing", c.ended_early)
-            } else {
-                String::new()
-            },
-            if self.rate.connections_per_s > 0.0 {
-                format!(", {:.0} connections/s", self.rate.connections_per_s)
-            } else {
-                String::new()
-            }
+            shown_if(c.ended_early > 0, || format!(
+                ", {} ended without finishing",
+                c.ended_early
+            )),
+            shown_if(self.rate.connections_per_s > 0.0, || format!(
+                ", {:.0} connections/s",
+                self.rate.connections_per_s
+            ))
         );
     }
 
@@ -487,11 +479,10 @@ impl Report {
             self.rate.sent_per_s,
             self.duration_s,
             self.rate.received_per_s,
-            if self.delivery_s > 0.0 {
-                format!(" over {:.1} s (until the last arrival)", self.delivery_s)
-            } else {
-                String::new()
-            }
+            shown_if(self.delivery_s > 0.0, || format!(
+                " over {:.1} s (until the last arrival)",
+                self.delivery_s
+            ))
         );
     }
 
@@ -692,56 +683,41 @@ mod tests {
 
     #[test]
     fn a_merge_adds_every_count() {
+        // Every count a different number: base, base + step, base + 2 step, ...
+        let counts = |base: u64, step: u64| {
+            let at = |k: u64| base + k * step;
+            let connections = Connections {
+                requested: at(0),
+                connected: at(1),
+                failed: at(2),
+                reconnects: at(3),
+                ended_early: at(4),
+            };
+            let messages = Messages {
+                sent: at(5),
+                acknowledged: at(6),
+                received: at(7),
+                expected: at(8),
+                lost: at(9),
+                duplicated: at(10),
+                out_of_order: at(11),
+            };
+            (connections, messages)
+        };
         let counted = |run: &str, base: u64| {
+            let (connections, messages) = counts(base, 1);
             let mut report = Report {
                 kind: "pub".into(),
                 runs: vec![run.into()],
+                connections,
+                messages,
                 ..Report::default()
-            };
-            report.connections = Connections {
-                requested: base,
-                connected: base + 1,
-                failed: base + 2,
-                reconnects: base + 3,
-                ended_early: base + 4,
-            };
-            report.messages = Messages {
-                sent: base + 5,
-                acknowledged: base + 6,
-                received: base + 7,
-                expected: base + 8,
-                lost: base + 9,
-                duplicated: base + 10,
-                out_of_order: base + 11,
             };
             report.errors.insert("timeout".into(), base + 12);
             report
         };
         let merged = Report::merge(&[counted("a", 0), counted("b", 100)]).expect("merge");
-        let c = &merged.connections;
-        assert_eq!(
-            [
-                c.requested,
-                c.connected,
-                c.failed,
-                c.reconnects,
-                c.ended_early
-            ],
-            [100, 102, 104, 106, 108]
-        );
-        let m = &merged.messages;
-        assert_eq!(
-            [
-                m.sent,
-                m.acknowledged,
-                m.received,
-                m.expected,
-                m.lost,
-                m.duplicated,
-                m.out_of_order
-            ],
-            [110, 112, 114, 116, 118, 120, 122]
-        );
+        assert_eq!((merged.connections, merged.messages), counts(100, 2));
         assert_eq!(merged.errors["timeout"], 124);
         assert_eq!(merged.processes, 2);
     }
