@@ -14,8 +14,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The documents a reader follows: the README, what it links to, and the maps.
-fn documents() -> Vec<PathBuf> {
+/// The documents a reader follows (the README, what it links to, and the maps), each with
+/// its text.
+fn documents() -> Vec<(PathBuf, String)> {
     let mut found: Vec<PathBuf> = ["README.md", "CONTRIBUTING.md", "ARCHITECTURE.md"]
         .iter()
         .map(|name| root().join(name))
@@ -28,6 +29,12 @@ fn documents() -> Vec<PathBuf> {
     }
     found.sort();
     found
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("read a document");
+            (path, text)
+        })
+        .collect()
 }
 
 /// Each line of a document but the fences, and whether it is inside a code block.
@@ -116,8 +123,7 @@ fn the_readme_is_a_front_door_of_at_most_20_kb() {
 fn every_link_resolves_to_a_file_and_a_heading() {
     let mut broken = Vec::new();
     let mut checked = 0;
-    for document in documents() {
-        let text = std::fs::read_to_string(&document).expect("read a document");
+    for (document, text) in documents() {
         for link in links(&text) {
             if link.starts_with("http://") || link.starts_with("https://") {
                 continue;
@@ -179,8 +185,7 @@ fn commands(line: &str) -> Vec<Vec<String>> {
 fn every_command_shown_is_accepted_as_written() {
     let mut refused = Vec::new();
     let mut checked = 0;
-    for document in documents() {
-        let text = std::fs::read_to_string(&document).expect("read a document");
+    for (document, text) in documents() {
         for (_, line) in lines(&text).into_iter().filter(|(fenced, _)| *fenced) {
             for command in commands(line.trim_start()) {
                 checked += 1;
