@@ -34,20 +34,46 @@ pub struct ConnectInfo {
     pub announced: Announced,
 }
 
-/// The CONNACK properties of MQTT 5 that describe what the broker allows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Announced {
-    pub maximum_qos: Option<u8>,
-    pub retain_available: Option<bool>,
-    pub maximum_packet_size: Option<u32>,
-    pub receive_maximum: Option<u16>,
-    pub topic_alias_maximum: Option<u16>,
-    pub wildcard_subscription_available: Option<bool>,
-    pub subscription_identifiers_available: Option<bool>,
-    pub shared_subscription_available: Option<bool>,
-    pub server_keep_alive: Option<u16>,
-    pub session_expiry_interval: Option<u32>,
-    pub assigned_client_identifier: Option<String>,
+/// Declares [`Announced`] and its [`Announced::fields`] from one list: each CONNACK property
+/// once, with its name in words and the kind of its value (the JSON key is the field's name).
+macro_rules! announced {
+    ($($field:ident: $ty:ty, $words:literal, $kind:ident;)*) => {
+        /// The CONNACK properties of MQTT 5 that describe what the broker allows.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct Announced {
+            $(pub $field: Option<$ty>,)*
+        }
+
+        impl Announced {
+            /// The properties the CONNACK carried, in one order: the one list `-d` and `check`
+            /// read.
+            pub fn fields(&self) -> Vec<AnnouncedField> {
+                let mut fields = Vec::new();
+                $(if let Some(value) = &self.$field {
+                    fields.push(AnnouncedField {
+                        key: stringify!($field),
+                        words: $words,
+                        value: AnnouncedValue::$kind(value.clone().into()),
+                    });
+                })*
+                fields
+            }
+        }
+    };
+}
+
+announced! {
+    maximum_qos: u8, "maximum QoS", Number;
+    retain_available: bool, "retain available", Flag;
+    maximum_packet_size: u32, "maximum packet size", Number;
+    receive_maximum: u16, "receive maximum", Number;
+    topic_alias_maximum: u16, "topic alias maximum", Number;
+    wildcard_subscription_available: bool, "wildcard subscriptions", Flag;
+    subscription_identifiers_available: bool, "subscription identifiers", Flag;
+    shared_subscription_available: bool, "shared subscriptions", Flag;
+    server_keep_alive: u16, "server keepalive", Number;
+    session_expiry_interval: u32, "session expiry", Number;
+    assigned_client_identifier: String, "assigned client id", Text;
 }
 
 /// One CONNACK property as announced: its JSON key (`check --json`), its name in words (`-d`),
@@ -73,80 +99,6 @@ impl std::fmt::Display for AnnouncedValue {
             AnnouncedValue::Flag(flag) => write!(f, "{flag}"),
             AnnouncedValue::Text(text) => write!(f, "{text:?}"),
         }
-    }
-}
-
-impl Announced {
-    /// The properties the CONNACK carried, in one order: the one list `-d` and `check` read.
-    pub fn fields(&self) -> Vec<AnnouncedField> {
-        use AnnouncedValue::{Flag, Number, Text};
-        let number = |value: Option<u32>| value.map(Number);
-        let all = [
-            (
-                "maximum_qos",
-                "maximum QoS",
-                number(self.maximum_qos.map(u32::from)),
-            ),
-            (
-                "retain_available",
-                "retain available",
-                self.retain_available.map(Flag),
-            ),
-            (
-                "maximum_packet_size",
-                "maximum packet size",
-                number(self.maximum_packet_size),
-            ),
-            (
-                "receive_maximum",
-                "receive maximum",
-                number(self.receive_maximum.map(u32::from)),
-            ),
-            (
-                "topic_alias_maximum",
-                "topic alias maximum",
-                number(self.topic_alias_maximum.map(u32::from)),
-            ),
-            (
-                "wildcard_subscription_available",
-                "wildcard subscriptions",
-                self.wildcard_subscription_available.map(Flag),
-            ),
-            (
-                "subscription_identifiers_available",
-                "subscription identifiers",
-                self.subscription_identifiers_available.map(Flag),
-            ),
-            (
-                "shared_subscription_available",
-                "shared subscriptions",
-                self.shared_subscription_available.map(Flag),
-            ),
-            (
-                "server_keep_alive",
-                "server keepalive",
-                number(self.server_keep_alive.map(u32::from)),
-            ),
-            (
-                "session_expiry_interval",
-                "session expiry",
-                number(self.session_expiry_interval),
-            ),
-            (
-                "assigned_client_identifier",
-                "assigned client id",
-                self.assigned_client_identifier.clone().map(Text),
-            ),
-        ];
-        all.into_iter()
-            .filter_map(|(key, words, value)| {
-                Some(AnnouncedField {
-                    key,
-                    words,
-                    value: value?,
-                })
-            })
-            .collect()
     }
 }
 
