@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
+use rustls::CipherSuite;
 use rustls::client::ResolvesClientCert;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -60,45 +61,45 @@ pub enum TlsVersion {
 /// Cipher suites named by `--ciphers` (mosquitto's OpenSSL names, IANA's or rustls'); empty:
 /// rustls' defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ciphers(pub Vec<rustls::CipherSuite>);
+pub struct Ciphers(pub Vec<CipherSuite>);
 
 /// OpenSSL's names of the suites rustls has (TLS 1.2; TLS 1.3's names are IANA's).
-const OPENSSL_NAMES: &[(&str, rustls::CipherSuite)] = &[
+const OPENSSL_NAMES: &[(&str, CipherSuite)] = &[
     (
         "ECDHE-ECDSA-AES256-GCM-SHA384",
-        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
     ),
     (
         "ECDHE-ECDSA-AES128-GCM-SHA256",
-        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
     ),
     (
         "ECDHE-ECDSA-CHACHA20-POLY1305",
-        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     ),
     (
         "ECDHE-RSA-AES256-GCM-SHA384",
-        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
     ),
     (
         "ECDHE-RSA-AES128-GCM-SHA256",
-        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
     ),
     (
         "ECDHE-RSA-CHACHA20-POLY1305",
-        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ),
     (
         "TLS_AES_256_GCM_SHA384",
-        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+        CipherSuite::TLS13_AES_256_GCM_SHA384,
     ),
     (
         "TLS_AES_128_GCM_SHA256",
-        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
     ),
     (
         "TLS_CHACHA20_POLY1305_SHA256",
-        rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+        CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
     ),
 ];
 
