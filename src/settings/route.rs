@@ -264,27 +264,37 @@ mod tests {
 
     #[test]
     fn no_proxy_lists_are_read_as_curl_reads_them() {
-        let cases = [
-            ("*", "broker.example.com", true),
-            ("example.com", "broker.example.com", true),
-            (".example.com", "broker.example.com", true),
-            ("example.com", "example.com", true),
-            ("example.com", "badexample.com", false),
-            ("localhost, 127.0.0.1", "127.0.0.1", true),
-            ("localhost,127.0.0.1", "127.0.0.2", false),
-            ("127.0.0.0/8", "127.0.0.2", true),
-            ("10.0.0.0/8", "127.0.0.2", false),
-            ("::1", "::1", true),
-            ("[::1]", "::1", true),
-            ("EXAMPLE.com", "Broker.Example.COM.", true),
-            ("", "broker", false),
+        // A list, the hosts it sends straight to the broker, and those it leaves to the proxy.
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            ("*", &["broker.example.com"], &[]),
+            (
+                "example.com",
+                &["broker.example.com", "example.com"],
+                &["badexample.com"],
+            ),
+            (".example.com", &["broker.example.com"], &["example.org"]),
+            ("EXAMPLE.com", &["Broker.Example.COM."], &[]),
+            ("", &[], &["broker"]),
+            (
+                "localhost, 127.0.0.1,10.0.0.1",
+                &["127.0.0.1", "10.0.0.1"],
+                &["127.0.0.2"],
+            ),
+            ("127.0.0.0/8", &["127.0.0.2"], &["128.0.0.1"]),
+            ("10.0.0.0/8", &[], &["127.0.0.2"]),
+            ("::1", &["::1"], &["::2"]),
+            ("[::1]", &["::1"], &[]),
         ];
-        for (list, host, expected) in cases {
-            assert_eq!(
-                bypasses(list, host),
-                expected,
-                "NO_PROXY={list} host {host}"
-            );
+        for &(list, direct, proxied) in cases {
+            for (hosts, expected) in [(direct, true), (proxied, false)] {
+                for host in hosts {
+                    assert_eq!(
+                        bypasses(list, host),
+                        expected,
+                        "NO_PROXY={list} host {host}"
+                    );
+                }
+            }
         }
     }
 
