@@ -297,7 +297,8 @@ impl<'a> Layers<'a> {
     }
 }
 
-/// The MQTT 5 connect and will flags, refused on MQTT 3.1.1.
+/// The MQTT 5 connect flags and `--will-delay`, refused on MQTT 3.1.1 (the will's properties
+/// are refused where they are read).
 fn check_v5_flags(args: &ConnectArgs) -> Result<()> {
     needs_v5(
         args.protocol_version == ProtocolVersion::V5,
@@ -310,15 +311,6 @@ fn check_v5_flags(args: &ConnectArgs) -> Result<()> {
                 !args.connect_user_property.is_empty(),
             ),
             ("--will-delay", args.will_delay.is_some()),
-            ("--will-message-expiry", args.will_message_expiry.is_some()),
-            ("--will-content-type", args.will_content_type.is_some()),
-            ("--will-response-topic", args.will_response_topic.is_some()),
-            (
-                "--will-correlation-data",
-                args.will_correlation_data.is_some(),
-            ),
-            ("--will-user-property", !args.will_user_property.is_empty()),
-            ("--will-payload-format", args.will_payload_format.is_some()),
         ],
     )
 }

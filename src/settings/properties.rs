@@ -19,7 +19,7 @@ pub(super) fn needs_v5(v5: bool, options: &[(&str, bool)]) -> Result<()> {
     }
 }
 
-/// The message property flags, shared by `pub` and the will.
+/// The message property flags, shared by `pub`, `rr` and the will.
 pub(super) struct PropertyArgs<'a> {
     pub(super) payload_format: Option<PayloadFormat>,
     pub(super) message_expiry: Option<u32>,
@@ -30,7 +30,28 @@ pub(super) struct PropertyArgs<'a> {
     pub(super) topic_alias: Option<u16>,
 }
 
-pub(super) fn properties(args: PropertyArgs<'_>, flag_prefix: &str) -> Result<Properties> {
+/// The properties the flags give, checked; named on the command line with `flag_prefix`
+/// (`--` or `--will-`), and refused by name on MQTT 3.1.1 (`v5` false).
+pub(super) fn properties(
+    args: PropertyArgs<'_>,
+    flag_prefix: &str,
+    v5: bool,
+) -> Result<Properties> {
+    let given = [
+        ("content-type", args.content_type.is_some()),
+        ("user-property", !args.user_properties.is_empty()),
+        ("message-expiry", args.message_expiry.is_some()),
+        ("response-topic", args.response_topic.is_some()),
+        ("correlation-data", args.correlation_data.is_some()),
+        ("payload-format", args.payload_format.is_some()),
+        ("topic-alias", args.topic_alias.is_some()),
+    ]
+    .map(|(name, given)| (format!("{flag_prefix}{name}"), given));
+    let named: Vec<(&str, bool)> = given
+        .iter()
+        .map(|(name, given)| (name.as_str(), *given))
+        .collect();
+    needs_v5(v5, &named)?;
     if let Some(topic) = args.response_topic {
         validate_topic_name(topic)
             .map_err(|err| usage(format!("{flag_prefix}response-topic: {err}")))?;

@@ -7,7 +7,7 @@ use anyhow::Result;
 use bytes::Bytes;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::properties::{PropertyArgs, check_payload_format, needs_v5, properties};
+use super::properties::{PropertyArgs, check_payload_format, properties};
 use crate::cli::PubArgs;
 use crate::cli::config::Sources;
 use crate::error::usage;
@@ -49,18 +49,6 @@ pub struct PubSettings {
 pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
     let (connect, url_topic) = connect_settings(&args.connect, from)?;
     let v5 = connect.protocol == ProtocolVersion::V5;
-    needs_v5(
-        v5,
-        &[
-            ("--content-type", args.content_type.is_some()),
-            ("--user-property", !args.user_property.is_empty()),
-            ("--message-expiry", args.message_expiry.is_some()),
-            ("--response-topic", args.response_topic.is_some()),
-            ("--correlation-data", args.correlation_data.is_some()),
-            ("--payload-format", args.payload_format.is_some()),
-            ("--topic-alias", args.topic_alias.is_some()),
-        ],
-    )?;
     let properties = properties(
         PropertyArgs {
             payload_format: args.payload_format,
@@ -72,6 +60,7 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
             topic_alias: args.topic_alias,
         },
         "--",
+        v5,
     )?;
     if let Some(path) = &args.replay {
         return replay_settings(args, path, connect, properties);

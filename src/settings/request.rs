@@ -4,16 +4,14 @@ use std::time::Duration;
 
 use anyhow::Result;
 use bytes::Bytes;
-use regex::bytes::Regex;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::output_format::{output_format, payload_regex};
-use super::properties::{PropertyArgs, needs_v5, properties};
+use super::output_format::{Printing, printing};
+use super::properties::{PropertyArgs, properties};
 use super::publish::{read_payload_file, read_payload_stdin};
 use crate::cli::RrArgs;
 use crate::cli::config::Sources;
 use crate::error::usage;
-use crate::output::Format;
 use crate::topic::validate_topic_name;
 use crate::types::{Message, ProtocolVersion};
 
@@ -24,10 +22,8 @@ pub struct RrSettings {
     /// The request, with the response topic and correlation data on MQTT 5.
     pub request: Message,
     pub response_topic: String,
-    pub payload_match: Option<Regex>,
     pub timeout: Option<Duration>,
-    pub format: Format,
-    pub newline: bool,
+    pub printing: Printing,
 }
 
 /// Validates `rr` arguments and reads the request's payload.
@@ -42,14 +38,6 @@ pub fn rr_settings(args: &RrArgs, from: Sources) -> Result<RrSettings> {
         ));
     }
     let v5 = connect.protocol == ProtocolVersion::V5;
-    needs_v5(
-        v5,
-        &[
-            ("--correlation-data", args.correlation_data.is_some()),
-            ("--user-property", !args.user_property.is_empty()),
-            ("--content-type", args.content_type.is_some()),
-        ],
-    )?;
     let payload = if let Some(message) = &args.message {
         Bytes::from(message.clone())
     } else if let Some(path) = &args.file {
@@ -77,6 +65,7 @@ pub fn rr_settings(args: &RrArgs, from: Sources) -> Result<RrSettings> {
             topic_alias: None,
         },
         "--",
+        v5,
     )?;
     if v5 {
         properties.response_topic = Some(args.response_topic.clone());
@@ -94,9 +83,7 @@ pub fn rr_settings(args: &RrArgs, from: Sources) -> Result<RrSettings> {
             ..Message::new(args.topic.clone(), payload, args.qos, false)
         },
         response_topic: args.response_topic.clone(),
-        payload_match: payload_regex(args.r#match.as_deref())?,
         timeout: args.timeout,
-        format: output_format(&args.output, from.env)?,
-        newline: !args.output.no_newline,
+        printing: printing(&args.output, args.r#match.as_deref(), from.env)?,
     })
 }

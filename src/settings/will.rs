@@ -8,7 +8,7 @@ use super::properties::{PropertyArgs, check_payload_format, properties};
 use crate::cli::ConnectArgs;
 use crate::error::usage;
 use crate::topic::validate_topic_name;
-use crate::types::{Message, Qos};
+use crate::types::{Message, ProtocolVersion, Qos};
 
 /// The message the broker publishes for us if we drop off.
 #[derive(Debug, Clone)]
@@ -31,6 +31,7 @@ pub(super) fn will_settings(args: &ConnectArgs) -> Result<Option<Will>> {
             topic_alias: None,
         },
         "--will-",
+        args.protocol_version == ProtocolVersion::V5,
     )?;
     Ok(match &args.will_topic {
         Some(topic) => {
