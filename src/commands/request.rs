@@ -102,7 +102,7 @@ async fn answer_or_end(
 }
 
 async fn print_answer(settings: &RrSettings, received: &Received) -> Result<()> {
-    let mut printer = Printer::stdout(settings.format.clone(), settings.newline);
+    let mut printer = Printer::stdout(settings.printing.format.clone(), settings.printing.newline);
     printer
         .print(received)
         .await
@@ -135,6 +135,7 @@ fn is_answer(settings: &RrSettings, received: &Received) -> bool {
         return false;
     }
     settings
+        .printing
         .payload_match
         .as_ref()
         .is_none_or(|regex| regex.is_match(&message.payload))

@@ -96,10 +96,12 @@ impl Clears {
 /// (mosquitto_sub's --help: use -T to keep a topic's retained message).
 fn filtered_out(settings: &SubSettings, message: &Message) -> bool {
     settings
+        .shown
         .filter_out
         .iter()
         .any(|filter| filter_matches(filter, &message.topic))
         || settings
+            .printing
             .payload_match
             .as_ref()
             .is_some_and(|regex| !regex.is_match(&message.payload))
@@ -274,7 +276,7 @@ impl<'a> Watch<'a> {
         Ok(Watch {
             settings,
             session,
-            printer: Printer::stdout(settings.format.clone(), settings.newline),
+            printer: Printer::stdout(settings.printing.format.clone(), settings.printing.newline),
             acks,
             quiet_until: None,
             clears: Clears::default(),
@@ -367,9 +369,10 @@ impl<'a> Watch<'a> {
             self.clears.clear(&self.session, &received.message.topic);
         }
         let unpicked = settings
+            .shown
             .random_filter
             .is_some_and(|percent| fastrand::f64() * 100.0 >= percent);
-        if !(filtered_out || (settings.no_retained && retained) || unpicked) {
+        if !(filtered_out || (settings.shown.no_retained && retained) || unpicked) {
             self.print(received).await?;
             self.printed += 1;
             if let Some(stats) = &mut self.stats {

@@ -22,10 +22,11 @@ pub use bench::{BenchSettings, bench_settings};
 pub use check::{CheckSettings, check_settings};
 pub use connect::{ConnectSettings, connect_settings};
 pub use origin::report as report_origins;
+pub use output_format::Printing;
 pub use publish::{Payloads, PubSettings, pub_settings};
 pub use request::{RrSettings, rr_settings};
 pub use route::Route;
-pub use subscribe::{SubSettings, sub_settings};
+pub use subscribe::{Shown, SubSettings, sub_settings};
 pub use will::Will;
 
 pub use crate::types::{MAX_PACKET_SIZE, Secret, Transport};

@@ -1,4 +1,4 @@
-//! How `sub` and `rr` print: the output format and `--match`.
+//! How `sub` and `rr` print: the output format, `-N` and `--match`.
 
 use anyhow::Result;
 use regex::bytes::Regex;
@@ -8,8 +8,31 @@ use crate::cli::{ColorChoice, OutputArgs};
 use crate::error::usage;
 use crate::output::{Format, Template};
 
+/// How `sub` and `rr` print what they receive.
+#[derive(Debug, Clone)]
+pub struct Printing {
+    pub format: Format,
+    /// End every message with `\n` (off with `-N`).
+    pub newline: bool,
+    /// `--match`: only messages whose payload matches are printed and counted.
+    pub payload_match: Option<Regex>,
+}
+
+/// The output flags and `--match PATTERN`, checked.
+pub(super) fn printing(
+    args: &OutputArgs,
+    pattern: Option<&str>,
+    env: &dyn Environment,
+) -> Result<Printing> {
+    Ok(Printing {
+        format: output_format(args, env)?,
+        newline: !args.no_newline,
+        payload_match: payload_regex(pattern)?,
+    })
+}
+
 /// The output format the flags ask for.
-pub(super) fn output_format(args: &OutputArgs, env: &dyn Environment) -> Result<Format> {
+fn output_format(args: &OutputArgs, env: &dyn Environment) -> Result<Format> {
     if args.pretty && !args.json && args.template.is_none() {
         return Err(usage(
             "--pretty indents --json or -F %j/%J: add one of them".to_string(),
@@ -42,7 +65,7 @@ pub(super) fn output_format(args: &OutputArgs, env: &dyn Environment) -> Result<
 }
 
 /// `--match REGEX`, compiled for raw payload bytes (`.` does not match invalid UTF-8).
-pub(super) fn payload_regex(pattern: Option<&str>) -> Result<Option<Regex>> {
+fn payload_regex(pattern: Option<&str>) -> Result<Option<Regex>> {
     pattern
         .map(|pattern| {
             Regex::new(pattern).map_err(|err| {

@@ -3,15 +3,13 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use regex::bytes::Regex;
 
 use super::connect::{ConnectSettings, connect_settings};
-use super::output_format::{output_format, payload_regex};
+use super::output_format::{Printing, printing};
 use super::properties::needs_v5;
 use crate::cli::SubArgs;
 use crate::cli::config::Sources;
 use crate::error::usage;
-use crate::output::Format;
 use crate::topic::validate_topic_filter;
 use crate::types::{ProtocolVersion, SubscribeOptions};
 
@@ -22,18 +20,23 @@ pub struct SubSettings {
     pub subscribe: SubscribeOptions,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
-    pub format: Format,
-    pub newline: bool,
-    /// `--match`: only messages whose payload matches are printed and counted.
-    pub payload_match: Option<Regex>,
-    pub no_retained: bool,
+    pub printing: Printing,
+    pub shown: Shown,
     pub exit_on_subscribe: bool,
-    pub filter_out: Vec<String>,
     pub retained_only: bool,
     pub remove_retained: bool,
     pub unsubscribe: Vec<String>,
     /// `--stats`.
     pub stats: bool,
+}
+
+/// Which received messages are printed and counted for `-C`, besides `--match`.
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    /// `-T`: filters of topics kept out (neither printed nor cleared).
+    pub filter_out: Vec<String>,
+    /// `-R`: retained messages are not printed (`--remove-retained` still clears them).
+    pub no_retained: bool,
     /// `--random-filter`: the percentage of messages shown.
     pub random_filter: Option<f64>,
 }
@@ -57,8 +60,7 @@ pub fn sub_settings(args: &SubArgs, from: Sources) -> Result<SubSettings> {
     {
         validate_topic_filter(filter).map_err(usage)?;
     }
-    let format = output_format(&args.output, from.env)?;
-    let payload_match = payload_regex(args.r#match.as_deref())?;
+    let printing = printing(&args.output, args.r#match.as_deref(), from.env)?;
     if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
         return Err(usage("-W must be longer than 0"));
     }
@@ -83,16 +85,16 @@ pub fn sub_settings(args: &SubArgs, from: Sources) -> Result<SubSettings> {
         },
         count: args.count,
         timeout: args.timeout,
-        format,
-        newline: !args.output.no_newline,
-        payload_match,
-        no_retained: args.no_retained,
+        printing,
+        shown: Shown {
+            filter_out: args.filter_out.clone(),
+            no_retained: args.no_retained,
+            random_filter: args.random_filter,
+        },
         exit_on_subscribe: args.exit_on_subscribe,
-        filter_out: args.filter_out.clone(),
         retained_only: args.retained_only,
         remove_retained: args.remove_retained,
         unsubscribe: args.unsubscribe.clone(),
         stats: args.stats,
-        random_filter: args.random_filter,
     })
 }
