@@ -14,6 +14,7 @@ pub mod hex;
 pub mod input;
 pub mod measure;
 pub mod output;
+pub mod payload;
 pub mod proxy_handshake;
 pub mod replay;
 pub mod secrets;

@@ -1,7 +1,10 @@
 //! Reads what `sub --json` recorded, for `pub --replay`: one JSON object per line with `topic`,
-//! `qos`, `retain`, one of `payload` / `payload_base64` / `payload_hex`, and `timestamp`.
-//! Read and checked whole before connecting, so a bad line is bad input (exit 2) naming it.
+//! `qos`, `retain`, one of `payload` / `payload_base64` / `payload_hex`, and `timestamp`; a
+//! payload `sub --decode` decoded (with `codec`) is encoded again in its codec (Sparkplug with
+//! the capture's BIRTH aliases). Read and checked whole before connecting, so a bad line is bad
+//! input (exit 2) naming it.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -13,6 +16,7 @@ use serde_json::Value;
 
 use crate::error::usage;
 use crate::input::read_regular_file;
+use crate::payload::{self, Codec, Encoder, Schemas};
 use crate::topic::validate_topic_name;
 use crate::types::{Message, Properties, Qos};
 
@@ -21,7 +25,12 @@ const MAX_CAPTURE: usize = 1 << 30;
 
 /// The messages of a capture, each with the delay to wait before it: the recorded gap with
 /// `timing`, none without.
-pub fn read_capture(path: &Path, timing: bool) -> Result<Vec<(Duration, Message)>> {
+pub fn read_capture(
+    path: &Path,
+    timing: bool,
+    schemas: &Schemas,
+) -> Result<Vec<(Duration, Message)>> {
+    let mut encoders = HashMap::new();
     let bytes = read_regular_file(path, MAX_CAPTURE, "the capture")?;
     let text = String::from_utf8_lossy(&bytes);
     let mut messages = Vec::new();
@@ -33,7 +42,11 @@ pub fn read_capture(path: &Path, timing: bool) -> Result<Vec<(Duration, Message)
         let at = |why: String| usage(format!("{} line {}: {why}", path.display(), index + 1));
         let record: Value =
             serde_json::from_str(line).map_err(|err| at(format!("not JSON: {err}")))?;
-        let (message, timestamp) = message_of(&record).map_err(at)?;
+        let (mut message, timestamp) = message_of(&record).map_err(at)?;
+        if let Some(codec) = record.get("codec") {
+            message.payload = encoded(line, codec, &message.topic, schemas, &mut encoders)
+                .map_err(|why| at(format!("{}: {why}", codec.as_str().unwrap_or("codec"))))?;
+        }
         let delay = match (timing, timestamp, previous) {
             (false, _, _) => Duration::ZERO,
             (true, None, _) => return Err(at("--replay-timing needs a timestamp".into())),
@@ -72,6 +85,8 @@ fn message_of(record: &Value) -> Result<(Message, Option<SystemTime>), String> {
             .map(|v| v.as_str().ok_or(format!("\"{key}\" must be a string")))
     };
     let payload = match (text("payload"), text("payload_base64"), text("payload_hex")) {
+        // A decoded payload: encoded again by the caller.
+        _ if record.get("codec").is_some() => Bytes::new(),
         (Some(text), None, None) => Bytes::from(text?.to_string()),
         (None, Some(encoded), None) => Bytes::from(
             BASE64
@@ -103,6 +118,30 @@ fn message_of(record: &Value) -> Result<(Message, Option<SystemTime>), String> {
         ..Message::new(topic, payload, qos, retain)
     };
     Ok((message, timestamp))
+}
+
+/// A decoded payload (`"codec"` and `"payload"`) written in its codec again; one encoder per
+/// codec for the capture, so that Sparkplug DATA gets the aliases of the BIRTH before it.
+fn encoded(
+    line: &str,
+    codec: &Value,
+    topic: &str,
+    schemas: &Schemas,
+    encoders: &mut HashMap<String, Encoder>,
+) -> Result<Bytes, String> {
+    let name = codec.as_str().ok_or("\"codec\" must be a string")?;
+    // Read again keeping the payload's key order (serde_json's map sorts them).
+    let record: payload::Value = serde_json::from_str(line).map_err(|err| err.to_string())?;
+    let value = record
+        .get("payload")
+        .ok_or("a decoded message needs its \"payload\"")?;
+    let encoder = match encoders.entry(name.to_string()) {
+        std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+        std::collections::hash_map::Entry::Vacant(entry) => {
+            entry.insert(Encoder::new(Codec::parse(name, schemas)?))
+        }
+    };
+    encoder.encode_value(topic, value).map(Bytes::from)
 }
 
 /// The MQTT 5 properties a capture recorded (`properties`, as `sub --json` writes it). Topic

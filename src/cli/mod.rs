@@ -356,6 +356,20 @@ pub struct PubArgs {
     #[arg(long, value_name = "FILE", group = "payload", conflicts_with_all = ["topic", "qos", "retain", "repeat"])]
     pub replay: Option<PathBuf>,
 
+    /// The message (-m, -f, -s, each -l line) is JSON: send it encoded as cbor, msgpack,
+    /// protobuf:TYPE (with --proto) or sparkplug (seq, timestamps and a BIRTH's aliases filled
+    /// in). Bad JSON or a value that does not fit: exit 2, before connecting.
+    #[arg(
+        long,
+        value_name = "CODEC",
+        help_heading = "Payloads",
+        conflicts_with = "replay"
+    )]
+    pub encode: Option<String>,
+
+    #[command(flatten)]
+    pub proto: ProtoArgs,
+
     /// With --replay: keep the recorded gaps between messages instead of sending at once.
     #[arg(long, requires = "replay")]
     pub replay_timing: bool,
@@ -515,6 +529,38 @@ pub struct OutputArgs {
     /// set), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
+
+    /// Decode payloads and print them as JSON: json, cbor, msgpack, protobuf:TYPE (with
+    /// --proto), sparkplug, auto (Sparkplug on spBv1.0/ topics, JSON when it parses); FILTER=CODEC
+    /// for the topics of a filter (repeatable, first match wins). A payload the codec cannot
+    /// read is printed as it came, with a notice on stderr.
+    #[arg(long, value_name = "[FILTER=]CODEC", help_heading = "Payloads")]
+    pub decode: Vec<String>,
+
+    #[command(flatten)]
+    pub proto: ProtoArgs,
+}
+
+/// The `.proto` files of `protobuf:TYPE` (`--decode`, `--encode`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProtoArgs {
+    /// A .proto file defining the protobuf:TYPE messages (repeatable; compiled at run time, no
+    /// protoc needed).
+    #[arg(long, value_name = "FILE", help_heading = "Payloads")]
+    pub proto: Vec<PathBuf>,
+
+    /// A folder to find the .proto files' imports in (repeatable) [default: each file's folder].
+    #[arg(long, value_name = "DIR", help_heading = "Payloads")]
+    pub proto_path: Vec<PathBuf>,
+}
+
+impl ProtoArgs {
+    pub fn files(&self) -> crate::payload::ProtoFiles {
+        crate::payload::ProtoFiles {
+            files: self.proto.clone(),
+            include: self.proto_path.clone(),
+        }
+    }
 }
 
 /// When to colour.
@@ -564,6 +610,11 @@ pub struct SubArgs {
     /// (0.1 to 100; mosquitto_sub's --random-filter).
     #[arg(long, value_name = "PERCENT", value_parser = parse_percentage)]
     pub random_filter: Option<f64>,
+
+    /// With --decode sparkplug or auto: ask an edge node whose DATA arrives before its BIRTH
+    /// for a rebirth (an NCMD with Node Control/Rebirth), once, so that names are known.
+    #[arg(long, help_heading = "Payloads")]
+    pub rebirth: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -19,6 +19,7 @@ use tracing::info;
 use crate::client::{Message, Publisher, Qos, Session, SessionEvent, SessionOptions};
 use crate::commands::{Interrupts, sleep_until};
 use crate::error::{ErrorKind, failure, usage};
+use crate::payload::Encoder;
 use crate::settings::{MAX_PACKET_SIZE, Payloads, PubSettings};
 
 /// How much of stdin is read at once.
@@ -76,6 +77,7 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         sent: 0,
         handed_over,
         max_packet,
+        encoder: settings.encode.clone().map(Encoder::new),
     };
     let mut producer = tokio::spawn(produce(settings.payloads, template, feed, completions));
     let mut acks = Acks {
@@ -317,7 +319,16 @@ async fn feed_all(
             let mut round = 0;
             while repeat == 0 || round < repeat {
                 for payload in &payloads {
-                    if !feed.send(message(payload.clone())).await? {
+                    let payload = match &mut feed.encoder {
+                        // Checked before connecting: only `seq` and timestamps change.
+                        Some(encoder) => Bytes::from(
+                            encoder
+                                .encode(&template.topic, payload)
+                                .map_err(|why| usage(format!("--encode: {why}")))?,
+                        ),
+                        None => payload.clone(),
+                    };
+                    if !feed.send(message(payload)).await? {
                         return Ok(());
                     }
                 }
@@ -376,6 +387,17 @@ async fn feed_lines(feed: &mut Feed, template: &Message) -> Result<()> {
         };
         for line in batch {
             lines_read += 1;
+            let line = match &mut feed.encoder {
+                Some(encoder) => match encoder.encode(&template.topic, &line) {
+                    Ok(encoded) => Bytes::from(encoded),
+                    Err(why) => {
+                        return Err(usage(format!(
+                            "line {lines_read} of standard input: {why} (the lines before it were sent)"
+                        )));
+                    }
+                },
+                None => line,
+            };
             if utf8_only && std::str::from_utf8(&line).is_err() {
                 return Err(usage(format!(
                     "line {lines_read} of standard input is not UTF-8 text, but --payload-format says utf8 (the lines before it were sent)",
@@ -418,6 +440,8 @@ struct Feed {
     handed_over: Arc<AtomicU64>,
     /// The largest packet the broker takes.
     max_packet: usize,
+    /// `--encode`, for what is encoded as it is sent (`-l` lines, Sparkplug).
+    encoder: Option<Encoder>,
 }
 
 impl Feed {

@@ -15,6 +15,7 @@ use crate::client::{Received, SessionEvent, SessionOptions, SubscribeOptions};
 use crate::commands::{Interrupts, close_within, connect_within, sleep_until};
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
+use crate::payload::Decoder;
 use crate::settings::RrSettings;
 
 pub async fn run(settings: RrSettings) -> Result<()> {
@@ -103,8 +104,10 @@ async fn answer_or_end(
 
 async fn print_answer(settings: &RrSettings, received: &Received) -> Result<()> {
     let mut printer = Printer::stdout(settings.printing.format.clone(), settings.printing.newline);
+    let decoded = Decoder::new(settings.printing.decode.clone())
+        .decode(&received.message.topic, &received.message.payload);
     printer
-        .print(received)
+        .print(received, &decoded)
         .await
         .context("writing to standard output")?;
     printer.finish().await.context("writing to standard output")

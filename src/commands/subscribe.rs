@@ -24,6 +24,7 @@ use crate::client::{
 use crate::commands::{Interrupts, close_within, connect_within, sleep_until, within};
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
+use crate::payload::{Decoded, Decoder};
 use crate::settings::SubSettings;
 use crate::topic::filter_matches;
 
@@ -226,6 +227,7 @@ struct Watch<'a> {
     clears: Clears,
     printed: u64,
     stats: Option<crate::commands::stats::Stats>,
+    decoder: Decoder,
 }
 
 /// The SUBACK and UNSUBACKs owed: a broker that never sends one must not keep us waiting (for
@@ -282,6 +284,7 @@ impl<'a> Watch<'a> {
             clears: Clears::default(),
             printed: 0,
             stats: settings.stats.then(crate::commands::stats::Stats::start),
+            decoder: Decoder::new(settings.printing.decode.clone()),
         })
     }
 
@@ -346,7 +349,7 @@ impl<'a> Watch<'a> {
         // shows retained messages only.
         if self.clears.is_echo(&received.message) {
             if !settings.retained_only {
-                self.print(received).await?;
+                self.print(received, &Decoded::Raw).await?;
             }
             self.session.ack(received);
             return Ok(Continue(()));
@@ -372,8 +375,14 @@ impl<'a> Watch<'a> {
             .shown
             .random_filter
             .is_some_and(|percent| fastrand::f64() * 100.0 >= percent);
+        // Decoded before -R and --random-filter choose: Sparkplug learns from every BIRTH.
+        let decoded = if filtered_out {
+            Decoded::Raw
+        } else {
+            self.decoded(received)
+        };
         if !(filtered_out || (settings.shown.no_retained && retained) || unpicked) {
-            self.print(received).await?;
+            self.print(received, &decoded).await?;
             self.printed += 1;
             if let Some(stats) = &mut self.stats {
                 stats.record(&received.message.topic, received.message.payload.len());
@@ -392,11 +401,39 @@ impl<'a> Watch<'a> {
         Ok(Continue(()))
     }
 
-    async fn print(&mut self, received: &Received) -> Result<()> {
+    async fn print(&mut self, received: &Received, decoded: &Decoded) -> Result<()> {
         self.printer
-            .print(received)
+            .print(received, decoded)
             .await
             .context("writing to standard output")
+    }
+
+    /// The payload as `--decode` reads it; with `--rebirth`, asks an edge node whose DATA came
+    /// before its BIRTH for one (a publish the clears' ledger counts, as its acknowledgement
+    /// arrives in order with theirs).
+    fn decoded(&mut self, received: &Received) -> Decoded {
+        let message = &received.message;
+        let decoded = self.decoder.decode(&message.topic, &message.payload);
+        for rebirth in self.decoder.take_rebirths() {
+            if self.settings.rebirth {
+                tracing::info!(
+                    "asking for a rebirth: Node Control/Rebirth on {}",
+                    rebirth.topic()
+                );
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| since.as_millis() as u64);
+                let payload = Bytes::from(rebirth.payload(now));
+                self.session.publish_in_background(Message::new(
+                    rebirth.topic(),
+                    payload,
+                    Qos::AtMostOnce,
+                    false,
+                ));
+                self.clears.sent += 1;
+            }
+        }
+        decoded
     }
 
     /// -W: the end asked for, unless an acknowledgement is still owed or -C not reached.

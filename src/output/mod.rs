@@ -24,6 +24,7 @@ mod template;
 
 pub use template::{NotJson, TEMPLATE_HELP, Template};
 
+use crate::payload::{Decoded, Value};
 pub use crate::types::PayloadEncoding;
 use crate::types::{Properties, Received};
 
@@ -101,11 +102,15 @@ impl Printer {
     /// Renders a message; waits (without blocking the thread) while the output queue is full.
     /// Prints nothing for an empty payload in the raw format (as mosquitto_sub), and skips, with
     /// a warning, a message whose payload `-F %J` cannot read as JSON.
-    pub async fn print(&mut self, received: &Received) -> io::Result<()> {
-        if matches!(self.format, Format::Raw) && received.message.payload.is_empty() {
+    pub async fn print(&mut self, received: &Received, decoded: &Decoded) -> io::Result<()> {
+        if matches!(self.format, Format::Raw)
+            && received.message.payload.is_empty()
+            && *decoded == Decoded::Raw
+        {
             return Ok(());
         }
-        match render(&mut self.pending, &self.format, received, SystemTime::now()) {
+        let now = SystemTime::now();
+        match render(&mut self.pending, &self.format, received, decoded, now) {
             Ok(()) => {}
             Err(Rendered::NotJson) => {
                 tracing::warn!(
@@ -212,11 +217,18 @@ pub fn render(
     out: &mut Vec<u8>,
     format: &Format,
     received: &Received,
+    decoded: &Decoded,
     now: SystemTime,
 ) -> Result<(), Rendered> {
     let message = &received.message;
+    let payload = |out: &mut Vec<u8>| match decoded {
+        Decoded::Raw => out.extend_from_slice(&message.payload),
+        Decoded::Value { value, .. } => {
+            serde_json::to_writer(out, value).expect("writing to memory")
+        }
+    };
     match format {
-        Format::Raw => out.extend_from_slice(&message.payload),
+        Format::Raw => payload(out),
         Format::Verbose { color } => {
             if *color {
                 out.extend_from_slice(TOPIC_COLOR);
@@ -226,10 +238,10 @@ pub fn render(
                 out.extend_from_slice(message.topic.as_bytes());
             }
             out.push(b' ');
-            out.extend_from_slice(&message.payload);
+            payload(out);
         }
         Format::Json { pretty, encoding } => {
-            let value = json(received, *encoding, now);
+            let value = json_line(json(received, *encoding, now), decoded);
             if *pretty {
                 serde_json::to_writer_pretty(out, &value).map_err(io::Error::from)?;
             } else {
@@ -237,7 +249,7 @@ pub fn render(
             }
         }
         Format::Template(template) => template
-            .render(out, received, now)
+            .render(out, received, decoded, now)
             .map_err(|NotJson| Rendered::NotJson)?,
     }
     Ok(())
@@ -322,6 +334,35 @@ fn json(received: &Received, encoding: PayloadEncoding, now: SystemTime) -> serd
     serde_json::Value::Object(object)
 }
 
+/// The `--json` line: with a decoded payload, its value under `"payload"`, the codec under
+/// `"codec"` and Sparkplug's observations under `"sparkplug"`, keys still in alphabetical order.
+fn json_line(envelope: serde_json::Value, decoded: &Decoded) -> Value {
+    use serde::Deserialize;
+    let line = Value::deserialize(envelope).expect("an object");
+    let Decoded::Value {
+        codec,
+        value,
+        sparkplug,
+    } = decoded
+    else {
+        return line;
+    };
+    let Value::Map(entries) = line else {
+        return line;
+    };
+    let mut entries: Vec<(String, Value)> = entries
+        .into_iter()
+        .filter(|(key, _)| !key.starts_with("payload"))
+        .collect();
+    entries.push(("codec".into(), Value::Text(codec.to_string())));
+    entries.push(("payload".into(), value.clone()));
+    if let Some(notes) = sparkplug {
+        entries.push(("sparkplug".into(), notes.clone()));
+    }
+    entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+    Value::Map(entries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,7 +381,7 @@ mod tests {
     fn show(format: &Format, payload: &'static [u8]) -> String {
         let mut out = Vec::new();
         let at = UNIX_EPOCH + std::time::Duration::from_millis(1_795_334_400_123);
-        render(&mut out, format, &received(payload), at).expect("render");
+        render(&mut out, format, &received(payload), &Decoded::Raw, at).expect("render");
         String::from_utf8(out).expect("utf-8")
     }
 
@@ -378,7 +419,7 @@ mod tests {
             let mut out = Vec::new();
             Template::parse(text)
                 .expect(text)
-                .render(&mut out, &received, UNIX_EPOCH)
+                .render(&mut out, &received, &Decoded::Raw, UNIX_EPOCH)
                 .expect("render");
             String::from_utf8(out).expect("utf-8")
         };
@@ -458,7 +499,8 @@ mod tests {
         let shown = |message: &Received, text: &str, pretty: bool| {
             let format = Format::Template(Template::parse(text).expect("valid").pretty(pretty));
             let mut out = Vec::new();
-            render(&mut out, &format, message, at).map(|()| String::from_utf8(out).expect("utf-8"))
+            render(&mut out, &format, message, &Decoded::Raw, at)
+                .map(|()| String::from_utf8(out).expect("utf-8"))
         };
         let compact = shown(&message, "%j", false).expect("rendered");
         let (tst, rest) = compact.split_once(r#"","topic""#).expect("tst first");

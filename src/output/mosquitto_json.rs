@@ -12,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::payload::Decoded;
 use crate::types::Received;
 
 /// A JSON value that keeps what cJSON keeps: the order of an object's keys, and repeated keys.
@@ -152,9 +153,11 @@ pub(super) struct NotJson;
 
 /// mosquitto_sub's object for a message: `tst`, `topic`, `qos`, `retain`, `payloadlen`, `mid`
 /// (QoS 1/2), `properties` (MQTT 5, in the order mosquitto's broker sends them), `payload` (a
-/// string; with `parse_payload` (`%J`) the payload's own JSON value).
+/// string; with `parse_payload` (`%J`) the payload's own JSON value; decoded by `--decode`, the
+/// decoded value).
 pub(super) fn message(
     received: &Received,
+    decoded: &Decoded,
     now: SystemTime,
     parse_payload: bool,
 ) -> Result<Node, NotJson> {
@@ -219,7 +222,10 @@ pub(super) fn message(
         }
         entries.push(("properties".to_string(), Node::Object(object)));
     }
-    if message.payload.is_empty() {
+    if let Decoded::Value { value, .. } = decoded {
+        let node = serde_json::from_str::<Node>(&value.to_json()).map_err(|_| NotJson)?;
+        entries.push(("payload".to_string(), node));
+    } else if message.payload.is_empty() {
         entries.push(("payload".to_string(), Node::Null));
     } else if parse_payload {
         let value = serde_json::from_slice::<Node>(&message.payload).map_err(|_| NotJson)?;

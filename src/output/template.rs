@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::mosquitto_json;
+use crate::payload::Decoded;
 use crate::types::{Properties, Received};
 
 /// `-F`'s help: the template codes.
@@ -336,6 +337,7 @@ impl Template {
         &self,
         out: &mut Vec<u8>,
         received: &Received,
+        decoded: &Decoded,
         now: SystemTime,
     ) -> Result<(), NotJson> {
         let start = out.len();
@@ -345,7 +347,7 @@ impl Template {
                     out.extend_from_slice(bytes);
                     Ok(())
                 }
-                Piece::Code(code, spec) => self.code(out, *code, spec, received, now),
+                Piece::Code(code, spec) => self.code(out, *code, spec, received, decoded, now),
                 Piece::Time(specifier) => {
                     let local = chrono::DateTime::<chrono::Local>::from(now);
                     write!(out, "{}", local.format(specifier)).expect("writing to memory");
@@ -371,6 +373,7 @@ impl Template {
         code: Code,
         spec: &Spec,
         received: &Received,
+        decoded: &Decoded,
         now: SystemTime,
     ) -> Result<(), NotJson> {
         let message = &received.message;
@@ -382,7 +385,12 @@ impl Template {
         };
         match code {
             Code::Topic => io(spec.text(out, &message.topic)),
-            Code::Payload => io(payload_field(out, spec, payload, None)),
+            Code::Payload => match decoded {
+                Decoded::Raw => io(payload_field(out, spec, payload, None)),
+                Decoded::Value { value, .. } => {
+                    io(payload_field(out, spec, value.to_json().as_bytes(), None))
+                }
+            },
             Code::Hex => io(payload_field(out, spec, payload, Some(false))),
             Code::HexUpper => io(payload_field(out, spec, payload, Some(true))),
             Code::Base64 => io(out.write_all(BASE64.encode(payload).as_bytes())),
@@ -407,8 +415,9 @@ impl Template {
                 ))
             }
             Code::Json | Code::JsonPayload => {
-                let node = mosquitto_json::message(received, now, code == Code::JsonPayload)
-                    .map_err(|mosquitto_json::NotJson| NotJson)?;
+                let node =
+                    mosquitto_json::message(received, decoded, now, code == Code::JsonPayload)
+                        .map_err(|mosquitto_json::NotJson| NotJson)?;
                 mosquitto_json::write(out, &node, self.pretty, 0);
                 Ok(())
             }

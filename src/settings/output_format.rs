@@ -7,6 +7,7 @@ use crate::cli::env::Environment;
 use crate::cli::{ColorChoice, OutputArgs};
 use crate::error::usage;
 use crate::output::{Format, Template};
+use crate::payload::{Choice, Schemas};
 
 /// How `sub` and `rr` print what they receive.
 #[derive(Debug, Clone)]
@@ -16,6 +17,8 @@ pub struct Printing {
     pub newline: bool,
     /// `--match`: only messages whose payload matches are printed and counted.
     pub payload_match: Option<Regex>,
+    /// `--decode`: the codec for each topic.
+    pub decode: Choice,
 }
 
 /// The output flags and `--match PATTERN`, checked.
@@ -28,7 +31,19 @@ pub(super) fn printing(
         format: output_format(args, env)?,
         newline: !args.no_newline,
         payload_match: payload_regex(pattern)?,
+        decode: decode_choice(args)?,
     })
+}
+
+/// `--decode`, with the `--proto` files it names compiled.
+fn decode_choice(args: &OutputArgs) -> Result<Choice> {
+    if args.decode.is_empty() && !args.proto.proto.is_empty() {
+        return Err(usage(
+            "--proto is read for --decode protobuf:TYPE: add --decode (e.g. --decode protobuf:acme.Reading)",
+        ));
+    }
+    let schemas = Schemas::load(&args.proto.files()).map_err(usage)?;
+    Choice::parse(&args.decode, &schemas).map_err(usage)
 }
 
 /// The output format the flags ask for.

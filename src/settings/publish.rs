@@ -12,6 +12,7 @@ use crate::cli::PubArgs;
 use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::input::{Limited, read_at_most};
+use crate::payload::{Codec, Encoder, Schemas};
 use crate::topic::validate_topic_name;
 use crate::types::{
     MAX_PACKET_SIZE, Message, Properties, ProtocolVersion, Qos, default_max_inflight,
@@ -43,6 +44,9 @@ pub struct PubSettings {
     /// A long run (`-l`, `--repeat`, `--replay`) without `--quiet` or `-d`: a live line on
     /// stderr, when it is a terminal.
     pub progress: bool,
+    /// `--encode`, where each message is encoded as it is sent: every `-l` line, and
+    /// Sparkplug (its `seq`); other payloads are encoded here, once.
+    pub encode: Option<Codec>,
 }
 
 /// Validates `pub` arguments and loads file or stdin payloads.
@@ -71,6 +75,7 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
         })?;
     validate_topic_name(&topic).map_err(usage)?;
 
+    let codec = encode_codec(args)?;
     let payloads = if args.lines {
         if args.repeat != 1 {
             return Err(usage(
@@ -79,8 +84,11 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
         }
         Payloads::Lines
     } else {
-        cycle(args, &topic, &properties)?
+        cycle(args, &topic, &properties, codec.as_ref())?
     };
+    let encode = codec.filter(|codec| {
+        matches!(payloads, Payloads::Lines) || Encoder::new(codec.clone()).per_message()
+    });
 
     let long_run = match &payloads {
         Payloads::Lines | Payloads::Replay(_) => true,
@@ -98,7 +106,27 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
         max_inflight: args
             .max_inflight
             .unwrap_or_else(|| default_max_inflight(args.qos)),
+        encode,
     })
+}
+
+/// `--encode CODEC`, with the `--proto` files it needs compiled.
+fn encode_codec(args: &PubArgs) -> Result<Option<Codec>> {
+    let Some(name) = &args.encode else {
+        if !args.proto.proto.is_empty() && args.replay.is_none() {
+            return Err(usage(
+                "--proto is read for --encode protobuf:TYPE: add --encode (e.g. --encode protobuf:acme.Reading)",
+            ));
+        }
+        return Ok(None);
+    };
+    let schemas = Schemas::load(&args.proto.files()).map_err(usage)?;
+    match Codec::parse(name, &schemas).map_err(|err| usage(format!("--encode: {err}")))? {
+        Codec::Auto => Err(usage(
+            "--encode needs the codec named: cbor, msgpack, protobuf:TYPE, sparkplug or json",
+        )),
+        codec => Ok(Some(codec)),
+    }
 }
 
 /// `--replay FILE`: the capture's messages, with their own topics, QoS and properties.
@@ -113,7 +141,8 @@ fn replay_settings(
             "--replay sends the properties recorded in the capture; leave out the property flags",
         ));
     }
-    let messages = crate::replay::read_capture(path, args.replay_timing)?;
+    let schemas = Schemas::load(&args.proto.files()).map_err(usage)?;
+    let messages = crate::replay::read_capture(path, args.replay_timing, &schemas)?;
     if connect.protocol != ProtocolVersion::V5
         && let Some(index) = messages
             .iter()
@@ -142,13 +171,19 @@ fn replay_settings(
             .max_inflight
             .unwrap_or_else(|| default_max_inflight(highest)),
         progress: !args.connect.quiet && !args.connect.debug,
+        encode: None,
     })
 }
 
 /// `-m` (repeatable), `-f`, `-s` or `-n`, sent `--repeat` times: each checked against the
 /// payload format and the largest packet before anything is sent.
-fn cycle(args: &PubArgs, topic: &str, properties: &Properties) -> Result<Payloads> {
-    let payloads: Vec<Bytes> = if !args.messages.is_empty() {
+fn cycle(
+    args: &PubArgs,
+    topic: &str,
+    properties: &Properties,
+    codec: Option<&Codec>,
+) -> Result<Payloads> {
+    let mut payloads: Vec<Bytes> = if !args.messages.is_empty() {
         args.messages
             .iter()
             .map(|message| Bytes::from(message.clone()))
@@ -164,6 +199,9 @@ fn cycle(args: &PubArgs, topic: &str, properties: &Properties) -> Result<Payload
             "no message: give one with -m, -f FILE, -s (stdin), -l (lines), -n (empty) or --replay FILE",
         ));
     };
+    if let Some(codec) = codec {
+        encode_payloads(args, topic, codec, &mut payloads)?;
+    }
     // Fixed header (5) + topic length prefix (2) + topic + packet id (2).
     let overhead = 5 + 2 + topic.len() + 2;
     for payload in &payloads {
@@ -188,6 +226,32 @@ fn cycle(args: &PubArgs, topic: &str, properties: &Properties) -> Result<Payload
         payloads,
         repeat: args.repeat,
     })
+}
+
+/// `--encode`: each payload, JSON, encoded (or, for Sparkplug, checked: it is encoded again as
+/// it is sent, with its `seq`). A bad one: exit 2 naming it and the field.
+fn encode_payloads(
+    args: &PubArgs,
+    topic: &str,
+    codec: &Codec,
+    payloads: &mut [Bytes],
+) -> Result<()> {
+    let mut encoder = Encoder::new(codec.clone());
+    for (index, payload) in payloads.iter_mut().enumerate() {
+        let encoded = encoder.encode(topic, payload).map_err(|why| {
+            let what = match (&args.file, args.stdin) {
+                (Some(path), _) => path.display().to_string(),
+                (None, true) => "standard input".to_string(),
+                _ if args.messages.len() > 1 => format!("-m #{}", index + 1),
+                _ => "-m".to_string(),
+            };
+            usage(format!("--encode {}: {what}: {why}", codec.name()))
+        })?;
+        if !encoder.per_message() {
+            *payload = Bytes::from(encoded);
+        }
+    }
+    Ok(())
 }
 
 /// A whole file as one payload.

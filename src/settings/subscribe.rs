@@ -28,6 +28,8 @@ pub struct SubSettings {
     pub unsubscribe: Vec<String>,
     /// `--stats`.
     pub stats: bool,
+    /// `--rebirth`: ask edge nodes whose BIRTH was not seen for one.
+    pub rebirth: bool,
 }
 
 /// Which received messages are printed and counted for `-C`, besides `--match`.
@@ -61,6 +63,11 @@ pub fn sub_settings(args: &SubArgs, from: Sources) -> Result<SubSettings> {
         validate_topic_filter(filter).map_err(usage)?;
     }
     let printing = printing(&args.output, args.r#match.as_deref(), from.env)?;
+    if args.rebirth && !printing.decode.reads_sparkplug() {
+        return Err(usage(
+            "--rebirth asks Sparkplug edge nodes for their BIRTH: add --decode sparkplug (or auto)",
+        ));
+    }
     if args.timeout.is_some_and(|timeout| timeout.is_zero()) {
         return Err(usage("-W must be longer than 0"));
     }
@@ -96,5 +103,6 @@ pub fn sub_settings(args: &SubArgs, from: Sources) -> Result<SubSettings> {
         remove_retained: args.remove_retained,
         unsubscribe: args.unsubscribe.clone(),
         stats: args.stats,
+        rebirth: args.rebirth,
     })
 }
