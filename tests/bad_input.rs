@@ -153,6 +153,18 @@ fn bad_input_table() {
     );
     let not_pem = write("not.pem", b"hello");
     let bad_capture = write("bad.jsonl", b"{\"topic\": \"a\", \"qos\": 7}\n");
+    let bad_proto = write(
+        "bad.proto",
+        b"syntax = \"proto3\";\nmessage A {\n  int32 x = 1\n}\n",
+    );
+    let proto = write(
+        "reading.proto",
+        b"syntax = \"proto3\";\npackage acme;\nmessage Reading { int32 level = 1; }\n",
+    );
+    let coded_capture = write(
+        "coded.jsonl",
+        b"{\"topic\": \"a\", \"codec\": \"cbor\", \"payload\": {\"x\": 1}}\n{\"topic\": \"a\", \"codec\": \"nope\", \"payload\": 1}\n",
+    );
     let not_json = write("notjson.jsonl", b"topic=a\n");
     let no_payload = write(
         "nopayload.jsonl",
@@ -735,6 +747,133 @@ fn bad_input_table() {
                 3,
                 "did not answer the WebSocket upgrade at ws://127.0.0.1:",
             ),
+        ),
+        // Payload codecs (--decode, --encode): refused before connecting.
+        case(
+            &[
+                "sub",
+                "-t",
+                "a",
+                "--decode",
+                "protobuf:A",
+                "--proto",
+                &bad_proto,
+            ],
+            2,
+            "bad.proto:4:1: expected ';' or '[', but found '}'",
+        ),
+        case(
+            &[
+                "sub",
+                "-t",
+                "a",
+                "--decode",
+                "protobuf:acme.Nope",
+                "--proto",
+                &proto,
+            ],
+            2,
+            "no message type 'acme.Nope' in the --proto files (types: acme.Reading)",
+        ),
+        case(
+            &["sub", "-t", "a", "--decode", "protobuf:acme.Reading"],
+            2,
+            "needs the .proto file that defines it: --proto FILE",
+        ),
+        case(
+            &["sub", "-t", "a", "--decode", "xml"],
+            2,
+            "unknown codec 'xml' (codecs: json, cbor, msgpack, protobuf:TYPE, sparkplug, auto)",
+        ),
+        case(
+            &["sub", "-t", "a", "--decode", "a/#/b=cbor"],
+            2,
+            "--decode 'a/#/b=cbor'",
+        ),
+        case(
+            &["sub", "-t", "a", "--proto", &proto],
+            2,
+            "--proto is read for --decode protobuf:TYPE",
+        ),
+        case(
+            &["sub", "-t", "a", "--rebirth"],
+            2,
+            "--rebirth asks Sparkplug edge nodes for their BIRTH: add --decode sparkplug",
+        ),
+        case(
+            &["pub", "-t", "a", "--encode", "cbor", "-m", "{\"a\":"],
+            2,
+            "--encode cbor: -m: not JSON: EOF while parsing a value at line 1 column 5",
+        ),
+        case(
+            &["pub", "-t", "a", "--encode", "auto", "-m", "1"],
+            2,
+            "--encode needs the codec named",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "--encode",
+                "protobuf:acme.Reading",
+                "--proto",
+                &proto,
+                "-m",
+                "{\"level\": 1, \"colour\": 2}",
+            ],
+            2,
+            "unrecognized field name 'colour'",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "a",
+                "--encode",
+                "protobuf:acme.Reading",
+                "--proto",
+                &proto,
+                "-m",
+                "{\"level\": \"high\"}",
+            ],
+            2,
+            "-m: level: invalid digit found in string",
+        ),
+        case(
+            &[
+                "pub",
+                "-t",
+                "spBv1.0/G/NDATA/E",
+                "--encode",
+                "sparkplug",
+                "-m",
+                "{\"metrics\":[{\"name\":\"a\",\"type\":\"Int8\",\"value\":300}]}",
+            ],
+            2,
+            "-m: metrics[0].value: 300 does not fit Int8 (-128 to 127)",
+        ),
+        case(
+            &["pub", "-t", "plant/1", "--encode", "sparkplug", "-m", "{}"],
+            2,
+            "not a Sparkplug B topic",
+        ),
+        // -l lines are read as they come: the lines before a bad one are sent.
+        on(
+            Server::Mosquitto,
+            with_stdin(
+                case(
+                    &["pub", "-t", "a", "--encode", "msgpack", "-l"],
+                    2,
+                    "line 2 of standard input: not JSON",
+                ),
+                b"{\"ok\": 1}\nnot json\n",
+            ),
+        ),
+        case(
+            &["pub", "--replay", &coded_capture],
+            2,
+            "coded.jsonl line 2: nope: unknown codec 'nope'",
         ),
     ];
     assert!(cases.len() >= 40, "{} cases", cases.len());

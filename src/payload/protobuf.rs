@@ -144,12 +144,51 @@ impl MessageType {
     }
 
     pub(super) fn encode(&self, value: &Value) -> Result<Vec<u8>, String> {
-        let text = value.to_json();
-        let mut reader = serde_json::Deserializer::from_str(&text);
-        let message = DynamicMessage::deserialize(self.0.clone(), &mut reader)
-            .map_err(|err| strip_position(&err.to_string()))?;
+        let message =
+            message_of(&self.0, value).map_err(|why| match locate(&self.0, value, "") {
+                Some(field) => format!("{field}: {why}"),
+                None => why,
+            })?;
         Ok(message.encode_to_vec())
     }
+}
+
+fn message_of(descriptor: &MessageDescriptor, value: &Value) -> Result<DynamicMessage, String> {
+    let text = value.to_json();
+    let mut reader = serde_json::Deserializer::from_str(&text);
+    DynamicMessage::deserialize(descriptor.clone(), &mut reader)
+        .map_err(|err| strip_position(&err.to_string()))
+}
+
+/// The field (`place.floor`) a JSON object fails on, tried one field at a time.
+fn locate(descriptor: &MessageDescriptor, value: &Value, path: &str) -> Option<String> {
+    let Value::Map(entries) = value else {
+        return None;
+    };
+    for (key, inner) in entries {
+        let alone = Value::Map(vec![(key.clone(), inner.clone())]);
+        if message_of(descriptor, &alone).is_ok() {
+            continue;
+        }
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let field = descriptor
+            .get_field_by_json_name(key)
+            .or_else(|| descriptor.get_field_by_name(key));
+        if let Some(field) = field
+            && !field.is_list()
+            && !field.is_map()
+            && let prost_reflect::Kind::Message(nested) = field.kind()
+            && let Some(deeper) = locate(&nested, inner, &here)
+        {
+            return Some(deeper);
+        }
+        return Some(here);
+    }
+    None
 }
 
 /// serde_json's "at line 1 column 20" points into our own re-written text, not the user's.
