@@ -37,7 +37,9 @@ alphabetical order: \"timestamp\" (when it arrived, RFC 3339 UTC with millisecon
 \"content_type\", \"correlation_data\" (or \"correlation_data_base64\"), \
 \"message_expiry_interval\", \"payload_format_indicator\", \"response_topic\", \
 \"subscription_identifiers\" (array), \"topic_alias\", \"user_properties\" (array of \
-{\"key\", \"value\"}). Never truncated at a NUL byte; always valid JSON. pub --replay reads it back.";
+{\"key\", \"value\"}). With --decode, a decoded payload is its JSON value under \"payload\", \
+with \"codec\" (and \"sparkplug\": what Sparkplug B observed). Never truncated at a NUL byte; \
+always valid JSON. pub --replay reads it back.";
 
 /// How `sub` prints each message.
 #[derive(Debug, Clone)]
@@ -350,11 +352,11 @@ fn json_line(envelope: serde_json::Value, decoded: &Decoded) -> Value {
     let Value::Map(entries) = line else {
         return line;
     };
-    let mut entries: Vec<(String, Value)> = entries
+    let mut entries: Vec<(crate::payload::value::Text, Value)> = entries
         .into_iter()
         .filter(|(key, _)| !key.starts_with("payload"))
         .collect();
-    entries.push(("codec".into(), Value::Text(codec.to_string())));
+    entries.push(("codec".into(), Value::text(codec.to_string())));
     entries.push(("payload".into(), value.clone()));
     if let Some(notes) = sparkplug {
         entries.push(("sparkplug".into(), notes.clone()));

@@ -43,12 +43,12 @@ fn from_cbor(item: Cbor) -> Value {
                 (Ok(unsigned), _) => Value::UInt(unsigned),
                 (_, Ok(signed)) => Value::Int(signed),
                 // CBOR's -2^64: no JSON integer type of ours holds it.
-                _ => Value::Text(wide.to_string()),
+                _ => Value::text(wide.to_string()),
             }
         }
         Cbor::Bytes(bytes) => Value::Bytes(bytes),
         Cbor::Float(number) => Value::Float(number),
-        Cbor::Text(text) => Value::Text(text),
+        Cbor::Text(text) => Value::text(text),
         Cbor::Bool(flag) => Value::Bool(flag),
         Cbor::Null => Value::Null,
         Cbor::Tag(_, inner) => from_cbor(*inner),
@@ -76,13 +76,18 @@ fn to_cbor(value: &Value) -> Cbor {
         Value::Int(number) => Cbor::Integer((*number).into()),
         Value::UInt(number) => Cbor::Integer((*number).into()),
         Value::Float(number) => Cbor::Float(*number),
-        Value::Text(text) => Cbor::Text(text.clone()),
+        Value::Text(text) => Cbor::Text(text.to_string()),
+        Value::Shared(text) => Cbor::Text(text.to_string()),
         Value::Bytes(bytes) => Cbor::Bytes(bytes.clone()),
         Value::Array(items) => Cbor::Array(items.iter().map(to_cbor).collect()),
+        Value::Json(raw) => match serde_json::from_str::<Value>(raw.0.get()) {
+            Ok(value) => to_cbor(&value),
+            Err(_) => Cbor::Null,
+        },
         Value::Map(entries) => Cbor::Map(
             entries
                 .iter()
-                .map(|(key, value)| (Cbor::Text(key.clone()), to_cbor(value)))
+                .map(|(key, value)| (Cbor::Text(key.to_string()), to_cbor(value)))
                 .collect(),
         ),
     }

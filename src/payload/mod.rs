@@ -90,7 +90,8 @@ impl Codec {
 /// `--decode`, checked: the codec for each topic, first match wins.
 #[derive(Debug, Clone, Default)]
 pub struct Choice {
-    rules: Vec<(String, Codec)>,
+    /// A filter, its codec, and the codec's name (made once, not for each message).
+    rules: Vec<(String, Codec, Arc<str>)>,
 }
 
 impl Choice {
@@ -108,7 +109,8 @@ impl Choice {
             };
             let codec =
                 Codec::parse(name.trim(), schemas).map_err(|err| format!("--decode: {err}"))?;
-            rules.push((filter, codec));
+            let name = codec.name();
+            rules.push((filter, codec, name));
         }
         Ok(Choice { rules })
     }
@@ -121,15 +123,15 @@ impl Choice {
     pub fn reads_sparkplug(&self) -> bool {
         self.rules
             .iter()
-            .any(|(_, codec)| matches!(codec, Codec::Sparkplug | Codec::Auto))
+            .any(|(_, codec, _)| matches!(codec, Codec::Sparkplug | Codec::Auto))
     }
 
-    /// The codec for a topic, if any.
-    pub fn codec(&self, topic: &str) -> Option<&Codec> {
+    /// The codec for a topic, if any, and its name.
+    pub fn codec(&self, topic: &str) -> Option<(&Codec, &Arc<str>)> {
         self.rules
             .iter()
-            .find(|(filter, _)| filter_matches(filter, topic))
-            .map(|(_, codec)| codec)
+            .find(|(filter, _, _)| filter_matches(filter, topic))
+            .map(|(_, codec, name)| (codec, name))
     }
 }
 
@@ -149,10 +151,12 @@ pub enum Decoded {
 
 /// Decodes as `--decode` says, keeping what Sparkplug needs across messages (the BIRTH
 /// certificates' names and aliases, sequence numbers) for the session.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Decoder {
     choice: Choice,
     sparkplug: sparkplug::Sessions,
+    /// The names `auto` reports, made once.
+    names: [Arc<str>; 2],
 }
 
 impl Decoder {
@@ -160,6 +164,7 @@ impl Decoder {
         Decoder {
             choice,
             sparkplug: sparkplug::Sessions::default(),
+            names: ["sparkplug".into(), "json".into()],
         }
     }
 
@@ -169,7 +174,7 @@ impl Decoder {
 
     /// Decodes a payload; a failure is a notice on stderr and [`Decoded::Raw`].
     pub fn decode(&mut self, topic: &str, payload: &[u8]) -> Decoded {
-        let Some(codec) = self.choice.codec(topic) else {
+        let Some((codec, name)) = self.choice.codec(topic) else {
             return Decoded::Raw;
         };
         let read = match codec {
@@ -182,12 +187,12 @@ impl Decoder {
         };
         match read {
             Ok((value, sparkplug)) => Decoded::Value {
-                codec: codec.name(),
+                codec: name.clone(),
                 value,
                 sparkplug,
             },
             Err(why) => {
-                tracing::warn!("{topic}: not {} ({why}): printed as it came", codec.name());
+                tracing::warn!("{topic}: not {name} ({why}): printed as it came");
                 Decoded::Raw
             }
         }
@@ -198,7 +203,7 @@ impl Decoder {
         if sparkplug::is_sparkplug_topic(topic) {
             return match self.sparkplug.decode(topic, payload) {
                 Ok((value, sparkplug)) => Decoded::Value {
-                    codec: "sparkplug".into(),
+                    codec: self.names[0].clone(),
                     value,
                     sparkplug,
                 },
@@ -210,7 +215,7 @@ impl Decoder {
         }
         match json::decode(payload) {
             Ok(value) => Decoded::Value {
-                codec: "json".into(),
+                codec: self.names[1].clone(),
                 value,
                 sparkplug: None,
             },

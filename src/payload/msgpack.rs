@@ -41,7 +41,7 @@ fn from_pack(item: Pack) -> Value {
         Pack::F64(number) => Value::Float(number),
         // MessagePack's str may hold bytes that are not UTF-8: kept as bytes.
         Pack::String(text) => match String::from_utf8(text.into_bytes()) {
-            Ok(text) => Value::Text(text),
+            Ok(text) => Value::text(text),
             Err(err) => Value::Bytes(err.into_bytes()),
         },
         Pack::Binary(bytes) => Value::Bytes(bytes),
@@ -72,13 +72,18 @@ fn to_pack(value: &Value) -> Pack {
         Value::Int(number) => Pack::from(*number),
         Value::UInt(number) => Pack::from(*number),
         Value::Float(number) => Pack::F64(*number),
-        Value::Text(text) => Pack::from(text.as_str()),
+        Value::Text(text) => Pack::from(text.as_ref()),
+        Value::Shared(text) => Pack::from(text.as_ref()),
         Value::Bytes(bytes) => Pack::Binary(bytes.clone()),
         Value::Array(items) => Pack::Array(items.iter().map(to_pack).collect()),
+        Value::Json(raw) => match serde_json::from_str::<Value>(raw.0.get()) {
+            Ok(value) => to_pack(&value),
+            Err(_) => Pack::Nil,
+        },
         Value::Map(entries) => Pack::Map(
             entries
                 .iter()
-                .map(|(key, value)| (Pack::from(key.as_str()), to_pack(value)))
+                .map(|(key, value)| (Pack::from(key.as_ref()), to_pack(value)))
                 .collect(),
         ),
     }

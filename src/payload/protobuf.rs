@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
 
-use super::value::Value;
+use super::value::{RawJson, Value};
 
 /// `--proto` files and `--proto-path` directories, as given.
 #[derive(Debug, Clone, Default)]
@@ -136,11 +136,10 @@ impl MessageType {
                 .map(str::to_string)
                 .unwrap_or(why)
         })?;
-        let mut text = Vec::with_capacity(payload.len() * 2 + 16);
-        message
-            .serialize_with_options(&mut serde_json::Serializer::new(&mut text), &JSON_MAPPING)
-            .map_err(|err| err.to_string())?;
-        serde_json::from_slice(&text).map_err(|err| err.to_string())
+        // Written once, straight into the JSON the formats print.
+        serde_json::value::to_raw_value(&JsonMapping(&message))
+            .map(|raw| Value::Json(RawJson(raw)))
+            .map_err(|err| err.to_string())
     }
 
     pub(super) fn encode(&self, value: &Value) -> Result<Vec<u8>, String> {
@@ -171,7 +170,7 @@ fn locate(descriptor: &MessageDescriptor, value: &Value, path: &str) -> Option<S
             continue;
         }
         let here = if path.is_empty() {
-            key.clone()
+            key.to_string()
         } else {
             format!("{path}.{key}")
         };
@@ -189,6 +188,15 @@ fn locate(descriptor: &MessageDescriptor, value: &Value, path: &str) -> Option<S
         return Some(here);
     }
     None
+}
+
+/// A message as the protobuf JSON mapping writes it.
+struct JsonMapping<'a>(&'a DynamicMessage);
+
+impl serde::Serialize for JsonMapping<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_with_options(serializer, &JSON_MAPPING)
+    }
 }
 
 /// serde_json's "at line 1 column 20" points into our own re-written text, not the user's.

@@ -1,12 +1,17 @@
 //! A decoded payload's value: JSON's kinds, with maps that keep the order the codec gave and
 //! byte strings kept apart (they print as base64, as protobuf's JSON mapping writes bytes).
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// Text that is often a name known at compile time (a key, a Sparkplug type): not allocated.
+pub type Text = Cow<'static, str>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -16,11 +21,25 @@ pub enum Value {
     UInt(u64),
     /// NaN and the infinities print as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
     Float(f64),
-    Text(String),
+    Text(Text),
+    /// Text shared across messages (a Sparkplug metric's name from its BIRTH): not copied.
+    Shared(Arc<str>),
     Bytes(Vec<u8>),
     Array(Vec<Value>),
     /// Entries in the codec's order; a key may repeat (CBOR and MessagePack allow it).
-    Map(Vec<(String, Value)>),
+    Map(Vec<(Text, Value)>),
+    /// JSON a codec wrote itself (protobuf's JSON mapping), printed as it is.
+    Json(RawJson),
+}
+
+/// Compact JSON text, valid by construction.
+#[derive(Debug, Clone)]
+pub struct RawJson(pub Box<serde_json::value::RawValue>);
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.0.get() == other.0.get()
+    }
 }
 
 impl Value {
@@ -37,11 +56,25 @@ impl Value {
         }
     }
 
+    /// Text from a `String` or a `&'static str`.
+    pub fn text(text: impl Into<Text>) -> Value {
+        Value::Text(text.into())
+    }
+
+    /// The text of a `Text` or `Shared` value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(text) => Some(text),
+            Value::Shared(text) => Some(text),
+            _ => None,
+        }
+    }
+
     /// A map key as JSON needs it (text): a text key as it is, any other as its JSON text.
-    pub fn into_key(self) -> String {
+    pub fn into_key(self) -> Text {
         match self {
             Value::Text(text) => text,
-            other => other.to_json(),
+            other => other.to_json().into(),
         }
     }
 }
@@ -63,6 +96,7 @@ impl Serialize for Value {
             }
             Value::Float(number) => serializer.serialize_f64(*number),
             Value::Text(text) => serializer.serialize_str(text),
+            Value::Shared(text) => serializer.serialize_str(text),
             Value::Bytes(bytes) => serializer.serialize_str(&BASE64.encode(bytes)),
             Value::Array(items) => {
                 let mut seq = serializer.serialize_seq(Some(items.len()))?;
@@ -78,6 +112,7 @@ impl Serialize for Value {
                 }
                 map.end()
             }
+            Value::Json(raw) => raw.0.serialize(serializer),
         }
     }
 }
@@ -112,10 +147,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Float(value))
     }
     fn visit_str<E>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::Text(value.to_string()))
+        Ok(Value::text(value.to_string()))
     }
     fn visit_string<E>(self, value: String) -> Result<Value, E> {
-        Ok(Value::Text(value))
+        Ok(Value::text(value))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
@@ -127,7 +162,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = Vec::new();
         while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            entries.push((key, value));
+            entries.push((key.into(), value));
         }
         Ok(Value::Map(entries))
     }

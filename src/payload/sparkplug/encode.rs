@@ -192,7 +192,8 @@ fn unsigned(value: &Value, field: &str) -> Result<u64, String> {
 
 fn text(value: &Value, field: &str) -> Result<String, String> {
     match value {
-        Value::Text(text) => Ok(text.clone()),
+        Value::Text(text) => Ok(text.to_string()),
+        Value::Shared(text) => Ok(text.to_string()),
         other => Err(format!("{field}: {} is not text", other.to_json())),
     }
 }

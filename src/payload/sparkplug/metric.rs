@@ -2,22 +2,26 @@
 //! type by name, and its value typed as the data type says (signed integers sign-extended,
 //! arrays unpacked, datasets as columns and rows, templates with their metrics).
 
+use std::sync::Arc;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
 use super::wire::{self, MetricValue, PropertySet, PropertyValueKind, Scalar, TYPES};
-use crate::payload::value::Value;
+use crate::payload::value::{RawJson, Value};
 
 pub const BOOLEAN: u32 = 11;
 
 /// What a BIRTH said of a metric.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
-    pub name: String,
+    pub name: Arc<str>,
     pub datatype: u32,
 }
 
 /// A data type's name (`Float`), or its number when Sparkplug has none.
 pub fn type_name(datatype: u32) -> Value {
     match TYPES.get(datatype as usize) {
-        Some(name) => Value::Text((*name).to_string()),
+        Some(name) => Value::text(*name),
         None => Value::UInt(u64::from(datatype)),
     }
 }
@@ -30,49 +34,65 @@ pub fn type_number(name: &str) -> Option<u32> {
         .map(|index| index as u32)
 }
 
-pub(super) fn value(metric: wire::Metric, known: Option<&Known>) -> Value {
-    let mut entries = Vec::new();
-    let name = metric
-        .name
-        .or_else(|| known.map(|known| known.name.clone()));
-    if let Some(name) = name {
-        entries.push(("name".to_string(), Value::Text(name)));
-    }
-    if let Some(alias) = metric.alias {
-        entries.push(("alias".into(), Value::UInt(alias)));
-    }
-    if let Some(timestamp) = metric.timestamp {
-        entries.push(("timestamp".into(), Value::UInt(timestamp)));
-    }
-    let datatype = metric
-        .datatype
-        .or_else(|| known.map(|known| known.datatype))
-        .unwrap_or_default();
-    if datatype != 0 {
-        entries.push(("type".into(), type_name(datatype)));
-    }
-    let null = metric.is_null == Some(true);
-    let value = match metric.value {
-        _ if null => Value::Null,
-        None => Value::Null,
-        Some(value) => typed(value, datatype),
-    };
-    entries.push(("value".into(), value));
-    for (flag, key) in [
-        (metric.is_historical, "is_historical"),
-        (metric.is_transient, "is_transient"),
-    ] {
-        if flag == Some(true) {
-            entries.push((key.into(), Value::Bool(true)));
+/// A metric as JSON, written straight from the wire: no tree of values is built for it (this
+/// is the path every DATA message takes).
+pub(super) struct MetricJson<'a> {
+    pub metric: &'a wire::Metric,
+    pub known: Option<&'a Known>,
+}
+
+impl Serialize for MetricJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (metric, known) = (self.metric, self.known);
+        let mut map = serializer.serialize_map(None)?;
+        match (&metric.name, known) {
+            (Some(name), _) => map.serialize_entry("name", name)?,
+            (None, Some(known)) => map.serialize_entry("name", &*known.name)?,
+            (None, None) => {}
         }
+        if let Some(alias) = metric.alias {
+            map.serialize_entry("alias", &alias)?;
+        }
+        if let Some(timestamp) = metric.timestamp {
+            map.serialize_entry("timestamp", &timestamp)?;
+        }
+        let datatype = metric
+            .datatype
+            .or_else(|| known.map(|known| known.datatype))
+            .unwrap_or_default();
+        if datatype != 0 {
+            map.serialize_entry("type", &type_name(datatype))?;
+        }
+        let value = match &metric.value {
+            _ if metric.is_null == Some(true) => Value::Null,
+            None => Value::Null,
+            Some(value) => typed(value, datatype),
+        };
+        map.serialize_entry("value", &value)?;
+        for (flag, key) in [
+            (metric.is_historical, "is_historical"),
+            (metric.is_transient, "is_transient"),
+        ] {
+            if flag == Some(true) {
+                map.serialize_entry(key, &true)?;
+            }
+        }
+        if let Some(properties) = &metric.properties {
+            map.serialize_entry("properties", &property_set(properties.clone()))?;
+        }
+        if let Some(metadata) = &metric.metadata {
+            map.serialize_entry("metadata", &metadata_value(metadata.clone()))?;
+        }
+        map.end()
     }
-    if let Some(properties) = metric.properties {
-        entries.push(("properties".into(), property_set(properties)));
+}
+
+/// JSON written by a `Serialize` of ours, as a value.
+pub(super) fn raw(json: &impl Serialize) -> Value {
+    match serde_json::value::to_raw_value(json) {
+        Ok(raw) => Value::Json(RawJson(raw)),
+        Err(_) => Value::Null,
     }
-    if let Some(metadata) = metric.metadata {
-        entries.push(("metadata".into(), metadata_value(metadata)));
-    }
-    Value::Map(entries)
 }
 
 /// A 32-bit field's value as the data type reads it: Int8/16/32 are two's complement.
@@ -93,17 +113,19 @@ fn int64(value: u64, datatype: u32) -> Value {
     }
 }
 
-fn typed(value: MetricValue, datatype: u32) -> Value {
+fn typed(value: &MetricValue, datatype: u32) -> Value {
     match value {
-        MetricValue::Int(number) => int32(number, datatype),
-        MetricValue::Long(number) => int64(number, datatype),
-        MetricValue::Float(number) => Value::Float(f64::from(number)),
-        MetricValue::Double(number) => Value::Float(number),
-        MetricValue::Boolean(flag) => Value::Bool(flag),
-        MetricValue::String(text) => Value::Text(text),
-        MetricValue::Bytes(bytes) => array(&bytes, datatype).unwrap_or(Value::Bytes(bytes)),
-        MetricValue::DataSet(dataset) => dataset_value(dataset),
-        MetricValue::Template(template) => template_value(template),
+        MetricValue::Int(number) => int32(*number, datatype),
+        MetricValue::Long(number) => int64(*number, datatype),
+        MetricValue::Float(number) => Value::Float(f64::from(*number)),
+        MetricValue::Double(number) => Value::Float(*number),
+        MetricValue::Boolean(flag) => Value::Bool(*flag),
+        MetricValue::String(text) => Value::text(text.clone()),
+        MetricValue::Bytes(bytes) => {
+            array(bytes, datatype).unwrap_or_else(|| Value::Bytes(bytes.clone()))
+        }
+        MetricValue::DataSet(dataset) => dataset_value(dataset.clone()),
+        MetricValue::Template(template) => template_value(template.clone()),
     }
 }
 
@@ -149,7 +171,7 @@ fn array(bytes: &[u8], datatype: u32) -> Option<Value> {
             let text = bytes.strip_suffix(&[0]).unwrap_or(bytes);
             Some(Value::Array(
                 text.split(|byte| *byte == 0)
-                    .map(|item| Value::Text(String::from_utf8_lossy(item).into_owned()))
+                    .map(|item| Value::text(String::from_utf8_lossy(item).into_owned()))
                     .collect(),
             ))
         }
@@ -180,7 +202,7 @@ fn scalar(value: Option<Scalar>, datatype: u32) -> Value {
         Some(Scalar::Float(number)) => Value::Float(f64::from(number)),
         Some(Scalar::Double(number)) => Value::Float(number),
         Some(Scalar::Boolean(flag)) => Value::Bool(flag),
-        Some(Scalar::String(text)) => Value::Text(text),
+        Some(Scalar::String(text)) => Value::text(text),
     }
 }
 
@@ -204,7 +226,7 @@ fn dataset_value(dataset: wire::DataSet) -> Value {
     Value::Map(vec![
         (
             "columns".into(),
-            Value::Array(dataset.columns.into_iter().map(Value::Text).collect()),
+            Value::Array(dataset.columns.into_iter().map(Value::text).collect()),
         ),
         (
             "types".into(),
@@ -217,10 +239,10 @@ fn dataset_value(dataset: wire::DataSet) -> Value {
 fn template_value(template: wire::Template) -> Value {
     let mut entries = Vec::new();
     if let Some(version) = template.version {
-        entries.push(("version".to_string(), Value::Text(version)));
+        entries.push(("version".into(), Value::text(version)));
     }
     if let Some(reference) = template.template_ref {
-        entries.push(("template_ref".into(), Value::Text(reference)));
+        entries.push(("template_ref".into(), Value::text(reference)));
     }
     if let Some(definition) = template.is_definition {
         entries.push(("is_definition".into(), Value::Bool(definition)));
@@ -242,7 +264,7 @@ fn template_value(template: wire::Template) -> Value {
                 Value::Map(vec![
                     (
                         "name".into(),
-                        Value::Text(parameter.name.unwrap_or_default()),
+                        Value::text(parameter.name.unwrap_or_default()),
                     ),
                     ("type".into(), type_name(datatype)),
                     ("value".into(), scalar(value, datatype)),
@@ -253,8 +275,13 @@ fn template_value(template: wire::Template) -> Value {
     }
     let metrics = template
         .metrics
-        .into_iter()
-        .map(|metric| value(metric, None))
+        .iter()
+        .map(|metric| {
+            raw(&MetricJson {
+                metric,
+                known: None,
+            })
+        })
         .collect();
     entries.push(("metrics".into(), Value::Array(metrics)));
     Value::Map(entries)
@@ -275,13 +302,13 @@ fn property_set(set: PropertySet) -> Value {
                     Some(PropertyValueKind::Float(v)) => Value::Float(f64::from(v)),
                     Some(PropertyValueKind::Double(v)) => Value::Float(v),
                     Some(PropertyValueKind::Boolean(v)) => Value::Bool(v),
-                    Some(PropertyValueKind::String(v)) => Value::Text(v),
+                    Some(PropertyValueKind::String(v)) => Value::text(v),
                     Some(PropertyValueKind::PropertySet(set)) => property_set(set),
                     Some(PropertyValueKind::PropertySets(list)) => {
                         Value::Array(list.propertyset.into_iter().map(property_set).collect())
                     }
                 };
-                (key, value)
+                (key.into(), value)
             })
             .collect(),
     )
@@ -298,12 +325,12 @@ fn metadata_value(metadata: wire::MetaData) -> Value {
     ];
     for (key, text) in texts {
         if let Some(text) = text {
-            entries.push((key.to_string(), Value::Text(text)));
+            entries.push((key.into(), Value::text(text)));
         }
     }
     for (key, number) in [("size", metadata.size), ("seq", metadata.seq)] {
         if let Some(number) = number {
-            entries.push((key.to_string(), Value::UInt(number)));
+            entries.push((key.into(), Value::UInt(number)));
         }
     }
     if let Some(multi) = metadata.is_multi_part {

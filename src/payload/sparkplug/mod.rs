@@ -69,8 +69,8 @@ struct Node {
     /// Names and data types by alias, from the NBIRTH and the DBIRTHs (aliases are unique
     /// across an edge node and its devices).
     aliases: HashMap<u64, metric::Known>,
-    /// Data types by name (a DATA metric may carry its name and no data type).
-    types: HashMap<String, u32>,
+    /// Names and data types by name (a DATA metric may carry its name and no data type).
+    types: HashMap<String, metric::Known>,
     /// "No BIRTH seen" was said.
     warned: bool,
     /// Aliases reported unknown.
@@ -97,8 +97,8 @@ impl Sessions {
                     .map_err(|why| format!("a STATE payload is JSON: {why}"))?;
                 let online = state.get("online").cloned().unwrap_or(Value::Null);
                 let notes = Value::Map(vec![
-                    ("type".into(), Value::Text("STATE".into())),
-                    ("host".into(), Value::Text(host.into())),
+                    ("type".into(), Value::text("STATE")),
+                    ("host".into(), Value::text(host.to_string())),
                     ("online".into(), online),
                 ]);
                 Ok((state, Some(notes)))
@@ -162,7 +162,7 @@ impl Node {
     /// Takes in one message of this edge node (or one of its devices): the value to print, the
     /// notes, and whether to ask for a rebirth.
     fn message(&mut self, place: &Place, payload: wire::Payload) -> (Value, Value, bool) {
-        let mut notes = vec![("type".to_string(), Value::Text(place.kind.into()))];
+        let mut notes = vec![("type".into(), Value::text(place.kind.to_string()))];
         let mut rebirth = false;
         match place.kind {
             "NBIRTH" => {
@@ -250,54 +250,34 @@ impl Node {
     fn learn(&mut self, metrics: &[wire::Metric]) {
         for metric in metrics {
             let Some(name) = &metric.name else { continue };
-            let datatype = metric.datatype.unwrap_or_default();
-            self.types.insert(name.clone(), datatype);
+            let known = metric::Known {
+                name: name.as_str().into(),
+                datatype: metric.datatype.unwrap_or_default(),
+            };
             if let Some(alias) = metric.alias {
-                self.aliases.insert(
-                    alias,
-                    metric::Known {
-                        name: name.clone(),
-                        datatype,
-                    },
-                );
+                self.aliases.insert(alias, known.clone());
             }
+            self.types.insert(name.clone(), known);
         }
     }
 
     fn payload_value(&mut self, place: &Place, payload: wire::Payload) -> Value {
-        let mut entries = Vec::new();
-        if let Some(timestamp) = payload.timestamp {
-            entries.push(("timestamp".to_string(), Value::UInt(timestamp)));
-        }
-        if let Some(seq) = payload.seq {
-            entries.push(("seq".into(), Value::UInt(seq)));
-        }
-        if let Some(uuid) = payload.uuid {
-            entries.push(("uuid".into(), Value::Text(uuid)));
-        }
-        let metrics = payload
+        let known: Vec<Option<metric::Known>> = payload
             .metrics
-            .into_iter()
-            .map(|metric| {
-                let known = self.known(place, &metric);
-                metric::value(metric, known.as_ref())
-            })
+            .iter()
+            .map(|metric| self.known(place, metric))
             .collect();
-        entries.push(("metrics".into(), Value::Array(metrics)));
-        if let Some(body) = payload.body {
-            entries.push(("body".into(), Value::Bytes(body)));
-        }
-        Value::Map(entries)
+        metric::raw(&PayloadJson {
+            payload: &payload,
+            known: &known,
+        })
     }
 
     /// What the BIRTH said of a metric: by alias, else by name; an alias the BIRTH did not
     /// name is reported once.
     fn known(&mut self, place: &Place, metric: &wire::Metric) -> Option<metric::Known> {
         if let Some(name) = &metric.name {
-            return self.types.get(name).map(|datatype| metric::Known {
-                name: name.clone(),
-                datatype: *datatype,
-            });
+            return self.types.get(name).cloned();
         }
         let alias = metric.alias?;
         let known = self.aliases.get(&alias).cloned();
@@ -313,6 +293,47 @@ impl Node {
             );
         }
         known
+    }
+}
+
+/// A payload as JSON, its metrics with what their BIRTH said, written straight from the wire.
+struct PayloadJson<'a> {
+    payload: &'a wire::Payload,
+    known: &'a [Option<metric::Known>],
+}
+
+impl serde::Serialize for PayloadJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let payload = self.payload;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(timestamp) = payload.timestamp {
+            map.serialize_entry("timestamp", &timestamp)?;
+        }
+        if let Some(seq) = payload.seq {
+            map.serialize_entry("seq", &seq)?;
+        }
+        if let Some(uuid) = &payload.uuid {
+            map.serialize_entry("uuid", uuid)?;
+        }
+        map.serialize_entry("metrics", &Metrics(self))?;
+        if let Some(body) = &payload.body {
+            map.serialize_entry("body", &Value::Bytes(body.clone()))?;
+        }
+        map.end()
+    }
+}
+
+struct Metrics<'a>(&'a PayloadJson<'a>);
+
+impl serde::Serialize for Metrics<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.payload.metrics.iter().zip(self.0.known).map(
+            |(metric, known)| metric::MetricJson {
+                metric,
+                known: known.as_ref(),
+            },
+        ))
     }
 }
 
