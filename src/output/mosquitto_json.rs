@@ -10,95 +10,40 @@ use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::payload::Decoded;
+use crate::payload::value::{Text, Value};
 use crate::types::Received;
 
-/// A JSON value that keeps what cJSON keeps: the order of an object's keys, and repeated keys.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Node {
-    Null,
-    Bool(bool),
-    /// As printed.
-    Number(String),
-    Text(String),
-    Array(Vec<Node>),
-    Object(Vec<(String, Node)>),
-}
-
-impl Node {
-    fn float(value: f64) -> Node {
-        // cJSON prints whole numbers without a fraction (1.0 as 1, 1e3 as 1000).
-        if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e15 {
-            Node::Number(format!("{value:.0}"))
-        } else if value.is_finite() {
-            Node::Number(value.to_string())
-        } else {
-            Node::Null
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
-        struct NodeVisitor;
-        impl<'de> Visitor<'de> for NodeVisitor {
-            type Value = Node;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_unit<E>(self) -> Result<Node, E> {
-                Ok(Node::Null)
-            }
-            fn visit_bool<E>(self, value: bool) -> Result<Node, E> {
-                Ok(Node::Bool(value))
-            }
-            fn visit_i64<E>(self, value: i64) -> Result<Node, E> {
-                Ok(Node::Number(value.to_string()))
-            }
-            fn visit_u64<E>(self, value: u64) -> Result<Node, E> {
-                Ok(Node::Number(value.to_string()))
-            }
-            fn visit_f64<E>(self, value: f64) -> Result<Node, E> {
-                Ok(Node::float(value))
-            }
-            fn visit_str<E>(self, value: &str) -> Result<Node, E> {
-                Ok(Node::Text(value.to_string()))
-            }
-            fn visit_string<E>(self, value: String) -> Result<Node, E> {
-                Ok(Node::Text(value))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Node::Array(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-                let mut entries = Vec::new();
-                while let Some((key, value)) = map.next_entry::<String, Node>()? {
-                    entries.push((key, value));
-                }
-                Ok(Node::Object(entries))
-            }
-        }
-        deserializer.deserialize_any(NodeVisitor)
+/// cJSON prints whole numbers without a fraction (1.0 as 1, 1e3 as 1000), and no NaN.
+fn cjson_float(value: f64) -> String {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else if value.is_finite() {
+        value.to_string()
+    } else {
+        "null".to_string()
     }
 }
 
 /// Writes `node` compact, or as cJSON_Print does: an object's entries one per line, indented by
-/// tabs, `"key":<tab>value`; an array on one line, `[1, 2]`.
-pub(super) fn write(out: &mut Vec<u8>, node: &Node, pretty: bool, depth: usize) {
+/// tabs, `"key":<tab>value`; an array on one line, `[1, 2]`. Keys keep their order, and repeat
+/// where they repeat.
+pub(super) fn write(out: &mut Vec<u8>, node: &Value, pretty: bool, depth: usize) {
     match node {
-        Node::Null => out.extend_from_slice(b"null"),
-        Node::Bool(value) => out.extend_from_slice(if *value { b"true" } else { b"false" }),
-        Node::Number(text) => out.extend_from_slice(text.as_bytes()),
-        Node::Text(text) => {
-            serde_json::to_writer(&mut *out, text).expect("writing to memory");
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(value) => out.extend_from_slice(if *value { b"true" } else { b"false" }),
+        Value::Int(number) => out.extend_from_slice(number.to_string().as_bytes()),
+        Value::UInt(number) => out.extend_from_slice(number.to_string().as_bytes()),
+        Value::Float(number) => out.extend_from_slice(cjson_float(*number).as_bytes()),
+        Value::Text(_) | Value::Shared(_) | Value::Bytes(_) => {
+            serde_json::to_writer(&mut *out, node).expect("writing to memory");
         }
-        Node::Array(items) => {
+        Value::Json(raw) => match serde_json::from_str::<Value>(raw.0.get()) {
+            Ok(value) => write(out, &value, pretty, depth),
+            Err(_) => out.extend_from_slice(b"null"),
+        },
+        Value::Array(items) => {
             out.push(b'[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
@@ -108,7 +53,7 @@ pub(super) fn write(out: &mut Vec<u8>, node: &Node, pretty: bool, depth: usize) 
             }
             out.push(b']');
         }
-        Node::Object(entries) => {
+        Value::Map(entries) => {
             let depth = depth + 1;
             out.push(b'{');
             if pretty {
@@ -140,10 +85,10 @@ pub(super) fn write(out: &mut Vec<u8>, node: &Node, pretty: bool, depth: usize) 
 }
 
 /// Bytes as a JSON string under `key` when they are UTF-8, else in base64 under `base64_key`.
-fn bytes_entry(key: &str, base64_key: &str, bytes: &[u8]) -> (String, Node) {
+fn bytes_entry(key: &'static str, base64_key: &'static str, bytes: &[u8]) -> (Text, Value) {
     match std::str::from_utf8(bytes) {
-        Ok(text) => (key.to_string(), Node::Text(text.to_string())),
-        Err(_) => (base64_key.to_string(), Node::Text(BASE64.encode(bytes))),
+        Ok(text) => (key.into(), Value::text(text.to_string())),
+        Err(_) => (base64_key.into(), Value::text(BASE64.encode(bytes))),
     }
 }
 
@@ -160,7 +105,7 @@ pub(super) fn message(
     decoded: &Decoded,
     now: SystemTime,
     parse_payload: bool,
-) -> Result<Node, NotJson> {
+) -> Result<Value, NotJson> {
     let message = &received.message;
     let local = chrono::DateTime::<chrono::Local>::from(now);
     // mosquitto's form, the literal Z before the offset included.
@@ -170,31 +115,28 @@ pub(super) fn message(
         local.timestamp_subsec_micros(),
         local.format("%z")
     );
-    let number = |value: u64| Node::Number(value.to_string());
-    let mut entries = vec![
-        ("tst".to_string(), Node::Text(tst)),
-        ("topic".to_string(), Node::Text(message.topic.clone())),
-        ("qos".to_string(), number(message.qos as u64)),
-        ("retain".to_string(), number(u64::from(message.retain))),
-        (
-            "payloadlen".to_string(),
-            number(message.payload.len() as u64),
-        ),
+    let number = Value::UInt;
+    let mut entries: Vec<(Text, Value)> = vec![
+        ("tst".into(), Value::text(tst)),
+        ("topic".into(), Value::text(message.topic.clone())),
+        ("qos".into(), number(message.qos as u64)),
+        ("retain".into(), number(u64::from(message.retain))),
+        ("payloadlen".into(), number(message.payload.len() as u64)),
     ];
     if message.qos as u8 > 0 {
-        entries.push(("mid".to_string(), number(u64::from(received.packet_id))));
+        entries.push(("mid".into(), number(u64::from(received.packet_id))));
     }
     let properties = &message.properties;
     if !properties.is_empty() {
         let mut object = Vec::new();
         for id in &properties.subscription_identifiers {
-            object.push(("subscription-identifier".to_string(), number(*id as u64)));
+            object.push(("subscription-identifier".into(), number(*id as u64)));
         }
         if let Some(value) = properties.payload_format_indicator {
-            object.push(("payload-format-indicator".to_string(), number(value.into())));
+            object.push(("payload-format-indicator".into(), number(value.into())));
         }
         if let Some(value) = &properties.response_topic {
-            object.push(("response-topic".to_string(), Node::Text(value.clone())));
+            object.push(("response-topic".into(), Value::text(value.clone())));
         }
         if let Some(data) = &properties.correlation_data {
             object.push(bytes_entry(
@@ -207,33 +149,32 @@ pub(super) fn message(
             let pairs = properties
                 .user_properties
                 .iter()
-                .map(|(key, value)| (key.clone(), Node::Text(value.clone())))
+                .map(|(key, value)| (Text::from(key.clone()), Value::text(value.clone())))
                 .collect();
-            object.push(("user-properties".to_string(), Node::Object(pairs)));
+            object.push(("user-properties".into(), Value::Map(pairs)));
         }
         if let Some(value) = &properties.content_type {
-            object.push(("content-type".to_string(), Node::Text(value.clone())));
+            object.push(("content-type".into(), Value::text(value.clone())));
         }
         if let Some(value) = properties.message_expiry_interval {
-            object.push(("message-expiry-interval".to_string(), number(value.into())));
+            object.push(("message-expiry-interval".into(), number(value.into())));
         }
         if let Some(value) = properties.topic_alias {
-            object.push(("topic-alias".to_string(), number(value.into())));
+            object.push(("topic-alias".into(), number(value.into())));
         }
-        entries.push(("properties".to_string(), Node::Object(object)));
+        entries.push(("properties".into(), Value::Map(object)));
     }
     if let Decoded::Value { value, .. } = decoded {
-        let node = serde_json::from_str::<Node>(&value.to_json()).map_err(|_| NotJson)?;
-        entries.push(("payload".to_string(), node));
+        entries.push(("payload".into(), value.clone()));
     } else if message.payload.is_empty() {
-        entries.push(("payload".to_string(), Node::Null));
+        entries.push(("payload".into(), Value::Null));
     } else if parse_payload {
-        let value = serde_json::from_slice::<Node>(&message.payload).map_err(|_| NotJson)?;
-        entries.push(("payload".to_string(), value));
+        let value = serde_json::from_slice::<Value>(&message.payload).map_err(|_| NotJson)?;
+        entries.push(("payload".into(), value));
     } else {
         entries.push(bytes_entry("payload", "payload_base64", &message.payload));
     }
-    Ok(Node::Object(entries))
+    Ok(Value::Map(entries))
 }
 
 #[cfg(test)]
@@ -241,7 +182,7 @@ mod tests {
     use super::*;
 
     fn shown(json: &str, pretty: bool) -> String {
-        let node: Node = serde_json::from_str(json).expect("JSON");
+        let node: Value = serde_json::from_str(json).expect("JSON");
         let mut out = Vec::new();
         write(&mut out, &node, pretty, 0);
         String::from_utf8(out).expect("UTF-8")
