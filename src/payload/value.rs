@@ -189,4 +189,19 @@ mod tests {
         assert_eq!(read.to_json(), r#"{"b":1,"a":[true,null,2.5,"x"]}"#);
         assert_eq!(Value::Int(3).into_key(), "3");
     }
+
+    #[test]
+    fn a_float_read_from_json_is_the_double_written() {
+        // The payload fuzz target's finding: without serde_json's float_roundtrip, this double
+        // read back was its neighbour, and a decoded payload encoded again was another.
+        for text in [
+            "3.329678707196098e-46",
+            "0.1",
+            "21.5",
+            "1.7976931348623157e+308",
+        ] {
+            let value: Value = serde_json::from_str(text).expect("a number");
+            assert_eq!(value.to_json(), text);
+        }
+    }
 }
