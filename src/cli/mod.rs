@@ -356,19 +356,8 @@ pub struct PubArgs {
     #[arg(long, value_name = "FILE", group = "payload", conflicts_with_all = ["topic", "qos", "retain", "repeat"])]
     pub replay: Option<PathBuf>,
 
-    /// The message (-m, -f, -s, each -l line) is JSON: send it encoded as cbor, msgpack,
-    /// protobuf:TYPE (with --proto) or sparkplug (seq, timestamps and a BIRTH's aliases filled
-    /// in). Bad JSON or a value that does not fit: exit 2, before connecting.
-    #[arg(
-        long,
-        value_name = "CODEC",
-        help_heading = "Payloads",
-        conflicts_with = "replay"
-    )]
-    pub encode: Option<String>,
-
     #[command(flatten)]
-    pub proto: ProtoArgs,
+    pub encoding: EncodeArgs,
 
     /// With --replay: keep the recorded gaps between messages instead of sending at once.
     #[arg(long, requires = "replay")]
@@ -536,6 +525,20 @@ pub struct OutputArgs {
     /// read is printed as it came, with a notice on stderr.
     #[arg(long, value_name = "[FILTER=]CODEC", help_heading = "Payloads")]
     pub decode: Vec<String>,
+
+    #[command(flatten)]
+    pub proto: ProtoArgs,
+}
+
+/// `pub --encode` and the `.proto` files it reads.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Payloads")]
+pub struct EncodeArgs {
+    /// The message (-m, -f, -s, each -l line) is JSON: send it encoded as cbor, msgpack,
+    /// protobuf:TYPE (with --proto) or sparkplug (seq, timestamps and a BIRTH's aliases filled
+    /// in). Bad JSON or a value that does not fit: exit 2, before connecting.
+    #[arg(long, value_name = "CODEC", conflicts_with = "replay")]
+    pub encode: Option<String>,
 
     #[command(flatten)]
     pub proto: ProtoArgs,

@@ -77,7 +77,12 @@ pub async fn run(settings: PubSettings) -> Result<()> {
         sent: 0,
         handed_over,
         max_packet,
-        encoder: settings.encode.clone().map(Encoder::new),
+        encoder: match &settings.payloads {
+            Payloads::Cycle { encode, .. } | Payloads::Lines { encode } => {
+                encode.clone().map(Encoder::new)
+            }
+            Payloads::Replay(_) => None,
+        },
     };
     let mut producer = tokio::spawn(produce(settings.payloads, template, feed, completions));
     let mut acks = Acks {
@@ -315,7 +320,9 @@ async fn feed_all(
         ..template.clone()
     };
     match payloads {
-        Payloads::Cycle { payloads, repeat } => {
+        Payloads::Cycle {
+            payloads, repeat, ..
+        } => {
             let mut round = 0;
             while repeat == 0 || round < repeat {
                 for payload in &payloads {
@@ -352,7 +359,7 @@ async fn feed_all(
                 }
             }
         }
-        Payloads::Lines => feed_lines(feed, &template).await?,
+        Payloads::Lines { .. } => feed_lines(feed, &template).await?,
     }
     Ok(())
 }

@@ -19,8 +19,11 @@ use std::time::SystemTime;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+mod arrival;
 mod mosquitto_json;
 mod template;
+
+pub use arrival::Arrival;
 
 pub use template::{NotJson, TEMPLATE_HELP, Template};
 
@@ -112,7 +115,12 @@ impl Printer {
             return Ok(());
         }
         let now = SystemTime::now();
-        match render(&mut self.pending, &self.format, received, decoded, now) {
+        let arrival = Arrival {
+            received,
+            decoded,
+            now,
+        };
+        match render(&mut self.pending, &self.format, &arrival) {
             Ok(()) => {}
             Err(Rendered::NotJson) => {
                 tracing::warn!(
@@ -215,13 +223,8 @@ impl From<io::Error> for Rendered {
 }
 
 /// Writes one message in `format`, without the trailing newline.
-pub fn render(
-    out: &mut Vec<u8>,
-    format: &Format,
-    received: &Received,
-    decoded: &Decoded,
-    now: SystemTime,
-) -> Result<(), Rendered> {
+pub fn render(out: &mut Vec<u8>, format: &Format, arrival: &Arrival) -> Result<(), Rendered> {
+    let (received, decoded, now) = (arrival.received, arrival.decoded, arrival.now);
     let message = &received.message;
     let payload = |out: &mut Vec<u8>| match decoded {
         Decoded::Raw => out.extend_from_slice(&message.payload),
@@ -251,7 +254,7 @@ pub fn render(
             }
         }
         Format::Template(template) => template
-            .render(out, received, decoded, now)
+            .render(out, arrival)
             .map_err(|NotJson| Rendered::NotJson)?,
     }
     Ok(())
@@ -383,7 +386,13 @@ mod tests {
     fn show(format: &Format, payload: &'static [u8]) -> String {
         let mut out = Vec::new();
         let at = UNIX_EPOCH + std::time::Duration::from_millis(1_795_334_400_123);
-        render(&mut out, format, &received(payload), &Decoded::Raw, at).expect("render");
+        let received = received(payload);
+        let arrival = Arrival {
+            received: &received,
+            decoded: &Decoded::Raw,
+            now: at,
+        };
+        render(&mut out, format, &arrival).expect("render");
         String::from_utf8(out).expect("utf-8")
     }
 
@@ -421,7 +430,14 @@ mod tests {
             let mut out = Vec::new();
             Template::parse(text)
                 .expect(text)
-                .render(&mut out, &received, &Decoded::Raw, UNIX_EPOCH)
+                .render(
+                    &mut out,
+                    &Arrival {
+                        received: &received,
+                        decoded: &Decoded::Raw,
+                        now: UNIX_EPOCH,
+                    },
+                )
                 .expect("render");
             String::from_utf8(out).expect("utf-8")
         };
@@ -501,8 +517,12 @@ mod tests {
         let shown = |message: &Received, text: &str, pretty: bool| {
             let format = Format::Template(Template::parse(text).expect("valid").pretty(pretty));
             let mut out = Vec::new();
-            render(&mut out, &format, message, &Decoded::Raw, at)
-                .map(|()| String::from_utf8(out).expect("utf-8"))
+            let arrival = Arrival {
+                received: message,
+                decoded: &Decoded::Raw,
+                now: at,
+            };
+            render(&mut out, &format, &arrival).map(|()| String::from_utf8(out).expect("utf-8"))
         };
         let compact = shown(&message, "%j", false).expect("rendered");
         let (tst, rest) = compact.split_once(r#"","topic""#).expect("tst first");

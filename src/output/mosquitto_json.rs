@@ -6,14 +6,12 @@
 //! (`correlation-data-base64`) instead of raw bytes. Keys may repeat as in mosquitto's output (a
 //! user property sent twice, several subscription identifiers).
 
-use std::time::SystemTime;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use super::arrival::Arrival;
 use crate::payload::Decoded;
 use crate::payload::value::{Text, Value};
-use crate::types::Received;
 
 /// cJSON prints whole numbers without a fraction (1.0 as 1, 1e3 as 1000), and no NaN.
 fn cjson_float(value: f64) -> String {
@@ -100,12 +98,8 @@ pub(super) struct NotJson;
 /// (QoS 1/2), `properties` (MQTT 5, in the order mosquitto's broker sends them), `payload` (a
 /// string; with `parse_payload` (`%J`) the payload's own JSON value; decoded by `--decode`, the
 /// decoded value).
-pub(super) fn message(
-    received: &Received,
-    decoded: &Decoded,
-    now: SystemTime,
-    parse_payload: bool,
-) -> Result<Value, NotJson> {
+pub(super) fn message(arrival: &Arrival, parse_payload: bool) -> Result<Value, NotJson> {
+    let (received, decoded, now) = (arrival.received, arrival.decoded, arrival.now);
     let message = &received.message;
     let local = chrono::DateTime::<chrono::Local>::from(now);
     // mosquitto's form, the literal Z before the offset included.

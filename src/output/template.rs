@@ -2,14 +2,15 @@
 //! (`%-10t`, `%05l`, `%.3t`), `@` time codes (strftime), `\` escapes.
 
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use super::arrival::Arrival;
 use super::mosquitto_json;
 use crate::payload::Decoded;
-use crate::types::{Properties, Received};
+use crate::types::Properties;
 
 /// `-F`'s help: the template codes.
 pub const TEMPLATE_HELP: &str = "Print each message through a template instead of the raw \
@@ -333,13 +334,8 @@ impl Template {
 
     /// Writes one message; [`NotJson`] (nothing written) when `%J` meets a payload that is not
     /// JSON.
-    pub fn render(
-        &self,
-        out: &mut Vec<u8>,
-        received: &Received,
-        decoded: &Decoded,
-        now: SystemTime,
-    ) -> Result<(), NotJson> {
+    pub fn render(&self, out: &mut Vec<u8>, arrival: &Arrival) -> Result<(), NotJson> {
+        let now = arrival.now;
         let start = out.len();
         for piece in &self.pieces {
             let written = match piece {
@@ -347,7 +343,7 @@ impl Template {
                     out.extend_from_slice(bytes);
                     Ok(())
                 }
-                Piece::Code(code, spec) => self.code(out, *code, spec, received, decoded, now),
+                Piece::Code(code, spec) => self.code(out, *code, spec, arrival),
                 Piece::Time(specifier) => {
                     let local = chrono::DateTime::<chrono::Local>::from(now);
                     write!(out, "{}", local.format(specifier)).expect("writing to memory");
@@ -372,10 +368,9 @@ impl Template {
         out: &mut Vec<u8>,
         code: Code,
         spec: &Spec,
-        received: &Received,
-        decoded: &Decoded,
-        now: SystemTime,
+        arrival: &Arrival,
     ) -> Result<(), NotJson> {
+        let (received, decoded, now) = (arrival.received, arrival.decoded, arrival.now);
         let message = &received.message;
         let payload = &message.payload;
         // Writing to memory does not fail.
@@ -415,9 +410,8 @@ impl Template {
                 ))
             }
             Code::Json | Code::JsonPayload => {
-                let node =
-                    mosquitto_json::message(received, decoded, now, code == Code::JsonPayload)
-                        .map_err(|mosquitto_json::NotJson| NotJson)?;
+                let node = mosquitto_json::message(arrival, code == Code::JsonPayload)
+                    .map_err(|mosquitto_json::NotJson| NotJson)?;
                 mosquitto_json::write(out, &node, self.pretty, 0);
                 Ok(())
             }

@@ -270,3 +270,35 @@ impl Encoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cbor_and_msgpack_read_what_they_write_and_refuse_truncation_and_trailing_bytes() {
+        let value: Value =
+            serde_json::from_str(r#"{"t":21.5,"n":-3,"ok":true,"l":[1,null]}"#).expect("json");
+        // 0x9f: an indefinite CBOR array; 0x91: a MessagePack array of one; 200 deep.
+        type Decode = fn(&[u8]) -> Result<Value, String>;
+        let codecs: [(Codec, Decode, u8, &str); 2] = [
+            (Codec::Cbor, cbor::decode, 0x9f, "CBOR"),
+            (Codec::MsgPack, msgpack::decode, 0x91, "MessagePack"),
+        ];
+        for (codec, decode, nest, name) in codecs {
+            let bytes = codec.encode(&value).expect("encode");
+            assert_eq!(decode(&bytes).expect("decode"), value, "{name}");
+            let cut = decode(&bytes[..bytes.len() - 1]).expect_err("refused");
+            assert_eq!(cut, "truncated", "{name}");
+            let mut longer = bytes.clone();
+            longer.push(0);
+            let trailing = decode(&longer).expect_err("refused");
+            assert!(
+                trailing.contains(&format!("1 bytes follow the {name} item")),
+                "{trailing}"
+            );
+            let deep = decode(&[nest; 200]).expect_err("refused");
+            assert!(deep.contains("nested more than 128 deep"), "{name}: {deep}");
+        }
+    }
+}

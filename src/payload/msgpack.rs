@@ -3,10 +3,7 @@
 
 use rmpv::Value as Pack;
 
-use super::value::Value;
-
-/// Nesting deeper than this is refused (a hostile payload must not exhaust the stack).
-const MAX_DEPTH: usize = 128;
+use super::value::{MAX_DEPTH, Value, one_item};
 
 pub(super) fn decode(payload: &[u8]) -> Result<Value, String> {
     let mut rest = payload;
@@ -17,13 +14,7 @@ pub(super) fn decode(payload: &[u8]) -> Result<Value, String> {
             Error::DepthLimitExceeded => format!("nested more than {MAX_DEPTH} deep"),
         }
     })?;
-    if !rest.is_empty() {
-        return Err(format!(
-            "{} bytes follow the MessagePack item (of {})",
-            rest.len(),
-            payload.len()
-        ));
-    }
+    one_item(payload, rest, "MessagePack")?;
     Ok(from_pack(item))
 }
 
@@ -46,12 +37,7 @@ fn from_pack(item: Pack) -> Value {
         },
         Pack::Binary(bytes) => Value::Bytes(bytes),
         Pack::Array(items) => Value::Array(items.into_iter().map(from_pack).collect()),
-        Pack::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|(key, value)| (from_pack(key).into_key(), from_pack(value)))
-                .collect(),
-        ),
+        Pack::Map(entries) => Value::map_from(entries, from_pack),
         Pack::Ext(kind, data) => Value::Map(vec![
             ("ext".into(), Value::Int(i64::from(kind))),
             ("data".into(), Value::Bytes(data)),
@@ -60,60 +46,8 @@ fn from_pack(item: Pack) -> Value {
 }
 
 pub(super) fn encode(value: &Value) -> Result<Vec<u8>, String> {
+    let pack = rmpv::ext::to_value(value).map_err(|err| err.to_string())?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &to_pack(value)).map_err(|err| err.to_string())?;
+    rmpv::encode::write_value(&mut out, &pack).map_err(|err| err.to_string())?;
     Ok(out)
-}
-
-fn to_pack(value: &Value) -> Pack {
-    match value {
-        Value::Null => Pack::Nil,
-        Value::Bool(flag) => Pack::Boolean(*flag),
-        Value::Int(number) => Pack::from(*number),
-        Value::UInt(number) => Pack::from(*number),
-        Value::Float(number) => Pack::F64(*number),
-        Value::Text(text) => Pack::from(text.as_ref()),
-        Value::Shared(text) => Pack::from(text.as_ref()),
-        Value::Bytes(bytes) => Pack::Binary(bytes.clone()),
-        Value::Array(items) => Pack::Array(items.iter().map(to_pack).collect()),
-        Value::Json(raw) => match serde_json::from_str::<Value>(raw.0.get()) {
-            Ok(value) => to_pack(&value),
-            Err(_) => Pack::Nil,
-        },
-        Value::Map(entries) => Pack::Map(
-            entries
-                .iter()
-                .map(|(key, value)| (Pack::from(key.as_ref()), to_pack(value)))
-                .collect(),
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn msgpack_reads_what_it_writes_and_refuses_truncation_and_trailing_bytes() {
-        let value: Value =
-            serde_json::from_str(r#"{"t":21.5,"n":-3,"ok":true,"l":[1,null]}"#).expect("json");
-        let bytes = encode(&value).expect("encode");
-        assert_eq!(decode(&bytes).expect("decode"), value);
-        assert_eq!(
-            decode(&bytes[..bytes.len() - 1]).expect_err("refused"),
-            "truncated"
-        );
-        let mut longer = bytes.clone();
-        longer.push(0xc0);
-        assert!(
-            decode(&longer)
-                .expect_err("refused")
-                .contains("1 bytes follow")
-        );
-        assert!(
-            decode(&[0x91; 200])
-                .expect_err("refused")
-                .contains("nested")
-        );
-    }
 }

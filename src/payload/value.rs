@@ -10,6 +10,21 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
+/// Nesting deeper than this is refused in a payload (a hostile one must not exhaust the stack).
+pub const MAX_DEPTH: usize = 128;
+
+/// A payload holds one item of its codec (`format`): bytes after it are refused.
+pub fn one_item(payload: &[u8], rest: &[u8], format: &str) -> Result<(), String> {
+    if rest.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} bytes follow the {format} item (of {})",
+        rest.len(),
+        payload.len()
+    ))
+}
+
 /// Text that is often a name known at compile time (a key, a Sparkplug type): not allocated.
 pub type Text = Cow<'static, str>;
 
@@ -54,6 +69,16 @@ impl Value {
             Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
+    }
+
+    /// A codec's map: keys as JSON needs them ([`Value::into_key`]), entries in their order.
+    pub fn map_from<T>(entries: Vec<(T, T)>, convert: impl Fn(T) -> Value) -> Value {
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| (convert(key).into_key(), convert(value)))
+                .collect(),
+        )
     }
 
     /// Text from a `String` or a `&'static str`.

@@ -21,10 +21,17 @@ use crate::types::{
 /// Where `pub` takes its payloads from.
 #[derive(Debug, Clone)]
 pub enum Payloads {
-    /// A fixed list of payloads sent in turn, `repeat` times over (0 = until interrupted).
-    Cycle { payloads: Vec<Bytes>, repeat: u64 },
-    /// One message per line of standard input, streamed.
-    Lines,
+    /// A fixed list of payloads sent in turn, `repeat` times over (0 = until interrupted);
+    /// `encode`: JSON encoded again as each is sent (Sparkplug: its `seq`), otherwise the
+    /// payloads are encoded already.
+    Cycle {
+        payloads: Vec<Bytes>,
+        repeat: u64,
+        encode: Option<Codec>,
+    },
+    /// One message per line of standard input, streamed (each line encoded as it comes with
+    /// `--encode`).
+    Lines { encode: Option<Codec> },
     /// Complete messages from a capture, each after its delay.
     Replay(Vec<(Duration, Message)>),
 }
@@ -44,9 +51,6 @@ pub struct PubSettings {
     /// A long run (`-l`, `--repeat`, `--replay`) without `--quiet` or `-d`: a live line on
     /// stderr, when it is a terminal.
     pub progress: bool,
-    /// `--encode`, where each message is encoded as it is sent: every `-l` line, and
-    /// Sparkplug (its `seq`); other payloads are encoded here, once.
-    pub encode: Option<Codec>,
 }
 
 /// Validates `pub` arguments and loads file or stdin payloads.
@@ -82,16 +86,13 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
                 "--repeat does not go with --lines: each line is sent once",
             ));
         }
-        Payloads::Lines
+        Payloads::Lines { encode: codec }
     } else {
-        cycle(args, &topic, &properties, codec.as_ref())?
+        cycle(args, &topic, &properties, codec)?
     };
-    let encode = codec.filter(|codec| {
-        matches!(payloads, Payloads::Lines) || Encoder::new(codec.clone()).per_message()
-    });
 
     let long_run = match &payloads {
-        Payloads::Lines | Payloads::Replay(_) => true,
+        Payloads::Lines { .. } | Payloads::Replay(_) => true,
         Payloads::Cycle { repeat, .. } => *repeat != 1,
     };
     Ok(PubSettings {
@@ -106,21 +107,20 @@ pub fn pub_settings(args: &PubArgs, from: Sources) -> Result<PubSettings> {
         max_inflight: args
             .max_inflight
             .unwrap_or_else(|| default_max_inflight(args.qos)),
-        encode,
     })
 }
 
 /// `--encode CODEC`, with the `--proto` files it needs compiled.
 fn encode_codec(args: &PubArgs) -> Result<Option<Codec>> {
-    let Some(name) = &args.encode else {
-        if !args.proto.proto.is_empty() && args.replay.is_none() {
+    let Some(name) = &args.encoding.encode else {
+        if !args.encoding.proto.proto.is_empty() && args.replay.is_none() {
             return Err(usage(
                 "--proto is read for --encode protobuf:TYPE: add --encode (e.g. --encode protobuf:acme.Reading)",
             ));
         }
         return Ok(None);
     };
-    let schemas = Schemas::load(&args.proto.files()).map_err(usage)?;
+    let schemas = Schemas::load(&args.encoding.proto.files()).map_err(usage)?;
     match Codec::parse(name, &schemas).map_err(|err| usage(format!("--encode: {err}")))? {
         Codec::Auto => Err(usage(
             "--encode needs the codec named: cbor, msgpack, protobuf:TYPE, sparkplug or json",
@@ -141,7 +141,7 @@ fn replay_settings(
             "--replay sends the properties recorded in the capture; leave out the property flags",
         ));
     }
-    let schemas = Schemas::load(&args.proto.files()).map_err(usage)?;
+    let schemas = Schemas::load(&args.encoding.proto.files()).map_err(usage)?;
     let messages = crate::replay::read_capture(path, args.replay_timing, &schemas)?;
     if connect.protocol != ProtocolVersion::V5
         && let Some(index) = messages
@@ -171,7 +171,6 @@ fn replay_settings(
             .max_inflight
             .unwrap_or_else(|| default_max_inflight(highest)),
         progress: !args.connect.quiet && !args.connect.debug,
-        encode: None,
     })
 }
 
@@ -181,7 +180,7 @@ fn cycle(
     args: &PubArgs,
     topic: &str,
     properties: &Properties,
-    codec: Option<&Codec>,
+    codec: Option<Codec>,
 ) -> Result<Payloads> {
     let mut payloads: Vec<Bytes> = if !args.messages.is_empty() {
         args.messages
@@ -199,7 +198,7 @@ fn cycle(
             "no message: give one with -m, -f FILE, -s (stdin), -l (lines), -n (empty) or --replay FILE",
         ));
     };
-    if let Some(codec) = codec {
+    if let Some(codec) = &codec {
         encode_payloads(args, topic, codec, &mut payloads)?;
     }
     // Fixed header (5) + topic length prefix (2) + topic + packet id (2).
@@ -225,6 +224,7 @@ fn cycle(
     Ok(Payloads::Cycle {
         payloads,
         repeat: args.repeat,
+        encode: codec.filter(|codec| Encoder::new(codec.clone()).per_message()),
     })
 }
 

@@ -178,16 +178,8 @@ fn inferred_type(value: &Value) -> u32 {
 }
 
 fn unsigned(value: &Value, field: &str) -> Result<u64, String> {
-    match value {
-        Value::UInt(number) => Ok(*number),
-        Value::Text(text) => text
-            .parse()
-            .map_err(|_| format!("{field}: '{text}' is not a whole number of 0 or more")),
-        other => Err(format!(
-            "{field}: {} is not a whole number of 0 or more",
-            other.to_json()
-        )),
-    }
+    u64::try_from(integer(value, field)?)
+        .map_err(|_| format!("{field}: {} is not 0 or more", value.to_json()))
 }
 
 fn text(value: &Value, field: &str) -> Result<String, String> {
@@ -337,15 +329,9 @@ fn dataset(value: &Value, field: &str) -> Result<wire::DataSet, String> {
             .enumerate()
             .map(|(index, (cell, datatype))| {
                 let at = format!("{at}[{index}]");
-                let value = match metric_value(cell, *datatype, &at)? {
-                    MetricValue::Int(v) => wire::Scalar::Int(v),
-                    MetricValue::Long(v) => wire::Scalar::Long(v),
-                    MetricValue::Float(v) => wire::Scalar::Float(v),
-                    MetricValue::Double(v) => wire::Scalar::Double(v),
-                    MetricValue::Boolean(v) => wire::Scalar::Boolean(v),
-                    MetricValue::String(v) => wire::Scalar::String(v),
-                    _ => return Err(format!("{at}: a DataSet cell is a scalar")),
-                };
+                let value = metric_value(cell, *datatype, &at)?
+                    .scalar()
+                    .ok_or_else(|| format!("{at}: a DataSet cell is a scalar"))?;
                 Ok(wire::DataSetValue { value: Some(value) })
             })
             .collect::<Result<Vec<_>, String>>()?;

@@ -115,17 +115,12 @@ fn int64(value: u64, datatype: u32) -> Value {
 
 fn typed(value: &MetricValue, datatype: u32) -> Value {
     match value {
-        MetricValue::Int(number) => int32(*number, datatype),
-        MetricValue::Long(number) => int64(*number, datatype),
-        MetricValue::Float(number) => Value::Float(f64::from(*number)),
-        MetricValue::Double(number) => Value::Float(*number),
-        MetricValue::Boolean(flag) => Value::Bool(*flag),
-        MetricValue::String(text) => Value::text(text.clone()),
         MetricValue::Bytes(bytes) => {
             array(bytes, datatype).unwrap_or_else(|| Value::Bytes(bytes.clone()))
         }
         MetricValue::DataSet(dataset) => dataset_value(dataset.clone()),
         MetricValue::Template(template) => template_value(template.clone()),
+        plain => scalar(plain.scalar(), datatype),
     }
 }
 
@@ -253,14 +248,7 @@ fn template_value(template: wire::Template) -> Value {
             .into_iter()
             .map(|parameter| {
                 let datatype = parameter.r#type.unwrap_or_default();
-                let value = parameter.value.map(|value| match value {
-                    wire::ParameterValue::Int(v) => Scalar::Int(v),
-                    wire::ParameterValue::Long(v) => Scalar::Long(v),
-                    wire::ParameterValue::Float(v) => Scalar::Float(v),
-                    wire::ParameterValue::Double(v) => Scalar::Double(v),
-                    wire::ParameterValue::Boolean(v) => Scalar::Boolean(v),
-                    wire::ParameterValue::String(v) => Scalar::String(v),
-                });
+                let value = parameter.value.as_ref().and_then(|value| value.scalar());
                 Value::Map(vec![
                     (
                         "name".into(),
@@ -297,16 +285,11 @@ fn property_set(set: PropertySet) -> Value {
                 let value = match property.value {
                     _ if property.is_null == Some(true) => Value::Null,
                     None => Value::Null,
-                    Some(PropertyValueKind::Int(v)) => int32(v, datatype),
-                    Some(PropertyValueKind::Long(v)) => int64(v, datatype),
-                    Some(PropertyValueKind::Float(v)) => Value::Float(f64::from(v)),
-                    Some(PropertyValueKind::Double(v)) => Value::Float(v),
-                    Some(PropertyValueKind::Boolean(v)) => Value::Bool(v),
-                    Some(PropertyValueKind::String(v)) => Value::text(v),
                     Some(PropertyValueKind::PropertySet(set)) => property_set(set),
                     Some(PropertyValueKind::PropertySets(list)) => {
                         Value::Array(list.propertyset.into_iter().map(property_set).collect())
                     }
+                    Some(plain) => scalar(plain.scalar(), datatype),
                 };
                 (key.into(), value)
             })

@@ -4,6 +4,47 @@
 
 #![allow(clippy::derive_partial_eq_without_eq)]
 
+/// A `oneof` that starts with Sparkplug's six plain values, at these tags (int, long, float,
+/// double, boolean, string), then any others; `scalar()` gives the plain value as a [`Scalar`].
+macro_rules! oneof {
+    ($(#[$doc:meta])* $name:ident [$int:tt, $long:tt, $float:tt, $double:tt, $boolean:tt, $string:tt]
+     { $($(#[$attr:meta])* $variant:ident($ty:ty),)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, prost::Oneof)]
+        pub enum $name {
+            #[prost(uint32, tag = $int)]
+            Int(u32),
+            #[prost(uint64, tag = $long)]
+            Long(u64),
+            #[prost(float, tag = $float)]
+            Float(f32),
+            #[prost(double, tag = $double)]
+            Double(f64),
+            #[prost(bool, tag = $boolean)]
+            Boolean(bool),
+            #[prost(string, tag = $string)]
+            String(String),
+            $($(#[$attr])* $variant($ty),)*
+        }
+
+        impl $name {
+            /// The value, when it is one of the six plain ones.
+            #[allow(unreachable_patterns, dead_code)]
+            pub fn scalar(&self) -> Option<Scalar> {
+                Some(match self {
+                    $name::Int(v) => Scalar::Int(*v),
+                    $name::Long(v) => Scalar::Long(*v),
+                    $name::Float(v) => Scalar::Float(*v),
+                    $name::Double(v) => Scalar::Double(*v),
+                    $name::Boolean(v) => Scalar::Boolean(*v),
+                    $name::String(v) => Scalar::String(v.clone()),
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Payload {
     #[prost(uint64, optional, tag = "1")]
@@ -42,26 +83,15 @@ pub struct Metric {
     pub value: Option<MetricValue>,
 }
 
-#[derive(Clone, PartialEq, prost::Oneof)]
-pub enum MetricValue {
-    #[prost(uint32, tag = "10")]
-    Int(u32),
-    #[prost(uint64, tag = "11")]
-    Long(u64),
-    #[prost(float, tag = "12")]
-    Float(f32),
-    #[prost(double, tag = "13")]
-    Double(f64),
-    #[prost(bool, tag = "14")]
-    Boolean(bool),
-    #[prost(string, tag = "15")]
-    String(String),
-    #[prost(bytes = "vec", tag = "16")]
-    Bytes(Vec<u8>),
-    #[prost(message, tag = "17")]
-    DataSet(DataSet),
-    #[prost(message, tag = "18")]
-    Template(Template),
+oneof! {
+    MetricValue [10, 11, 12, 13, 14, 15] {
+        #[prost(bytes = "vec", tag = "16")]
+        Bytes(Vec<u8>),
+        #[prost(message, tag = "17")]
+        DataSet(DataSet),
+        #[prost(message, tag = "18")]
+        Template(Template),
+    }
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -108,24 +138,13 @@ pub struct PropertyValue {
     pub value: Option<PropertyValueKind>,
 }
 
-#[derive(Clone, PartialEq, prost::Oneof)]
-pub enum PropertyValueKind {
-    #[prost(uint32, tag = "3")]
-    Int(u32),
-    #[prost(uint64, tag = "4")]
-    Long(u64),
-    #[prost(float, tag = "5")]
-    Float(f32),
-    #[prost(double, tag = "6")]
-    Double(f64),
-    #[prost(bool, tag = "7")]
-    Boolean(bool),
-    #[prost(string, tag = "8")]
-    String(String),
-    #[prost(message, tag = "9")]
-    PropertySet(PropertySet),
-    #[prost(message, tag = "10")]
-    PropertySets(PropertySetList),
+oneof! {
+    PropertyValueKind [3, 4, 5, 6, 7, 8] {
+        #[prost(message, tag = "9")]
+        PropertySet(PropertySet),
+        #[prost(message, tag = "10")]
+        PropertySets(PropertySetList),
+    }
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -152,21 +171,9 @@ pub struct DataSetValue {
     pub value: Option<Scalar>,
 }
 
-/// The plain values a dataset cell or a template parameter holds.
-#[derive(Clone, PartialEq, prost::Oneof)]
-pub enum Scalar {
-    #[prost(uint32, tag = "1")]
-    Int(u32),
-    #[prost(uint64, tag = "2")]
-    Long(u64),
-    #[prost(float, tag = "3")]
-    Float(f32),
-    #[prost(double, tag = "4")]
-    Double(f64),
-    #[prost(bool, tag = "5")]
-    Boolean(bool),
-    #[prost(string, tag = "6")]
-    String(String),
+oneof! {
+    /// The plain values, as a dataset cell holds them.
+    Scalar [1, 2, 3, 4, 5, 6] {}
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -193,20 +200,8 @@ pub struct Parameter {
     pub value: Option<ParameterValue>,
 }
 
-#[derive(Clone, PartialEq, prost::Oneof)]
-pub enum ParameterValue {
-    #[prost(uint32, tag = "3")]
-    Int(u32),
-    #[prost(uint64, tag = "4")]
-    Long(u64),
-    #[prost(float, tag = "5")]
-    Float(f32),
-    #[prost(double, tag = "6")]
-    Double(f64),
-    #[prost(bool, tag = "7")]
-    Boolean(bool),
-    #[prost(string, tag = "8")]
-    String(String),
+oneof! {
+    ParameterValue [3, 4, 5, 6, 7, 8] {}
 }
 
 /// Sparkplug's data types, by number.
