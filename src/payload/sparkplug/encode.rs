@@ -384,3 +384,31 @@ fn array(value: &Value, datatype: u32, field: &str) -> Result<Vec<u8>, String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_we_write_reads_back_the_same_arrays_and_datasets_included() {
+        let metrics = r#"[
+            {"name":"i16","type":"Int16Array","value":[-1,300]},
+            {"name":"flags","type":"BooleanArray","value":[true,false,true,true,false,false,false,false,true]},
+            {"name":"words","type":"StringArray","value":["a","bc"]},
+            {"name":"f","type":"DoubleArray","value":[1.5,-2.25]},
+            {"name":"t","type":"DataSet","value":{"columns":["id","label"],"types":["Int32","String"],"rows":[[1,"a"],[-2,"b"]]}},
+            {"name":"u","type":"UInt32","value":4294967295},
+            {"name":"when","type":"DateTime","value":1796300000000}
+        ]"#;
+        let value: Value =
+            serde_json::from_str(&format!(r#"{{"timestamp":5,"seq":3,"metrics":{metrics}}}"#))
+                .expect("JSON");
+        let bytes = Publisher::default()
+            .encode("spBv1.0/G/NDATA/E", &value, 0)
+            .expect("encodes");
+        let (read, _) = super::super::Sessions::default()
+            .decode("spBv1.0/G/NDATA/E", &bytes)
+            .expect("decodes");
+        assert_eq!(read.to_json(), value.to_json());
+    }
+}

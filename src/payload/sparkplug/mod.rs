@@ -75,12 +75,17 @@ struct Node {
     warned: bool,
     /// Aliases reported unknown.
     unknown: HashSet<u64>,
+    /// What the BIRTH said of each metric of the message being read (kept for its buffer).
+    known: Vec<Option<metric::Known>>,
 }
 
 /// The edge nodes seen, and the rebirths to ask for.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    nodes: HashMap<(String, String), Node>,
+    /// Edge nodes by group, then by name (looked up without allocating).
+    nodes: HashMap<String, HashMap<String, Node>>,
+    /// The payload being read, its buffers kept from one message to the next.
+    scratch: wire::Payload,
     rebirths: Vec<Rebirth>,
 }
 
@@ -109,16 +114,28 @@ impl Sessions {
                 edge,
                 device,
             } => {
-                let decoded = wire::Payload::decode(payload).map_err(|err| {
+                // Read into the same buffers each time: a DATA message allocates nothing here
+                // once the first has sized them.
+                self.scratch.clear();
+                self.scratch.merge(payload).map_err(|err| {
                     let why = err.to_string();
                     why.strip_prefix("failed to decode Protobuf message: ")
                         .map(str::to_string)
                         .unwrap_or(why)
                 })?;
+                if !self
+                    .nodes
+                    .get(group)
+                    .is_some_and(|edges| edges.contains_key(edge))
+                {
+                    let edges = self.nodes.entry(group.to_string()).or_default();
+                    edges.insert(edge.to_string(), Node::default());
+                }
                 let node = self
                     .nodes
-                    .entry((group.to_string(), edge.to_string()))
-                    .or_default();
+                    .get_mut(group)
+                    .and_then(|edges| edges.get_mut(edge))
+                    .expect("the edge node was just added");
                 let place = Place {
                     topic,
                     group,
@@ -126,7 +143,7 @@ impl Sessions {
                     edge,
                     device,
                 };
-                let (value, notes, rebirth) = node.message(&place, decoded);
+                let (value, notes, rebirth) = node.message(&place, &self.scratch);
                 if rebirth {
                     self.rebirths.push(Rebirth {
                         group: group.to_string(),
@@ -161,8 +178,8 @@ impl Place<'_> {
 impl Node {
     /// Takes in one message of this edge node (or one of its devices): the value to print, the
     /// notes, and whether to ask for a rebirth.
-    fn message(&mut self, place: &Place, payload: wire::Payload) -> (Value, Value, bool) {
-        let mut notes = vec![("type".into(), Value::text(place.kind.to_string()))];
+    fn message(&mut self, place: &Place, payload: &wire::Payload) -> (Value, Value, bool) {
+        let mut notes = vec![("type".into(), kind_name(place.kind))];
         let mut rebirth = false;
         match place.kind {
             "NBIRTH" => {
@@ -171,7 +188,7 @@ impl Node {
                 self.unknown.clear();
                 self.born = true;
                 self.warned = false;
-                self.bd_seq = bd_seq(&payload);
+                self.bd_seq = bd_seq(payload);
                 self.learn(&payload.metrics);
                 if let Some(bd_seq) = self.bd_seq {
                     notes.push(("bdSeq".into(), Value::UInt(bd_seq)));
@@ -179,7 +196,7 @@ impl Node {
             }
             "DBIRTH" => self.learn(&payload.metrics),
             "NDEATH" => {
-                let death = bd_seq(&payload);
+                let death = bd_seq(payload);
                 let matches = death.is_some() && death == self.bd_seq;
                 if let Some(death) = death {
                     notes.push(("bdSeq".into(), Value::UInt(death)));
@@ -261,16 +278,18 @@ impl Node {
         }
     }
 
-    fn payload_value(&mut self, place: &Place, payload: wire::Payload) -> Value {
-        let known: Vec<Option<metric::Known>> = payload
-            .metrics
-            .iter()
-            .map(|metric| self.known(place, metric))
-            .collect();
-        metric::raw(&PayloadJson {
-            payload: &payload,
+    fn payload_value(&mut self, place: &Place, payload: &wire::Payload) -> Value {
+        let mut known = std::mem::take(&mut self.known);
+        known.clear();
+        for metric in &payload.metrics {
+            known.push(self.known(place, metric));
+        }
+        let value = metric::raw(&PayloadJson {
+            payload,
             known: &known,
-        })
+        });
+        self.known = known;
+        value
     }
 
     /// What the BIRTH said of a metric: by alias, else by name; an alias the BIRTH did not
@@ -337,6 +356,17 @@ impl serde::Serialize for Metrics<'_> {
     }
 }
 
+/// A message type's name, not allocated for the ones Sparkplug has.
+fn kind_name(kind: &str) -> Value {
+    const KINDS: [&str; 9] = [
+        "NBIRTH", "NDATA", "NCMD", "NDEATH", "DBIRTH", "DDATA", "DCMD", "DDEATH", "STATE",
+    ];
+    match KINDS.iter().find(|known| **known == kind) {
+        Some(known) => Value::text(*known),
+        None => Value::text(kind.to_string()),
+    }
+}
+
 /// The `bdSeq` metric of a BIRTH or DEATH.
 fn bd_seq(payload: &wire::Payload) -> Option<u64> {
     payload
@@ -348,4 +378,91 @@ fn bd_seq(payload: &wire::Payload) -> Option<u64> {
             Some(wire::MetricValue::Int(value)) => Some(u64::from(value)),
             _ => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(seq: u64) -> Vec<u8> {
+        wire::Payload {
+            seq: Some(seq),
+            metrics: vec![wire::Metric {
+                alias: Some(1),
+                value: Some(wire::MetricValue::Double(1.5)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+
+    /// The `"sparkplug"` notes of each message, in turn.
+    fn notes(messages: &[(&str, Vec<u8>)]) -> Vec<String> {
+        let mut sessions = Sessions::default();
+        messages
+            .iter()
+            .map(|(topic, payload)| {
+                let (_, notes) = sessions.decode(topic, payload).expect("decodes");
+                notes.expect("notes").to_json()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn seq_wraps_from_255_to_0_and_a_gap_names_what_was_expected() {
+        let birth = wire::Payload {
+            seq: Some(254),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let topic = "spBv1.0/G/NDATA/E";
+        let seen = notes(&[
+            ("spBv1.0/G/NBIRTH/E", birth),
+            (topic, data(255)),
+            (topic, data(0)),
+            (topic, data(2)),
+        ]);
+        assert_eq!(seen[1], r#"{"type":"NDATA","seq":255}"#);
+        assert_eq!(seen[2], r#"{"type":"NDATA","seq":0}"#, "255 -> 0 is no gap");
+        assert_eq!(seen[3], r#"{"type":"NDATA","seq":2,"expected_seq":1}"#);
+    }
+
+    #[test]
+    fn an_array_metric_is_unpacked_as_its_type_says() {
+        let array = |datatype: u32, bytes: &[u8]| {
+            metric::raw(&metric::MetricJson {
+                metric: &wire::Metric {
+                    name: Some("a".into()),
+                    datatype: Some(datatype),
+                    value: Some(wire::MetricValue::Bytes(bytes.to_vec())),
+                    ..Default::default()
+                },
+                known: None,
+            })
+            .to_json()
+        };
+        assert_eq!(
+            array(22, &[0xff, 0x01]),
+            r#"{"name":"a","type":"Int8Array","value":[-1,1]}"#
+        );
+        assert_eq!(
+            array(27, &[0x01, 0x02]),
+            r#"{"name":"a","type":"UInt16Array","value":[513]}"#
+        );
+        // BooleanArray: a count of 4 bytes, then the bits, the first in the highest.
+        assert_eq!(
+            array(32, &[3, 0, 0, 0, 0b1010_0000]),
+            r#"{"name":"a","type":"BooleanArray","value":[true,false,true]}"#
+        );
+        assert_eq!(
+            array(33, b"ab\0c\0"),
+            r#"{"name":"a","type":"StringArray","value":["ab","c"]}"#
+        );
+        // Bytes that do not divide into the type's elements: shown as bytes.
+        assert_eq!(
+            array(24, &[1, 2, 3]),
+            r#"{"name":"a","type":"Int32Array","value":"AQID"}"#
+        );
+    }
 }
