@@ -228,6 +228,11 @@ pub fn render(out: &mut Vec<u8>, format: &Format, arrival: &Arrival) -> Result<(
     let message = &received.message;
     let payload = |out: &mut Vec<u8>| match decoded {
         Decoded::Raw => out.extend_from_slice(&message.payload),
+        // Written once by the codec: copied as it is.
+        Decoded::Value {
+            value: Value::Json(raw),
+            ..
+        } => out.extend_from_slice(raw.as_str().as_bytes()),
         Decoded::Value { value, .. } => {
             serde_json::to_writer(out, value).expect("writing to memory")
         }

@@ -37,7 +37,7 @@ pub(super) fn write(out: &mut Vec<u8>, node: &Value, pretty: bool, depth: usize)
         Value::Text(_) | Value::Shared(_) | Value::Bytes(_) => {
             serde_json::to_writer(&mut *out, node).expect("writing to memory");
         }
-        Value::Json(raw) => match serde_json::from_str::<Value>(raw.0.get()) {
+        Value::Json(raw) => match serde_json::from_str::<Value>(raw.as_str()) {
             Ok(value) => write(out, &value, pretty, depth),
             Err(_) => out.extend_from_slice(b"null"),
         },

@@ -137,9 +137,9 @@ impl MessageType {
                 .unwrap_or(why)
         })?;
         // Written once, straight into the JSON the formats print.
-        serde_json::value::to_raw_value(&JsonMapping(&message))
-            .map(|raw| Value::Json(RawJson(raw)))
-            .map_err(|err| err.to_string())
+        RawJson::of(&JsonMapping(&message), payload.len() * 4 + 64)
+            .map(Value::Json)
+            .ok_or_else(|| "not written as JSON".to_string())
     }
 
     pub(super) fn encode(&self, value: &Value) -> Result<Vec<u8>, String> {

@@ -47,20 +47,30 @@ pub enum Value {
     Json(RawJson),
 }
 
-/// Compact JSON text, valid by construction.
-#[derive(Debug, Clone)]
-pub struct RawJson(pub Box<serde_json::value::RawValue>);
+/// Compact JSON text, valid by construction (written by serde_json).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawJson(String);
 
-impl PartialEq for RawJson {
-    fn eq(&self, other: &RawJson) -> bool {
-        self.0.get() == other.0.get()
+impl RawJson {
+    /// `value` written as JSON, into a buffer of about `size` bytes (one allocation).
+    pub fn of(value: &impl Serialize, size: usize) -> Option<RawJson> {
+        let mut text = Vec::with_capacity(size);
+        serde_json::to_writer(&mut text, value).ok()?;
+        String::from_utf8(text).ok().map(RawJson)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 impl Value {
     /// Compact JSON text.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a Value is always JSON")
+        match self {
+            Value::Json(raw) => raw.0.clone(),
+            value => serde_json::to_string(value).expect("a Value is always JSON"),
+        }
     }
 
     /// The value under `key` in a map.
@@ -137,7 +147,11 @@ impl Serialize for Value {
                 }
                 map.end()
             }
-            Value::Json(raw) => raw.0.serialize(serializer),
+            // Inside another value (a --json line): embedded as it is.
+            Value::Json(raw) => match serde_json::value::RawValue::from_string(raw.0.clone()) {
+                Ok(raw) => raw.serialize(serializer),
+                Err(_) => serializer.serialize_unit(),
+            },
         }
     }
 }

@@ -87,12 +87,9 @@ impl Serialize for MetricJson<'_> {
     }
 }
 
-/// JSON written by a `Serialize` of ours, as a value.
-pub(super) fn raw(json: &impl Serialize) -> Value {
-    match serde_json::value::to_raw_value(json) {
-        Ok(raw) => Value::Json(RawJson(raw)),
-        Err(_) => Value::Null,
-    }
+/// JSON written by a `Serialize` of ours, as a value, in a buffer of about `size` bytes.
+pub(super) fn raw(json: &impl Serialize, size: usize) -> Value {
+    RawJson::of(json, size).map_or(Value::Null, Value::Json)
 }
 
 /// A 32-bit field's value as the data type reads it: Int8/16/32 are two's complement.
@@ -265,10 +262,13 @@ fn template_value(template: wire::Template) -> Value {
         .metrics
         .iter()
         .map(|metric| {
-            raw(&MetricJson {
-                metric,
-                known: None,
-            })
+            raw(
+                &MetricJson {
+                    metric,
+                    known: None,
+                },
+                128,
+            )
         })
         .collect();
     entries.push(("metrics".into(), Value::Array(metrics)));
