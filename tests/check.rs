@@ -329,55 +329,55 @@ fn without_a_connection_the_connect_exit_code_and_a_report() {
 /// broker that leaves Nagle's algorithm on (mosquitto's default) is not held by our delayed
 /// ACK (40 ms on Linux). Without it, every QoS round trip measured 41-46 ms and a TLS CONNACK
 /// (held behind the TLS 1.3 session tickets) about 44 ms; a bound of 20 ms is far from both.
+/// A loaded machine makes some runs slow (a TLS CONNACK took 31 ms while two test suites
+/// shared 2 cores), a delayed ACK makes every run slow: the best of up to ten runs is judged.
 #[test]
 fn latency_is_the_brokers_not_our_delayed_acks() {
-    let fast = |report: &Value, name: &str, field: &str| {
+    let value = |report: &Value, name: &str, field: &str| {
         let checks = report["checks"].as_array().expect("checks");
         let found = checks
             .iter()
             .find(|c| c["name"] == name)
             .unwrap_or_else(|| panic!("no {name} in {report}"));
-        let ms = found["details"]
+        found["details"]
             .pointer(field)
             .and_then(Value::as_f64)
-            .unwrap_or_else(|| panic!("no {field} in {found}"));
-        assert!(
-            ms < 20.0,
-            "{name} {field} = {ms} ms: a delayed ACK? {report}"
-        );
+            .unwrap_or_else(|| panic!("no {field} in {found}"))
+    };
+    // The runs' reports until one has every measure under 20 ms; at most ten.
+    let best_of_ten = |args: &[&str], broker: &Broker, measures: &[(&str, &str)]| {
+        let mut reports = Vec::new();
+        for _ in 0..10 {
+            let out = run_on(broker, args);
+            assert_code(&out, 0);
+            let got = report(&out);
+            let fast = measures
+                .iter()
+                .all(|(name, field)| value(&got, name, field) < 20.0);
+            reports.push(got);
+            if fast {
+                return;
+            }
+        }
+        panic!("no run under 20 ms in ten: a delayed ACK? {reports:?}");
     };
     let broker = Broker::start();
-    let out = run_on(&broker, &["check", "--json", "--only", "qos0,qos1,qos2"]);
-    assert_code(&out, 0);
-    let got = report(&out);
-    for name in ["qos0", "qos1", "qos2"] {
-        fast(&got, name, "/latency_ms/p50");
-    }
-
-    // Over TLS the CONNACK waits behind the session tickets: one handshake is one sample, and
-    // a loaded machine can make one slow, so the best of three (a delayed ACK makes all three
-    // take 40 ms or more).
+    best_of_ten(
+        &["check", "--json", "--only", "qos0,qos1,qos2"],
+        &broker,
+        &[
+            ("qos0", "/latency_ms/p50"),
+            ("qos1", "/latency_ms/p50"),
+            ("qos2", "/latency_ms/p50"),
+        ],
+    );
+    // Over TLS the CONNACK waits behind the session tickets: one handshake is one sample.
     let pki = Pki::new();
     let broker = pki.broker("server", "");
     let ca = pki.arg("ca.pem");
-    let mut reports = Vec::new();
-    for _ in 0..3 {
-        let out = run_on(
-            &broker,
-            &["check", "--cafile", &ca, "--json", "--only", "connect,qos1"],
-        );
-        assert_code(&out, 0);
-        reports.push(report(&out));
-    }
-    let connack = |report: &Value| {
-        report["checks"][0]["details"]["connack_ms"]
-            .as_f64()
-            .unwrap_or(f64::MAX)
-    };
-    let best = reports
-        .iter()
-        .min_by(|a, b| connack(a).total_cmp(&connack(b)))
-        .expect("three reports");
-    fast(best, "connect", "/connack_ms");
-    fast(best, "qos1", "/latency_ms/p50");
+    best_of_ten(
+        &["check", "--cafile", &ca, "--json", "--only", "connect,qos1"],
+        &broker,
+        &[("connect", "/connack_ms"), ("qos1", "/latency_ms/p50")],
+    );
 }
