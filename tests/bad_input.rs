@@ -53,6 +53,13 @@ fn case(args: &[&str], code: i32, needle: &str) -> Case {
     }
 }
 
+/// A case written as a shell line (`argv` splits it).
+fn line_case(line: &str, code: i32, needle: &str) -> Case {
+    let words = common::argv::argv(line);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    case(&words, code, needle)
+}
+
 fn with_stdin(mut case: Case, stdin: &'static [u8]) -> Case {
     case.stdin = stdin;
     case
@@ -749,112 +756,68 @@ fn bad_input_table() {
             ),
         ),
         // Payload codecs (--decode, --encode): refused before connecting.
-        case(
-            &[
-                "sub",
-                "-t",
-                "a",
-                "--decode",
-                "protobuf:A",
-                "--proto",
-                &bad_proto,
-            ],
+        line_case(
+            &format!("sub -t a --decode protobuf:A --proto '{bad_proto}'"),
             2,
             "bad.proto:4:1: expected ';' or '[', but found '}'",
         ),
-        case(
-            &[
-                "sub",
-                "-t",
-                "a",
-                "--decode",
-                "protobuf:acme.Nope",
-                "--proto",
-                &proto,
-            ],
+        line_case(
+            &format!("sub -t a --decode protobuf:acme.Nope --proto '{proto}'"),
             2,
             "no message type 'acme.Nope' in the --proto files (types: acme.Reading)",
         ),
-        case(
-            &["sub", "-t", "a", "--decode", "protobuf:acme.Reading"],
+        line_case(
+            "sub -t a --decode protobuf:acme.Reading",
             2,
             "needs the .proto file that defines it: --proto FILE",
         ),
-        case(
-            &["sub", "-t", "a", "--decode", "xml"],
+        line_case(
+            "sub -t a --decode xml",
             2,
             "unknown codec 'xml' (codecs: json, cbor, msgpack, protobuf:TYPE, sparkplug, auto)",
         ),
-        case(
-            &["sub", "-t", "a", "--decode", "a/#/b=cbor"],
-            2,
-            "--decode 'a/#/b=cbor'",
-        ),
-        case(
-            &["sub", "-t", "a", "--proto", &proto],
+        line_case("sub -t a --decode 'a/#/b=cbor'", 2, "--decode 'a/#/b=cbor'"),
+        line_case(
+            &format!("sub -t a --proto '{proto}'"),
             2,
             "--proto is read for --decode protobuf:TYPE",
         ),
-        case(
-            &["sub", "-t", "a", "--rebirth"],
+        line_case(
+            "sub -t a --rebirth",
             2,
             "--rebirth asks Sparkplug edge nodes for their BIRTH: add --decode sparkplug",
         ),
-        case(
-            &["pub", "-t", "a", "--encode", "cbor", "-m", "{\"a\":"],
+        line_case(
+            r#"pub -t a --encode cbor -m '{"a":'"#,
             2,
             "--encode cbor: -m: not JSON: EOF while parsing a value at line 1 column 5",
         ),
-        case(
-            &["pub", "-t", "a", "--encode", "auto", "-m", "1"],
+        line_case(
+            "pub -t a --encode auto -m 1",
             2,
             "--encode needs the codec named",
         ),
-        case(
-            &[
-                "pub",
-                "-t",
-                "a",
-                "--encode",
-                "protobuf:acme.Reading",
-                "--proto",
-                &proto,
-                "-m",
-                "{\"level\": 1, \"colour\": 2}",
-            ],
+        line_case(
+            &format!(
+                r#"pub -t a --encode protobuf:acme.Reading --proto '{proto}' -m '{{"level": 1, "colour": 2}}'"#
+            ),
             2,
             "unrecognized field name 'colour'",
         ),
-        case(
-            &[
-                "pub",
-                "-t",
-                "a",
-                "--encode",
-                "protobuf:acme.Reading",
-                "--proto",
-                &proto,
-                "-m",
-                "{\"level\": \"high\"}",
-            ],
+        line_case(
+            &format!(
+                r#"pub -t a --encode protobuf:acme.Reading --proto '{proto}' -m '{{"level": "high"}}'"#
+            ),
             2,
             "-m: level: invalid digit found in string",
         ),
-        case(
-            &[
-                "pub",
-                "-t",
-                "spBv1.0/G/NDATA/E",
-                "--encode",
-                "sparkplug",
-                "-m",
-                "{\"metrics\":[{\"name\":\"a\",\"type\":\"Int8\",\"value\":300}]}",
-            ],
+        line_case(
+            r#"pub -t spBv1.0/G/NDATA/E --encode sparkplug -m '{"metrics":[{"name":"a","type":"Int8","value":300}]}'"#,
             2,
             "-m: metrics[0].value: 300 does not fit Int8 (-128 to 127)",
         ),
-        case(
-            &["pub", "-t", "plant/1", "--encode", "sparkplug", "-m", "{}"],
+        line_case(
+            "pub -t plant/1 --encode sparkplug -m '{}'",
             2,
             "not a Sparkplug B topic",
         ),
@@ -862,16 +825,16 @@ fn bad_input_table() {
         on(
             Server::Mosquitto,
             with_stdin(
-                case(
-                    &["pub", "-t", "a", "--encode", "msgpack", "-l"],
+                line_case(
+                    "pub -t a --encode msgpack -l",
                     2,
                     "line 2 of standard input: not JSON",
                 ),
                 b"{\"ok\": 1}\nnot json\n",
             ),
         ),
-        case(
-            &["pub", "--replay", &coded_capture],
+        line_case(
+            &format!("pub --replay '{coded_capture}'"),
             2,
             "coded.jsonl line 2: nope: unknown codec 'nope'",
         ),
