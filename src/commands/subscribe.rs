@@ -420,10 +420,7 @@ impl<'a> Watch<'a> {
                     "asking for a rebirth: Node Control/Rebirth on {}",
                     rebirth.topic()
                 );
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |since| since.as_millis() as u64);
-                let payload = Bytes::from(rebirth.payload(now));
+                let payload = Bytes::from(rebirth.payload(crate::payload::now_ms()));
                 self.session.publish_in_background(Message::new(
                     rebirth.topic(),
                     payload,

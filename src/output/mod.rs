@@ -110,7 +110,7 @@ impl Printer {
     pub async fn print(&mut self, received: &Received, decoded: &Decoded) -> io::Result<()> {
         if matches!(self.format, Format::Raw)
             && received.message.payload.is_empty()
-            && *decoded == Decoded::Raw
+            && matches!(decoded, Decoded::Raw)
         {
             return Ok(());
         }
@@ -251,11 +251,11 @@ pub fn render(out: &mut Vec<u8>, format: &Format, arrival: &Arrival) -> Result<(
             payload(out);
         }
         Format::Json { pretty, encoding } => {
-            let value = json_line(json(received, *encoding, now), decoded);
-            if *pretty {
-                serde_json::to_writer_pretty(out, &value).map_err(io::Error::from)?;
-            } else {
-                serde_json::to_writer(out, &value).map_err(io::Error::from)?;
+            let envelope = json(received, *encoding, now);
+            // Only a decoded payload needs the line rebuilt around it.
+            match decoded {
+                Decoded::Raw => write_json(out, &envelope, *pretty)?,
+                Decoded::Value { .. } => write_json(out, &json_line(envelope, decoded), *pretty)?,
             }
         }
         Format::Template(template) => template
@@ -342,6 +342,14 @@ fn json(received: &Received, encoding: PayloadEncoding, now: SystemTime) -> serd
         object.insert("properties".into(), properties);
     }
     serde_json::Value::Object(object)
+}
+
+fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize, pretty: bool) -> io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(out, value).map_err(io::Error::from)
+    } else {
+        serde_json::to_writer(out, value).map_err(io::Error::from)
+    }
 }
 
 /// The `--json` line: with a decoded payload, its value under `"payload"`, the codec under

@@ -62,6 +62,12 @@ impl Codec {
         })
     }
 
+    /// Whether each message is written as it is sent (Sparkplug: `seq` and timestamps);
+    /// otherwise a payload's encoding is the same each time.
+    pub fn per_message(&self) -> bool {
+        matches!(self, Codec::Sparkplug)
+    }
+
     /// The name `--json` prints under `"codec"` and `--replay` reads back.
     pub fn name(&self) -> Arc<str> {
         match self {
@@ -85,6 +91,15 @@ impl Codec {
             Codec::Sparkplug => Err("a Sparkplug payload is encoded with its topic".into()),
         }
     }
+}
+
+/// Milliseconds since the Unix epoch: Sparkplug's timestamps.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 /// `--decode`, checked: the codec for each topic, first match wins.
@@ -113,10 +128,6 @@ impl Choice {
             rules.push((filter, codec, name));
         }
         Ok(Choice { rules })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
     }
 
     /// Whether some topic is decoded as Sparkplug (`sparkplug` or `auto`).
@@ -166,10 +177,6 @@ impl Decoder {
             sparkplug: sparkplug::Sessions::default(),
             names: ["sparkplug".into(), "json".into()],
         }
-    }
-
-    pub fn is_active(&self) -> bool {
-        !self.choice.is_empty()
     }
 
     /// Decodes a payload; a failure is a notice on stderr and [`Decoded::Raw`].
@@ -244,12 +251,6 @@ impl Encoder {
         }
     }
 
-    /// Whether each message is written as it is sent (Sparkplug: `seq` and timestamps);
-    /// otherwise a payload's encoding is the same each time.
-    pub fn per_message(&self) -> bool {
-        matches!(self.codec, Codec::Sparkplug)
-    }
-
     /// Encodes a message given as JSON text for `topic`.
     pub fn encode(&mut self, topic: &str, json: &[u8]) -> Result<Vec<u8>, String> {
         let value: Value =
@@ -260,12 +261,7 @@ impl Encoder {
     /// Encodes a JSON value for `topic`.
     pub fn encode_value(&mut self, topic: &str, value: &Value) -> Result<Vec<u8>, String> {
         match &self.codec {
-            Codec::Sparkplug => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |since| since.as_millis() as u64);
-                self.sparkplug.encode(topic, value, now)
-            }
+            Codec::Sparkplug => self.sparkplug.encode(topic, value, now_ms()),
             codec => codec.encode(value),
         }
     }

@@ -96,15 +96,6 @@ impl Value {
         Value::Text(text.into())
     }
 
-    /// The text of a `Text` or `Shared` value.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::Text(text) => Some(text),
-            Value::Shared(text) => Some(text),
-            _ => None,
-        }
-    }
-
     /// A map key as JSON needs it (text): a text key as it is, any other as its JSON text.
     pub fn into_key(self) -> Text {
         match self {

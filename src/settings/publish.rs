@@ -224,7 +224,7 @@ fn cycle(
     Ok(Payloads::Cycle {
         payloads,
         repeat: args.repeat,
-        encode: codec.filter(|codec| Encoder::new(codec.clone()).per_message()),
+        encode: codec.filter(Codec::per_message),
     })
 }
 
@@ -247,7 +247,7 @@ fn encode_payloads(
             };
             usage(format!("--encode {}: {what}: {why}", codec.name()))
         })?;
-        if !encoder.per_message() {
+        if !codec.per_message() {
             *payload = Bytes::from(encoded);
         }
     }
