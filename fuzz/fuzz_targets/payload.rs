@@ -42,7 +42,14 @@ const TOPICS: [&str; 6] = [
 fuzz_target!(|input: (u8, Vec<Vec<u8>>)| {
     let (pick, payloads) = input;
     let schemas = schemas();
-    let names = ["json", "cbor", "msgpack", "sparkplug", "auto", "protobuf:fuzz.M"];
+    let names = [
+        "json",
+        "cbor",
+        "msgpack",
+        "sparkplug",
+        "auto",
+        "protobuf:fuzz.M",
+    ];
     let name = names[pick as usize % names.len()];
     let choice = Choice::parse(&[name.to_string()], schemas).expect("a codec");
     let mut decoder = Decoder::new(choice);
@@ -53,7 +60,9 @@ fuzz_target!(|input: (u8, Vec<Vec<u8>>)| {
             (&decoded, name)
         {
             let codec = Codec::parse(name, schemas).expect("a codec");
-            let again = Encoder::new(codec).encode_value(topic, value).expect("encodes");
+            let again = Encoder::new(codec)
+                .encode_value(topic, value)
+                .expect("encodes");
             let choice = Choice::parse(&[name.to_string()], schemas).expect("a codec");
             match Decoder::new(choice).decode(topic, &again) {
                 Decoded::Value { value: second, .. } => {

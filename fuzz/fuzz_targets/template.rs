@@ -1,5 +1,5 @@
 //! `-F` templates: never a panic, parsing or rendering any message with them; a template
-//! without `%` or `\` renders as itself.
+//! without `%`, `\` or `@` (the time codes) renders as itself.
 #![no_main]
 
 use std::time::{Duration, UNIX_EPOCH};
@@ -7,7 +7,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use mqtt_cli::client::{Message, Properties, Qos, Received};
-use mqtt_cli::output::{Format, Template, render};
+use mqtt_cli::output::{Arrival, Format, Rendered, Template, render};
+use mqtt_cli::payload::Decoded;
 
 fuzz_target!(|input: (&str, &[u8])| {
     let (text, payload) = input;
@@ -35,8 +36,17 @@ fuzz_target!(|input: (&str, &[u8])| {
     };
     let mut out = Vec::new();
     let at = UNIX_EPOCH + Duration::from_secs(1_795_334_400);
-    render(&mut out, &Format::Template(template), &received, at).expect("render to memory");
-    if !text.contains(['%', '\\']) {
+    let arrival = Arrival {
+        received: &received,
+        decoded: &Decoded::Raw,
+        now: at,
+    };
+    match render(&mut out, &Format::Template(template), &arrival) {
+        // `%J` and a payload that is not JSON: the message is skipped (with a warning).
+        Ok(()) | Err(Rendered::NotJson) => {}
+        Err(Rendered::Io(err)) => panic!("writing to memory: {err}"),
+    }
+    if !text.contains(['%', '\\', '@']) {
         assert_eq!(out, text.as_bytes());
     }
 });
