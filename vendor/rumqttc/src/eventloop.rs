@@ -31,7 +31,7 @@ use {
 #[cfg(feature = "proxy")]
 use crate::proxy::ProxyError;
 
-const REQUEST_BATCH: usize = 64; // mqtt-cli patch 4
+pub(crate) const REQUEST_BATCH: usize = 64; // mqtt-cli patch 4
 
 /// Critical errors during eventloop polling
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ pub struct Network {
     max_readb_count: usize,
 }
 
-const READ_BATCH: usize = 1024; // mqtt-cli patch 4
+const READ_BATCH: usize = 64; // mqtt-cli patch 4
 
 impl Network {
     pub fn new(

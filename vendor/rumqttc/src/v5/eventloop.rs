@@ -236,6 +236,9 @@ impl EventLoop {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;
                     }
+                    if self.pending.is_empty() { // mqtt-cli patch 4
+                        Self::write_waiting_requests(&mut self.state, &self.requests_rx, network, crate::eventloop::REQUEST_BATCH - 1).await?;
+                    }
                     network.flush().await?;
                     Ok(self.state.events.pop_front().unwrap())
                 }
@@ -244,6 +247,9 @@ impl EventLoop {
             // Pull a bunch of packets from network, reply in bunch and yield the first item
             o = network.readb(&mut self.state) => {
                 o?;
+                if self.pending.is_empty() { // mqtt-cli patch 4
+                    Self::write_waiting_requests(&mut self.state, &self.requests_rx, network, crate::eventloop::REQUEST_BATCH).await?;
+                }
                 // flush all the acks and return first incoming packet
                 network.flush().await?;
                 Ok(self.state.events.pop_front().unwrap())
@@ -262,6 +268,30 @@ impl EventLoop {
                 Ok(self.state.events.pop_front().unwrap())
             }
         }
+    }
+
+    async fn write_waiting_requests( // mqtt-cli patch 4
+        state: &mut MqttState,
+        requests_rx: &Receiver<Request>,
+        network: &mut Network,
+        limit: usize,
+    ) -> Result<(), ConnectionError> {
+        for _ in 0..limit {
+            if state.inflight >= state.max_outgoing_inflight || state.collision.is_some() {
+                break;
+            }
+            let Ok(request) = requests_rx.try_recv() else {
+                break;
+            };
+            let last = matches!(request, Request::Disconnect);
+            if let Some(outgoing) = state.handle_outgoing_packet(request)? {
+                network.write(outgoing).await?;
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool { // mqtt-cli patch 9

@@ -16,7 +16,7 @@ pub struct Network {
     /// Maximum readv count
     max_readb_count: usize,
 }
-const READ_BATCH: usize = 1024; // mqtt-cli patch 4
+const READ_BATCH: usize = 64; // mqtt-cli patch 4
 
 impl Network {
     pub fn new(socket: impl AsyncReadWrite + 'static, max_incoming_size: Option<u32>) -> Network {
