@@ -817,6 +817,11 @@ fn bad_input_table() {
             "-m: metrics[0].value: 300 does not fit Int8 (-128 to 127)",
         ),
         line_case(
+            r#"pub -t spBv1.0/G/NDATA/E --encode sparkplug -m '{"metrics":[{"name":"a","type":"Int8","vlaue":3}]}'"#,
+            2,
+            "-m: metrics[0]: unknown key 'vlaue' (known: name, alias,",
+        ),
+        line_case(
             "pub -t plant/1 --encode sparkplug -m '{}'",
             2,
             "not a Sparkplug B topic",

@@ -381,7 +381,11 @@ fn tahu_session() -> Vec<(&'static str, Vec<u8>)> {
             {"name": "Offset", "alias": 2, "type": "Int8", "value": -5},
             {"name": "Table", "alias": 3, "type": "DataSet", "value": {"numOfColumns": 2,
                 "types": ["Int32", "String"], "columns": ["id", "label"],
-                "rows": [[1, "a"], [-2, "b"]]}}]}),
+                "rows": [[1, "a"], [-2, "b"]]}},
+            {"name": "Level", "alias": 4, "type": "Double", "value": 0.5, "properties": {
+                "engUnit": {"type": "String", "value": "m"},
+                "limits": {"type": "PropertySet", "value": {
+                    "high": {"type": "Double", "value": 2.5}}}}}]}),
         json!({"timestamp": 1796300000100u64, "seq": 1, "metrics": [
             {"name": "Pump/Speed", "alias": 10, "type": "UInt16", "value": 1200}]}),
         json!({"timestamp": 1796300001000u64, "seq": 2, "metrics": [
@@ -428,6 +432,13 @@ fn sparkplug_data_from_tahu_prints_names_from_the_birth() {
         json!({"columns": ["id", "label"], "types": ["Int32", "String"],
                "rows": [[1, "a"], [-2, "b"]]})
     );
+    // Properties as Tahu reads them: each with its type.
+    assert_eq!(
+        metric(0, 4)["properties"],
+        json!({"engUnit": {"type": "String", "value": "m"},
+               "limits": {"type": "PropertySet", "value": {
+                   "high": {"type": "Double", "value": 2.5}}}})
+    );
     // NDATA and DDATA carry aliases only: the names come from the NBIRTH and the DBIRTH.
     assert_eq!(
         metric(2, 0),
@@ -462,7 +473,7 @@ fn sparkplug_data_from_tahu_prints_names_from_the_birth() {
 fn sparkplug_we_encode_is_read_by_tahu_and_a_replay_uses_the_births_aliases() {
     needs_references!();
     let broker = Broker::start();
-    let birth = r#"{"metrics":[{"name":"Temperature","alias":1,"type":"Float","value":21.5},{"name":"Offset","type":"Int8","value":-5},{"name":"Speeds","type":"UInt16","value":1200}]}"#;
+    let birth = r#"{"metrics":[{"name":"Temperature","alias":1,"type":"Float","value":21.5,"properties":{"engUnit":{"type":"String","value":"C"},"quality":{"value":192}}},{"name":"Offset","type":"Int8","value":-5},{"name":"Speeds","type":"UInt16","value":1200},{"name":"Motor","type":"Template","value":{"version":"2","template_ref":"MotorType","is_definition":false,"parameters":[{"name":"rpm","type":"UInt32","value":1500}],"metrics":[{"name":"on","type":"Boolean","value":true}]}}]}"#;
     let out = received(&broker, &["-t", "spBv1.0/#", "-F", "%x"], 1, || {
         let out = run_on(
             &broker,
@@ -497,6 +508,27 @@ fn sparkplug_we_encode_is_read_by_tahu_and_a_replay_uses_the_births_aliases() {
     assert_eq!(named("Temperature")["value"], 21.5);
     assert_eq!(named("Offset")["value"], -5);
     assert_eq!(named("Offset")["type"], "Int8");
+    assert_eq!(
+        named("Temperature")["properties"],
+        json!({"engUnit": {"type": "String", "value": "C"},
+               "quality": {"type": "Int64", "value": 192}})
+    );
+    let motor = named("Motor")["value"].clone();
+    assert_eq!(
+        (
+            &motor["version"],
+            &motor["templateRef"],
+            &motor["isDefinition"]
+        ),
+        (&json!("2"), &json!("MotorType"), &json!(false)),
+        "{motor}"
+    );
+    assert_eq!(
+        motor["parameters"],
+        json!([{"name": "rpm", "type": "UInt32", "value": 1500}])
+    );
+    assert_eq!(motor["metrics"][0]["name"], "on");
+    assert_eq!(motor["metrics"][0]["value"], true);
 
     // A capture of a BIRTH and DATA by name, replayed: the DATA goes out by alias, with its seq.
     let dir = tempfile::tempdir().expect("tempdir");

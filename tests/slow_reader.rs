@@ -96,7 +96,9 @@ fn a_reader_that_stops_for_10_s_loses_nothing_and_the_connection_stays_up() {
 fn a_drain_acknowledges_as_it_goes(version: &str) {
     let broker = Broker::with_config("allow_anonymous true\nmax_queued_messages 100000\n");
     let count = 20_000;
-    let session = ["sub", "-t", "drain", "-q", "1", "-c", "-i", "drainer", "-V", version];
+    let session = [
+        "sub", "-t", "drain", "-q", "1", "-c", "-i", "drainer", "-V", version,
+    ];
     let mut subscribe = session.to_vec();
     subscribe.push("-E");
     assert_code(&run_on(&broker, &subscribe), 0);

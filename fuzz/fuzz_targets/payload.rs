@@ -1,6 +1,7 @@
 //! Payload codecs (`--decode`): any bytes on any codec never panic, never hang; what CBOR,
 //! MessagePack and protobuf decode, encoded again, decodes to the same JSON; Sparkplug state
-//! across messages (BIRTH, DATA, DEATH on one edge node) never panics.
+//! across messages (BIRTH, DATA, DEATH on one edge node) never panics, and a decoded Sparkplug
+//! payload is written back (or refused) as bytes that decode.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -69,6 +70,16 @@ fuzz_target!(|input: (u8, Vec<Vec<u8>>)| {
                     assert_eq!(second.to_json(), value.to_json())
                 }
                 Decoded::Raw => panic!("{name}: what we encoded does not decode"),
+            }
+        }
+        // Sparkplug as decoded is written back (or refused in words), and what is written reads.
+        if let (Decoded::Value { value, .. }, "sparkplug") = (&decoded, name) {
+            let codec = Codec::parse(name, schemas).expect("a codec");
+            if let Ok(again) = Encoder::new(codec).encode_value(topic, value) {
+                let choice = Choice::parse(&[name.to_string()], schemas).expect("a codec");
+                if let Decoded::Raw = Decoder::new(choice).decode(topic, &again) {
+                    panic!("sparkplug: what we encoded does not decode");
+                }
             }
         }
         let _ = decoder.take_rebirths();

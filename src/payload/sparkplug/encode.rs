@@ -8,7 +8,7 @@ use prost::Message as _;
 
 use super::metric::type_number;
 use super::topic::Topic;
-use super::wire::{self, MetricValue};
+use super::wire::{self, MetricValue, ParameterValue, PropertyValueKind, Scalar};
 use crate::payload::value::Value;
 
 /// What a run has published: per edge node, its last `seq` and the aliases of its BIRTHs.
@@ -37,6 +37,11 @@ impl Publisher {
         let Value::Map(_) = value else {
             return Err("a Sparkplug payload is a JSON object with \"metrics\"".into());
         };
+        only(
+            value,
+            "the payload",
+            &["timestamp", "seq", "uuid", "metrics", "body"],
+        )?;
         let node = self
             .nodes
             .entry((group.to_string(), edge.to_string()))
@@ -90,13 +95,18 @@ impl Publisher {
                 .get("uuid")
                 .map(|uuid| text(uuid, "uuid"))
                 .transpose()?,
-            body: None,
+            body: match value.get("body") {
+                None => None,
+                Some(body) => Some(base64_bytes(body, "body")?),
+            },
         };
         Ok(payload.encode_to_vec())
     }
 }
 
 impl Published {
+    /// A metric of this node's payload: a BIRTH's names are kept with their aliases and types,
+    /// and a DATA metric by a name its BIRTH gave an alias goes out by that alias.
     fn metric(
         &mut self,
         metric: &Value,
@@ -104,67 +114,303 @@ impl Published {
         birth: bool,
         timestamp: Option<u64>,
     ) -> Result<wire::Metric, String> {
-        let Value::Map(_) = metric else {
-            return Err(format!(
-                "{field}: a metric is an object (name, type, value)"
-            ));
+        let known = match metric.get("name") {
+            Some(Value::Text(name)) => self.births.get(name.as_ref()).copied(),
+            _ => None,
         };
-        let name = metric
-            .get("name")
-            .map(|name| text(name, &format!("{field}.name")))
-            .transpose()?;
-        let mut alias = metric
-            .get("alias")
-            .map(|alias| unsigned(alias, &format!("{field}.alias")))
-            .transpose()?;
-        let given_type = match metric.get("type").or_else(|| metric.get("datatype")) {
-            Some(Value::Text(type_name)) => Some(type_number(type_name).ok_or_else(|| {
-                format!("{field}.type: '{type_name}' is not a Sparkplug data type")
-            })?),
-            Some(number) => Some(unsigned(number, &format!("{field}.type"))? as u32),
-            None => None,
-        };
-        let known = name
-            .as_ref()
-            .and_then(|name| self.births.get(name))
-            .copied();
-        let value = metric.get("value").unwrap_or(&Value::Null);
-        let datatype = given_type
-            .or(known.map(|(_, datatype)| datatype))
-            .unwrap_or_else(|| inferred_type(value));
-        let mut name = name;
+        let mut written = metric_of(
+            metric,
+            field,
+            timestamp,
+            known.map(|(_, datatype)| datatype),
+        )?;
         if birth {
-            if let Some(name) = &name {
-                self.births.insert(name.clone(), (alias, datatype));
+            if let Some(name) = &written.name {
+                let datatype = written.datatype.unwrap_or_default();
+                self.births.insert(name.clone(), (written.alias, datatype));
             }
         } else if let Some((Some(known_alias), _)) = known
-            && alias.is_none_or(|alias| alias == known_alias)
+            && written.alias.is_none_or(|alias| alias == known_alias)
         {
             // DATA by alias, as an edge node sends it once its BIRTH named the metric.
-            alias = Some(known_alias);
-            name = None;
+            written.alias = Some(known_alias);
+            written.name = None;
         }
-        if name.is_none() && alias.is_none() {
-            return Err(format!("{field}: a metric needs a name (or an alias)"));
-        }
-        let null = *value == Value::Null;
-        Ok(wire::Metric {
-            name,
-            alias,
-            timestamp: match metric.get("timestamp") {
-                Some(given) => Some(unsigned(given, &format!("{field}.timestamp"))?),
-                None => timestamp,
-            },
-            datatype: Some(datatype),
-            is_null: null.then_some(true),
-            value: if null {
-                None
-            } else {
-                Some(metric_value(value, datatype, &format!("{field}.value"))?)
-            },
-            ..Default::default()
-        })
+        Ok(written)
     }
+}
+
+/// Refuses keys other than `keys` (a misspelt `"vlaue"` would otherwise publish a null).
+fn only(value: &Value, field: &str, keys: &[&str]) -> Result<(), String> {
+    if let Value::Map(entries) = value
+        && let Some((key, _)) = entries
+            .iter()
+            .find(|(key, _)| !keys.contains(&key.as_ref()))
+    {
+        return Err(format!(
+            "{field}: unknown key '{key}' (known: {})",
+            keys.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// A metric as `sub --decode sparkplug` prints it (name, alias, timestamp, type, value, flags,
+/// properties, metadata); `datatype` is the type a BIRTH gave its name, `timestamp` the one
+/// it gets when it has none.
+fn metric_of(
+    metric: &Value,
+    field: &str,
+    timestamp: Option<u64>,
+    datatype: Option<u32>,
+) -> Result<wire::Metric, String> {
+    let Value::Map(_) = metric else {
+        return Err(format!(
+            "{field}: a metric is an object (name, type, value)"
+        ));
+    };
+    only(
+        metric,
+        field,
+        &[
+            "name",
+            "alias",
+            "timestamp",
+            "type",
+            "datatype",
+            "value",
+            "is_historical",
+            "is_transient",
+            "properties",
+            "metadata",
+        ],
+    )?;
+    let at = |key: &str| format!("{field}.{key}");
+    let name = metric
+        .get("name")
+        .map(|name| text(name, &at("name")))
+        .transpose()?;
+    let alias = metric
+        .get("alias")
+        .map(|alias| unsigned(alias, &at("alias")))
+        .transpose()?;
+    if name.is_none() && alias.is_none() {
+        return Err(format!("{field}: a metric needs a name (or an alias)"));
+    }
+    let value = metric.get("value").unwrap_or(&Value::Null);
+    let datatype = type_of(metric, field)?
+        .or(datatype)
+        .unwrap_or_else(|| inferred_type(value));
+    let null = *value == Value::Null;
+    Ok(wire::Metric {
+        name,
+        alias,
+        timestamp: match metric.get("timestamp") {
+            Some(given) => Some(unsigned(given, &at("timestamp"))?),
+            None => timestamp,
+        },
+        datatype: Some(datatype),
+        is_historical: flag(metric, field, "is_historical")?,
+        is_transient: flag(metric, field, "is_transient")?,
+        is_null: null.then_some(true),
+        metadata: metric
+            .get("metadata")
+            .map(|metadata| metadata_of(metadata, &at("metadata")))
+            .transpose()?,
+        properties: metric
+            .get("properties")
+            .map(|properties| property_set(properties, &at("properties")))
+            .transpose()?,
+        value: if null {
+            None
+        } else {
+            Some(metric_value(value, datatype, &at("value"))?)
+        },
+    })
+}
+
+/// The data type named by `"type"` (or `"datatype"`), by name or number.
+fn type_of(value: &Value, field: &str) -> Result<Option<u32>, String> {
+    match value.get("type").or_else(|| value.get("datatype")) {
+        Some(Value::Text(type_name)) => {
+            Ok(Some(type_number(type_name).ok_or_else(|| {
+                format!("{field}.type: '{type_name}' is not a Sparkplug data type")
+            })?))
+        }
+        Some(number) => Ok(Some(unsigned(number, &format!("{field}.type"))? as u32)),
+        None => Ok(None),
+    }
+}
+
+fn flag(value: &Value, field: &str, key: &str) -> Result<Option<bool>, String> {
+    match value.get(key) {
+        None => Ok(None),
+        Some(Value::Bool(flag)) => Ok(Some(*flag)),
+        Some(other) => Err(format!(
+            "{field}.{key}: {} is not true or false",
+            other.to_json()
+        )),
+    }
+}
+
+fn optional_text(value: &Value, field: &str, key: &str) -> Result<Option<String>, String> {
+    value
+        .get(key)
+        .map(|text_value| text(text_value, &format!("{field}.{key}")))
+        .transpose()
+}
+
+/// Properties as Eclipse Tahu (and `sub --decode sparkplug`) write them: `{"Engineering
+/// Units": {"type": "String", "value": "C"}}`; a type left out follows the value (an object is
+/// a PropertySet, an array a PropertySetList).
+fn property_set(value: &Value, field: &str) -> Result<wire::PropertySet, String> {
+    let Value::Map(entries) = value else {
+        return Err(format!(
+            "{field}: properties are an object ({{\"key\": {{\"type\", \"value\"}}}})"
+        ));
+    };
+    let mut set = wire::PropertySet::default();
+    for (key, entry) in entries {
+        let at = format!("{field}.{key}");
+        let Value::Map(_) = entry else {
+            return Err(format!(
+                "{at}: a property is an object ({{\"type\", \"value\"}})"
+            ));
+        };
+        only(entry, &at, &["type", "value"])?;
+        let value = entry.get("value").unwrap_or(&Value::Null);
+        let datatype = type_of(entry, &at)?.unwrap_or_else(|| match value {
+            Value::Map(_) => 20,
+            Value::Array(_) => 21,
+            other => inferred_type(other),
+        });
+        let at = format!("{at}.value");
+        let kind = match (value, datatype) {
+            (Value::Null, _) => None,
+            (_, 20) => Some(PropertyValueKind::PropertySet(property_set(value, &at)?)),
+            (Value::Array(sets), 21) => {
+                Some(PropertyValueKind::PropertySets(wire::PropertySetList {
+                    propertyset: sets
+                        .iter()
+                        .enumerate()
+                        .map(|(index, set)| property_set(set, &format!("{at}[{index}]")))
+                        .collect::<Result<_, _>>()?,
+                }))
+            }
+            (other, 21) => return Err(format!("{at}: {} is not an array", other.to_json())),
+            _ => Some(PropertyValueKind::from_scalar(scalar_value(
+                value, datatype, &at,
+            )?)),
+        };
+        set.keys.push(key.to_string());
+        set.values.push(wire::PropertyValue {
+            r#type: Some(datatype),
+            is_null: kind.is_none().then_some(true),
+            value: kind,
+        });
+    }
+    Ok(set)
+}
+
+/// A plain value (a property's, a template parameter's, a dataset cell's) of `datatype`.
+fn scalar_value(value: &Value, datatype: u32, field: &str) -> Result<Scalar, String> {
+    metric_value(value, datatype, field)?
+        .scalar()
+        .ok_or_else(|| {
+            format!("{field}: a plain value is wanted here (a number, text or a boolean)")
+        })
+}
+
+fn metadata_of(value: &Value, field: &str) -> Result<wire::MetaData, String> {
+    only(
+        value,
+        field,
+        &[
+            "content_type",
+            "file_name",
+            "file_type",
+            "md5",
+            "description",
+            "size",
+            "seq",
+            "is_multi_part",
+        ],
+    )?;
+    let number = |key: &str| {
+        value
+            .get(key)
+            .map(|number| unsigned(number, &format!("{field}.{key}")))
+            .transpose()
+    };
+    Ok(wire::MetaData {
+        is_multi_part: flag(value, field, "is_multi_part")?,
+        content_type: optional_text(value, field, "content_type")?,
+        size: number("size")?,
+        seq: number("seq")?,
+        file_name: optional_text(value, field, "file_name")?,
+        file_type: optional_text(value, field, "file_type")?,
+        md5: optional_text(value, field, "md5")?,
+        description: optional_text(value, field, "description")?,
+    })
+}
+
+/// A Template (a definition or an instance) as `sub --decode sparkplug` prints it.
+fn template(value: &Value, field: &str) -> Result<wire::Template, String> {
+    let Value::Map(_) = value else {
+        return Err(format!(
+            "{field}: a Template is an object (metrics, parameters, ...)"
+        ));
+    };
+    only(
+        value,
+        field,
+        &[
+            "version",
+            "template_ref",
+            "is_definition",
+            "parameters",
+            "metrics",
+        ],
+    )?;
+    let list = |key: &str| match value.get(key) {
+        None => Ok(&[][..]),
+        Some(Value::Array(items)) => Ok(items.as_slice()),
+        Some(other) => Err(format!(
+            "{field}.{key}: {} is not an array",
+            other.to_json()
+        )),
+    };
+    let metrics = list("metrics")?
+        .iter()
+        .enumerate()
+        .map(|(index, metric)| metric_of(metric, &format!("{field}.metrics[{index}]"), None, None))
+        .collect::<Result<_, _>>()?;
+    let mut parameters = Vec::new();
+    for (index, parameter) in list("parameters")?.iter().enumerate() {
+        let at = format!("{field}.parameters[{index}]");
+        only(parameter, &at, &["name", "type", "value"])?;
+        let value = parameter.get("value").unwrap_or(&Value::Null);
+        let datatype = type_of(parameter, &at)?.unwrap_or_else(|| inferred_type(value));
+        parameters.push(wire::Parameter {
+            name: optional_text(parameter, &at, "name")?,
+            r#type: Some(datatype),
+            value: match value {
+                Value::Null => None,
+                _ => Some(ParameterValue::from_scalar(scalar_value(
+                    value,
+                    datatype,
+                    &format!("{at}.value"),
+                )?)),
+            },
+        });
+    }
+    Ok(wire::Template {
+        version: optional_text(value, field, "version")?,
+        metrics,
+        parameters,
+        template_ref: optional_text(value, field, "template_ref")?,
+        is_definition: flag(value, field, "is_definition")?,
+    })
 }
 
 /// The data type a JSON value suggests when none is given.
@@ -214,6 +460,14 @@ fn float(value: &Value, field: &str) -> Result<f64, String> {
     }
 }
 
+/// Bytes as JSON carries them: base64 text.
+fn base64_bytes(value: &Value, field: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text(value, field)?.as_bytes())
+        .map_err(|err| format!("{field}: not base64: {err}"))
+}
+
 /// A value in range for an integer type (`Int8`: -128 to 127).
 fn ranged(
     value: &Value,
@@ -254,20 +508,13 @@ fn metric_value(value: &Value, datatype: u32, field: &str) -> Result<MetricValue
             other => return Err(format!("{field}: {} is not true or false", other.to_json())),
         },
         12 | 14 | 15 => MetricValue::String(text(value, field)?),
-        17 | 18 => {
-            use base64::Engine;
-            let encoded = text(value, field)?;
-            MetricValue::Bytes(
-                base64::engine::general_purpose::STANDARD
-                    .decode(encoded.as_bytes())
-                    .map_err(|err| format!("{field}: not base64: {err}"))?,
-            )
-        }
+        17 | 18 => MetricValue::Bytes(base64_bytes(value, field)?),
         16 => MetricValue::DataSet(dataset(value, field)?),
+        19 => MetricValue::Template(template(value, field)?),
         22..=34 => MetricValue::Bytes(array(value, datatype, field)?),
         other => {
             return Err(format!(
-                "{field}: --encode sparkplug writes scalars, arrays, Bytes and File; not {}",
+                "{field}: a metric's value is not of type {}",
                 super::wire::TYPES
                     .get(other as usize)
                     .copied()
@@ -329,9 +576,7 @@ fn dataset(value: &Value, field: &str) -> Result<wire::DataSet, String> {
             .enumerate()
             .map(|(index, (cell, datatype))| {
                 let at = format!("{at}[{index}]");
-                let value = metric_value(cell, *datatype, &at)?
-                    .scalar()
-                    .ok_or_else(|| format!("{at}: a DataSet cell is a scalar"))?;
+                let value = scalar_value(cell, *datatype, &at)?;
                 Ok(wire::DataSetValue { value: Some(value) })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -398,7 +643,16 @@ mod tests {
             {"name":"f","type":"DoubleArray","value":[1.5,-2.25]},
             {"name":"t","type":"DataSet","value":{"columns":["id","label"],"types":["Int32","String"],"rows":[[1,"a"],[-2,"b"]]}},
             {"name":"u","type":"UInt32","value":4294967295},
-            {"name":"when","type":"DateTime","value":1796300000000}
+            {"name":"when","type":"DateTime","value":1796300000000},
+            {"name":"T","timestamp":9,"type":"Float","value":21.5,"is_historical":true,
+             "properties":{"engUnit":{"type":"String","value":"C"},"engLow":{"type":"Double","value":-40.5},
+               "quality":{"type":"Int32","value":-192},"none":{"type":"String","value":null},
+               "nested":{"type":"PropertySet","value":{"a":{"type":"Boolean","value":true}}},
+               "list":{"type":"PropertySetList","value":[{"b":{"type":"UInt64","value":7}}]}},
+             "metadata":{"content_type":"text/plain","size":3,"is_multi_part":false}},
+            {"name":"Motor","type":"Template","value":{"version":"1.0","template_ref":"MotorType",
+             "is_definition":false,"parameters":[{"name":"rpm","type":"UInt16","value":1500}],
+             "metrics":[{"name":"on","type":"Boolean","value":true},{"name":"label","type":"String","value":null}]}}
         ]"#;
         let value: Value =
             serde_json::from_str(&format!(r#"{{"timestamp":5,"seq":3,"metrics":{metrics}}}"#))
@@ -410,5 +664,39 @@ mod tests {
             .decode("spBv1.0/G/NDATA/E", &bytes)
             .expect("decodes");
         assert_eq!(read.to_json(), value.to_json());
+    }
+
+    #[test]
+    fn a_key_we_would_not_write_is_refused_by_its_place() {
+        let cases = [
+            (
+                r#"{"metrics":[{"name":"T","vlaue":1}]}"#,
+                "metrics[0]: unknown key 'vlaue'",
+            ),
+            (r#"{"metric":[]}"#, "the payload: unknown key 'metric'"),
+            (
+                r#"{"metrics":[{"name":"T","value":1,"properties":{"u":{"typ":"String"}}}]}"#,
+                "metrics[0].properties.u: unknown key 'typ'",
+            ),
+            (
+                r#"{"metrics":[{"name":"T","value":1,"properties":{"u":"C"}}]}"#,
+                "metrics[0].properties.u: a property is an object",
+            ),
+            (
+                r#"{"metrics":[{"name":"M","type":"Template","value":{"metrics":[{"name":"x","type":"Int8","value":200}]}}]}"#,
+                "metrics[0].value.metrics[0].value: 200 does not fit Int8",
+            ),
+            (
+                r#"{"metrics":[{"name":"P","type":"PropertySet","value":{}}]}"#,
+                "metrics[0].value: a metric's value is not of type PropertySet",
+            ),
+        ];
+        for (json, error) in cases {
+            let value: Value = serde_json::from_str(json).expect("JSON");
+            let refused = Publisher::default()
+                .encode("spBv1.0/G/NDATA/E", &value, 0)
+                .expect_err(json);
+            assert!(refused.starts_with(error), "{json}: {refused}");
+        }
     }
 }

@@ -291,7 +291,12 @@ fn property_set(set: PropertySet) -> Value {
                     }
                     Some(plain) => scalar(plain.scalar(), datatype),
                 };
-                (key.into(), value)
+                // As Eclipse Tahu reads it: the type kept, so that the set can be written again.
+                let entry = Value::Map(vec![
+                    ("type".into(), type_name(datatype)),
+                    ("value".into(), value),
+                ]);
+                (key.into(), entry)
             })
             .collect(),
     )

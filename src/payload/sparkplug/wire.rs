@@ -41,6 +41,19 @@ macro_rules! oneof {
                     _ => return None,
                 })
             }
+
+            /// A plain value in this `oneof`.
+            #[allow(dead_code)]
+            pub fn from_scalar(scalar: Scalar) -> Self {
+                match scalar {
+                    Scalar::Int(v) => $name::Int(v),
+                    Scalar::Long(v) => $name::Long(v),
+                    Scalar::Float(v) => $name::Float(v),
+                    Scalar::Double(v) => $name::Double(v),
+                    Scalar::Boolean(v) => $name::Boolean(v),
+                    Scalar::String(v) => $name::String(v),
+                }
+            }
         }
     };
 }
