@@ -147,6 +147,8 @@ pub struct TlsOptions {
     pub alpn: Vec<String>,
     pub min_version: TlsVersion,
     pub ciphers: Ciphers,
+    /// `--tls-keylog`: where to append the session keys.
+    pub keylog: Option<PathBuf>,
 }
 
 impl Default for TlsOptions {
@@ -159,6 +161,7 @@ impl Default for TlsOptions {
             alpn: Vec::new(),
             min_version: TlsVersion::V1_2,
             ciphers: Ciphers::default(),
+            keylog: None,
         }
     }
 }
@@ -244,12 +247,54 @@ pub fn build(options: TlsOptions) -> Result<TlsSetup> {
         .iter()
         .map(|protocol| protocol.as_bytes().to_vec())
         .collect();
-    // SSLKEYLOGFILE=path writes session keys for Wireshark; unset, this does nothing.
-    config.key_log = Arc::new(rustls::KeyLogFile::new());
+    config.key_log = key_log(options.keylog.as_deref())?;
     Ok(TlsSetup {
         config: Arc::new(config),
         options,
     })
+}
+
+/// `--tls-keylog FILE`, else `SSLKEYLOGFILE`: the session keys for Wireshark, appended in the
+/// NSS key log format (as mosquitto 2.1's `--tls-keylog` and OpenSSL's). Whoever reads the
+/// file can decrypt the session: said on stderr each time, and the file is made readable by
+/// its owner only.
+fn key_log(file: Option<&Path>) -> Result<Arc<dyn rustls::KeyLog>> {
+    let env = std::env::var_os("SSLKEYLOGFILE").filter(|path| !path.is_empty());
+    let Some(path) = file.map(Path::to_path_buf).or(env.map(PathBuf::from)) else {
+        return Ok(Arc::new(rustls::NoKeyLog));
+    };
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|err| {
+            usage(format!(
+                "cannot write the TLS key log {}: {err}",
+                path.display()
+            ))
+        })?;
+    eprintln!(
+        "mqtt-cli: warning: TLS session keys are appended to {}: whoever reads it can decrypt this session",
+        path.display()
+    );
+    Ok(Arc::new(KeyLogTo(std::sync::Mutex::new(opened))))
+}
+
+#[derive(Debug)]
+struct KeyLogTo(std::sync::Mutex<std::fs::File>);
+
+impl rustls::KeyLog for KeyLogTo {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        use std::io::Write;
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let line = format!("{label} {} {}\n", hex(client_random), hex(secret));
+        if let Ok(mut file) = self.0.lock() {
+            // A key log that cannot be written loses the capture's keys, not the session.
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
 }
 
 /// The client certificate chain and its key. The key must go with the certificate: their public

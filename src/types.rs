@@ -14,6 +14,9 @@ pub const MAX_PACKET_SIZE: usize = 268_435_455;
 /// MQTT protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProtocolVersion {
+    /// MQTT 3.1 (protocol name `MQIsdp`), for brokers and gateways that speak nothing newer
+    #[value(name = "31", alias = "3.1", alias = "mqttv31", alias = "3")]
+    V31,
     /// MQTT 3.1.1
     #[value(name = "311", alias = "3.1.1", alias = "mqttv311", alias = "4")]
     V311,
@@ -25,6 +28,7 @@ pub enum ProtocolVersion {
 impl std::fmt::Display for ProtocolVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            ProtocolVersion::V31 => "3.1",
             ProtocolVersion::V311 => "3.1.1",
             ProtocolVersion::V5 => "5",
         })

@@ -9,16 +9,11 @@ use clap::{Args, ValueEnum};
 use crate::duration::{parse_duration, parse_interval, parse_session_expiry};
 use crate::types::{ProtocolVersion, Qos};
 
-/// `-V`: the versions we speak, and a clear word for MQTT 3.1, which we do not.
+/// `-V`: the versions we speak, by mosquitto's names too.
 fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "31" | "3.1" | "mqttv31" => Err(
-            "MQTT 3.1 is not supported: use -V 311 (MQTT 3.1.1), which brokers that speak 3.1 also speak"
-                .to_string(),
-        ),
-        other => ProtocolVersion::from_str(other, true)
-            .map_err(|_| format!("'{text}' is not an MQTT version: use 311 (3.1.1, mqttv311) or 5 (mqttv5)")),
-    }
+    ProtocolVersion::from_str(text.trim(), true).map_err(|_| {
+        format!("'{text}' is not an MQTT version: use 311 (3.1.1, mqttv311), 5 (mqttv5) or 31 (3.1, mqttv31)")
+    })
 }
 
 /// `--psk`/`--psk-identity`: mosquitto's TLS-PSK, which rustls does not implement.
@@ -230,7 +225,7 @@ pub struct ConnectArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
 
-    /// MQTT protocol version.
+    /// MQTT protocol version: 311 (3.1.1), 5, or 31 (3.1, for brokers that speak nothing newer).
     #[arg(short = 'V', long, default_value = "311", value_name = "VERSION", value_parser = parse_protocol_version)]
     pub protocol_version: ProtocolVersion,
 
@@ -293,6 +288,11 @@ pub struct TlsArgs {
     /// ALPN protocol to offer (repeatable), e.g. x-amzn-mqtt-ca for AWS IoT Core on port 443.
     #[arg(long, value_name = "PROTOCOL", alias = "tls-alpn")]
     pub alpn: Vec<String>,
+
+    /// Append the TLS session keys to FILE (NSS key log format, as SSLKEYLOGFILE) so that
+    /// Wireshark can decrypt a capture; whoever reads FILE can read the session.
+    #[arg(long, value_name = "FILE")]
+    pub tls_keylog: Option<PathBuf>,
 
     /// Lowest TLS version to accept.
     #[arg(long, value_name = "VERSION", default_value = "1.2")]

@@ -264,6 +264,15 @@ pub(super) fn connect_error(broken: Broken, settings: &ConnectSettings) -> anyho
         ),
         Failure::Timeout => failure(ErrorKind::Connect, CONNECT_TIMED_OUT),
         Failure::Io(io) => failure(ErrorKind::Connect, io_reason(&io, settings)),
+        Failure::Aborted | Failure::StateIo(_)
+            if settings.protocol == crate::types::ProtocolVersion::V31 =>
+        {
+            failure(
+                ErrorKind::Connect,
+                "the server closed the connection after our MQTT 3.1 CONNECT: a broker that \
+                 does not speak 3.1 does that (try -V 311)",
+            )
+        }
         Failure::Aborted | Failure::StateIo(_) => {
             failure(ErrorKind::Connect, CLOSED_BEFORE_CONNACK)
         }

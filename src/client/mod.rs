@@ -221,7 +221,7 @@ impl Session {
                 shared,
             };
             match settings.protocol {
-                ProtocolVersion::V311 => v4::connect(dial)
+                ProtocolVersion::V31 | ProtocolVersion::V311 => v4::connect(dial)
                     .await
                     .map(|(client, info, driver)| (Client::V4(client), info, driver)),
                 ProtocolVersion::V5 => v5::connect(dial)
@@ -236,8 +236,12 @@ impl Session {
             }
             .with_context(|| format!("connecting to {}", settings.place()))?;
         debug!(
-            "received CONNACK (session present {}{})",
-            info.session_present,
+            "received CONNACK ({}{})",
+            match settings.protocol {
+                // The byte is reserved in 3.1: whether a session was kept is not said.
+                ProtocolVersion::V31 => "MQTT 3.1 has no session present flag".to_string(),
+                _ => format!("session present {}", info.session_present),
+            },
             trace::describe_announced(&info.announced)
         );
 

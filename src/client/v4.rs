@@ -14,7 +14,7 @@ use super::options::{Connected, Dial, REQUEST_CAPACITY, mqtt_options, qos_conver
 use super::reason::Reason;
 use super::trace::{describe_granted, describe_publish, trace_events};
 use crate::settings::ConnectSettings;
-use crate::types::{MAX_PACKET_SIZE, Message, Qos, Received, SubscribeOptions};
+use crate::types::{MAX_PACKET_SIZE, Message, ProtocolVersion, Qos, Received, SubscribeOptions};
 
 qos_conversions!(QoS);
 trace_events!();
@@ -30,7 +30,8 @@ pub(super) async fn connect(dial: Dial<'_>) -> Connected<Client> {
         mqtt_options!(MqttOptions, settings, options, dial.transport);
     mqtt.set_clean_session(settings.clean_session)
         .set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE)
-        .set_inflight(options.max_inflight.max(1));
+        .set_inflight(options.max_inflight.max(1))
+        .set_mqtt_v31(settings.protocol == ProtocolVersion::V31);
     if let Some(will) = &settings.will {
         let message = &will.message;
         mqtt.set_last_will(LastWill::new(

@@ -183,6 +183,7 @@ pub(super) fn tls_options(args: &TlsArgs) -> Result<TlsOptions> {
         alpn: args.alpn.clone(),
         min_version: args.tls_version,
         ciphers: args.ciphers.clone().unwrap_or_default(),
+        keylog: args.tls_keylog.clone(),
     })
 }
 
@@ -326,6 +327,13 @@ fn client_id(args: &ConnectArgs, resumes: bool) -> Result<String> {
         Some(id) if id.len() > crate::topic::MAX_TOPIC_LEN => {
             Err(usage("the client id (-i) is longer than 65535 bytes"))
         }
+        // MQTT 3.1 section 3.1: 1 to 23 characters (3.1.1 lifted the limit).
+        Some(id) if args.protocol_version == ProtocolVersion::V31 && id.chars().count() > 23 => {
+            Err(usage(format!(
+                "MQTT 3.1 allows client ids of 1 to 23 characters; '{id}' has {}",
+                id.chars().count()
+            )))
+        }
         Some(id) => Ok(id.clone()),
         None if resumes => Err(usage(
             "a persistent session (-c, or -x above 0) needs --id (-i): the broker finds it by its client id",
@@ -385,6 +393,11 @@ pub fn connect_settings(
         Transport::Tls | Transport::Wss { .. } => Some(crate::tls::build(tls_options.clone())?),
         Transport::Tcp | Transport::Ws { .. } => None,
     };
+    if tls.is_none() && args.tls.tls_keylog.is_some() {
+        return Err(usage(
+            "--tls-keylog writes TLS session keys, and this connection has no TLS: add --tls (or use mqtts://)",
+        ));
+    }
     let route = route(args, from.env, &transport, &host, tls_options)?;
     check_v5_flags(args)?;
     let v5 = args.protocol_version == ProtocolVersion::V5;

@@ -33,6 +33,28 @@ use crate::proxy::ProxyError;
 
 pub(crate) const REQUEST_BATCH: usize = 64; // mqtt-cli patch 4
 
+/// Writes the requests already waiting, as far as flow control allows and at most `limit`
+/// (both event loops; each module's own `MqttState`, `Network` and `Request`).
+macro_rules! write_waiting_requests { () => { // mqtt-cli patch 4
+    async fn write_waiting_requests(state: &mut MqttState, requests_rx: &Receiver<Request>, network: &mut Network, limit: usize) -> Result<(), ConnectionError> {
+        for _ in 0..limit {
+            if state.window_full() || state.collision.is_some() {
+                break;
+            }
+            let Ok(request) = requests_rx.try_recv() else { break };
+            let last = matches!(request, Request::Disconnect { .. });
+            if let Some(outgoing) = state.handle_outgoing_packet(request)? {
+                network.write(outgoing).await?;
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(())
+    }
+} }
+pub(crate) use write_waiting_requests; // mqtt-cli patch 4
+
 /// Critical errors during eventloop polling
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
@@ -290,29 +312,7 @@ impl EventLoop {
         }
     }
 
-    async fn write_waiting_requests( // mqtt-cli patch 4
-        state: &mut MqttState,
-        requests_rx: &Receiver<Request>,
-        network: &mut Network,
-        limit: usize,
-    ) -> Result<(), ConnectionError> {
-        for _ in 0..limit {
-            if state.window_full() || state.collision.is_some() {
-                break;
-            }
-            let Ok(request) = requests_rx.try_recv() else {
-                break;
-            };
-            let last = matches!(request, Request::Disconnect(_));
-            if let Some(outgoing) = state.handle_outgoing_packet(request)? {
-                network.write(outgoing).await?;
-            }
-            if last {
-                break;
-            }
-        }
-        Ok(())
-    }
+    write_waiting_requests!(); // mqtt-cli patch 4
 
     pub fn network_options(&self) -> NetworkOptions {
         self.network_options.clone()
@@ -543,6 +543,9 @@ async fn mqtt_connect(
     connect.clean_session = options.clean_session();
     connect.last_will = options.last_will();
     connect.login = options.credentials();
+    if options.v31 { // mqtt-cli patch 21
+        connect.protocol = crate::mqttbytes::Protocol::V31;
+    }
 
     // send mqtt connect packet
     network.write(Packet::Connect(connect)).await?;

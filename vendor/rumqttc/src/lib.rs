@@ -505,6 +505,7 @@ pub struct MqttOptions {
     /// If set to `true` MQTT acknowledgements are not sent automatically.
     /// Every incoming publish packet must be manually acknowledged with `client.ack(...)` method.
     manual_acks: bool,
+    v31: bool, // mqtt-cli patch 21
     #[cfg(feature = "proxy")]
     /// Proxy configuration.
     proxy: Option<Proxy>,
@@ -540,6 +541,7 @@ impl MqttOptions {
             inflight: 100,
             last_will: None,
             manual_acks: false,
+            v31: false, // mqtt-cli patch 21
             #[cfg(feature = "proxy")]
             proxy: None,
             #[cfg(feature = "websocket")]
@@ -727,6 +729,12 @@ impl MqttOptions {
     /// set manual acknowledgements
     pub fn set_manual_acks(&mut self, manual_acks: bool) -> &mut Self {
         self.manual_acks = manual_acks;
+        self
+    }
+
+    /// MQTT 3.1 (protocol name `MQIsdp`, level 3) instead of 3.1.1
+    pub fn set_mqtt_v31(&mut self, v31: bool) -> &mut Self { // mqtt-cli patch 21
+        self.v31 = v31;
         self
     }
 

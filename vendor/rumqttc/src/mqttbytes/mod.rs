@@ -91,6 +91,7 @@ pub enum PacketType {
 /// Protocol type
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    V31, // mqtt-cli patch 21
     V4,
     V5,
 }

@@ -270,29 +270,7 @@ impl EventLoop {
         }
     }
 
-    async fn write_waiting_requests( // mqtt-cli patch 4
-        state: &mut MqttState,
-        requests_rx: &Receiver<Request>,
-        network: &mut Network,
-        limit: usize,
-    ) -> Result<(), ConnectionError> {
-        for _ in 0..limit {
-            if state.inflight >= state.max_outgoing_inflight || state.collision.is_some() {
-                break;
-            }
-            let Ok(request) = requests_rx.try_recv() else {
-                break;
-            };
-            let last = matches!(request, Request::Disconnect);
-            if let Some(outgoing) = state.handle_outgoing_packet(request)? {
-                network.write(outgoing).await?;
-            }
-            if last {
-                break;
-            }
-        }
-        Ok(())
-    }
+    crate::eventloop::write_waiting_requests!(); // mqtt-cli patch 4
 
     fn pending_ready(pending: &VecDeque<Request>, blocked: bool) -> bool { // mqtt-cli patch 9
         match pending.front() {

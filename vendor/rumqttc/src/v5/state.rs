@@ -116,6 +116,10 @@ pub struct MqttState {
 }
 
 impl MqttState {
+    pub(crate) fn window_full(&self) -> bool { // mqtt-cli patch 4
+        self.inflight >= self.max_outgoing_inflight
+    }
+
     /// Creates new mqtt state. Same state should be used during a
     /// connection for persistent sessions while new state should
     /// instantiated for clean sessions

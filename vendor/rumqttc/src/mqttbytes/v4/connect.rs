@@ -40,8 +40,12 @@ impl Connect {
         self
     }
 
+    fn protocol_name(&self) -> &'static str { // mqtt-cli patch 21
+        if self.protocol == Protocol::V31 { "MQIsdp" } else { "MQTT" }
+    }
+
     fn len(&self) -> usize {
-        let mut len = 2 + "MQTT".len() // protocol name
+        let mut len = 2 + self.protocol_name().len() // protocol name, mqtt-cli patch 21
                               + 1            // protocol version
                               + 1            // connect flags
                               + 2; // keep alive
@@ -102,14 +106,15 @@ impl Connect {
         let len = self.len();
         buffer.put_u8(0b0001_0000);
         let count = write_remaining_length(buffer, len)?;
-        write_mqtt_string(buffer, "MQTT");
+        write_mqtt_string(buffer, self.protocol_name()); // mqtt-cli patch 21
 
         match self.protocol {
+            Protocol::V31 => buffer.put_u8(0x03), // mqtt-cli patch 21
             Protocol::V4 => buffer.put_u8(0x04),
             Protocol::V5 => buffer.put_u8(0x05),
         }
 
-        let flags_index = 1 + count + 2 + 4 + 1;
+        let flags_index = 1 + count + 2 + self.protocol_name().len() + 1; // mqtt-cli patch 21
 
         let mut connect_flags = 0;
         if self.clean_session {
@@ -412,5 +417,25 @@ mod test {
         // println!("{:?}", sample_bytes());
 
         assert_eq!(buf, sample_bytes());
+    }
+
+    /// mqtt-cli patch 21: MQTT 3.1's CONNECT names the protocol `MQIsdp`, level 3, and the
+    /// flags (will, login, clean) sit after the longer name.
+    #[test]
+    fn patch_21_mqtt_3_1_connect() {
+        let connect = Connect {
+            protocol: Protocol::V31,
+            keep_alive: 10,
+            client_id: "test".to_owned(),
+            clean_session: true,
+            last_will: Some(LastWill::new("/a", "offline", QoS::AtLeastOnce, false)),
+            login: Some(Login::new("rust", "mq")),
+        };
+        let mut buf = BytesMut::new();
+        connect.write(&mut buf).unwrap();
+        let mut expected = sample_bytes();
+        expected[1] += 2; // remaining length
+        expected.splice(2..9, [0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03]);
+        assert_eq!(buf, expected);
     }
 }
