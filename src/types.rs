@@ -126,6 +126,9 @@ pub struct Received {
     /// Which connection of the session brought it (0 first, then one more per reconnect):
     /// an acknowledgement goes only to that connection, where its packet id means it.
     pub connection: u64,
+    /// The MQTT 5 property identifiers in the order the broker sent them (mosquitto_sub's
+    /// `-F %j` keeps that order); empty for MQTT 3.1.1.
+    pub property_order: Vec<u8>,
 }
 
 /// How a session survives a dropped connection: reconnect after a wait that starts short and

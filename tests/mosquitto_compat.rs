@@ -497,6 +497,65 @@ fn format_codes_print_what_mosquitto_sub_prints() {
         );
     }
     assert_code(&run_on(&broker, &["pub", "-t", "fmt/m", "-n", "-r"]), 0);
+
+    // Properties in the order the broker sent them, as mosquitto_sub prints them: here the
+    // order mosquitto_pub's -D gave them, not the one we write ours in.
+    let published = mosquitto_pub(
+        &broker,
+        &[
+            "-V",
+            "5",
+            "-t",
+            "fmt/order",
+            "-m",
+            "{}",
+            "-r",
+            "-D",
+            "publish",
+            "response-topic",
+            "r/t",
+            "-D",
+            "publish",
+            "content-type",
+            "text/plain",
+            "-D",
+            "publish",
+            "user-property",
+            "k",
+            "v",
+            "-D",
+            "publish",
+            "correlation-data",
+            "c-2",
+            "-D",
+            "publish",
+            "payload-format-indicator",
+            "1",
+            "-D",
+            "publish",
+            "user-property",
+            "k2",
+            "v2",
+        ],
+        b"",
+    );
+    assert_code(&published, 0);
+    for args in [&["-F", "%j"][..], &["-F", "%J", "--pretty"]] {
+        let (theirs, ours) = both_print(&broker, "fmt/order", args);
+        assert_code(&ours, 0);
+        assert!(
+            stdout(&theirs).contains(r#""properties":{"response-topic":"r/t","content-type""#)
+                || args.len() == 3,
+            "{}",
+            stdout(&theirs)
+        );
+        assert_eq!(
+            without_tst(&stdout(&ours)),
+            without_tst(&stdout(&theirs)),
+            "{args:?}"
+        );
+    }
+    assert_code(&run_on(&broker, &["pub", "-t", "fmt/order", "-n", "-r"]), 0);
 }
 
 #[test]

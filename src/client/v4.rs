@@ -104,6 +104,7 @@ impl driver::Link for Link {
                 Step::Forward(SessionEvent::Message(Box::new(Received {
                     packet_id: publish.pkid,
                     connection,
+                    property_order: Vec::new(),
                     message: Message::new(
                         publish.topic,
                         publish.payload,

@@ -95,6 +95,7 @@ fn announced(properties: &ConnAckProperties) -> Announced {
 
 fn publish_properties(properties: &Properties) -> PublishProperties {
     PublishProperties {
+        order: Vec::new(),
         payload_format_indicator: properties.payload_format_indicator,
         message_expiry_interval: properties.message_expiry_interval,
         topic_alias: properties.topic_alias,
@@ -213,10 +214,16 @@ impl driver::Link for Link {
                     session_present: ack.session_present,
                 });
             }
-            Event::Incoming(Packet::Publish(publish)) => {
+            Event::Incoming(Packet::Publish(mut publish)) => {
+                let property_order = publish
+                    .properties
+                    .as_mut()
+                    .map(|properties| std::mem::take(&mut properties.order))
+                    .unwrap_or_default();
                 Some(SessionEvent::Message(Box::new(Received {
                     packet_id: publish.pkid,
                     connection,
+                    property_order,
                     message: Message {
                         topic: String::from_utf8_lossy(&publish.topic).into_owned(),
                         payload: publish.payload,

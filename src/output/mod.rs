@@ -393,6 +393,7 @@ mod tests {
             message: Message::new("a/b", Bytes::from_static(payload), Qos::AtLeastOnce, true),
             packet_id: 7,
             connection: 0,
+            property_order: Vec::new(),
         }
     }
 

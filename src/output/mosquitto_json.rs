@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::arrival::Arrival;
 use crate::payload::Decoded;
 use crate::payload::value::{Text, Value};
+use crate::types::Properties;
 
 /// cJSON prints whole numbers without a fraction (1.0 as 1, 1e3 as 1000), and no NaN.
 fn cjson_float(value: f64) -> String {
@@ -120,43 +121,11 @@ pub(super) fn message(arrival: &Arrival, parse_payload: bool) -> Result<Value, N
     if message.qos as u8 > 0 {
         entries.push(("mid".into(), number(u64::from(received.packet_id))));
     }
-    let properties = &message.properties;
-    if !properties.is_empty() {
-        let mut object = Vec::new();
-        for id in &properties.subscription_identifiers {
-            object.push(("subscription-identifier".into(), number(*id as u64)));
-        }
-        if let Some(value) = properties.payload_format_indicator {
-            object.push(("payload-format-indicator".into(), number(value.into())));
-        }
-        if let Some(value) = &properties.response_topic {
-            object.push(("response-topic".into(), Value::text(value.clone())));
-        }
-        if let Some(data) = &properties.correlation_data {
-            object.push(bytes_entry(
-                "correlation-data",
-                "correlation-data-base64",
-                data,
-            ));
-        }
-        if !properties.user_properties.is_empty() {
-            let pairs = properties
-                .user_properties
-                .iter()
-                .map(|(key, value)| (Text::from(key.clone()), Value::text(value.clone())))
-                .collect();
-            object.push(("user-properties".into(), Value::Map(pairs)));
-        }
-        if let Some(value) = &properties.content_type {
-            object.push(("content-type".into(), Value::text(value.clone())));
-        }
-        if let Some(value) = properties.message_expiry_interval {
-            object.push(("message-expiry-interval".into(), number(value.into())));
-        }
-        if let Some(value) = properties.topic_alias {
-            object.push(("topic-alias".into(), number(value.into())));
-        }
-        entries.push(("properties".into(), Value::Map(object)));
+    if !message.properties.is_empty() {
+        entries.push((
+            "properties".into(),
+            properties_json(&message.properties, &received.property_order),
+        ));
     }
     if let Decoded::Value { value, .. } = decoded {
         entries.push(("payload".into(), value.clone()));
@@ -169,6 +138,81 @@ pub(super) fn message(arrival: &Arrival, parse_payload: bool) -> Result<Value, N
         entries.push(bytes_entry("payload", "payload_base64", &message.payload));
     }
     Ok(Value::Map(entries))
+}
+
+/// MQTT 5 property identifiers, as the specification numbers them.
+const PAYLOAD_FORMAT: u8 = 0x01;
+const MESSAGE_EXPIRY: u8 = 0x02;
+const CONTENT_TYPE: u8 = 0x03;
+const RESPONSE_TOPIC: u8 = 0x08;
+const CORRELATION_DATA: u8 = 0x09;
+const SUBSCRIPTION_ID: u8 = 0x0B;
+const TOPIC_ALIAS: u8 = 0x23;
+const USER_PROPERTY: u8 = 0x26;
+
+/// The properties as mosquitto_sub prints them: in the order the broker sent them (`order`),
+/// user properties gathered in one object where the first came; anything `order` does not
+/// name (a message of ours, not received) after, in mosquitto's order of a message it sends.
+fn properties_json(properties: &Properties, order: &[u8]) -> Value {
+    const FALLBACK: [u8; 8] = [
+        SUBSCRIPTION_ID,
+        PAYLOAD_FORMAT,
+        RESPONSE_TOPIC,
+        CORRELATION_DATA,
+        USER_PROPERTY,
+        CONTENT_TYPE,
+        MESSAGE_EXPIRY,
+        TOPIC_ALIAS,
+    ];
+    let number = Value::UInt;
+    let mut object = Vec::new();
+    let mut ids = properties.subscription_identifiers.iter();
+    let mut done = Vec::new();
+    for &id in order.iter().chain(&FALLBACK) {
+        if id != SUBSCRIPTION_ID && done.contains(&id) {
+            continue;
+        }
+        done.push(id);
+        let entry: Option<(Text, Value)> = match id {
+            SUBSCRIPTION_ID => ids
+                .next()
+                .map(|id| ("subscription-identifier".into(), number(*id as u64))),
+            PAYLOAD_FORMAT => properties
+                .payload_format_indicator
+                .map(|value| ("payload-format-indicator".into(), number(value.into()))),
+            RESPONSE_TOPIC => properties
+                .response_topic
+                .as_ref()
+                .map(|value| ("response-topic".into(), Value::text(value.clone()))),
+            CORRELATION_DATA => properties
+                .correlation_data
+                .as_ref()
+                .map(|data| bytes_entry("correlation-data", "correlation-data-base64", data)),
+            USER_PROPERTY if !properties.user_properties.is_empty() => {
+                let pairs = properties
+                    .user_properties
+                    .iter()
+                    .map(|(key, value)| (Text::from(key.clone()), Value::text(value.clone())))
+                    .collect();
+                Some(("user-properties".into(), Value::Map(pairs)))
+            }
+            CONTENT_TYPE => properties
+                .content_type
+                .as_ref()
+                .map(|value| ("content-type".into(), Value::text(value.clone()))),
+            MESSAGE_EXPIRY => properties
+                .message_expiry_interval
+                .map(|value| ("message-expiry-interval".into(), number(value.into()))),
+            TOPIC_ALIAS => properties
+                .topic_alias
+                .map(|value| ("topic-alias".into(), number(value.into()))),
+            _ => None,
+        };
+        object.extend(entry);
+    }
+    // What the identifiers in `order` left (more subscription identifiers than it named).
+    object.extend(ids.map(|id| ("subscription-identifier".into(), number(*id as u64))));
+    Value::Map(object)
 }
 
 #[cfg(test)]

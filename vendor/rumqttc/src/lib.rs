@@ -732,8 +732,7 @@ impl MqttOptions {
         self
     }
 
-    /// MQTT 3.1 (protocol name `MQIsdp`, level 3) instead of 3.1.1
-    pub fn set_mqtt_v31(&mut self, v31: bool) -> &mut Self { // mqtt-cli patch 21
+    pub fn set_mqtt_v31(&mut self, v31: bool) -> &mut Self { // mqtt-cli patch 21: MQTT 3.1 (MQIsdp, level 3)
         self.v31 = v31;
         self
     }

@@ -129,8 +129,7 @@ pub async fn rustls_connector(tls_config: &TlsConfiguration) -> Result<RustlsCon
             Arc::new(config)
         }
         TlsConfiguration::Rustls(tls_client_config) => tls_client_config.clone(),
-        // mqtt-cli patch 5.
-        TlsConfiguration::RustlsWithServerName(tls_client_config, _) => tls_client_config.clone(),
+        TlsConfiguration::RustlsWithServerName(tls_client_config, _) => tls_client_config.clone(), // mqtt-cli patch 5
         #[allow(unreachable_patterns)]
         _ => unreachable!("This cannot be called for other TLS backends than Rustls"),
     };
@@ -178,9 +177,8 @@ pub async fn tls_connect(
             let domain = ServerName::try_from(addr)?.to_owned();
             Box::new(connector.connect(domain, tcp).await?)
         }
-        // mqtt-cli patch 5.
         #[cfg(feature = "use-rustls-no-provider")]
-        TlsConfiguration::RustlsWithServerName(config, server_name) => {
+        TlsConfiguration::RustlsWithServerName(config, server_name) => { // mqtt-cli patch 5
             let connector = RustlsConnector::from(config.clone());
             let domain = ServerName::try_from(server_name.as_str())?.to_owned();
             Box::new(connector.connect(domain, tcp).await?)

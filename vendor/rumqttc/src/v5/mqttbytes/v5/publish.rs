@@ -132,6 +132,7 @@ pub struct PublishProperties {
     pub user_properties: Vec<(String, String)>,
     pub subscription_identifiers: Vec<usize>,
     pub content_type: Option<String>,
+    pub order: Vec<u8>, // mqtt-cli patch 22: the identifiers as read, in their order
 }
 
 impl PublishProperties {
@@ -182,6 +183,7 @@ impl PublishProperties {
         let mut user_properties = Vec::new();
         let mut subscription_identifiers = Vec::new();
         let mut content_type = None;
+        let mut order = Vec::new(); // mqtt-cli patch 22
 
         let (properties_len_len, properties_len) = length(bytes.iter())?;
         bytes.advance(properties_len_len);
@@ -194,6 +196,7 @@ impl PublishProperties {
         while cursor < properties_len {
             let prop = read_u8(bytes)?;
             cursor += 1;
+            order.push(prop); // mqtt-cli patch 22
 
             match property(prop)? {
                 PropertyType::PayloadFormatIndicator => {
@@ -248,6 +251,7 @@ impl PublishProperties {
             user_properties,
             subscription_identifiers,
             content_type,
+            order, // mqtt-cli patch 22
         }))
     }
 
