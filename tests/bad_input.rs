@@ -630,6 +630,21 @@ fn bad_input_table() {
             "--tls-keylog writes TLS session keys, and this connection has no TLS",
         ),
         case(&["sub", "-t", "a", "-F", "@"], 2, "-F ends with a lone @"),
+        case(
+            &["sub", "-t", "a", "--watch", "-F", "%t"],
+            2,
+            "'--watch' cannot be used with '--format <TEMPLATE>'",
+        ),
+        case(
+            &["sub", "-t", "a", "--sort", "rate"],
+            2,
+            "the following required arguments were not provided",
+        ),
+        case(
+            &["sub", "-t", "a", "--watch", "--sort", "size"],
+            2,
+            "invalid value 'size'",
+        ),
         case(&["rr", "-t", "a", "-e", "a", "-m", "x"], 2, "same topic"),
         case(&["check", "--only", "nonsense"], 2, "nonsense"),
         case(

@@ -1003,3 +1003,116 @@ fn every_mosquitto_option_as_the_readme_table_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// mosquitto 2.1's new options: each row of that table of docs/mosquitto.md, run (no
+/// mosquitto 2.1 here to compare with: what the row says is checked against ours).
+#[test]
+fn mosquitto_2_1_options_as_the_table_says() {
+    let broker = Broker::start();
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mosquitto.md"))
+            .expect("docs/mosquitto.md");
+    let table: Vec<&str> = docs
+        .lines()
+        .skip_while(|line| *line != "## mosquitto 2.1's options")
+        .skip(1)
+        .take_while(|line| !line.starts_with('#'))
+        .filter(|line| line.starts_with("| `"))
+        .collect();
+    let port = broker.port.to_string();
+    // Option, class, and a run of ours: its exit code and what stderr says.
+    let closed = ["-h", "127.0.0.1", "-p", "9"];
+    let rows: [(&str, &str, Vec<&str>, i32, &str); 6] = [
+        (
+            "--tls-keylog",
+            "same",
+            [
+                &[
+                    "pub",
+                    "--tls",
+                    "--tls-keylog",
+                    "/dev/null",
+                    "-t",
+                    "a",
+                    "-m",
+                    "1",
+                ][..],
+                &closed,
+            ]
+            .concat(),
+            3,
+            "TLS session keys are appended to /dev/null",
+        ),
+        (
+            "--no-tls",
+            "same",
+            vec![
+                "pub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "--no-tls",
+                "--cafile",
+                "/dev/null",
+                "-t",
+                "a",
+                "-m",
+                "1",
+            ],
+            0,
+            "",
+        ),
+        (
+            "--watch",
+            "same",
+            vec!["sub", "-h", "127.0.0.1", "-p", &port, "-t", "a", "-w", "-E"],
+            0,
+            "",
+        ),
+        (
+            "--ws",
+            "same",
+            [&["pub", "--ws", "-t", "a", "-m", "1", "-d"][..], &closed].concat(),
+            3,
+            "127.0.0.1:9",
+        ),
+        (
+            "-x",
+            "different",
+            [
+                &["pub", "-x", "60", "-c", "-i", "x", "-t", "a", "-m", "1"][..],
+                &closed,
+            ]
+            .concat(),
+            2,
+            "-x/--session-expiry is an MQTT 5 feature: add -V 5",
+        ),
+        (
+            "-o",
+            "not yet",
+            [
+                &["pub", "-o", "/dev/null", "-t", "a", "-m", "1"][..],
+                &closed,
+            ]
+            .concat(),
+            2,
+            "unexpected argument '-o'",
+        ),
+    ];
+    assert_eq!(table.len(), rows.len(), "{table:#?}");
+    for (option, class, args, code, says) in rows {
+        let line = table
+            .iter()
+            .find(|line| line.starts_with(&format!("| `{option}` | 2.1 |")))
+            .unwrap_or_else(|| panic!("{option}: not in the 2.1 table"));
+        let cell = line.split('|').nth(3).unwrap_or_default().trim();
+        assert!(
+            cell.starts_with(class),
+            "{option}: the table says {cell:?}, the test {class:?}"
+        );
+        let out = run(&args, b"");
+        assert_code(&out, code);
+        assert!(stderr(&out).contains(says), "{option}: {}", stderr(&out));
+    }
+}

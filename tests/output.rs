@@ -329,6 +329,29 @@ fn a_capture_replayed_and_captured_again_is_identical_but_for_timestamps() {
     );
     assert!(started.elapsed() >= std::time::Duration::from_millis(400));
 
+    // ...on average too, when they are shorter than the timer's millisecond: 5,000 messages
+    // 100 us apart take half a second, not a millisecond each (5 s and more).
+    let lines: String = (0..5000)
+        .map(|i| {
+            format!(
+                "{{\"topic\":\"t\",\"payload\":\"{i}\",\"timestamp\":\"2026-11-22T08:00:00.{:06}Z\"}}\n",
+                i * 100
+            )
+        })
+        .collect();
+    std::fs::write(&capture, lines).expect("write");
+    let started = std::time::Instant::now();
+    assert_code(
+        &run_on(&broker, &["pub", "--replay", path, "--replay-timing"]),
+        0,
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(499)
+            && took < std::time::Duration::from_millis(2500),
+        "{took:?} for a capture of 0.5 s"
+    );
+
     // A broken capture is bad input naming the line.
     std::fs::write(
         &capture,

@@ -121,3 +121,31 @@ fn ws_path_without_a_websocket_url_is_bad_input() {
         stderr(&out)
     );
 }
+
+/// `--ws` (mosquitto 2.1): WebSockets instead of plain TCP, on the port given, path /mqtt.
+#[test]
+fn ws_flag_speaks_websockets_on_the_port_given() {
+    let broker = Broker::start();
+    let gateway = Gateway::start(broker.port, None);
+    let sub = Background::sub(&broker, &["-t", "over/ws", "-C", "1"]);
+    let port = gateway.port.to_string();
+    let out = run(
+        &[
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--ws",
+            "-t",
+            "over/ws",
+            "-m",
+            "flag",
+            "-d",
+        ],
+        b"",
+    );
+    assert_code(&out, 0);
+    assert_eq!(stdout(&sub.finish()), "flag\n");
+    assert_eq!(gateway.paths(), vec!["/mqtt".to_string()]);
+}

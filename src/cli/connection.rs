@@ -75,6 +75,12 @@ pub struct ConnectArgs {
     #[arg(short = 'L', long, value_name = "URL")]
     pub url: Option<String>,
 
+    /// Connect with MQTT over WebSockets instead of plain TCP (mosquitto 2.1's --ws): ws://,
+    /// or wss:// with TLS, on the port TCP would use (1883, 8883) unless -p; path /mqtt unless
+    /// --ws-path.
+    #[arg(long)]
+    pub ws: bool,
+
     /// HTTP path of a ws:// or wss:// URL's WebSocket endpoint [default: the URL's, else /mqtt].
     #[arg(long, value_name = "PATH")]
     pub ws_path: Option<String>,

@@ -609,6 +609,24 @@ pub struct SubArgs {
     #[arg(long)]
     pub stats: bool,
 
+    /// A live view (mosquitto 2.1's --watch): one line per topic, updated in place, with its
+    /// count, rate, the age of its last message, retained flag, QoS and last payload (decoded
+    /// as --decode says), cut to the terminal's width. Keys: p (or space) pauses, / filters by
+    /// a topic substring (Enter; Esc clears), s changes the order, q or Ctrl+C quits. When
+    /// standard output is not a terminal: nothing while it runs, then a table of the topics.
+    #[arg(short = 'w', long, conflicts_with_all = ["stats", "template", "json", "verbose", "pretty", "no_newline"])]
+    pub watch: bool,
+
+    /// The order of --watch's lines.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "ORDER",
+        default_value = "arrival",
+        requires = "watch"
+    )]
+    pub sort: crate::output::live::Sort,
+
     /// Print (and count for -C) only this percentage of the messages, picked at random
     /// (0.1 to 100; mosquitto_sub's --random-filter).
     #[arg(long, value_name = "PERCENT", value_parser = parse_percentage)]

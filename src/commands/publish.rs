@@ -343,14 +343,19 @@ async fn feed_all(
             }
         }
         Payloads::Replay(messages) => {
+            // Each message is due at its recorded time from the first one's: gaps shorter than
+            // the timer's millisecond go out together instead of a millisecond each (a capture
+            // of 10,000 messages a second once replayed at 800).
+            let mut due = tokio::time::Instant::now();
             for (delay, message) in messages {
+                due += delay;
                 // One at a time: the previous message is complete before the next goes out.
                 let sent = feed.sent;
                 let previous_done =
                     async { completions.wait_for(|done| *done >= sent).await.is_ok() };
                 if !feed.unless_stopped(previous_done).await.unwrap_or(false)
                     || feed
-                        .unless_stopped(tokio::time::sleep(delay))
+                        .unless_stopped(tokio::time::sleep_until(due))
                         .await
                         .is_none()
                     || !feed.send(message).await?

@@ -11,6 +11,7 @@
 //! acknowledged and dropped.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::IsTerminal;
 use std::ops::ControlFlow::{self, Break, Continue};
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ use crate::client::{
 use crate::commands::{Interrupts, close_within, connect_within, sleep_until, within};
 use crate::error::{ErrorKind, failure};
 use crate::output::Printer;
+use crate::output::live::{Asked, Live};
+use crate::output::screen::{Input, Screen};
 use crate::payload::{Decoded, Decoder};
 use crate::settings::SubSettings;
 use crate::topic::filter_matches;
@@ -190,6 +193,9 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     // --stats' live line is redrawn every second, messages or not.
     let mut redraw = tokio::time::interval(Duration::from_secs(1));
     redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // --watch's screen: at most 10 frames a second, however fast messages come.
+    let mut frame = tokio::time::interval(FRAME);
+    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let outcome = loop {
         // `biased`: events first; the other branches cost nothing while events keep coming.
         let flow = tokio::select! {
@@ -204,6 +210,11 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 }
                 Continue(())
             }
+            _ = frame.tick(), if watch.view.as_ref().is_some_and(View::on_screen) => {
+                watch.draw()?;
+                Continue(())
+            }
+            input = View::input(&mut watch.view) => watch.on_input(input)?,
             () = interrupts.recv() => Break(Ok(())),
             () = &mut output_failed => Break(Err(
                 anyhow::Error::new(watch.printer.error()).context("writing to standard output")
@@ -228,7 +239,33 @@ struct Watch<'a> {
     printed: u64,
     stats: Option<crate::commands::stats::Stats>,
     decoder: Decoder,
+    /// `--watch`.
+    view: Option<View>,
 }
+
+/// `--watch`: the topics seen, and the terminal they are drawn on (none when standard output
+/// is not a terminal: the table is printed at the end).
+struct View {
+    live: Live,
+    screen: Option<Screen>,
+}
+
+impl View {
+    fn on_screen(&self) -> bool {
+        self.screen.is_some()
+    }
+
+    /// The next key or resize; never, without a screen.
+    async fn input(view: &mut Option<View>) -> Input {
+        match view.as_mut().and_then(|view| view.screen.as_mut()) {
+            Some(screen) => screen.next().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The time between two frames of `--watch`.
+const FRAME: Duration = Duration::from_millis(100);
 
 /// The SUBACK and UNSUBACKs owed: a broker that never sends one must not keep us waiting (for
 /// ever without -W, or past it with exit 0): -W, or ACK_WAIT, bounds them.
@@ -278,14 +315,71 @@ impl<'a> Watch<'a> {
         Ok(Watch {
             settings,
             session,
-            printer: Printer::stdout(settings.printing.format.clone(), settings.printing.newline),
+            printer: match settings.watch {
+                Some(_) => Printer::none(settings.printing.format.clone()),
+                None => {
+                    Printer::stdout(settings.printing.format.clone(), settings.printing.newline)
+                }
+            },
             acks,
             quiet_until: None,
             clears: Clears::default(),
             printed: 0,
             stats: settings.stats.then(crate::commands::stats::Stats::start),
             decoder: Decoder::new(settings.printing.decode.clone()),
+            view: match settings.watch {
+                None => None,
+                Some(sort) => Some(View {
+                    live: Live::new(sort),
+                    screen: if std::io::stdout().is_terminal() {
+                        Some(Screen::open().context("--watch: cannot take over the terminal")?)
+                    } else {
+                        None
+                    },
+                }),
+            },
         })
+    }
+
+    /// A frame of `--watch` (not while paused).
+    fn draw(&mut self) -> Result<()> {
+        if let Some(View {
+            live,
+            screen: Some(screen),
+        }) = &mut self.view
+            && !live.paused()
+        {
+            let lines = live.screen(screen.width(), screen.height(), Instant::now().into_std());
+            screen.draw(&lines).context("writing to the terminal")?;
+        }
+        Ok(())
+    }
+
+    /// A key or a resize in `--watch`.
+    fn on_input(&mut self, input: Input) -> Result<Flow> {
+        let Some(view) = &mut self.view else {
+            return Ok(Continue(()));
+        };
+        let asked = match input {
+            Input::Key(key) => view.live.key(key),
+            Input::Resized => Asked::Redraw,
+            Input::Closed => Asked::Quit,
+        };
+        match asked {
+            Asked::Quit => Ok(Break(Ok(()))),
+            Asked::Redraw => {
+                if let Some(screen) = &mut view.screen {
+                    let lines = view.live.screen(
+                        screen.width(),
+                        screen.height(),
+                        Instant::now().into_std(),
+                    );
+                    screen.draw(&lines).context("writing to the terminal")?;
+                }
+                Ok(Continue(()))
+            }
+            Asked::Nothing => Ok(Continue(())),
+        }
     }
 
     /// `Err` only for output that cannot be written (the run ends at once).
@@ -402,6 +496,11 @@ impl<'a> Watch<'a> {
     }
 
     async fn print(&mut self, received: &Received, decoded: &Decoded) -> Result<()> {
+        if let Some(view) = &mut self.view {
+            view.live
+                .record(received, decoded, std::time::Instant::now());
+            return Ok(());
+        }
         self.printer
             .print(received, decoded)
             .await
@@ -457,6 +556,18 @@ impl<'a> Watch<'a> {
         let settings = self.settings;
         if let Some(stats) = self.stats.take() {
             eprint!("{}", stats.finish());
+        }
+        // The terminal is given back first: whatever follows (an error) is read on it.
+        if let Some(View { live, screen }) = self.view.take() {
+            let on_screen = screen.is_some();
+            drop(screen);
+            if !on_screen && outcome.is_ok() {
+                use std::io::Write;
+                let table = live.table(std::time::Instant::now());
+                std::io::stdout()
+                    .write_all(table.as_bytes())
+                    .context("writing to standard output")?;
+            }
         }
         if outcome.is_ok() && settings.remove_retained {
             let by = match deadline {

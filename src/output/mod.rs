@@ -20,7 +20,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 mod arrival;
+pub mod live;
 mod mosquitto_json;
+pub mod screen;
 mod template;
 
 pub use arrival::Arrival;
@@ -101,6 +103,21 @@ impl Printer {
             flush_each: io::stdout().is_terminal(),
             format,
             newline,
+        }
+    }
+
+    /// A printer that never writes and leaves standard output alone (`sub --watch` draws on
+    /// the terminal itself, or prints its table at the end).
+    pub fn none(format: Format) -> Printer {
+        let (_, failed) = tokio::sync::watch::channel(false);
+        Printer {
+            pending: Vec::new(),
+            blocks: None,
+            writer: None,
+            failed,
+            flush_each: false,
+            format,
+            newline: true,
         }
     }
 

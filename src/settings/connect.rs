@@ -274,6 +274,16 @@ impl<'a> Layers<'a> {
         let explicit_port = explicit_port.map(|(port, _)| port);
         let scheme = (self.url.transport.clone()).or(self.profile_url.transport.clone());
         let mut transport = choose_transport(scheme, &self.args.tls, explicit_port)?;
+        // --ws (mosquitto 2.1): WebSockets on the port TCP would have used.
+        let mut default_port = None;
+        if self.args.ws {
+            let path = "/mqtt".to_string();
+            (transport, default_port) = match transport {
+                Transport::Tcp => (Transport::Ws { path }, Some(1883)),
+                Transport::Tls => (Transport::Wss { path }, Some(8883)),
+                websockets => (websockets, None),
+            };
+        }
         if let Some(ws_path) = &self.args.ws_path {
             match &mut transport {
                 Transport::Ws { path } | Transport::Wss { path } => {
@@ -285,7 +295,7 @@ impl<'a> Layers<'a> {
                 _ => return Err(usage("--ws-path needs a ws:// or wss:// URL (-L)")),
             }
         }
-        let port = explicit_port.unwrap_or(match transport {
+        let port = explicit_port.or(default_port).unwrap_or(match transport {
             Transport::Tcp => 1883,
             Transport::Tls => 8883,
             Transport::Ws { .. } => 80,

@@ -30,6 +30,8 @@ pub struct SubSettings {
     pub stats: bool,
     /// `--rebirth`: ask edge nodes whose BIRTH was not seen for one.
     pub rebirth: bool,
+    /// `--watch`, in this order: the live view instead of lines.
+    pub watch: Option<crate::output::live::Sort>,
 }
 
 /// Which received messages are printed and counted for `-C`, besides `--match`.
@@ -104,5 +106,6 @@ pub fn sub_settings(args: &SubArgs, from: Sources) -> Result<SubSettings> {
         unsubscribe: args.unsubscribe.clone(),
         stats: args.stats,
         rebirth: args.rebirth,
+        watch: args.watch.then_some(args.sort),
     })
 }
