@@ -313,7 +313,17 @@ fn other_host(connect: &ConnectArgs, own: Option<String>) -> Option<String> {
 /// mosquitto's `-D COMMAND PROPERTY VALUE`, rewritten into our flags (see
 /// [`super::properties`]); the command line as it was when there is none.
 fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> {
-    if !argv.iter().any(|arg| arg == "-D" || arg == "--property") {
+    // -D, and -x (which implies MQTT 5 as in mosquitto 2.1): only then is clap's definition
+    // built here (it costs the start of every run).
+    let implies_v5 = |arg: &OsString| {
+        arg == "-D"
+            || arg == "--property"
+            || arg == "-x"
+            || arg
+                .to_str()
+                .is_some_and(|arg| arg.starts_with("--session-expiry"))
+    };
+    if !argv.iter().any(implies_v5) {
         return Ok(argv);
     }
     let command = Cli::command();

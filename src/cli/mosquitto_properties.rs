@@ -110,7 +110,7 @@ fn flag_for(sub: &str, command: &str, property: &str) -> Result<Option<&'static 
 }
 
 /// The flags each `-D` in `argv` stands for (after the subcommand, `argv[1]`), and `-V 5` when
-/// there is a `-D` and no protocol version. `takes_value(token)`: whether an option of the
+/// there is a `-D` or (as in mosquitto 2.1) a `-x` session expiry, and no protocol version. `takes_value(token)`: whether an option of the
 /// subcommand takes the next token as its value (so `-m -D` publishes "-D").
 pub fn rewrite(
     argv: Vec<OsString>,
@@ -121,7 +121,7 @@ pub fn rewrite(
     };
     let mut out: Vec<OsString> = argv[..2].to_vec();
     let mut rest = argv.into_iter().skip(2);
-    let mut translated = false;
+    let mut implies_v5 = false;
     let mut version_given = false;
     while let Some(token) = rest.next() {
         let Some(text) = token.to_str().map(str::to_string) else {
@@ -140,6 +140,9 @@ pub fn rewrite(
             {
                 version_given = true;
             }
+            if text == "-x" || text.starts_with("--session-expiry") {
+                implies_v5 = true;
+            }
             let value_follows = takes_value(&text);
             out.push(token);
             if value_follows && let Some(value) = rest.next() {
@@ -157,9 +160,9 @@ pub fn rewrite(
         let (flag, value) = translate(&sub, &mut next)?;
         out.push(flag.into());
         out.push(value.into());
-        translated = true;
+        implies_v5 = true;
     }
-    if translated && !version_given {
+    if implies_v5 && !version_given {
         out.push("-V".into());
         out.push("5".into());
     }
@@ -246,6 +249,25 @@ mod tests {
                 .map(|arg| arg.into_string().expect("UTF-8"))
                 .collect()
         })
+    }
+
+    #[test]
+    fn a_session_expiry_implies_v5_as_in_mosquitto_2_1() {
+        let strings = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            rewritten(&["pub", "-x", "60", "-c", "-i", "a"]),
+            Ok(strings(&["pub", "-x", "60", "-c", "-i", "a", "-V", "5"]))
+        );
+        assert_eq!(
+            rewritten(&["sub", "--session-expiry=1h", "-V", "311"]),
+            Ok(strings(&["sub", "--session-expiry=1h", "-V", "311"])),
+            "a version given stands"
+        );
+        assert_eq!(
+            rewritten(&["pub", "-m", "-x", "-t", "a"]),
+            Ok(strings(&["pub", "-m", "-x", "-t", "a"])),
+            "-x as -m's value is a message"
+        );
     }
 
     #[test]
