@@ -1020,6 +1020,14 @@ fn mosquitto_2_1_options_as_the_table_says() {
         .filter(|line| line.starts_with("| `"))
         .collect();
     let port = broker.port.to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options_path = dir.path().join("options");
+    std::fs::write(
+        &options_path,
+        "# as mosquitto 2.1 reads them\n-t a\n-m 1\n-d\n",
+    )
+    .expect("write");
+    let options = options_path.display().to_string();
     // Option, class, and a run of ours: its exit code and what stderr says.
     let closed = ["-h", "127.0.0.1", "-p", "9"];
     let rows: [(&str, &str, Vec<&str>, i32, &str); 6] = [
@@ -1102,14 +1110,10 @@ fn mosquitto_2_1_options_as_the_table_says() {
         ),
         (
             "-o",
-            "not yet",
-            [
-                &["pub", "-o", "/dev/null", "-t", "a", "-m", "1"][..],
-                &closed,
-            ]
-            .concat(),
-            2,
-            "unexpected argument '-o'",
+            "same",
+            vec!["pub", "-o", &options, "-h", "127.0.0.1", "-p", &port],
+            0,
+            "sending CONNECT",
         ),
     ];
     assert_eq!(table.len(), rows.len(), "{table:#?}");
@@ -1127,4 +1131,32 @@ fn mosquitto_2_1_options_as_the_table_says() {
         assert_code(&out, code);
         assert!(stderr(&out).contains(says), "{option}: {}", stderr(&out));
     }
+}
+
+/// `-o FILE`: the options file carries the password off argv, and the command line's options
+/// win over the file's.
+#[test]
+fn an_options_file_keeps_the_password_off_argv() {
+    let broker = Broker::with_password("me", "s3cret");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("options");
+    std::fs::write(&file, "-u me\n-P s3cret\n-t from/file\n-q 2\n").expect("write");
+    let file = file.display().to_string();
+    let out = run_on(&broker, &["pub", "-o", &file, "-m", "x", "-q", "1", "-d"]);
+    assert_code(&out, 0);
+    let trace = stderr(&out);
+    assert!(trace.contains("topic \"from/file\", QoS 1"), "{trace}");
+    assert!(
+        !trace.contains("s3cret"),
+        "the password in the trace:\n{trace}"
+    );
+    std::fs::write(dir.path().join("bad"), "-u me\n-P\n").expect("write");
+    let bad = dir.path().join("bad").display().to_string();
+    let out = run_on(&broker, &["pub", "-o", &bad, "-m", "x", "-t", "a"]);
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("bad line 2: -P needs a value"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -71,6 +71,7 @@ pub fn connection_flags() -> Vec<(String, String, bool)> {
 /// the config file's `default_profile`): its options become flags the command line did not
 /// give, its address and credentials a layer below the URL and the environment.
 pub fn command_line(argv: Vec<OsString>) -> Result<CommandLine, CommandLineError> {
+    let argv = options_file(argv)?;
     let argv = mosquitto_properties(argv)?;
     let (cli, matches) = parse(&argv)?;
     let Some(connect) = cli.command.connect_args() else {
@@ -312,6 +313,66 @@ fn other_host(connect: &ConnectArgs, own: Option<String>) -> Option<String> {
 
 /// mosquitto's `-D COMMAND PROPERTY VALUE`, rewritten into our flags (see
 /// [`super::properties`]); the command line as it was when there is none.
+/// `-o FILE` (mosquitto 2.1): the file's options before the command line's
+/// (`options_file.rs`), each matched to its subcommand's option by clap's definition.
+fn options_file(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> {
+    if !argv.iter().skip(2).any(|arg| arg == "-o") {
+        return Ok(argv);
+    }
+    // Built: the groups an option names (`group = "payload"`) exist only then.
+    let mut command = Cli::command();
+    command.build();
+    let Some(sub) = argv
+        .get(1)
+        .and_then(|sub| sub.to_str())
+        .and_then(|name| command.find_subcommand(name))
+    else {
+        return Ok(argv);
+    };
+    let arg_of = |token: &str| {
+        let name = token.split('=').next().unwrap_or(token);
+        let names_it = |arg: &clap::Arg| match name.strip_prefix("--") {
+            Some(long) => {
+                arg.get_long() == Some(long)
+                    || arg.get_all_aliases().unwrap_or_default().contains(&long)
+            }
+            None => {
+                let mut chars = name.strip_prefix('-').unwrap_or_default().chars();
+                match (chars.next(), chars.next()) {
+                    (Some(short), None) => {
+                        arg.get_short() == Some(short)
+                            || arg
+                                .get_all_short_aliases()
+                                .unwrap_or_default()
+                                .contains(&short)
+                    }
+                    _ => false,
+                }
+            }
+        };
+        // The message's sources (-m, -f, -s, -l, -n) are one option: the command line's
+        // replaces the file's, as in mosquitto ("only one can be specified").
+        let payload: Vec<&clap::Id> = sub
+            .get_groups()
+            .filter(|group| group.get_id() == "payload")
+            .flat_map(|group| group.get_args())
+            .collect();
+        sub.get_arguments().find(|arg| names_it(arg)).map(|arg| {
+            let takes_value = arg.get_action().takes_values();
+            if payload.contains(&arg.get_id()) {
+                return ("payload".to_string(), false, takes_value);
+            }
+            let repeats = matches!(
+                arg.get_action(),
+                clap::ArgAction::Append | clap::ArgAction::Count
+            );
+            (arg.get_id().to_string(), repeats, takes_value)
+        })
+    };
+    super::options_file::expand(argv, arg_of)
+        .map_err(|message| CommandLineError::Other(crate::error::usage(message)))
+}
+
 fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> {
     // -D, and -x (which implies MQTT 5 as in mosquitto 2.1): only then is clap's definition
     // built here (it costs the start of every run).

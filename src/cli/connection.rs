@@ -81,6 +81,11 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub ws: bool,
 
+    /// Read options from FILE first (mosquitto 2.1's -o): one per line, `-option value`, `#`
+    /// comments; the command line's win, repeatable ones (-t) add up. Secrets can live there.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub options_file: Option<std::path::PathBuf>,
+
     /// HTTP path of a ws:// or wss:// URL's WebSocket endpoint [default: the URL's, else /mqtt].
     #[arg(long, value_name = "PATH")]
     pub ws_path: Option<String>,

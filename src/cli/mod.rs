@@ -17,6 +17,7 @@ pub mod config;
 mod connection;
 pub mod env;
 pub mod mosquitto_properties;
+mod options_file;
 
 pub use connection::{ConnectArgs, PayloadFormat, TlsArgs};
 use connection::{parse_qos, parse_retain_handling, parse_user_property};
