@@ -25,6 +25,8 @@ use rustls::{
 
 use crate::error::usage;
 
+mod v1;
+
 /// Where trusted CA certificates come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trust {
@@ -229,6 +231,16 @@ pub fn build(options: TlsOptions) -> Result<TlsSetup> {
                 .as_deref()
                 .map(server_name)
                 .transpose()?,
+            // X.509 version 1 server certificates only under CAs the user gave (v1.rs).
+            v1_cas: match &options.trust {
+                Trust::Files(files) => files
+                    .iter()
+                    .map(|file| read_certs(file))
+                    .collect::<Result<Vec<_>>>()?
+                    .concat(),
+                Trust::MozillaRoots | Trust::NativeRoots => Vec::new(),
+            },
+            algorithms: provider.signature_verification_algorithms,
         })
     };
     let builder = builder
@@ -438,6 +450,9 @@ pub fn capath_files(dir: &Path) -> Result<Vec<PathBuf>> {
 struct Verifier {
     inner: Arc<WebPkiServerVerifier>,
     name: Option<ServerName<'static>>,
+    /// The `--cafile`/`--capath` certificates, for an X.509 version 1 server certificate.
+    v1_cas: Vec<CertificateDer<'static>>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
 }
 
 impl ServerCertVerifier for Verifier {
@@ -450,6 +465,21 @@ impl ServerCertVerifier for Verifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let name = self.name.as_ref().unwrap_or(server_name);
+        if let Some(v1) = v1::parsed(end_entity.as_ref())
+            && !self.v1_cas.is_empty()
+        {
+            return match v1::verify(&v1, &self.v1_cas, name, now) {
+                Ok(ca) => {
+                    tracing::debug!(
+                        "the broker's certificate ({}) is X.509 version 1 (no extensions): \
+                         verified against the CA {ca}, its dates and its CN",
+                        v1.subject()
+                    );
+                    Ok(ServerCertVerified::assertion())
+                }
+                Err(why) => Err(explained(why)),
+            };
+        }
         self.inner
             .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
             .map_err(|err| explain_certificate(end_entity, err))
@@ -461,7 +491,10 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        match v1::parsed(cert.as_ref()) {
+            Some(v1) => v1::verify_tls12(&v1, message, dss, &self.algorithms),
+            None => self.inner.verify_tls12_signature(message, cert, dss),
+        }
     }
 
     fn verify_tls13_signature(
@@ -470,7 +503,10 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        match v1::parsed(cert.as_ref()) {
+            Some(v1) => v1::verify_tls13(&v1, message, dss, &self.algorithms),
+            None => self.inner.verify_tls13_signature(message, cert, dss),
+        }
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -490,23 +526,25 @@ impl fmt::Display for Explained {
 
 impl std::error::Error for Explained {}
 
+/// A certificate failure in our words, through rustls.
+fn explained(text: String) -> rustls::Error {
+    rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
+        Explained(text),
+    ))))
+}
+
 /// webpki's verdict on `end_entity`, in words where webpki's own are not enough.
 fn explain_certificate(end_entity: &CertificateDer<'_>, err: rustls::Error) -> rustls::Error {
     let Ok((_, cert)) = x509_parser::parse_x509_certificate(end_entity.as_ref()) else {
         return err;
     };
-    let explained = |text: String| {
-        rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
-            Explained(text),
-        ))))
-    };
     let subject = cert.subject().to_string();
     if cert.version() == x509_parser::x509::X509Version::V1 {
         return explained(format!(
-            "the broker's certificate ({subject}) is an X.509 version 1 certificate, which \
-             rustls/webpki do not accept; re-issue it as version 3 (openssl x509 -req ... \
-             -extfile v3.ext, with v3.ext holding 'basicConstraints=CA:FALSE' and \
-             'subjectAltName=DNS:<broker host>'), or skip verification with --insecure"
+            "the broker's certificate ({subject}) is an X.509 version 1 certificate: it is \
+             accepted only under a CA given with --cafile or --capath (public CAs issue \
+             version 3 only); or re-issue it as version 3 (openssl x509 -req ... -extfile \
+             v3.ext, with 'basicConstraints=CA:FALSE' and 'subjectAltName=DNS:<broker host>')"
         ));
     }
     let wrong_name = matches!(

@@ -1,6 +1,7 @@
 //! TLS with certificates made the way users make them: by the `openssl` command line, as the
 //! mosquitto-tls(7) man page and most tutorials show. `openssl x509 -req` without `-extfile`
-//! makes X.509 version 1 certificates, which webpki (and so rustls) does not accept.
+//! makes X.509 version 1 certificates, which webpki (and so rustls) does not accept: ours
+//! verifies them itself (src/tls/v1.rs), compared here with `openssl verify` on each decision.
 
 mod common;
 
@@ -162,21 +163,251 @@ fn a_version_1_client_certificate_connects() {
     );
 }
 
+/// `openssl ca` (which makes version 1 certificates when no extensions are named) with dates of
+/// our choice: `NAME.crt` for CN=`cn`, signed by `issuer` (`ca`, or another name issued so).
+fn issue_v1(pki: &OpensslPki, name: &str, cn: &str, issuer: &str, dates: (&str, &str)) {
+    let dir = pki.dir.path();
+    if !dir.join("ca.cnf").exists() {
+        std::fs::write(
+            dir.join("ca.cnf"),
+            "[ca]\ndefault_ca = here\n[here]\ndir = .\ndatabase = index.txt\n\
+             new_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = any\n\
+             unique_subject = no\n[any]\ncommonName = supplied\n",
+        )
+        .expect("write ca.cnf");
+        std::fs::write(dir.join("index.txt"), "").expect("index");
+        std::fs::write(dir.join("serial"), "1000\n").expect("serial");
+    }
+    let (key, csr, crt) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+    );
+    openssl(dir, &["genrsa", "-out", &key, "2048"]);
+    let subject = format!("/CN={cn}");
+    openssl(
+        dir,
+        &["req", "-out", &csr, "-key", &key, "-new", "-subj", &subject],
+    );
+    let (issuer_crt, issuer_key) = (format!("{issuer}.crt"), format!("{issuer}.key"));
+    openssl(
+        dir,
+        &[
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-cert",
+            &issuer_crt,
+            "-keyfile",
+            &issuer_key,
+            "-in",
+            &csr,
+            "-out",
+            &crt,
+            "-notext",
+            "-startdate",
+            dates.0,
+            "-enddate",
+            dates.1,
+        ],
+    );
+}
+
+/// Whether `openssl verify` accepts `cert` for `host` under `cafile` (with `untrusted`
+/// intermediates).
+fn openssl_accepts(
+    pki: &OpensslPki,
+    cafile: &str,
+    untrusted: Option<&str>,
+    cert: &str,
+    host: &str,
+) -> bool {
+    let mut command = Command::new("openssl");
+    command.current_dir(pki.dir.path());
+    command.args(["verify", "-CAfile", cafile, "-verify_hostname", host]);
+    if let Some(untrusted) = untrusted {
+        command.args(["-untrusted", untrusted]);
+    }
+    command
+        .arg(cert)
+        .output()
+        .expect("openssl verify")
+        .status
+        .success()
+}
+
+/// X.509 version 1 server certificates (mosquitto-tls(7)'s recipe) are accepted with full
+/// verification: every decision here is the one `openssl verify -verify_hostname` makes on the
+/// same files, and a version 1 certificate is accepted in no case a version 3 one would not be.
 #[test]
-fn a_version_1_server_certificate_is_explained_and_insecure_gets_past_it() {
+fn version_1_server_certificates_are_verified_as_openssl_verifies_them() {
+    let pki = OpensslPki::new();
+    let (long_ago, yesterday, next_year, later) = (
+        "20200101000000Z",
+        "20210101000000Z",
+        "20990101000000Z",
+        "20991231000000Z",
+    );
+    let now_on = ("20240101000000Z", "20380101000000Z");
+    issue_v1(&pki, "good", "localhost", "ca", now_on);
+    issue_v1(&pki, "expired", "localhost", "ca", (long_ago, yesterday));
+    issue_v1(&pki, "early", "localhost", "ca", (next_year, later));
+    issue_v1(&pki, "inter", "v1 intermediate CA", "ca", now_on);
+    issue_v1(&pki, "under", "localhost", "inter", now_on);
+    // The chain a broker presents for the intermediate's certificate.
+    let chain = [pki.path("under.crt"), pki.path("inter.crt")]
+        .map(|path| std::fs::read_to_string(path).expect("read"))
+        .concat();
+    std::fs::write(pki.path("under-chain.crt"), chain).expect("write chain");
+    std::fs::copy(pki.path("under.key"), pki.path("under-chain.key")).expect("copy key");
+    // A signature byte changed.
+    openssl(
+        pki.dir.path(),
+        &[
+            "x509", "-in", "good.crt", "-outform", "der", "-out", "good.der",
+        ],
+    );
+    let mut der = std::fs::read(pki.path("good.der")).expect("read der");
+    let last = der.len() - 1;
+    der[last] ^= 0x01;
+    std::fs::write(pki.path("tampered.der"), der).expect("write");
+    openssl(
+        pki.dir.path(),
+        &[
+            "x509",
+            "-inform",
+            "der",
+            "-in",
+            "tampered.der",
+            "-out",
+            "tampered.crt",
+        ],
+    );
+    std::fs::copy(pki.path("good.key"), pki.path("tampered.key")).expect("copy key");
+    // Another CA of its own.
+    let other = OpensslPki::new();
+    std::fs::copy(other.path("ca.crt"), pki.path("other-ca.crt")).expect("copy");
+
+    // Row, certificate served, CA given, intermediates for openssl, the name checked, and
+    // what our refusal says.
+    let rows = [
+        ("good chain", "good", "ca.crt", None, "localhost", ""),
+        (
+            "wrong CA",
+            "good",
+            "other-ca.crt",
+            None,
+            "localhost",
+            "valid signature of the CA",
+        ),
+        (
+            "expired",
+            "expired",
+            "ca.crt",
+            None,
+            "localhost",
+            "expired on Jan  1 00:00:00 2021",
+        ),
+        (
+            "not yet valid",
+            "early",
+            "ca.crt",
+            None,
+            "localhost",
+            "not valid until Jan  1 00:00:00 2099",
+        ),
+        (
+            "wrong CN",
+            "good",
+            "ca.crt",
+            None,
+            "other.example",
+            "its CN is 'localhost'",
+        ),
+        (
+            "tampered signature",
+            "tampered",
+            "ca.crt",
+            None,
+            "localhost",
+            "valid signature of the CA",
+        ),
+        (
+            "v1 intermediate",
+            "under-chain",
+            "ca.crt",
+            Some("inter.crt"),
+            "localhost",
+            "its issuer: CN=v1 intermediate CA",
+        ),
+    ];
+    let mut table = Vec::new();
+    for (row, served, cafile, untrusted, host, says) in rows {
+        let certificate = if served == "under-chain" {
+            "under.crt".to_string()
+        } else {
+            format!("{served}.crt")
+        };
+        let openssl_ok = openssl_accepts(&pki, cafile, untrusted, &certificate, host);
+        let broker = pki.broker(served, "");
+        let out = publish_secure(
+            &broker,
+            "localhost",
+            &[
+                "--cafile",
+                &pki.arg(cafile),
+                "--tls-server-name",
+                host,
+                "-d",
+            ],
+        );
+        let ours_ok = out.status.code() == Some(0);
+        if !ours_ok {
+            assert_code(&out, 4);
+        }
+        let err = stderr(&out);
+        if row == "good chain" {
+            assert!(
+                err.contains("is X.509 version 1 (no extensions): verified"),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains(says), "{row}: {says:?} in:\n{err}");
+        }
+        table.push(format!(
+            "{row:20} openssl {openssl_ok:5} ours {ours_ok:5} {}",
+            err.lines().last().unwrap_or_default()
+        ));
+        assert_eq!(
+            ours_ok, openssl_ok,
+            "{row}: ours and openssl disagree:\n{err}"
+        );
+    }
+    eprintln!("{}", table.join("\n"));
+    let accepted: Vec<&String> = table
+        .iter()
+        .filter(|line| line.contains("ours true"))
+        .collect();
+    assert_eq!(
+        accepted.len(),
+        1,
+        "only the good chain passes:\n{}",
+        table.join("\n")
+    );
+}
+
+/// Without a CA of the user's own, a version 1 certificate is refused and explained; --insecure
+/// gets past it, saying so.
+#[test]
+fn a_version_1_server_certificate_without_its_ca_is_explained_and_insecure_gets_past_it() {
     let pki = OpensslPki::new();
     pki.issue("server", "localhost", None);
     let broker = pki.broker("server", "");
-    let ca = pki.arg("ca.crt");
-    let out = publish_secure(&broker, "localhost", &["--cafile", &ca]);
+    let out = publish_secure(&broker, "localhost", &["--tls"]);
     assert_code(&out, 4);
     let err = stderr(&out);
-    for needle in [
-        "X.509 version 1",
-        "-extfile",
-        "subjectAltName",
-        "--insecure",
-    ] {
+    for needle in ["X.509 version 1", "--cafile", "-extfile", "subjectAltName"] {
         assert!(err.contains(needle), "{needle:?} in:\n{err}");
     }
     assert!(!err.contains("OtherError"), "{err}");
