@@ -910,6 +910,19 @@ impl Lab {
     }
 }
 
+/// The lines of docs/mosquitto.md under `heading`, up to the next heading.
+fn docs_section(heading: &str) -> Vec<String> {
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mosquitto.md"))
+            .expect("docs/mosquitto.md");
+    docs.lines()
+        .skip_while(|line| *line != heading)
+        .skip(1)
+        .take_while(|line| !line.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
 #[test]
 fn every_mosquitto_option_as_the_readme_table_says() {
     assert_eq!(
@@ -918,15 +931,7 @@ fn every_mosquitto_option_as_the_readme_table_says() {
         "65 options, and -V mqttv31, --disable-clean-session, --pw"
     );
     let lab = Lab::new();
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mosquitto.md"))
-            .expect("docs/mosquitto.md");
-    let table: Vec<&str> = readme
-        .lines()
-        .skip_while(|line| *line != "## Every mosquitto option")
-        .skip(1)
-        .take_while(|line| !line.starts_with('#'))
-        .collect();
+    let table = docs_section("## Every mosquitto option");
     let mut failures = Vec::new();
     for (index, row) in ROWS.iter().enumerate() {
         let topic = format!("opt/{index}");
@@ -1009,14 +1014,8 @@ fn every_mosquitto_option_as_the_readme_table_says() {
 #[test]
 fn mosquitto_2_1_options_as_the_table_says() {
     let broker = Broker::start();
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mosquitto.md"))
-            .expect("docs/mosquitto.md");
-    let table: Vec<&str> = docs
-        .lines()
-        .skip_while(|line| *line != "## mosquitto 2.1's options")
-        .skip(1)
-        .take_while(|line| !line.starts_with('#'))
+    let table: Vec<String> = docs_section("## mosquitto 2.1's options")
+        .into_iter()
         .filter(|line| line.starts_with("| `"))
         .collect();
     let port = broker.port.to_string();

@@ -24,6 +24,19 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `NAME.key` and a request for CN=`cn` with it: the names of the request and of the
+/// certificate to make from it.
+fn key_and_request(dir: &Path, name: &str, cn: &str) -> (String, String) {
+    let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
+    openssl(dir, &["genrsa", "-out", &key, "2048"]);
+    let subject = format!("/CN={cn}");
+    openssl(
+        dir,
+        &["req", "-out", &csr, "-key", &key, "-new", "-subj", &subject],
+    );
+    (csr, format!("{name}.crt"))
+}
+
 /// A CA, and certificates signed by it the mosquitto-tls(7) way.
 struct OpensslPki {
     dir: tempfile::TempDir,
@@ -66,17 +79,7 @@ impl OpensslPki {
     /// make it version 3, none leaves it version 1.
     fn issue(&self, name: &str, cn: &str, extensions: Option<&str>) {
         let dir = self.dir.path();
-        let (key, csr, crt) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-        );
-        openssl(dir, &["genrsa", "-out", &key, "2048"]);
-        let subject = format!("/CN={cn}");
-        openssl(
-            dir,
-            &["req", "-out", &csr, "-key", &key, "-new", "-subj", &subject],
-        );
+        let (csr, crt) = key_and_request(dir, name, cn);
         let mut args = vec![
             "x509",
             "-req",
@@ -178,17 +181,7 @@ fn issue_v1(pki: &OpensslPki, name: &str, cn: &str, issuer: &str, dates: (&str, 
         std::fs::write(dir.join("index.txt"), "").expect("index");
         std::fs::write(dir.join("serial"), "1000\n").expect("serial");
     }
-    let (key, csr, crt) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.crt"),
-    );
-    openssl(dir, &["genrsa", "-out", &key, "2048"]);
-    let subject = format!("/CN={cn}");
-    openssl(
-        dir,
-        &["req", "-out", &csr, "-key", &key, "-new", "-subj", &subject],
-    );
+    let (csr, crt) = key_and_request(dir, name, cn);
     let (issuer_crt, issuer_key) = (format!("{issuer}.crt"), format!("{issuer}.key"));
     openssl(
         dir,

@@ -322,11 +322,7 @@ fn options_file(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> 
     // Built: the groups an option names (`group = "payload"`) exist only then.
     let mut command = Cli::command();
     command.build();
-    let Some(sub) = argv
-        .get(1)
-        .and_then(|sub| sub.to_str())
-        .and_then(|name| command.find_subcommand(name))
-    else {
+    let Some(sub) = subcommand_of(&argv, &command) else {
         return Ok(argv);
     };
     let arg_of = |token: &str| {
@@ -373,6 +369,13 @@ fn options_file(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> 
         .map_err(|message| CommandLineError::Other(crate::error::usage(message)))
 }
 
+/// The definition of the subcommand `argv` names (`argv[1]`).
+fn subcommand_of<'a>(argv: &[OsString], command: &'a clap::Command) -> Option<&'a clap::Command> {
+    argv.get(1)
+        .and_then(|sub| sub.to_str())
+        .and_then(|name| command.find_subcommand(name))
+}
+
 fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLineError> {
     // -D, and -x (which implies MQTT 5 as in mosquitto 2.1): only then is clap's definition
     // built here (it costs the start of every run).
@@ -388,11 +391,7 @@ fn mosquitto_properties(argv: Vec<OsString>) -> Result<Vec<OsString>, CommandLin
         return Ok(argv);
     }
     let command = Cli::command();
-    let Some(sub) = argv
-        .get(1)
-        .and_then(|sub| sub.to_str())
-        .and_then(|name| command.find_subcommand(name))
-    else {
+    let Some(sub) = subcommand_of(&argv, &command) else {
         return Ok(argv);
     };
     let mut with_value: Vec<String> = Vec::new();
