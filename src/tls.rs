@@ -217,7 +217,37 @@ pub fn build(options: TlsOptions) -> Result<TlsSetup> {
         .with_protocol_versions(versions)
         .map_err(|err| anyhow::anyhow!("TLS setup: {err}"))?;
 
-    let verifier: Arc<dyn ServerCertVerifier> = if options.insecure {
+    let verifier = verifier(&options, &provider)?;
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+
+    let mut config = match &options.client_cert {
+        Some((cert, key)) => {
+            let resolver = client_certificate(cert, key, &provider)?;
+            builder.with_client_cert_resolver(resolver)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = options
+        .alpn
+        .iter()
+        .map(|protocol| protocol.as_bytes().to_vec())
+        .collect();
+    config.key_log = key_log(options.keylog.as_deref())?;
+    Ok(TlsSetup {
+        config: Arc::new(config),
+        options,
+    })
+}
+
+/// What checks the server's certificate: nothing with `--insecure`, else webpki against the
+/// trusted roots, with our words for its refusals and X.509 version 1 certificates (`v1.rs`).
+fn verifier(
+    options: &TlsOptions,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>> {
+    Ok(if options.insecure {
         Arc::new(AcceptAnything(provider.clone()))
     } else {
         let roots = Arc::new(root_store(&options.trust)?);
@@ -242,27 +272,6 @@ pub fn build(options: TlsOptions) -> Result<TlsSetup> {
             },
             algorithms: provider.signature_verification_algorithms,
         })
-    };
-    let builder = builder
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-
-    let mut config = match &options.client_cert {
-        Some((cert, key)) => {
-            let resolver = client_certificate(cert, key, &provider)?;
-            builder.with_client_cert_resolver(resolver)
-        }
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = options
-        .alpn
-        .iter()
-        .map(|protocol| protocol.as_bytes().to_vec())
-        .collect();
-    config.key_log = key_log(options.keylog.as_deref())?;
-    Ok(TlsSetup {
-        config: Arc::new(config),
-        options,
     })
 }
 
