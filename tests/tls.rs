@@ -144,6 +144,20 @@ fn tls_client_against_a_plaintext_port() {
     assert_tls_failure(&out, "is this a TLS port?");
 }
 
+/// The other way round: plain MQTT to a TLS port, which resets the connection on the CONNECT.
+#[test]
+fn plain_client_against_a_tls_port() {
+    let pki = Pki::new();
+    let broker = pki.broker("server", "");
+    let out = publish_secure(&broker, "127.0.0.1", &[]);
+    assert_code(&out, 3);
+    assert!(
+        stderr(&out).contains("a TLS port does that to plain MQTT (try --tls, or mqtts://)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn mqtts_url_and_port_8883_turn_tls_on() {
     let pki = Pki::new();

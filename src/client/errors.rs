@@ -273,7 +273,18 @@ pub(super) fn connect_error(broken: Broken, settings: &ConnectSettings) -> anyho
                  does not speak 3.1 does that (try -V 311)",
             )
         }
-        Failure::Aborted | Failure::StateIo(_) => {
+        // A TLS listener resets a plain connection once it reads our CONNECT.
+        Failure::StateIo(io) | Failure::CodecIo(io)
+            if io.kind() == io::ErrorKind::ConnectionReset && settings.tls.is_none() =>
+        {
+            failure(
+                ErrorKind::Connect,
+                "the server reset the connection on our CONNECT: a TLS port does that to plain \
+                 MQTT (try --tls, or mqtts://), as does a broker refusing the protocol version \
+                 or client id",
+            )
+        }
+        Failure::Aborted | Failure::StateIo(_) | Failure::CodecIo(_) => {
             failure(ErrorKind::Connect, CLOSED_BEFORE_CONNACK)
         }
         Failure::NotMqtt(bytes) => not_mqtt(&bytes, settings),
