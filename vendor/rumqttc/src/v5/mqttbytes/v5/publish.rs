@@ -311,6 +311,18 @@ mod test {
     use bytes::BytesMut;
     use pretty_assertions::assert_eq;
 
+    /// mqtt-cli patch 22: the identifiers as read, in their order.
+    #[test]
+    fn patch_22_the_properties_order_is_kept() {
+        // content-type "t", response-topic "r", payload-format-indicator 1
+        let mut bytes = Bytes::from_static(&[
+            10, 0x03, 0, 1, b't', 0x08, 0, 1, b'r', 0x01, 1,
+        ]);
+        let properties = PublishProperties::read(&mut bytes).unwrap().unwrap();
+        assert_eq!(properties.order, vec![0x03, 0x08, 0x01]);
+        assert_eq!(properties.content_type.as_deref(), Some("t"));
+    }
+
     #[test]
     fn length_calculation() {
         let mut dummy_bytes = BytesMut::new();
@@ -325,6 +337,7 @@ mod test {
             user_properties: vec![(USER_PROP_KEY.into(), USER_PROP_VAL.into())],
             subscription_identifiers: vec![1],
             content_type: None,
+            order: Vec::new(),
         };
 
         let publish_pkt = Publish::new(
