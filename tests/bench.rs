@@ -762,3 +762,67 @@ fn a_profile_applies_to_bench() {
         );
     }
 }
+
+/// Two runs on one broker at once (two processes, or two shards of one load) count only their
+/// own messages: with the default topics each keeps to its own (`%r`, the run's id), and on
+/// shared topics each counts the publishers of its own range (`--client-offset`). Both used to
+/// count each other's: "received 800 of 400 expected".
+#[test]
+fn two_runs_on_one_broker_count_only_their_own_messages() {
+    use std::process::Stdio;
+    let broker = Broker::start();
+    let cases: [[&[&str]; 2]; 2] = [
+        [&[], &[]],
+        [
+            &["-t", "shared/%i", "--client-offset", "0"],
+            &["-t", "shared/%i", "--client-offset", "2"],
+        ],
+    ];
+    for extra in cases {
+        let at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
+        let at = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64()
+            .to_string();
+        let children: Vec<_> = extra
+            .iter()
+            .map(|extra| {
+                let mut args = vec![
+                    "pub",
+                    "-c",
+                    "2",
+                    "--count",
+                    "200",
+                    "--rate",
+                    "200",
+                    "-q",
+                    "1",
+                    "--json",
+                    "--start-at",
+                    &at,
+                ];
+                args.extend_from_slice(extra);
+                cli()
+                    .args(bench_args(&broker, &args))
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn bench")
+            })
+            .collect();
+        for child in children {
+            let out = wait_output(child, STEP);
+            assert_code(&out, 0);
+            let report = report(&out);
+            assert_eq!(
+                number(&report, "messages/received"),
+                400.0,
+                "{extra:?}: {report}"
+            );
+            assert_eq!(number(&report, "messages/expected"), 400.0);
+            assert_eq!(number(&report, "messages/duplicated"), 0.0);
+            assert_eq!(number(&report, "messages/lost"), 0.0);
+        }
+    }
+}

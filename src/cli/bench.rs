@@ -136,8 +136,9 @@ pub struct BenchPubArgs {
     #[arg(long, default_value_t = 64, value_name = "BYTES")]
     pub size: usize,
 
-    /// Topic; %i is the client's index, %c its client id.
-    #[arg(short = 't', long, default_value = "mqtt-cli/bench/%i")]
+    /// Topic; %i is the client's index, %c its client id, %r this run's id (random: two runs
+    /// on one broker do not see each other's messages).
+    #[arg(short = 't', long, default_value = "mqtt-cli/bench/%r/%i")]
     pub topic: String,
 
     /// Messages per client, then stop (instead of --duration).

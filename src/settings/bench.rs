@@ -52,7 +52,9 @@ pub struct BenchPub {
     pub rate: Rate,
     pub qos: Qos,
     pub size: usize,
-    /// The topic, with `%i` and `%c` to fill in.
+    /// This run's id: `%r` in the topic, and the report's `runs`.
+    pub run_id: String,
+    /// The topic, with `%i` and `%c` to fill in (`%r` filled in).
     pub topic: String,
     /// The filter the subscribers subscribe to: each level with `%i`/`%c` becomes `+`.
     pub filter: String,
@@ -144,10 +146,12 @@ pub fn bench_settings(args: &BenchArgs, from: Sources) -> Result<BenchSettings> 
                     args.size
                 )));
             }
-            let sample = args.topic.replace("%i", "0").replace("%c", "client");
+            // %r: this run's own id, so that two runs on one broker keep to their own topics.
+            let run_id = format!("{:016x}", fastrand::u64(..));
+            let topic = args.topic.replace("%r", &run_id);
+            let sample = topic.replace("%i", "0").replace("%c", "client");
             validate_topic_name(&sample).map_err(|err| usage(format!("-t: {err}")))?;
-            let filter = args
-                .topic
+            let filter = topic
                 .split('/')
                 .map(|level| if level.contains('%') { "+" } else { level })
                 .collect::<Vec<_>>()
@@ -173,7 +177,8 @@ pub fn bench_settings(args: &BenchArgs, from: Sources) -> Result<BenchSettings> 
                 rate: args.rate,
                 qos: args.qos,
                 size: args.size,
-                topic: args.topic.clone(),
+                run_id,
+                topic,
                 filter,
                 count: args.count,
                 warmup: args.warmup,

@@ -150,6 +150,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
 
     let span = produced_until.saturating_duration_since(warmup_end);
     let mut report = tally.report("pub", describe(&settings), clients + subscribers);
+    report.runs = vec![settings.run_id.clone()];
     report.qos = Some(settings.qos as u8);
     report.duration_s = span.as_secs_f64();
     if let Some(last) = *shared.last_arrival.lock().expect("lock") {
@@ -378,6 +379,10 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
             *latency = Latency::default();
         }
     };
+    // Only this run's publishers count: another run on the same topics (shards, a second
+    // process) has publishers of other indexes.
+    let run = &shared.settings.run;
+    let own = run.client_offset..run.client_offset.saturating_add(run.clients);
     let mut ticks = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
@@ -387,6 +392,9 @@ async fn subscriber(index: u32, shared: Arc<Shared>, ready: mpsc::Sender<()>) ->
                     let Some(header) = Header::read(&received.message.payload) else {
                         continue;
                     };
+                    if !own.contains(&header.publisher) {
+                        continue;
+                    }
                     if header.sent_ns < shared.warmup_end_ns.load(Ordering::Relaxed) {
                         continue;
                     }
