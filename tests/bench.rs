@@ -481,6 +481,35 @@ fn bad_flags_exit_2() {
             "/nonexistent/report.json",
         ),
         (&["bench", "pub", "-c", "2000000"][..], "-c"),
+        (
+            &["bench", "pub", "--shard", "2/2", "--run-id", "r"][..],
+            "'2/2' is not a shard: K/N with 0 <= K < N",
+        ),
+        (
+            &["bench", "pub", "--shard", "0/2"][..],
+            "the following required arguments were not provided",
+        ),
+        (
+            &["bench", "pub", "--shard", "auto/2", "--run-id", "r"][..],
+            "--shard auto/2: JOB_COMPLETION_INDEX is not set",
+        ),
+        (
+            &["bench", "pub", "--run-id", "a b"][..],
+            "'a b' is not a run id",
+        ),
+        (
+            &[
+                "bench",
+                "pub",
+                "--shard",
+                "0/2",
+                "--client-offset",
+                "5",
+                "--run-id",
+                "r",
+            ][..],
+            "cannot be used with",
+        ),
         // A threshold on what the run cannot measure would pass by default.
         (
             &[
@@ -825,4 +854,98 @@ fn two_runs_on_one_broker_count_only_their_own_messages() {
             assert_eq!(number(&report, "messages/lost"), 0.0);
         }
     }
+}
+
+/// `--shard K/N` (and `auto/N` from JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it):
+/// two shards of one run on one broker, on the same topics, each counting its own clients'
+/// messages exactly; `bench merge` adds them, and refuses a missing or doubled shard.
+#[test]
+fn shards_of_one_run_count_exactly_and_merge_checks_them() {
+    use std::process::Stdio;
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let (first, second) = (path("shard-0.json"), path("shard-1.json"));
+    let at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
+    let at = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+        .to_string();
+    let shards: [(&str, &str, Option<&str>); 2] =
+        [("0/2", &first, None), ("auto/2", &second, Some("1"))];
+    let children: Vec<_> = shards
+        .iter()
+        .map(|(shard, report, index)| {
+            let args = [
+                "pub",
+                "-c",
+                "2",
+                "--count",
+                "150",
+                "--rate",
+                "200",
+                "-q",
+                "1",
+                "--start-at",
+                &at,
+                "--shard",
+                shard,
+                "--run-id",
+                "load-7",
+                "--report",
+                report,
+            ];
+            let mut command = cli();
+            command
+                .args(bench_args(&broker, &args))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if let Some(index) = index {
+                command.env("JOB_COMPLETION_INDEX", index);
+            }
+            command.spawn().expect("spawn bench")
+        })
+        .collect();
+    for child in children {
+        let out = wait_output(child, STEP);
+        assert_code(&out, 0);
+        assert!(
+            stdout(&out).contains("received 300 of 300 expected, lost 0, duplicated 0"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // Clients 0-1 and 2-3 of one run: on the broker, four publishers of the same topics.
+    let log = broker.log();
+    for client in 0..4 {
+        assert!(
+            log.contains(&format!("-{client} (p2")),
+            "client {client}:\n{log}"
+        );
+    }
+    let out = run(&["bench", "merge", &first, &second, "--json"], b"");
+    assert_code(&out, 0);
+    let merged = report(&out);
+    assert_eq!(number(&merged, "messages/received"), 600.0);
+    assert_eq!(number(&merged, "messages/expected"), 600.0);
+    assert_eq!(
+        merged["runs"],
+        serde_json::json!(["load-7/0/2", "load-7/1/2"])
+    );
+
+    let out = run(&["bench", "merge", &first], b"");
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("shard(s) 1 of the run load-7 (of 2) missing"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["bench", "merge", &first, &second, &second], b"");
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("in two of the reports"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -89,6 +89,17 @@ pub struct RunArgs {
     #[arg(long, value_name = "K", default_value_t = 0)]
     pub client_offset: u32,
 
+    /// Run shard K of N (0 to N-1): clients K*c to (K+1)*c-1 of N*c, as one of N processes
+    /// (a Kubernetes Indexed Job, a CI matrix); auto/N takes K from JOB_COMPLETION_INDEX.
+    /// Needs --run-id, the same for every shard; bench merge checks it has shards 0 to N-1.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "client_offset", requires = "run_id")]
+    pub shard: Option<ShardArg>,
+
+    /// This run's id (letters, digits, - and _; e.g. the Job's name), the same for all its
+    /// shards: the %r of topics and the reports' run [default: random].
+    #[arg(long, value_name = "ID", value_parser = parse_run_id)]
+    pub run_id: Option<String>,
+
     /// Start at this moment (RFC 3339, e.g. 2026-11-29T18:00:00Z, or Unix seconds), to line
     /// several processes up.
     #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
@@ -232,6 +243,48 @@ fn parse_positive_rate(text: &str) -> Result<f64, String> {
         _ => Err(format!(
             "'{text}' is not a rate: messages per second, above 0 (e.g. 100, 0.5), or max"
         )),
+    }
+}
+
+/// `--shard K/N`, K `None` for `auto` (from JOB_COMPLETION_INDEX).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardArg {
+    pub index: Option<u32>,
+    pub count: u32,
+}
+
+fn parse_shard(text: &str) -> Result<ShardArg, String> {
+    let bad = || format!("'{text}' is not a shard: K/N with 0 <= K < N (e.g. 0/4), or auto/N");
+    let (index, count) = text.split_once('/').ok_or_else(bad)?;
+    let count: u32 = count
+        .parse()
+        .ok()
+        .filter(|count| *count > 0)
+        .ok_or_else(bad)?;
+    let index = match index {
+        "auto" => None,
+        number => Some(
+            number
+                .parse::<u32>()
+                .ok()
+                .filter(|k| *k < count)
+                .ok_or_else(bad)?,
+        ),
+    };
+    Ok(ShardArg { index, count })
+}
+
+fn parse_run_id(text: &str) -> Result<String, String> {
+    let fits = (1..=64).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fits {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{text}' is not a run id: 1 to 64 letters, digits, - and _ (it goes in topics)"
+        ))
     }
 }
 

@@ -301,6 +301,7 @@ impl Report {
             }
             connections_per_s += report.rate.connections_per_s;
         }
+        check_shards(&merged.runs)?;
         merged.memory = merged_memory(reports, rss, merged.connections.connected)?;
         merged.rate.connections_per_s = connections_per_s;
         merged.finish();
@@ -332,6 +333,46 @@ impl Report {
         }
         Ok(())
     }
+}
+
+/// The shards merged (runs `ID/K/N`, from `bench --shard`): all of one run, and each of 0 to
+/// N-1 there (a shard given twice is refused as a run seen twice).
+fn check_shards(runs: &[String]) -> Result<(), String> {
+    let shards: Vec<Option<(&str, u32, u32)>> = runs
+        .iter()
+        .map(|run| {
+            let mut parts = run.rsplitn(3, '/');
+            let (count, index, id) = (parts.next()?, parts.next()?, parts.next()?);
+            Some((id, index.parse().ok()?, count.parse().ok()?))
+        })
+        .collect();
+    let Some(Some((id, _, count))) = shards.iter().find(|shard| shard.is_some()).copied() else {
+        return Ok(());
+    };
+    if shards
+        .iter()
+        .any(|shard| !matches!(shard, Some((other, _, n)) if *other == id && *n == count))
+    {
+        return Err(format!(
+            "the reports are not all shards of the run {id} (of {count}): {}",
+            runs.join(", ")
+        ));
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|k| {
+            !shards
+                .iter()
+                .any(|shard| matches!(shard, Some((_, index, _)) if index == k))
+        })
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "shard(s) {} of the run {id} (of {count}) missing: merge every shard's report",
+            missing.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// Resident memory of all the processes, and per connection over all of them.
@@ -538,6 +579,35 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_are_all_of_one_run_and_all_there() {
+        let runs = |list: &[&str]| list.iter().map(|run| run.to_string()).collect::<Vec<_>>();
+        assert_eq!(check_shards(&runs(&["a1", "b2"])), Ok(()), "not sharded");
+        assert_eq!(check_shards(&runs(&["r/1/3", "r/0/3", "r/2/3"])), Ok(()));
+        let missing = check_shards(&runs(&["r/0/3", "r/2/3"])).expect_err("1 missing");
+        assert_eq!(
+            missing,
+            "shard(s) 1 of the run r (of 3) missing: merge every shard's report"
+        );
+        assert!(
+            check_shards(&runs(&["r/0/2", "s/1/2"])).is_err(),
+            "two runs"
+        );
+        assert!(
+            check_shards(&runs(&["r/0/2", "r/1/3"])).is_err(),
+            "two counts"
+        );
+        assert!(
+            check_shards(&runs(&["r/0/2", "plain"])).is_err(),
+            "one not sharded"
+        );
+        assert_eq!(
+            check_shards(&runs(&["a/b/0/1"])),
+            Ok(()),
+            "an id with a slash"
+        );
+    }
 
     fn run(samples: &[u64], sent: u64) -> Report {
         let messages = Messages {

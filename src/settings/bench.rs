@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::connect::{ConnectSettings, connect_settings};
 use crate::cli::ConnectArgs;
-use crate::cli::bench::{BenchAction, BenchArgs, Rate, RunArgs};
+use crate::cli::bench::{BenchAction, BenchArgs, Rate, RunArgs, ShardArg};
 use crate::cli::config::Sources;
 use crate::error::usage;
 use crate::measure::condition::{Condition, Measures};
@@ -33,9 +33,22 @@ pub struct BenchRun {
     pub json: bool,
     pub fail_if: Vec<Condition>,
     pub interval_report: Option<Duration>,
+    /// This run's id: `%r` in topics, and the report's `runs` entry.
+    pub run_id: String,
+    /// `--shard`: this process's shard and the number of shards.
+    pub shard: Option<(u32, u32)>,
 }
 
 impl BenchRun {
+    /// The report's `runs` entry: the run's id, and `/K/N` for shard K of N (`bench merge`
+    /// checks it has them all).
+    pub fn report_run(&self) -> String {
+        match self.shard {
+            Some((index, count)) => format!("{}/{index}/{count}", self.run_id),
+            None => self.run_id.clone(),
+        }
+    }
+
     /// The connection of client `index` (after the offset): its own client id.
     pub fn client(&self, name: &str) -> ConnectSettings {
         ConnectSettings {
@@ -52,8 +65,6 @@ pub struct BenchPub {
     pub rate: Rate,
     pub qos: Qos,
     pub size: usize,
-    /// This run's id: `%r` in the topic, and the report's `runs`.
-    pub run_id: String,
     /// The topic, with `%i` and `%c` to fill in (`%r` filled in).
     pub topic: String,
     /// The filter the subscribers subscribe to: each level with `%i`/`%c` becomes `+`.
@@ -120,18 +131,52 @@ fn run_settings(run: &RunArgs, connect: &ConnectArgs, from: Sources) -> Result<B
     if run.duration.is_some_and(|duration| duration.is_zero()) {
         return Err(usage("--duration must be longer than 0"));
     }
+    let shard = match run.shard {
+        None => None,
+        Some(ShardArg {
+            index: Some(index),
+            count,
+        }) => Some((index, count)),
+        Some(ShardArg { index: None, count }) => {
+            let text = from.env.var("JOB_COMPLETION_INDEX").ok_or_else(|| {
+                usage(format!(
+                    "--shard auto/{count}: JOB_COMPLETION_INDEX is not set (a Kubernetes Indexed Job sets it); give K/{count}"
+                ))
+            })?;
+            match text.trim().parse::<u32>() {
+                Ok(index) if index < count => Some((index, count)),
+                _ => {
+                    return Err(usage(format!(
+                        "--shard auto/{count}: JOB_COMPLETION_INDEX '{text}' is not a shard of 0 to {}",
+                        count - 1
+                    )));
+                }
+            }
+        }
+    };
+    let client_offset = match shard {
+        Some((index, _)) => index
+            .checked_mul(run.clients)
+            .ok_or_else(|| usage("--shard: the clients' indexes go past 4294967295"))?,
+        None => run.client_offset,
+    };
     Ok(BenchRun {
         connect: settings,
         id_prefix,
         clients: run.clients,
         duration: run.duration,
         ramp_up: run.ramp_up,
-        client_offset: run.client_offset,
+        client_offset,
         start_at: run.start_at,
         report: run.report.clone(),
         json: run.json,
         fail_if: run.fail_if.clone(),
         interval_report: run.interval_report,
+        run_id: run
+            .run_id
+            .clone()
+            .unwrap_or_else(|| format!("{:016x}", fastrand::u64(..))),
+        shard,
     })
 }
 
@@ -147,8 +192,7 @@ pub fn bench_settings(args: &BenchArgs, from: Sources) -> Result<BenchSettings> 
                 )));
             }
             // %r: this run's own id, so that two runs on one broker keep to their own topics.
-            let run_id = format!("{:016x}", fastrand::u64(..));
-            let topic = args.topic.replace("%r", &run_id);
+            let topic = args.topic.replace("%r", &run.run_id);
             let sample = topic.replace("%i", "0").replace("%c", "client");
             validate_topic_name(&sample).map_err(|err| usage(format!("-t: {err}")))?;
             let filter = topic
@@ -177,7 +221,6 @@ pub fn bench_settings(args: &BenchArgs, from: Sources) -> Result<BenchSettings> 
                 rate: args.rate,
                 qos: args.qos,
                 size: args.size,
-                run_id,
                 topic,
                 filter,
                 count: args.count,

@@ -92,6 +92,7 @@ pub async fn run(settings: BenchConn) -> Result<()> {
         humantime::format_duration(hold_for)
     );
     let mut report = tally.report("conn", description, clients);
+    report.runs = vec![run.report_run()];
     report.duration_s = opening.as_secs_f64();
     report.rate.connections_per_s =
         (report.connections.connected as f64 / opening.as_secs_f64().max(1e-9) * 10.0).round()

@@ -150,7 +150,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
 
     let span = produced_until.saturating_duration_since(warmup_end);
     let mut report = tally.report("pub", describe(&settings), clients + subscribers);
-    report.runs = vec![settings.run_id.clone()];
+    report.runs = vec![settings.run.report_run()];
     report.qos = Some(settings.qos as u8);
     report.duration_s = span.as_secs_f64();
     if let Some(last) = *shared.last_arrival.lock().expect("lock") {

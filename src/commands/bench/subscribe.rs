@@ -77,6 +77,7 @@ pub async fn run(settings: BenchSub) -> Result<()> {
         run.clients, settings.filter, settings.qos as u8
     );
     let mut report = tally.report("sub", description, clients);
+    report.runs = vec![run.report_run()];
     report.duration_s = elapsed.as_secs_f64();
     report.messages.expected = report_gaps.0;
     report.messages.lost = report_gaps.1;
