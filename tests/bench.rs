@@ -949,3 +949,44 @@ fn shards_of_one_run_count_exactly_and_merge_checks_them() {
         stderr(&out)
     );
 }
+
+/// A loss in one shard shows after the merge: the broker drops what client 3 (shard 1)
+/// publishes (an ACL without write on its topic; MQTT 3.1.1 acknowledges it anyway), so shard 1
+/// reports its 100 messages lost, shard 0 none, and the merge the same 100.
+#[test]
+fn a_loss_in_one_shard_shows_after_the_merge() {
+    let broker = Broker::with_files(|dir| {
+        let acl = dir.join("acl");
+        std::fs::write(
+            &acl,
+            "topic read mqtt-cli/bench/lossy/#\ntopic write mqtt-cli/bench/lossy/0\n\
+             topic write mqtt-cli/bench/lossy/1\ntopic write mqtt-cli/bench/lossy/2\n",
+        )
+        .expect("write acl");
+        format!("allow_anonymous true\nacl_file {}\n", acl.display())
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reports = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let report = dir.path().join(format!("{}.json", &shard[..1]));
+        let report = report.display().to_string();
+        let out = bench(
+            &broker,
+            &[
+                "pub", "-c", "2", "--count", "100", "--rate", "500", "-q", "1", "--shard", shard,
+                "--run-id", "lossy", "--report", &report,
+            ],
+        );
+        assert_code(&out, 0);
+        let lost = if shard == "1/2" { "lost 100" } else { "lost 0" };
+        assert!(stdout(&out).contains(lost), "{shard}: {}", stdout(&out));
+        reports.push(report);
+    }
+    let out = run(&["bench", "merge", &reports[0], &reports[1], "--json"], b"");
+    assert_code(&out, 0);
+    let merged = report(&out);
+    assert_eq!(number(&merged, "messages/sent"), 400.0);
+    assert_eq!(number(&merged, "messages/acknowledged"), 400.0);
+    assert_eq!(number(&merged, "messages/received"), 300.0);
+    assert_eq!(number(&merged, "messages/lost"), 100.0);
+}
