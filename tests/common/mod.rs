@@ -262,19 +262,54 @@ pub fn publish_secure(broker: &Broker, host: &str, flags: &[&str]) -> Output {
 }
 
 /// Waits until `child` accepts connections on loopback `port` (true), or exits, or `limit`
-/// passes (false).
+/// passes (false). The listener must be the child's own: under parallel tests another broker
+/// may have taken the port meanwhile, and this child is then about to exit (address in use)
+/// while a connection to the port succeeds.
 pub fn listens(child: &mut Child, port: u16, limit: Duration) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() && owns_listener(child.id(), port) {
             return true;
         }
         thread::sleep(Duration::from_millis(10));
     }
     false
+}
+
+/// Whether process `pid` holds the socket listening on TCP `port` (Linux: the listener's inode
+/// in /proc/net/tcp and tcp6 among the process's file descriptors).
+fn owns_listener(pid: u32, port: u16) -> bool {
+    let wanted = format!(":{port:04X}");
+    let inodes: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let listening = fields.get(3) == Some(&"0A");
+                    let here = fields.get(1).is_some_and(|local| local.ends_with(&wanted));
+                    (listening && here).then(|| fields.get(9).map(|inode| inode.to_string()))?
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(Result::ok)
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .any(|target| {
+            let target = target.to_string_lossy();
+            inodes
+                .iter()
+                .any(|inode| target == format!("socket:[{inode}]"))
+        })
 }
 
 /// Waits until `times` lines of the file `log` (`what`, for the failure) contain `needle`.
