@@ -990,3 +990,54 @@ fn a_loss_in_one_shard_shows_after_the_merge() {
     assert_eq!(number(&merged, "messages/received"), 300.0);
     assert_eq!(number(&merged, "messages/lost"), 100.0);
 }
+
+/// `-A` with a range: bench's clients connect from its addresses in turn, as the broker sees
+/// them (for more connections than one address has ports); elsewhere one address only.
+#[test]
+fn a_range_of_source_addresses_is_spread_over_the_clients() {
+    let broker = Broker::start();
+    let out = bench(
+        &broker,
+        &[
+            "conn",
+            "-c",
+            "4",
+            "-A",
+            "127.0.0.2-127.0.0.3",
+            "--duration",
+            "200ms",
+            "-i",
+            "spread",
+        ],
+    );
+    assert_code(&out, 0);
+    let log = broker.log();
+    for (address, client) in [
+        ("127.0.0.2", 0),
+        ("127.0.0.3", 1),
+        ("127.0.0.2", 2),
+        ("127.0.0.3", 3),
+    ] {
+        assert!(
+            log.contains(&format!("New client connected from {address}:"))
+                && log
+                    .lines()
+                    .any(|line| line.contains(&format!("from {address}:"))
+                        && line.contains(&format!("as spread-{client} "))),
+            "client {client} from {address}:\n{log}"
+        );
+    }
+    let out = run_on(
+        &broker,
+        &["pub", "-t", "a", "-m", "1", "-A", "127.0.0.2,127.0.0.3"],
+    );
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("-A: a list or range of addresses is for bench"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bench(&broker, &["conn", "-A", "127.0.0.9-127.0.0.1"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("a range goes up"), "{}", stderr(&out));
+}

@@ -474,7 +474,7 @@ fn bad_proxy_flags_exit_2() {
             &["--unix", "/tmp/x.sock", "-A", "127.0.0.1"],
             "--unix and -A",
         ),
-        (&["-A", "not-an-address"], "invalid IP address"),
+        (&["-A", "not-an-address"], "is not a local address"),
     ] {
         let mut full = vec!["pub", "-t", "x", "-m", "x"];
         full.extend(args);

@@ -16,6 +16,44 @@ fn parse_protocol_version(text: &str) -> Result<ProtocolVersion, String> {
     })
 }
 
+/// `-A`: one local address, or (for `bench`) several: a comma-separated list of addresses and
+/// IPv4 ranges (`127.0.0.1-127.0.0.8`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceAddresses(pub Vec<std::net::IpAddr>);
+
+/// The most addresses a list or range may hold.
+const MAX_SOURCE_ADDRESSES: u32 = 65_536;
+
+fn parse_source_addresses(text: &str) -> Result<SourceAddresses, String> {
+    use std::net::{IpAddr, Ipv4Addr};
+    let bad = |part: &str| {
+        format!(
+            "'{part}' is not a local address: an IP address, or (bench) a range like 127.0.0.1-127.0.0.8"
+        )
+    };
+    let mut addresses = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        match part.split_once('-') {
+            None => addresses.push(part.parse::<IpAddr>().map_err(|_| bad(part))?),
+            Some((first, last)) => {
+                let first: Ipv4Addr = first.trim().parse().map_err(|_| bad(part))?;
+                let last: Ipv4Addr = last.trim().parse().map_err(|_| bad(part))?;
+                let (first, last) = (u32::from(first), u32::from(last));
+                if last < first || last - first >= MAX_SOURCE_ADDRESSES {
+                    return Err(format!(
+                        "'{part}': a range goes up, and holds at most {MAX_SOURCE_ADDRESSES} addresses"
+                    ));
+                }
+                addresses.extend((first..=last).map(|n| IpAddr::V4(Ipv4Addr::from(n))));
+            }
+        }
+        if addresses.len() > MAX_SOURCE_ADDRESSES as usize {
+            return Err(format!("-A: at most {MAX_SOURCE_ADDRESSES} addresses"));
+        }
+    }
+    Ok(SourceAddresses(addresses))
+}
+
 /// `--psk`/`--psk-identity`: mosquitto's TLS-PSK, which rustls does not implement.
 fn refuse_psk(_: &str) -> Result<String, String> {
     Err("TLS-PSK is not supported (rustls has no pre-shared keys): use certificates, --cafile with --cert and --key".to_string())
@@ -114,9 +152,11 @@ pub struct ConnectArgs {
     #[arg(long, conflicts_with = "proxy", help_heading = "Network")]
     pub no_proxy: bool,
 
-    /// Connect from this local address (mosquitto's -A).
-    #[arg(short = 'A', long, value_name = "ADDR", help_heading = "Network")]
-    pub bind_address: Option<std::net::IpAddr>,
+    /// Connect from this local address (mosquitto's -A). bench: a list or range too
+    /// (127.0.0.1-127.0.0.8, or a,b,c), spread over its clients, for more connections than
+    /// one address has ports.
+    #[arg(short = 'A', long, value_name = "ADDR", help_heading = "Network", value_parser = parse_source_addresses)]
+    pub bind_address: Option<SourceAddresses>,
 
     /// Connect to the broker's Unix socket at PATH instead of host and port (mosquitto's --unix).
     #[arg(long, value_name = "PATH", help_heading = "Network")]

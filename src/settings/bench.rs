@@ -37,6 +37,8 @@ pub struct BenchRun {
     pub run_id: String,
     /// `--shard`: this process's shard and the number of shards.
     pub shard: Option<(u32, u32)>,
+    /// `-A` with several addresses: one per client in turn.
+    pub source_addresses: Vec<std::net::IpAddr>,
 }
 
 impl BenchRun {
@@ -49,12 +51,18 @@ impl BenchRun {
         }
     }
 
-    /// The connection of client `index` (after the offset): its own client id.
-    pub fn client(&self, name: &str) -> ConnectSettings {
-        ConnectSettings {
+    /// The connection of client `name`, this process's `local`-th: its own client id, and its
+    /// source address from `-A`'s list (spread in turn).
+    pub fn client(&self, name: &str, local: u32) -> ConnectSettings {
+        let mut connect = ConnectSettings {
             client_id: format!("{}-{name}", self.id_prefix),
             ..self.connect.clone()
+        };
+        if !self.source_addresses.is_empty() {
+            let at = local as usize % self.source_addresses.len();
+            connect.route.bind_address = Some(self.source_addresses[at]);
         }
+        connect
     }
 }
 
@@ -118,7 +126,19 @@ fn measurable(conditions: &[Condition], measures: Measures, conn: bool, why: &st
 }
 
 fn run_settings(run: &RunArgs, connect: &ConnectArgs, from: Sources) -> Result<BenchRun> {
-    let (settings, _) = connect_settings(connect, from)?;
+    // -A with several addresses: the clients take them in turn (BenchRun::client).
+    let mut one_address = connect.clone();
+    let source_addresses = match connect.bind_address.as_ref().map(|list| &list.0) {
+        Some(list) if list.len() > 1 => {
+            if connect.unix.is_some() {
+                return Err(usage("--unix and -A/--bind-address do not go together"));
+            }
+            one_address.bind_address = None;
+            list.clone()
+        }
+        _ => Vec::new(),
+    };
+    let (settings, _) = connect_settings(&one_address, from)?;
     let id_prefix = match &connect.client_id {
         Some(id) => id.clone(),
         None => {
@@ -177,6 +197,7 @@ fn run_settings(run: &RunArgs, connect: &ConnectArgs, from: Sources) -> Result<B
             .clone()
             .unwrap_or_else(|| format!("{:016x}", fastrand::u64(..))),
         shard,
+        source_addresses,
     })
 }
 

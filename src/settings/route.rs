@@ -80,9 +80,18 @@ pub(super) fn route(
         }
         _ => None,
     };
+    let bind_address = match args.bind_address.as_ref().map(|list| list.0.as_slice()) {
+        None => None,
+        Some([one]) => Some(*one),
+        Some(_) => {
+            return Err(usage(
+                "-A: a list or range of addresses is for bench (spread over its clients); give one address",
+            ));
+        }
+    };
     Ok(Route {
         proxy,
-        bind_address: args.bind_address,
+        bind_address,
         unix: None,
         proxy_tls,
     })

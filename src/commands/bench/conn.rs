@@ -48,7 +48,7 @@ pub async fn run(settings: BenchConn) -> Result<()> {
             () = interrupts.recv() => { interrupted = true; break; }
         };
         let index = run.client_offset + local;
-        let connect = run.client(&index.to_string());
+        let connect = run.client(&index.to_string(), local);
         let (tally, hold, done) = (tally.clone(), hold.clone(), done_tx.clone());
         tasks.push(tokio::spawn(hold_connection(
             connect, tally, hold, done, permit,

@@ -334,7 +334,9 @@ async fn subscribed_session(
 ) -> Option<Session> {
     let settings = &shared.settings;
     let tally = &shared.tally;
-    let connect = settings.run.client(&format!("sub-{index}"));
+    let connect = settings
+        .run
+        .client(&format!("sub-{index}"), settings.run.clients + index);
     let started = Instant::now();
     let connecting = Session::connect(&connect, SessionOptions::default());
     let connected = tally.settle(
@@ -448,7 +450,7 @@ async fn publisher(local: u32, start_at: Instant, shared: Arc<Shared>) {
         _ = stop.wait_for(|stop| *stop) => return,
     }
     let index = settings.run.client_offset + local;
-    let connect = settings.run.client(&index.to_string());
+    let connect = settings.run.client(&index.to_string(), local);
     let client_id = connect.client_id.clone();
     let started = Instant::now();
     let options = SessionOptions {

@@ -29,7 +29,7 @@ pub async fn run(settings: BenchSub) -> Result<()> {
     let mut tasks = Vec::new();
     for local in 0..run.clients {
         let index = run.client_offset + local;
-        let connect = run.client(&format!("sub-{index}"));
+        let connect = run.client(&format!("sub-{index}"), local);
         let counter = Counter {
             total: total.clone(),
             count: settings.count,
