@@ -250,8 +250,8 @@ fn verifier(
     Ok(if options.insecure {
         Arc::new(AcceptAnything(provider.clone()))
     } else {
-        let roots = Arc::new(root_store(&options.trust)?);
-        let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        let (roots, v1_cas) = root_store(&options.trust)?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
             .map_err(|err| anyhow::anyhow!("TLS setup: {err}"))?;
         Arc::new(Verifier {
@@ -262,14 +262,7 @@ fn verifier(
                 .map(server_name)
                 .transpose()?,
             // X.509 version 1 server certificates only under CAs the user gave (v1.rs).
-            v1_cas: match &options.trust {
-                Trust::Files(files) => files
-                    .iter()
-                    .map(|file| read_certs(file))
-                    .collect::<Result<Vec<_>>>()?
-                    .concat(),
-                Trust::MozillaRoots | Trust::NativeRoots => Vec::new(),
-            },
+            v1_cas,
             algorithms: provider.signature_verification_algorithms,
         })
     })
@@ -373,8 +366,11 @@ pub fn server_name(name: &str) -> Result<ServerName<'static>> {
     })
 }
 
-fn root_store(trust: &Trust) -> Result<RootCertStore> {
+/// The trusted roots, and the certificates of `--cafile`/`--capath` themselves (read once;
+/// none for the Mozilla or the system's roots), which X.509 version 1 verification needs.
+fn root_store(trust: &Trust) -> Result<(RootCertStore, Vec<CertificateDer<'static>>)> {
     let mut store = RootCertStore::empty();
+    let mut files_certs = Vec::new();
     match trust {
         Trust::MozillaRoots => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Trust::NativeRoots => {
@@ -389,17 +385,18 @@ fn root_store(trust: &Trust) -> Result<RootCertStore> {
         Trust::Files(files) => {
             for file in files {
                 for cert in read_certs(file)? {
-                    store.add(cert).map_err(|err| {
+                    store.add(cert.clone()).map_err(|err| {
                         usage(format!(
                             "{}: not a usable CA certificate: {err}",
                             file.display()
                         ))
                     })?;
+                    files_certs.push(cert);
                 }
             }
         }
     }
-    Ok(store)
+    Ok((store, files_certs))
 }
 
 /// All certificates in a PEM file; none, or an unreadable file, is bad input.

@@ -29,6 +29,15 @@ fn report(output: &std::process::Output) -> Value {
     })
 }
 
+/// `--start-at` a second and a half from now (Unix seconds): time for the processes to connect.
+fn in_1500_ms() -> String {
+    let at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
+    at.duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+        .to_string()
+}
+
 fn number(value: &Value, path: &str) -> f64 {
     let mut at = value;
     for key in path.split('/') {
@@ -579,12 +588,7 @@ fn warmup_is_sent_not_counted_and_topics_name_the_client() {
 #[test]
 fn start_at_waits_for_its_moment() {
     let broker = Broker::start();
-    let at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
-    let seconds = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs_f64()
-        .to_string();
+    let seconds = in_1500_ms();
     let started = std::time::Instant::now();
     let out = bench(&broker, &["pub", "--count", "1", "--start-at", &seconds]);
     assert_code(&out, 0);
@@ -808,12 +812,7 @@ fn two_runs_on_one_broker_count_only_their_own_messages() {
         ],
     ];
     for extra in cases {
-        let at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
-        let at = at
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_secs_f64()
-            .to_string();
+        let at = in_1500_ms();
         let children: Vec<_> = extra
             .iter()
             .map(|extra| {
@@ -866,12 +865,7 @@ fn shards_of_one_run_count_exactly_and_merge_checks_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = |name: &str| dir.path().join(name).display().to_string();
     let (first, second) = (path("shard-0.json"), path("shard-1.json"));
-    let at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
-    let at = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs_f64()
-        .to_string();
+    let at = in_1500_ms();
     let shards: [(&str, &str, Option<&str>); 2] =
         [("0/2", &first, None), ("auto/2", &second, Some("1"))];
     let children: Vec<_> = shards

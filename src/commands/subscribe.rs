@@ -255,6 +255,16 @@ impl View {
         self.screen.is_some()
     }
 
+    /// Lays the view out for the terminal's size now and draws it (nothing in a pipe).
+    fn frame(&mut self) -> Result<()> {
+        if let Some(screen) = &mut self.screen {
+            let now = std::time::Instant::now();
+            let lines = self.live.screen(screen.width(), screen.height(), now);
+            screen.draw(&lines).context("writing to the terminal")?;
+        }
+        Ok(())
+    }
+
     /// The next key or resize; never, without a screen.
     async fn input(view: &mut Option<View>) -> Input {
         match view.as_mut().and_then(|view| view.screen.as_mut()) {
@@ -343,16 +353,10 @@ impl<'a> Watch<'a> {
 
     /// A frame of `--watch` (not while paused).
     fn draw(&mut self) -> Result<()> {
-        if let Some(View {
-            live,
-            screen: Some(screen),
-        }) = &mut self.view
-            && !live.paused()
-        {
-            let lines = live.screen(screen.width(), screen.height(), Instant::now().into_std());
-            screen.draw(&lines).context("writing to the terminal")?;
+        match &mut self.view {
+            Some(view) if !view.live.paused() => view.frame(),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// A key or a resize in `--watch`.
@@ -367,17 +371,7 @@ impl<'a> Watch<'a> {
         };
         match asked {
             Asked::Quit => Ok(Break(Ok(()))),
-            Asked::Redraw => {
-                if let Some(screen) = &mut view.screen {
-                    let lines = view.live.screen(
-                        screen.width(),
-                        screen.height(),
-                        Instant::now().into_std(),
-                    );
-                    screen.draw(&lines).context("writing to the terminal")?;
-                }
-                Ok(Continue(()))
-            }
+            Asked::Redraw => view.frame().map(|()| Continue(())),
             Asked::Nothing => Ok(Continue(())),
         }
     }

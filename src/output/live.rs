@@ -221,7 +221,13 @@ impl Live {
         match self.sort {
             Sort::Arrival => {}
             Sort::Topic => rows.sort_by(|a, b| a.topic.cmp(&b.topic)),
-            Sort::Rate => rows.sort_by(|a, b| b.rate_at(now).total_cmp(&a.rate_at(now))),
+            Sort::Rate => {
+                // Each rate once (an exp() each), not twice per comparison.
+                let mut rated: Vec<(f64, &Row)> =
+                    rows.iter().map(|row| (row.rate_at(now), *row)).collect();
+                rated.sort_by(|a, b| b.0.total_cmp(&a.0));
+                rows = rated.into_iter().map(|(_, row)| row).collect();
+            }
             Sort::Recent => rows.sort_by_key(|row| Reverse(row.last)),
         }
         rows

@@ -186,10 +186,7 @@ fn metric_of(
         ],
     )?;
     let at = |key: &str| format!("{field}.{key}");
-    let name = metric
-        .get("name")
-        .map(|name| text(name, &at("name")))
-        .transpose()?;
+    let name = optional_text(metric, field, "name")?;
     let alias = metric
         .get("alias")
         .map(|alias| unsigned(alias, &at("alias")))
