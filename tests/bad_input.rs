@@ -302,7 +302,7 @@ fn bad_input_table() {
         case(
             &["sub", "-V", "5", "-t", "a", "--retain-handling", "3"],
             2,
-            "retain handling is 0 (send), 1 (only for a new subscription) or 2 (never)",
+            "retain handling is 0 or always (send), 1 or new (only for a new subscription), 2 or never",
         ),
         case(
             &["pub", "-t", "a", "--msg", "x"],

@@ -1029,7 +1029,7 @@ fn mosquitto_2_1_options_as_the_table_says() {
     let options = options_path.display().to_string();
     // Option, class, and a run of ours: its exit code and what stderr says.
     let closed = ["-h", "127.0.0.1", "-p", "9"];
-    let rows: [(&str, &str, Vec<&str>, i32, &str); 6] = [
+    let rows: [(&str, &str, Vec<&str>, i32, &str); 9] = [
         (
             "--tls-keylog",
             "same",
@@ -1114,6 +1114,65 @@ fn mosquitto_2_1_options_as_the_table_says() {
             0,
             "sending CONNECT",
         ),
+        (
+            "--message-rate",
+            "same",
+            vec![
+                "sub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-t",
+                "a",
+                "--message-rate",
+                "-E",
+            ],
+            0,
+            "",
+        ),
+        (
+            "--retain-handling",
+            "same",
+            vec![
+                "sub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-V",
+                "5",
+                "-t",
+                "a",
+                "--retain-handling",
+                "never",
+                "-E",
+            ],
+            0,
+            "",
+        ),
+        (
+            "--latency",
+            "same",
+            vec![
+                "rr",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-t",
+                "a",
+                "-e",
+                "b",
+                "-m",
+                "1",
+                "-W",
+                "300ms",
+                "--latency",
+            ],
+            7,
+            "no answer on 'b' within 300ms",
+        ),
     ];
     assert_eq!(table.len(), rows.len(), "{table:#?}");
     for (option, class, args, code, says) in rows {
@@ -1130,6 +1189,34 @@ fn mosquitto_2_1_options_as_the_table_says() {
         assert_code(&out, code);
         assert!(stderr(&out).contains(says), "{option}: {}", stderr(&out));
     }
+}
+
+/// `--message-rate` (mosquitto 2.1): counts instead of messages, a line a second and the rest at
+/// the end; together they are every message that arrived, and no payload is printed.
+#[test]
+fn message_rate_counts_every_message_instead_of_printing_it() {
+    let broker = Broker::start();
+    let sub = Background::sub(
+        &broker,
+        &["-t", "rate/#", "--message-rate", "-C", "300", "-W", "10s"],
+    );
+    let lines: Vec<String> = (1..=300).map(|n| format!("payload-{n}\n")).collect();
+    let publish = command("pub", &broker, &["-t", "rate/a", "-l", "-q", "1"]);
+    let out = run_args(&publish, lines.concat().as_bytes());
+    assert_code(&out, 0);
+    let got = sub.finish();
+    assert_code(&got, 0);
+    let text = stdout(&got);
+    let counts: Vec<u64> = text
+        .lines()
+        .map(|line| {
+            line.parse()
+                .unwrap_or_else(|_| panic!("not a count: {line:?}"))
+        })
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 300, "{text}");
+    let bad = run_on(&broker, &["sub", "-t", "a", "--message-rate", "-v"]);
+    assert_code(&bad, 2);
 }
 
 /// `-o FILE`: the options file carries the password off argv, and the command line's options

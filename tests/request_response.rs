@@ -11,6 +11,9 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Packet, PublishProperties};
 use rumqttc::v5::{Client, Event, MqttOptions};
 
+/// How long a "slow:" answer waits.
+const SLOW: Duration = Duration::from_millis(300);
+
 /// A device: answers every request on `requests` with `answers`, in turn, on `answer_topic`,
 /// echoing the request's correlation data (MQTT 5) when it has some (`other:` answers carry
 /// another correlation instead). Returns once it has subscribed.
@@ -45,6 +48,14 @@ fn responder(
                 ..PublishProperties::default()
             };
             for answer in answers {
+                // "slow:" answers are sent 300 ms after the request arrived.
+                let answer: &str = match answer.strip_prefix("slow:") {
+                    Some(answer) => {
+                        thread::sleep(SLOW);
+                        answer
+                    }
+                    None => answer,
+                };
                 // "other:" answers carry another request's correlation data.
                 let (payload, properties) = match answer.strip_prefix("other:") {
                     Some(payload) => (
@@ -54,7 +65,7 @@ fn responder(
                             ..PublishProperties::default()
                         },
                     ),
-                    None => (*answer, properties.clone()),
+                    None => (answer, properties.clone()),
                 };
                 client
                     .publish_with_properties(
@@ -110,6 +121,40 @@ fn rr_prints_the_answer_on_mqtt_311_and_5() {
             "{correlations:?}"
         );
     }
+}
+
+/// `--latency` (mosquitto 2.1): a line after the answer with the time from the request to the
+/// answer, which a device answering 300 ms late makes at least 300 ms.
+#[test]
+fn rr_latency_prints_the_round_trip_after_the_answer() {
+    let broker = Broker::start();
+    let device = responder(&broker, "dev/4/cmd", "dev/4/state", &["slow:on"]);
+    let out = run_on(
+        &broker,
+        &[
+            "rr",
+            "-t",
+            "dev/4/cmd",
+            "-e",
+            "dev/4/state",
+            "-m",
+            "on",
+            "-W",
+            "5s",
+            "--latency",
+        ],
+    );
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    let (answer, latency) = text.split_once('\n').expect("two lines");
+    assert_eq!(answer, "on", "{text}");
+    let ms: f64 = latency
+        .strip_prefix("latency: ")
+        .and_then(|rest| rest.strip_suffix(" ms\n"))
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("not a latency line: {latency:?}"));
+    assert!(ms >= SLOW.as_secs_f64() * 1000.0, "{text}");
+    device.join().expect("responder");
 }
 
 #[test]

@@ -387,12 +387,15 @@ pub fn parse_qos(text: &str) -> Result<Qos, String> {
         .ok_or_else(|| "QoS is 0, 1 or 2".to_string())
 }
 
-/// MQTT 5's retain handling: 0, 1 or 2.
+/// MQTT 5's retain handling: 0, 1 or 2, or mosquitto 2.1's names for them.
 pub fn parse_retain_handling(text: &str) -> Result<u8, String> {
-    match text.trim().parse() {
-        Ok(level @ 0..=2) => Ok(level),
-        _ => {
-            Err("retain handling is 0 (send), 1 (only for a new subscription) or 2 (never)".into())
-        }
+    match text.trim() {
+        "0" | "always" => Ok(0),
+        "1" | "new" => Ok(1),
+        "2" | "never" => Ok(2),
+        _ => Err(
+            "retain handling is 0 or always (send), 1 or new (only for a new subscription), 2 or never"
+                .into(),
+        ),
     }
 }

@@ -459,6 +459,11 @@ pub struct RrArgs {
     #[arg(short = 'W', long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
+    /// After the answer, a line with the time from sending the request to the answer's arrival
+    /// (mosquitto 2.1's --latency): `latency: 12.345 ms`.
+    #[arg(long)]
+    pub latency: bool,
+
     /// MQTT 5: correlation data of the request (text, or hex:...) [default: random]; an answer
     /// carrying other correlation data is skipped.
     #[arg(long, value_name = "DATA", help_heading = "MQTT 5")]
@@ -618,6 +623,12 @@ pub struct SubArgs {
     #[arg(short = 'w', long, conflicts_with_all = ["stats", "template", "json", "verbose", "pretty", "no_newline"])]
     pub watch: bool,
 
+    /// Instead of the messages, a line each second with the number that arrived in it
+    /// (mosquitto 2.1's --message-rate); the last line, at the end, counts the part of a second
+    /// since the one before. Counts what would be printed (-T, -R, --match apply).
+    #[arg(long, conflicts_with_all = ["watch", "template", "json", "verbose", "pretty", "no_newline"])]
+    pub message_rate: bool,
+
     /// The order of --watch's lines.
     #[arg(
         long,
@@ -678,8 +689,8 @@ pub struct SubArgs {
     #[arg(long, help_heading = "MQTT 5")]
     pub retain_as_published: bool,
 
-    /// MQTT 5: retained messages at subscribe time: 0 send, 1 only for a new subscription,
-    /// 2 never.
+    /// MQTT 5: retained messages at subscribe time: 0 (or always) send, 1 (or new) only for a
+    /// new subscription, 2 (or never) never.
     #[arg(long, value_name = "0|1|2", default_value_t = 0, value_parser = parse_retain_handling, help_heading = "MQTT 5")]
     pub retain_handling: u8,
 

@@ -39,16 +39,16 @@ pub async fn run(settings: RrSettings) -> Result<()> {
         .subscribe(std::slice::from_ref(&settings.response_topic), subscription)
         .await?;
 
-    let mut skipped: u64 = 0;
+    let mut waiting = Waiting::default();
     let outcome = loop {
         tokio::select! {
             biased;
             event = session.next_event() => {
-                if let Some(outcome) = answer_or_end(&mut session, &settings, event, &mut skipped).await {
+                if let Some(outcome) = answer_or_end(&mut session, &settings, event, &mut waiting).await {
                     break outcome;
                 }
             }
-            () = sleep_until(deadline) => break Err(no_answer(&settings, skipped)),
+            () = sleep_until(deadline) => break Err(no_answer(&settings, waiting.skipped)),
             () = interrupts.recv() => {
                 break Err(failure(ErrorKind::Interrupted, "interrupted before an answer arrived"));
             }
@@ -65,13 +65,22 @@ pub async fn run(settings: RrSettings) -> Result<()> {
     outcome
 }
 
+/// What the wait for the answer has seen so far.
+#[derive(Default)]
+struct Waiting {
+    /// Messages on the response topic that were not the answer.
+    skipped: u64,
+    /// When the request was handed to the connection (`--latency` counts from there).
+    sent: Option<Instant>,
+}
+
 /// One event while waiting: `Some` with the run's outcome once it is decided (the answer
 /// printed, a refusal, the connection lost); the request goes out once the SUBACK is in.
 async fn answer_or_end(
     session: &mut crate::client::Session,
     settings: &RrSettings,
     event: Option<SessionEvent>,
-    skipped: &mut u64,
+    waiting: &mut Waiting,
 ) -> Option<Result<()>> {
     let refused = match event {
         Some(SessionEvent::Subscribed(granted)) => match granted.first() {
@@ -80,15 +89,17 @@ async fn answer_or_end(
                 settings.response_topic
             ),
             _ => {
+                waiting.sent = Some(Instant::now());
                 session.publish_in_background(settings.request.clone());
                 return None;
             }
         },
         Some(SessionEvent::Message(received)) if is_answer(settings, &received) => {
-            return Some(print_answer(settings, &received).await);
+            let latency = waiting.sent.map(|sent| sent.elapsed());
+            return Some(print_answer(settings, &received, latency).await);
         }
         Some(SessionEvent::Message(_)) => {
-            *skipped += 1;
+            waiting.skipped += 1;
             return None;
         }
         Some(SessionEvent::Published(Err(reason))) => format!(
@@ -102,7 +113,12 @@ async fn answer_or_end(
     Some(Err(failure(ErrorKind::Rejected, refused)))
 }
 
-async fn print_answer(settings: &RrSettings, received: &Received) -> Result<()> {
+/// The answer as `-F`/`-v`/`--decode` say, then `--latency`'s line.
+async fn print_answer(
+    settings: &RrSettings,
+    received: &Received,
+    latency: Option<std::time::Duration>,
+) -> Result<()> {
     let mut printer = Printer::stdout(settings.printing.format.clone(), settings.printing.newline);
     let decoded = Decoder::new(settings.printing.decode.clone())
         .decode(&received.message.topic, &received.message.payload);
@@ -110,7 +126,21 @@ async fn print_answer(settings: &RrSettings, received: &Received) -> Result<()> 
         .print(received, &decoded)
         .await
         .context("writing to standard output")?;
-    printer.finish().await.context("writing to standard output")
+    printer
+        .finish()
+        .await
+        .context("writing to standard output")?;
+    if let (true, Some(latency)) = (settings.latency, latency) {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        // After -N's answer too, on a line of its own.
+        let before = if settings.printing.newline { "" } else { "\n" };
+        let ms = latency.as_secs_f64() * 1000.0;
+        writeln!(stdout, "{before}latency: {ms:.3} ms")
+            .and_then(|()| stdout.flush())
+            .context("writing to standard output")?;
+    }
+    Ok(())
 }
 
 /// `-W` came first: said with what was skipped meanwhile.

@@ -194,6 +194,11 @@ pub async fn run(settings: SubSettings) -> Result<()> {
     let mut redraw = tokio::time::interval(Duration::from_secs(1));
     redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // --watch's screen: at most 10 frames a second, however fast messages come.
+    // --message-rate: a line at the end of each second.
+    let mut rate = tokio::time::interval_at(
+        Instant::now() + Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let outcome = loop {
@@ -208,6 +213,10 @@ pub async fn run(settings: SubSettings) -> Result<()> {
                 if let Some(stats) = &mut watch.stats {
                     stats.refresh();
                 }
+                Continue(())
+            }
+            _ = rate.tick(), if watch.rate.is_some() => {
+                watch.rate_line()?;
                 Continue(())
             }
             _ = frame.tick(), if watch.view.as_ref().is_some_and(View::on_screen) => {
@@ -241,6 +250,8 @@ struct Watch<'a> {
     decoder: Decoder,
     /// `--watch`.
     view: Option<View>,
+    /// `--message-rate`: the messages since its last line.
+    rate: Option<u64>,
 }
 
 /// `--watch`: the topics seen, and the terminal they are drawn on (none when standard output
@@ -325,12 +336,12 @@ impl<'a> Watch<'a> {
         Ok(Watch {
             settings,
             session,
-            printer: match settings.watch {
-                Some(_) => Printer::none(settings.printing.format.clone()),
-                None => {
-                    Printer::stdout(settings.printing.format.clone(), settings.printing.newline)
-                }
+            printer: if settings.watch.is_some() || settings.message_rate {
+                Printer::none(settings.printing.format.clone())
+            } else {
+                Printer::stdout(settings.printing.format.clone(), settings.printing.newline)
             },
+            rate: settings.message_rate.then_some(0),
             acks,
             quiet_until: None,
             clears: Clears::default(),
@@ -490,6 +501,10 @@ impl<'a> Watch<'a> {
     }
 
     async fn print(&mut self, received: &Received, decoded: &Decoded) -> Result<()> {
+        if let Some(count) = &mut self.rate {
+            *count += 1;
+            return Ok(());
+        }
         if let Some(view) = &mut self.view {
             view.live
                 .record(received, decoded, std::time::Instant::now());
@@ -526,6 +541,17 @@ impl<'a> Watch<'a> {
         decoded
     }
 
+    /// `--message-rate`: the count since the last line, on a line (a second's, or at the end
+    /// the part of one since the last).
+    fn rate_line(&mut self) -> Result<()> {
+        use std::io::Write;
+        let count = self.rate.replace(0).unwrap_or_default();
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{count}")
+            .and_then(|()| stdout.flush())
+            .context("writing to standard output")
+    }
+
     /// -W: the end asked for, unless an acknowledgement is still owed or -C not reached.
     fn at_deadline(&self) -> Result<()> {
         if self.acks.any() {
@@ -550,6 +576,9 @@ impl<'a> Watch<'a> {
         let settings = self.settings;
         if let Some(stats) = self.stats.take() {
             eprint!("{}", stats.finish());
+        }
+        if self.rate.is_some_and(|count| count > 0) {
+            self.rate_line()?;
         }
         // The terminal is given back first: whatever follows (an error) is read on it.
         if let Some(View { live, screen }) = self.view.take() {

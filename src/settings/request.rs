@@ -24,6 +24,8 @@ pub struct RrSettings {
     pub response_topic: String,
     pub timeout: Option<Duration>,
     pub printing: Printing,
+    /// `--latency`: print the round trip after the answer.
+    pub latency: bool,
 }
 
 /// Validates `rr` arguments and reads the request's payload.
@@ -85,5 +87,6 @@ pub fn rr_settings(args: &RrArgs, from: Sources) -> Result<RrSettings> {
         response_topic: args.response_topic.clone(),
         timeout: args.timeout,
         printing: printing(&args.output, args.r#match.as_deref(), from.env)?,
+        latency: args.latency,
     })
 }

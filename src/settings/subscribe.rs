@@ -32,6 +32,8 @@ pub struct SubSettings {
     pub rebirth: bool,
     /// `--watch`, in this order: the live view instead of lines.
     pub watch: Option<crate::output::live::Sort>,
+    /// `--message-rate`: a count a second instead of the messages.
+    pub message_rate: bool,
 }
 
 /// Which received messages are printed and counted for `-C`, besides `--match`.
@@ -107,5 +109,6 @@ pub fn sub_settings(args: &SubArgs, from: Sources) -> Result<SubSettings> {
         stats: args.stats,
         rebirth: args.rebirth,
         watch: args.watch.then_some(args.sort),
+        message_rate: args.message_rate,
     })
 }
