@@ -8,13 +8,6 @@ use common::*;
 use serde_json::Value;
 
 /// `bench ACTION -h 127.0.0.1 -p PORT REST...`.
-fn bench_args(broker: &Broker, args: &[&str]) -> Vec<String> {
-    let mut all = vec!["bench".to_string(), args[0].to_string()];
-    all.extend(broker.args());
-    all.extend(args[1..].iter().map(|arg| arg.to_string()));
-    all
-}
-
 fn bench(broker: &Broker, args: &[&str]) -> std::process::Output {
     run_args(&bench_args(broker, args), b"")
 }
@@ -543,11 +536,32 @@ fn bad_flags_exit_2() {
             &["bench", "sub", "-t", "x", "--fail-if", "sent_rate < 5"][..],
             "nothing sent",
         ),
+        (
+            &["bench", "pub", "--push-gateway", "https://gateway:9091"][..],
+            "the push goes over plain HTTP: http://HOST:PORT, not https://",
+        ),
+        (
+            &["bench", "pub", "--metrics-listen", "localhost:9100"][..],
+            "invalid socket address syntax",
+        ),
     ] {
         let out = run(args, b"");
         assert_code(&out, 2);
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
     }
+    // An address another process listens on: said before a client connects.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = taken.local_addr().expect("address").to_string();
+    let out = run(
+        &["bench", "pub", "-p", "9", "--metrics-listen", &address],
+        b"",
+    );
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!("--metrics-listen {address}: cannot listen there")),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -121,6 +121,32 @@ pub struct RunArgs {
     /// In a pipe, print a progress line on stderr this often (e.g. 5s).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub interval_report: Option<Duration>,
+
+    /// Serve the run's figures for Prometheus at http://ADDR:PORT/metrics (OpenMetrics, or
+    /// the text format): mqtt_bench_* counters, connections by state, errors by kind, latency
+    /// histograms; labels shard, run, bench, kind.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
+    /// At the end, push the final figures to the Prometheus Pushgateway at URL
+    /// (http://HOST:PORT), in the group job=mqtt_bench, run, shard.
+    #[arg(long, value_name = "URL", value_parser = parse_push_gateway)]
+    pub push_gateway: Option<url::Url>,
+}
+
+/// `--push-gateway`: an http:// URL with a host.
+fn parse_push_gateway(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|err| format!("not a URL: {err}"))?;
+    if url.scheme() != "http" {
+        return Err(format!(
+            "the push goes over plain HTTP: http://HOST:PORT, not {}://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    Ok(url)
 }
 
 /// `mqtt-cli bench pub`.

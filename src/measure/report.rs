@@ -41,6 +41,16 @@ impl Latency {
         self.0.is_empty()
     }
 
+    /// How many were at most `micros` (to the histogram's precision, 0.1 %).
+    pub fn count_at_most(&self, micros: u64) -> u64 {
+        self.0.count_between(0, micros)
+    }
+
+    /// The sum of all values, in microseconds, from the histogram (to within its precision).
+    pub fn sum_micros(&self) -> f64 {
+        self.0.mean() * self.0.len() as f64
+    }
+
     /// The value at `quantile` (0..=1), in milliseconds.
     pub fn quantile_ms(&self, quantile: f64) -> f64 {
         self.0.value_at_quantile(quantile) as f64 / 1000.0

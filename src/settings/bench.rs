@@ -39,6 +39,10 @@ pub struct BenchRun {
     pub shard: Option<(u32, u32)>,
     /// `-A` with several addresses: one per client in turn.
     pub source_addresses: Vec<std::net::IpAddr>,
+    /// `--metrics-listen`: where Prometheus scrapes the run.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `--push-gateway`: where the final figures are pushed.
+    pub push_gateway: Option<url::Url>,
 }
 
 impl BenchRun {
@@ -198,6 +202,8 @@ fn run_settings(run: &RunArgs, connect: &ConnectArgs, from: Sources) -> Result<B
             .unwrap_or_else(|| format!("{:016x}", fastrand::u64(..))),
         shard,
         source_addresses,
+        metrics_listen: run.metrics_listen,
+        push_gateway: run.push_gateway.clone(),
     })
 }
 

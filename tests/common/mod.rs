@@ -424,6 +424,14 @@ pub fn command(subcommand: &str, broker: &Broker, rest: &[&str]) -> Vec<String> 
     all
 }
 
+/// `bench KIND` against the broker: its address goes after the kind (`bench pub -h .. -p ..`).
+pub fn bench_args(broker: &Broker, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["bench".to_string(), args[0].to_string()];
+    all.extend(broker.args());
+    all.extend(args[1..].iter().map(|arg| arg.to_string()));
+    all
+}
+
 /// `pub -t x -m x` to 127.0.0.1:`port`: for servers that are not a mosquitto of ours.
 pub fn publish_x_to(port: u16) -> Output {
     run_on_port(port, &["pub", "-t", "x", "-m", "x"])
@@ -559,6 +567,15 @@ impl Background {
                 ),
             }
         }
+    }
+
+    /// The first stderr line seen so far that contains `needle` (after [`Self::wait_for_stderr`]).
+    pub fn stderr_line(&self, needle: &str) -> String {
+        self.stderr_seen
+            .iter()
+            .find(|line| line.contains(needle))
+            .cloned()
+            .unwrap_or_else(|| panic!("no stderr line with {needle:?}"))
     }
 
     /// Whether the process has not exited yet.

@@ -24,7 +24,7 @@ const CONCURRENT: usize = 64;
 pub async fn run(settings: BenchConn) -> Result<()> {
     let run = &settings.run;
     let clients = u64::from(run.clients);
-    let (mut interrupts, tally, live) = begin(run, clients).await?;
+    let (mut interrupts, tally, live) = begin(run, clients, "conn").await?;
     let baseline = resident_bytes();
     let (hold_tx, hold) = watch::channel(false);
     let (done_tx, mut done) = tokio::sync::mpsc::channel::<()>(clients as usize);
@@ -79,7 +79,7 @@ pub async fn run(settings: BenchConn) -> Result<()> {
     for task in tasks {
         let _ = task.await;
     }
-    live.stop().await;
+    let metrics = live.stop().await;
     if interrupted {
         tally.interrupted.store(true, Ordering::Relaxed);
     }
@@ -98,7 +98,8 @@ pub async fn run(settings: BenchConn) -> Result<()> {
         (report.connections.connected as f64 / opening.as_secs_f64().max(1e-9) * 10.0).round()
             / 10.0;
     report.memory = memory;
-    finish(report, run.json, run.report.as_deref(), &run.fail_if)
+    let pushed = metrics.end(&report).await;
+    finish(report, run.json, run.report.as_deref(), &run.fail_if).and(pushed)
 }
 
 /// One client: connects (then gives back its place among those connecting at once), says it

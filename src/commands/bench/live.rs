@@ -6,18 +6,29 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::metrics::Metrics;
 use super::tally::{Tally, prepare};
 use crate::commands::Interrupts;
 use crate::settings::bench::BenchRun;
 
-/// The progress task; stops (and clears its line) when dropped... by [`Live::stop`].
+/// The progress task, stopped (and its line cleared) by [`Live::stop`]; and the metrics
+/// endpoint, which outlives it until the report is made.
 pub(crate) struct Live {
     task: Option<tokio::task::JoinHandle<()>>,
     stop: tokio::sync::watch::Sender<bool>,
+    metrics: Metrics,
 }
 
 impl Live {
-    pub fn start(tally: Arc<Tally>, requested: u64, interval: Option<Duration>) -> Live {
+    /// Progress for a `kind` run of `requested` clients, and `--metrics-listen`'s endpoint.
+    pub async fn start(
+        tally: Arc<Tally>,
+        requested: u64,
+        run: &BenchRun,
+        kind: &'static str,
+    ) -> anyhow::Result<Live> {
+        let metrics = Metrics::start(run, tally.clone(), kind, requested).await?;
+        let interval = run.interval_report;
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let terminal = std::io::stderr().is_terminal();
         let every = if terminal {
@@ -81,14 +92,20 @@ impl Live {
                 }
             })
         });
-        Live { task, stop }
+        Ok(Live {
+            task,
+            stop,
+            metrics,
+        })
     }
 
-    pub async fn stop(mut self) {
+    /// Stops the progress line; the metrics go on until [`Metrics::end`].
+    pub async fn stop(mut self) -> Metrics {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.metrics
     }
 }
 
@@ -97,10 +114,11 @@ impl Live {
 pub(crate) async fn begin(
     run: &BenchRun,
     clients: u64,
+    kind: &'static str,
 ) -> anyhow::Result<(Interrupts, Arc<Tally>, Live)> {
     prepare(run, clients).await?;
     let interrupts = Interrupts::listen()?;
     let tally = Arc::new(Tally::default());
-    let live = Live::start(tally.clone(), clients, run.interval_report);
+    let live = Live::start(tally.clone(), clients, run, kind).await?;
     Ok((interrupts, tally, live))
 }

@@ -5,6 +5,7 @@
 
 mod conn;
 mod live;
+mod metrics;
 mod publish;
 mod subscribe;
 mod tally;

@@ -95,11 +95,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
         .run
         .duration
         .map(|duration| Instant::now() + settings.warmup + duration + CLOSE_WAIT);
-    let live = Live::start(
-        tally.clone(),
-        clients + subscribers,
-        settings.run.interval_report,
-    );
+    let live = Live::start(tally.clone(), clients + subscribers, &settings.run, "pub").await?;
     let (stop_tx, stop) = watch::channel(false);
     let (drained_tx, drained) = watch::channel(false);
     let shared = Arc::new(Shared::new(
@@ -146,7 +142,7 @@ pub async fn run(settings: BenchPub) -> Result<()> {
             trackers.push(tracker);
         }
     }
-    live.stop().await;
+    let metrics = live.stop().await;
 
     let span = produced_until.saturating_duration_since(warmup_end);
     let mut report = tally.report("pub", describe(&settings), clients + subscribers);
@@ -157,12 +153,14 @@ pub async fn run(settings: BenchPub) -> Result<()> {
         report.delivery_s = last.saturating_duration_since(warmup_end).as_secs_f64();
     }
     count_delivery(&mut report, &shared, &trackers);
+    let pushed = metrics.end(&report).await;
     finish(
         report,
         settings.run.json,
         settings.run.report.as_deref(),
         &settings.run.fail_if,
     )
+    .and(pushed)
 }
 
 impl Shared {

@@ -22,7 +22,7 @@ use crate::settings::bench::{BenchSub, DEFAULT_DURATION};
 pub async fn run(settings: BenchSub) -> Result<()> {
     let run = &settings.run;
     let clients = u64::from(run.clients);
-    let (mut interrupts, tally, live) = begin(run, clients).await?;
+    let (mut interrupts, tally, live) = begin(run, clients, "sub").await?;
     let (stop_tx, stop) = watch::channel(false);
     let (count_reached_tx, mut count_reached) = tokio::sync::mpsc::channel::<()>(1);
     let total = Arc::new(AtomicU64::new(0));
@@ -71,7 +71,7 @@ pub async fn run(settings: BenchSub) -> Result<()> {
             out_of_order += tracker.out_of_order;
         }
     }
-    live.stop().await;
+    let metrics = live.stop().await;
     let description = format!(
         "{} subscribers on {}, QoS {}",
         run.clients, settings.filter, settings.qos as u8
@@ -83,7 +83,8 @@ pub async fn run(settings: BenchSub) -> Result<()> {
     report.messages.lost = report_gaps.1;
     report.messages.duplicated = duplicated;
     report.messages.out_of_order = out_of_order;
-    finish(report, run.json, run.report.as_deref(), &run.fail_if)
+    let pushed = metrics.end(&report).await;
+    finish(report, run.json, run.report.as_deref(), &run.fail_if).and(pushed)
 }
 
 /// What the subscribers count together: messages arrived, and the `-C` count that ends the run.
