@@ -1049,3 +1049,26 @@ fn a_range_of_source_addresses_is_spread_over_the_clients() {
     assert_code(&out, 2);
     assert!(stderr(&out).contains("a range goes up"), "{}", stderr(&out));
 }
+
+/// bench chooses its clients' local ports from one cursor over the ephemeral range (the
+/// kernel's own search slows down with every connection to the same broker): the broker sees
+/// them side by side, where the kernel would leave gaps (it steps by 2 or more).
+#[test]
+fn bench_connections_take_local_ports_side_by_side() {
+    let broker = Broker::start();
+    let out = bench(&broker, &["conn", "-c", "20", "--duration", "100ms"]);
+    assert_code(&out, 0);
+    let log = broker.log();
+    let mut ports: Vec<u32> = log
+        .lines()
+        .filter_map(|line| line.split("New client connected from 127.0.0.1:").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect();
+    ports.sort_unstable();
+    assert_eq!(ports.len(), 20, "{log}");
+    let next_door = ports
+        .windows(2)
+        .filter(|pair| pair[1] == pair[0] + 1)
+        .count();
+    assert!(next_door >= 10, "{ports:?}");
+}

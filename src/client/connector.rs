@@ -109,7 +109,14 @@ async fn open(
         return Ok(Box::new(stream));
     }
     let Some(proxy) = &route.proxy else {
-        let tcp = tcp_connect(host, port, route.bind_address, String::new()).await?;
+        let tcp = tcp_connect(
+            host,
+            port,
+            route.bind_address,
+            route.pick_source_port,
+            String::new(),
+        )
+        .await?;
         return Ok(Box::new(QuickAck::new(tcp)));
     };
     let to_proxy = || {
@@ -117,6 +124,7 @@ async fn open(
             &proxy.host,
             proxy.port,
             route.bind_address,
+            route.pick_source_port,
             format!("the proxy {proxy}"),
         )
     };
@@ -204,12 +212,13 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Unreachable> 
     Ok(addresses)
 }
 
-/// TCP to `host:port` (each address in turn), from `bind` if given. `what` names a proxy in
-/// errors; empty for the broker.
+/// TCP to `host:port` (each address in turn), from `bind` if given, from a port of our
+/// choosing if `pick_port`. `what` names a proxy in errors; empty for the broker.
 async fn tcp_connect(
     host: &str,
     port: u16,
     bind: Option<IpAddr>,
+    pick_port: bool,
     what: String,
 ) -> Result<TcpStream, Unreachable> {
     let mut addresses = match resolve(host, port).await {
@@ -242,7 +251,8 @@ async fn tcp_connect(
             TcpSocket::new_v6()
         }
         .map_err(|err| Unreachable(format!("cannot open a socket: {err}")))?;
-        if let Some(bind) = bind {
+        let picked = pick_port && super::source_port::bind(&socket, bind, address.is_ipv4());
+        if let (Some(bind), false) = (bind, picked) {
             socket.bind(SocketAddr::new(bind, 0)).map_err(|err| {
                 Unreachable(match err.kind() {
                     io::ErrorKind::AddrNotAvailable => {

@@ -18,6 +18,7 @@ mod options;
 mod quickack;
 mod reason;
 mod reconnect;
+mod source_port;
 mod trace;
 mod v4;
 mod v5;

@@ -66,6 +66,7 @@ impl BenchRun {
             let at = local as usize % self.source_addresses.len();
             connect.route.bind_address = Some(self.source_addresses[at]);
         }
+        connect.route.pick_source_port = true;
         connect
     }
 }

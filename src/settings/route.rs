@@ -25,11 +25,17 @@ pub struct Route {
     /// TLS to an https:// proxy: its own trust (--proxy-cacert, else the Mozilla roots) and
     /// --proxy-insecure, no client certificate.
     pub proxy_tls: Option<TlsSetup>,
+    /// Choose the local port ourselves (`bench`: thousands of connections to one broker, where
+    /// the kernel's own search for a free port grows with each one).
+    pub pick_source_port: bool,
 }
 
 impl Route {
     pub fn is_direct(&self) -> bool {
-        self.proxy.is_none() && self.bind_address.is_none() && self.unix.is_none()
+        self.proxy.is_none()
+            && self.bind_address.is_none()
+            && self.unix.is_none()
+            && !self.pick_source_port
     }
 }
 
@@ -94,6 +100,7 @@ pub(super) fn route(
         bind_address,
         unix: None,
         proxy_tls,
+        pick_source_port: false,
     })
 }
 
