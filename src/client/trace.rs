@@ -1,6 +1,6 @@
 //! `-d`: what goes over the wire, in words, both ways, with what mosquitto's `-d` shows.
 
-use rumqttc::Outgoing;
+use rumqttc::{Outgoing, Sent};
 use tracing::debug;
 
 use super::events::Announced;
@@ -61,9 +61,48 @@ pub(super) fn describe_announced(announced: &Announced) -> String {
         .collect()
 }
 
+/// What `-d` shows of a PUBLISH, of either protocol version.
+pub(super) struct PublishTrace {
+    pub topic: String,
+    pub qos: u8,
+    pub retain: bool,
+    pub dup: bool,
+    pub pkid: u16,
+    pub payload_len: usize,
+    pub topic_alias: Option<u16>,
+}
+
+impl From<&rumqttc::Publish> for PublishTrace {
+    fn from(publish: &rumqttc::Publish) -> Self {
+        PublishTrace {
+            topic: publish.topic.clone(),
+            qos: publish.qos as u8,
+            retain: publish.retain,
+            dup: publish.dup,
+            pkid: publish.pkid,
+            payload_len: publish.payload.len(),
+            topic_alias: None,
+        }
+    }
+}
+
+impl From<&rumqttc::v5::mqttbytes::v5::Publish> for PublishTrace {
+    fn from(publish: &rumqttc::v5::mqttbytes::v5::Publish) -> Self {
+        PublishTrace {
+            topic: String::from_utf8_lossy(&publish.topic).into_owned(),
+            qos: publish.qos as u8,
+            retain: publish.retain,
+            dup: publish.dup,
+            pkid: publish.pkid,
+            payload_len: publish.payload.len(),
+            topic_alias: publish.properties.as_ref().and_then(|p| p.topic_alias),
+        }
+    }
+}
+
 /// A PUBLISH in words, both ways, with what mosquitto's `-d` shows: topic (or the topic alias
 /// standing for it), QoS, retain, DUP, packet id and payload size.
-pub(super) fn describe_publish(trace: &rumqttc::PublishTrace) -> String {
+pub(super) fn describe_publish(trace: &PublishTrace) -> String {
     let topic = match (trace.topic.as_str(), trace.topic_alias) {
         ("", Some(alias)) => format!("topic alias {alias} alone"),
         (topic, Some(alias)) => format!("topic {topic:?}, setting topic alias {alias}"),
@@ -116,15 +155,7 @@ pub(super) fn trace_incoming(describe: impl FnOnce() -> String) {
 /// before the bare ones (which then say nothing more), when the state traces packets.
 pub(super) fn trace_outgoing(outgoing: &Outgoing) {
     let text = match outgoing {
-        Outgoing::PublishDetail(trace) => describe_publish(trace),
-        Outgoing::SubscribeDetail(id, filters) => format!(
-            "SUBSCRIBE (packet id {id}, {})",
-            filters
-                .iter()
-                .map(|(filter, qos)| format!("{filter:?} QoS {qos}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Outgoing::Sent(sent) => describe_sent(sent),
         Outgoing::Publish(_) | Outgoing::Subscribe(_) => return,
         Outgoing::Unsubscribe(id) => format!("UNSUBSCRIBE (packet id {id})"),
         Outgoing::PubAck(id) => format!("PUBACK (packet id {id})"),
@@ -137,4 +168,33 @@ pub(super) fn trace_outgoing(outgoing: &Outgoing) {
         Outgoing::AwaitAck(id) => format!("nothing: waiting for the ack of packet id {id}"),
     };
     debug!("sent {text}");
+}
+
+/// A PUBLISH or SUBSCRIBE as sent (reported only while tracing).
+fn describe_sent(sent: &Sent) -> String {
+    let subscribe = |id: u16, filters: Vec<(&str, u8)>| {
+        let filters: Vec<_> = filters
+            .iter()
+            .map(|(filter, qos)| format!("{filter:?} QoS {qos}"))
+            .collect();
+        format!("SUBSCRIBE (packet id {id}, {})", filters.join(", "))
+    };
+    match sent {
+        Sent::Publish(publish) => describe_publish(&publish.into()),
+        Sent::PublishV5(publish) => describe_publish(&publish.into()),
+        Sent::Subscribe(s) => subscribe(
+            s.pkid,
+            s.filters
+                .iter()
+                .map(|f| (f.path.as_str(), f.qos as u8))
+                .collect(),
+        ),
+        Sent::SubscribeV5(s) => subscribe(
+            s.pkid,
+            s.filters
+                .iter()
+                .map(|f| (f.path.as_str(), f.qos as u8))
+                .collect(),
+        ),
+    }
 }

@@ -206,15 +206,7 @@ fn granted(codes: &[SubscribeReasonCode]) -> Vec<Result<Qos, Reason>> {
 
 fn describe_packet(packet: &Packet) -> String {
     match packet {
-        Packet::Publish(publish) => describe_publish(&rumqttc::PublishTrace {
-            topic: publish.topic.clone(),
-            qos: publish.qos as u8,
-            retain: publish.retain,
-            dup: publish.dup,
-            pkid: publish.pkid,
-            payload_len: publish.payload.len(),
-            topic_alias: None,
-        }),
+        Packet::Publish(publish) => describe_publish(&publish.into()),
         Packet::ConnAck(ack) => format!("CONNACK ({:?})", ack.code),
         Packet::PubAck(ack) => format!("PUBACK (packet id {})", ack.pkid),
         Packet::PubRec(ack) => format!("PUBREC (packet id {})", ack.pkid),

@@ -396,15 +396,7 @@ fn describe_packet(packet: &Packet) -> String {
     match packet {
         Packet::Publish(publish) => format!(
             "{}{}",
-            describe_publish(&rumqttc::PublishTrace {
-                topic: String::from_utf8_lossy(&publish.topic).into_owned(),
-                qos: publish.qos as u8,
-                retain: publish.retain,
-                dup: publish.dup,
-                pkid: publish.pkid,
-                payload_len: publish.payload.len(),
-                topic_alias: publish.properties.as_ref().and_then(|p| p.topic_alias),
-            }),
+            describe_publish(&publish.into()),
             publish
                 .properties
                 .as_ref()

@@ -187,19 +187,16 @@ pub enum Outgoing {
     Disconnect,
     /// Await for an ack for more outgoing progress
     AwaitAck(u16),
-    PublishDetail(Box<PublishTrace>), // mqtt-cli patch 13
-    SubscribeDetail(u16, Vec<(String, u8)>), // mqtt-cli patch 13
+    Sent(Box<Sent>), // mqtt-cli patch 13
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)] // mqtt-cli patch 13
-pub struct PublishTrace {
-    pub topic: String,
-    pub qos: u8,
-    pub retain: bool,
-    pub dup: bool,
-    pub pkid: u16,
-    pub payload_len: usize,
-    pub topic_alias: Option<u16>,
+/// A packet as sent, reported when `MqttState::trace_packets` is on. // mqtt-cli patch 13
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Publish(Publish),
+    Subscribe(Subscribe),
+    PublishV5(v5::mqttbytes::v5::Publish),
+    SubscribeV5(v5::mqttbytes::v5::Subscribe),
 }
 
 /// Requests by the client to mqtt event loop. Request are

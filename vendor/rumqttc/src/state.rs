@@ -425,18 +425,9 @@ impl MqttState {
             publish.payload.len()
         );
 
-        if self.trace_packets {
-            let detail = crate::PublishTrace {
-                topic: publish.topic.clone(),
-                qos: publish.qos as u8,
-                retain: publish.retain,
-                dup: publish.dup,
-                pkid: publish.pkid,
-                payload_len: publish.payload.len(),
-                topic_alias: None,
-            };
-            let event = Event::Outgoing(Outgoing::PublishDetail(Box::new(detail)));
-            self.events.push_back(event);
+        if self.trace_packets { // mqtt-cli patch 13
+            let sent = crate::Sent::Publish(publish.clone());
+            self.events.push_back(Event::Outgoing(Outgoing::Sent(Box::new(sent))));
         }
         let event = Event::Outgoing(Outgoing::Publish(publish.pkid));
         self.events.push_back(event);
@@ -519,14 +510,9 @@ impl MqttState {
             subscription.filters, subscription.pkid
         );
 
-        if self.trace_packets {
-            let filters = subscription
-                .filters
-                .iter()
-                .map(|filter| (filter.path.clone(), filter.qos as u8))
-                .collect();
-            let event = Event::Outgoing(Outgoing::SubscribeDetail(pkid, filters));
-            self.events.push_back(event);
+        if self.trace_packets { // mqtt-cli patch 13
+            let sent = crate::Sent::Subscribe(subscription.clone());
+            self.events.push_back(Event::Outgoing(Outgoing::Sent(Box::new(sent))));
         }
         let event = Event::Outgoing(Outgoing::Subscribe(subscription.pkid));
         self.events.push_back(event);
@@ -1255,8 +1241,8 @@ mod patch_tests {
             .expect("ok");
         assert!(matches!(
             state.events.front(),
-            Some(Event::Outgoing(Outgoing::PublishDetail(trace)))
-                if trace.topic == "t" && trace.qos == 1 && trace.pkid == 2 && trace.payload_len == 2
+            Some(Event::Outgoing(Outgoing::Sent(sent)))
+                if matches!(&**sent, crate::Sent::Publish(p) if p.topic == "t" && p.pkid == 2)
         ));
     }
 }

@@ -593,18 +593,9 @@ impl MqttState {
             }
         }
 
-        if self.trace_packets {
-            let detail = crate::PublishTrace {
-                topic: String::from_utf8_lossy(&publish.topic).into_owned(),
-                qos: publish.qos as u8,
-                retain: publish.retain,
-                dup: publish.dup,
-                pkid: publish.pkid,
-                payload_len: publish.payload.len(),
-                topic_alias: publish.properties.as_ref().and_then(|p| p.topic_alias),
-            };
-            let event = Event::Outgoing(Outgoing::PublishDetail(Box::new(detail)));
-            self.events.push_back(event);
+        if self.trace_packets { // mqtt-cli patch 13
+            let sent = crate::Sent::PublishV5(publish.clone());
+            self.events.push_back(Event::Outgoing(Outgoing::Sent(Box::new(sent))));
         }
         let event = Event::Outgoing(Outgoing::Publish(pkid));
         self.events.push_back(event);
@@ -688,14 +679,9 @@ impl MqttState {
         );
 
         let pkid = subscription.pkid;
-        if self.trace_packets {
-            let filters = subscription
-                .filters
-                .iter()
-                .map(|filter| (filter.path.clone(), filter.qos as u8))
-                .collect();
-            let event = Event::Outgoing(Outgoing::SubscribeDetail(pkid, filters));
-            self.events.push_back(event);
+        if self.trace_packets { // mqtt-cli patch 13
+            let sent = crate::Sent::SubscribeV5(subscription.clone());
+            self.events.push_back(Event::Outgoing(Outgoing::Sent(Box::new(sent))));
         }
         let event = Event::Outgoing(Outgoing::Subscribe(pkid));
         self.events.push_back(event);
