@@ -57,11 +57,12 @@ pub(super) async fn start<L: Link>(
     shared: Shared,
 ) -> anyhow::Result<(ConnectInfo, tokio::task::JoinHandle<()>)> {
     let info = link.connack(settings).await?;
-    Ok((info, tokio::spawn(drive(link, shared))))
+    Ok((info, tokio::spawn(drive(Box::new(link), shared))))
 }
 
-/// Polls `link` until the connection ends, forwarding what the command needs.
-pub(super) async fn drive<L: Link>(mut link: L, shared: Shared) {
+/// Polls `link` until the connection ends, forwarding what the command needs. (`link` is
+/// boxed: an async fn's future holds its arguments twice, and the event loop is large.)
+pub(super) async fn drive<L: Link>(mut link: Box<L>, shared: Shared) {
     let mut outage = Outage::default();
     let mut unconfirmed = Unconfirmed::default();
     loop {
@@ -110,7 +111,7 @@ pub(super) async fn drive<L: Link>(mut link: L, shared: Shared) {
                 None
             }
             Step::Disconnected => {
-                match wait_for_close(&mut link).await {
+                match Box::pin(wait_for_close(&mut *link)).await {
                     Ok(()) => unconfirmed.confirmed(),
                     Err(why) => {
                         unconfirmed.lost(&shared);

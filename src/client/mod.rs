@@ -23,8 +23,8 @@ mod trace;
 mod v4;
 mod v5;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
 use rumqttc::TlsConfiguration;
@@ -50,7 +50,11 @@ pub use crate::types::{
 pub struct Session {
     client: Client,
     events: mpsc::Receiver<SessionEvent>,
-    control: mpsc::UnboundedSender<Control>,
+    /// The control task, started at the first request that needs it (an idle connection,
+    /// as `bench conn` holds thousands of, has none).
+    control: OnceLock<mpsc::UnboundedSender<Control>>,
+    /// The number of the current connection (see [`Received::connection`]).
+    connection: Arc<AtomicU64>,
     driver: tokio::task::JoinHandle<()>,
     /// What was subscribed, to subscribe again after a reconnect without a session.
     subscriptions: Vec<(Vec<String>, SubscribeOptions)>,
@@ -230,6 +234,9 @@ impl Session {
                     .map(|(client, info, driver)| (Client::V5(client), info, driver)),
             }
         };
+        // Boxed: the connecting future is large and over once connected; inline, it would
+        // stay in the future of every caller holding the session (bench conn holds thousands).
+        let connecting = Box::pin(connecting);
         let (client, info, driver) =
             match tokio::time::timeout(settings.connect_timeout, connecting).await {
                 Ok(connected) => connected,
@@ -246,16 +253,22 @@ impl Session {
             trace::describe_announced(&info.announced)
         );
 
-        let control = spawn_control(client.clone(), connection);
         Ok(Session {
             client,
             events,
-            control,
+            control: OnceLock::new(),
+            connection,
             driver,
             subscriptions: Vec::new(),
             info,
             unconfirmed_lost,
         })
+    }
+
+    /// The control task's channel, starting the task the first time.
+    fn control(&self) -> &mpsc::UnboundedSender<Control> {
+        self.control
+            .get_or_init(|| spawn_control(self.client.clone(), self.connection.clone()))
     }
 
     /// A handle for publishing from another task.
@@ -293,7 +306,7 @@ impl Session {
             return;
         }
         // A closed control channel means the connection is gone; the event stream says so.
-        let _ = self.control.send(Control::Ack(
+        let _ = self.control().send(Control::Ack(
             received.message.qos,
             received.packet_id,
             received.connection,
@@ -305,7 +318,7 @@ impl Session {
     /// [`SessionEvent::Published`], in order with other publishes.
     pub fn publish_in_background(&self, message: Message) {
         // A closed control channel means the connection is gone; the event stream says so.
-        let _ = self.control.send(Control::Publish(Box::new(message)));
+        let _ = self.control().send(Control::Publish(Box::new(message)));
     }
 
     /// The next event; `None` once the connection is closed and every event was read.
@@ -318,7 +331,7 @@ impl Session {
             for (filters, options) in &self.subscriptions {
                 if !filters.is_empty() {
                     let _ = self
-                        .control
+                        .control()
                         .send(Control::Subscribe(filters.clone(), *options));
                 }
             }
@@ -345,7 +358,7 @@ impl Session {
     #[must_use = "an error means QoS 0 messages may not have arrived"]
     pub async fn disconnect(mut self) -> Result<()> {
         let mut lost = None;
-        if self.control.send(Control::Disconnect).is_ok() {
+        if self.control().send(Control::Disconnect).is_ok() {
             // The event loop task ends (closing the channel) once the broker has closed the
             // connection; keep draining so it never blocks on a full channel meanwhile.
             let _ = tokio::time::timeout(DISCONNECT_GRACE * 2, async {
@@ -369,6 +382,13 @@ impl Session {
             )),
         }
     }
+}
+
+/// Connections opened from now on start with small read and write buffers (grown as packets
+/// need them) instead of 8 KiB each, for a process that holds many idle connections (`bench
+/// conn`): a stream of messages then reads in smaller pieces, so nothing else asks for it.
+pub fn small_buffers() {
+    rumqttc::SMALL_BUFFERS.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A byte stream to the broker's host and port, made as a session makes it (proxy, `-A`,

@@ -24,6 +24,7 @@ const CONCURRENT: usize = 64;
 pub async fn run(settings: BenchConn) -> Result<()> {
     let run = &settings.run;
     let clients = u64::from(run.clients);
+    crate::client::small_buffers();
     let (mut interrupts, tally, live) = begin(run, clients, "conn").await?;
     let baseline = resident_bytes();
     let (hold_tx, hold) = watch::channel(false);
@@ -51,7 +52,11 @@ pub async fn run(settings: BenchConn) -> Result<()> {
         let connect = run.client(&index.to_string(), local);
         let (tally, hold, done) = (tally.clone(), hold.clone(), done_tx.clone());
         tasks.push(tokio::spawn(hold_connection(
-            connect, tally, hold, done, permit,
+            Box::new(connect),
+            tally,
+            hold,
+            done,
+            permit,
         )));
     }
     drop(done_tx);
@@ -103,9 +108,11 @@ pub async fn run(settings: BenchConn) -> Result<()> {
 }
 
 /// One client: connects (then gives back its place among those connecting at once), says it
-/// answered, and holds its connection until released.
+/// answered, and holds its connection until released. (Its settings, and the futures of
+/// connecting and disconnecting, are boxed: there is one such future per connection, held the
+/// whole run, and an async fn's future is as large as its largest await.)
 async fn hold_connection(
-    connect: ConnectSettings,
+    connect: Box<ConnectSettings>,
     tally: Arc<Tally>,
     mut hold: watch::Receiver<bool>,
     done: tokio::sync::mpsc::Sender<()>,
@@ -116,7 +123,8 @@ async fn hold_connection(
         ..SessionOptions::default()
     };
     let began = Instant::now();
-    let connected = Session::connect(&connect, options).await;
+    let connected = Box::pin(Session::connect(&connect, options)).await;
+    drop(connect);
     drop(permit);
     let mut session = match connected {
         Ok(session) => session,
@@ -138,7 +146,7 @@ async fn hold_connection(
             _ = hold.wait_for(|released| *released) => break,
         }
     }
-    if let Err(err) = session.disconnect().await {
+    if let Err(err) = Box::pin(session.disconnect()).await {
         tally.ended_early("held connection", &err);
     }
 }

@@ -185,7 +185,7 @@ impl EventLoop {
             }
             let (network, connack) = match time::timeout(
                 Duration::from_secs(self.network_options.connection_timeout()),
-                connect(&self.mqtt_options, self.network_options.clone()),
+                Box::pin(connect(&self.mqtt_options, self.network_options.clone())), // mqtt-cli patch 23
             )
             .await
             {

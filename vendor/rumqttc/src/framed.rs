@@ -29,7 +29,7 @@ impl Network {
             max_outgoing_size,
             expect_connack: true, // mqtt-cli patch 11
         };
-        let framed = Framed::new(socket, codec);
+        let framed = framed(socket, codec); // mqtt-cli patch 23
 
         Network {
             framed,
@@ -96,6 +96,15 @@ impl Network {
             .await
             .map_err(StateError::Deserialization)
     }
+}
+
+pub(crate) fn framed<C>(socket: Box<dyn AsyncReadWrite>, codec: C) -> Framed<Box<dyn AsyncReadWrite>, C> { // mqtt-cli patch 23
+    if !crate::SMALL_BUFFERS.load(std::sync::atomic::Ordering::Relaxed) {
+        return Framed::new(socket, codec);
+    }
+    let mut framed = Framed::with_capacity(socket, codec, 64);
+    *framed.write_buffer_mut() = bytes::BytesMut::new();
+    framed
 }
 
 pub trait AsyncReadWrite: AsyncRead + AsyncWrite + Send + Unpin {}

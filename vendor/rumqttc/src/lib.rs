@@ -114,6 +114,9 @@ pub mod v5;
 #[cfg(any(feature = "use-rustls-no-provider", feature = "use-native-tls"))]
 mod tls;
 pub use framed::AsyncReadWrite; // mqtt-cli patch 19
+/// Connections start with small read and write buffers (grown as packets need them), not 8 KiB
+/// each: for a process holding many idle connections. // mqtt-cli patch 23
+pub static SMALL_BUFFERS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 pub type SocketConnector = Arc<dyn Fn(String, u16) -> ConnectFuture + Send + Sync>; // mqtt-cli patch 19
 pub type ConnectFuture = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Box<dyn AsyncReadWrite>>> + Send>>;

@@ -154,7 +154,7 @@ impl EventLoop {
         if self.network.is_none() {
             let (network, connack) = time::timeout(
                 Duration::from_secs(self.options.connection_timeout()),
-                connect(&mut self.options),
+                Box::pin(connect(&mut self.options)), // mqtt-cli patch 23
             )
             .await??;
             self.state // mqtt-cli patch 9

@@ -26,7 +26,7 @@ impl Network {
             max_outgoing_size: None,
             expect_connack: true, // mqtt-cli patch 11
         };
-        let framed = Framed::new(socket, codec);
+        let framed = crate::framed::framed(socket, codec); // mqtt-cli patch 23
 
         Network {
             framed,
