@@ -436,6 +436,73 @@ fn idle_connections_are_held_in_a_few_kib_each() {
     assert!(each > 0.0 && each < 20.0 * 1024.0, "{each} bytes each");
 }
 
+/// Idle connections' keep-alive pings fall due together (rumqttc patch 24), so thousands of
+/// them wake the process about once a second, not once per connection: ten connections
+/// opened 100 ms apart ping in a few bursts (one a second at most), where each on its own
+/// timer pinged at its own moment. Seen on the wire by tshark (`.ci/run` installs it).
+#[test]
+fn idle_connections_ping_together_not_each_on_its_own_timer() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let broker = Broker::start();
+    let port = broker.port.to_string();
+    let mut capturing = Command::new("tshark")
+        .env("LC_ALL", "C")
+        .args(["-i", "lo", "-f", &format!("tcp dst port {port}"), "-l"])
+        .args([
+            "-d",
+            &format!("tcp.port=={port},mqtt"),
+            "-Y",
+            "mqtt.msgtype == 12",
+        ])
+        .args(["-T", "fields", "-e", "frame.time_epoch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tshark is missing (apt-get install tshark; .ci/run installs it)");
+    let mut said = BufReader::new(capturing.stderr.take().expect("stderr")).lines();
+    let started = said.find(|line| line.as_ref().is_ok_and(|l| l.contains("Capture started")));
+    assert!(started.is_some(), "tshark never started capturing");
+    let out = bench(
+        &broker,
+        &[
+            "conn",
+            "-c",
+            "10",
+            "--connect-rate",
+            "10",
+            "-k",
+            "2",
+            "--duration",
+            "5s",
+        ],
+    );
+    assert_code(&out, 0);
+    let _ = Command::new("kill")
+        .args(["-INT", &capturing.id().to_string()])
+        .status();
+    let mut printed = String::new();
+    let _ = capturing
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut printed);
+    capturing.wait().expect("tshark ends");
+    let mut pings: Vec<f64> = printed
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    pings.sort_by(f64::total_cmp);
+    // A burst: pings less than 20 ms apart.
+    let bursts = 1 + pings.windows(2).filter(|w| w[1] - w[0] > 0.020).count();
+    assert!(pings.len() >= 15, "{} pings seen: {printed}", pings.len());
+    assert!(
+        bursts * 3 <= pings.len(),
+        "{} pings in {bursts} bursts: {pings:?}",
+        pings.len()
+    );
+}
+
 #[test]
 fn sub_measures_load_made_elsewhere() {
     let broker = Broker::start();

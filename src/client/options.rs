@@ -76,7 +76,7 @@ macro_rules! mqtt_options {
             .set_request_channel_capacity(super::options::REQUEST_CAPACITY)
             .set_manual_acks($options.manual_acks)
             .set_transport($transport);
-        mqtt.set_socket_connector(super::connector::connector($settings));
+        mqtt.socket_connector = Some(super::connector::connector($settings));
         if let Some((username, password)) = common.credentials {
             mqtt.set_credentials(username, password);
         }

@@ -30,8 +30,8 @@ pub(super) async fn connect(dial: Dial<'_>) -> Connected<Client> {
         mqtt_options!(MqttOptions, settings, options, dial.transport);
     mqtt.set_clean_session(settings.clean_session)
         .set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE)
-        .set_inflight(options.max_inflight.max(1))
-        .set_mqtt_v31(settings.protocol == ProtocolVersion::V31);
+        .set_inflight(options.max_inflight.max(1));
+    mqtt.v31 = settings.protocol == ProtocolVersion::V31;
     if let Some(will) = &settings.will {
         let message = &will.message;
         mqtt.set_last_will(LastWill::new(

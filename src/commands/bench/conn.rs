@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use super::live::begin;
 use super::tally::{Tally, finish, resident_bytes};
 use crate::client::{Session, SessionOptions};
-use crate::measure::report::Memory;
+use crate::measure::report::{Memory, Report};
 use crate::settings::ConnectSettings;
 use crate::settings::bench::{BenchConn, DEFAULT_DURATION};
 
@@ -51,13 +51,8 @@ pub async fn run(settings: BenchConn) -> Result<()> {
         let index = run.client_offset + local;
         let connect = run.client(&index.to_string(), local);
         let (tally, hold, done) = (tally.clone(), hold.clone(), done_tx.clone());
-        tasks.push(tokio::spawn(hold_connection(
-            Box::new(connect),
-            tally,
-            hold,
-            done,
-            permit,
-        )));
+        let held = hold_connection(Box::new(connect), tally, hold, done, permit);
+        tasks.push(tokio::spawn(held));
     }
     drop(done_tx);
     // Every attempt answered: all open (or failed).
@@ -88,6 +83,20 @@ pub async fn run(settings: BenchConn) -> Result<()> {
     if interrupted {
         tally.interrupted.store(true, Ordering::Relaxed);
     }
+    let mut report = conn_report(&settings, &tally, opening, hold_for);
+    report.memory = memory;
+    let pushed = metrics.end(&report).await;
+    finish(report, run.json, run.report.as_deref(), &run.fail_if).and(pushed)
+}
+
+/// The report: connections per second over the time they took to open (all answered).
+fn conn_report(
+    settings: &BenchConn,
+    tally: &Tally,
+    opening: Duration,
+    hold_for: Duration,
+) -> Report {
+    let run = &settings.run;
     let description = format!(
         "{} connections{}, held {}",
         run.clients,
@@ -96,15 +105,13 @@ pub async fn run(settings: BenchConn) -> Result<()> {
             .map_or(String::new(), |rate| format!(" at {rate}/s")),
         humantime::format_duration(hold_for)
     );
-    let mut report = tally.report("conn", description, clients);
+    let mut report = tally.report("conn", description, u64::from(run.clients));
     report.runs = vec![run.report_run()];
     report.duration_s = opening.as_secs_f64();
     report.rate.connections_per_s =
         (report.connections.connected as f64 / opening.as_secs_f64().max(1e-9) * 10.0).round()
             / 10.0;
-    report.memory = memory;
-    let pushed = metrics.end(&report).await;
-    finish(report, run.json, run.report.as_deref(), &run.fail_if).and(pushed)
+    report
 }
 
 /// One client: connects (then gives back its place among those connecting at once), says it

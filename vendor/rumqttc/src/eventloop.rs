@@ -7,7 +7,7 @@ use crate::mqttbytes::v4::*;
 use flume::{bounded, Receiver, Sender};
 use tokio::net::{lookup_host, TcpSocket, TcpStream};
 use tokio::select;
-use tokio::time::{self, Instant, Sleep};
+use tokio::time::{self, Sleep}; // mqtt-cli patch 24
 
 use std::collections::VecDeque;
 use std::io;
@@ -197,7 +197,7 @@ impl EventLoop {
             self.network = Some(network);
 
             if self.keepalive_timeout.is_none() && !self.mqtt_options.keep_alive.is_zero() {
-                self.keepalive_timeout = Some(Box::pin(time::sleep(self.mqtt_options.keep_alive)));
+                self.keepalive_timeout = Some(Box::pin(time::sleep_until(crate::keepalive_deadline(self.mqtt_options.keep_alive)))); // mqtt-cli patch 24
             }
 
             return Ok(Event::Incoming(Packet::ConnAck(connack)));
@@ -298,7 +298,7 @@ impl EventLoop {
             _ = self.keepalive_timeout.as_mut().unwrap_or(&mut no_sleep),
                 if self.keepalive_timeout.is_some() && !self.mqtt_options.keep_alive.is_zero() => {
                 let timeout = self.keepalive_timeout.as_mut().unwrap();
-                timeout.as_mut().reset(Instant::now() + self.mqtt_options.keep_alive);
+                timeout.as_mut().reset(crate::keepalive_deadline(self.mqtt_options.keep_alive)); // mqtt-cli patch 24
 
                 if let Some(outgoing) = self.state.handle_outgoing_packet(Request::PingReq(PingReq))? {
                     network.write(outgoing).await?;
@@ -447,7 +447,7 @@ async fn network_connect(
     };
 
     // mqtt-cli patch 19: the caller's stream.
-    let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector() {
+    let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector.clone() {
         connector(domain.clone(), port).await?
     } else {
         #[cfg(feature = "proxy")]
@@ -574,7 +574,7 @@ mod patch_19 {
         let asked = std::sync::Arc::new(std::sync::Mutex::new(None));
         let recorded = asked.clone();
         let mut options = MqttOptions::new("patch-19", "broker.example", 1883);
-        options.set_socket_connector(std::sync::Arc::new(move |host, port| {
+        options.socket_connector = Some(std::sync::Arc::new(move |host, port| {
             *recorded.lock().unwrap() = Some((host, port));
             let stream = client.lock().unwrap().take();
             Box::pin(async move {

@@ -118,6 +118,16 @@ pub use framed::AsyncReadWrite; // mqtt-cli patch 19
 /// each: for a process holding many idle connections. // mqtt-cli patch 23
 pub static SMALL_BUFFERS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Keep-alive from now, rounded down to a whole second of one clock for the process: idle
+/// connections' pings fall due together, one wakeup a second for all. // mqtt-cli patch 24
+pub(crate) fn keepalive_deadline(keep_alive: Duration) -> tokio::time::Instant {
+    static EPOCH: std::sync::OnceLock<tokio::time::Instant> = std::sync::OnceLock::new();
+    let due = tokio::time::Instant::now() + keep_alive;
+    let past = due.duration_since(*EPOCH.get_or_init(tokio::time::Instant::now));
+    let late = Duration::from_nanos((past.as_nanos() % 1_000_000_000) as u64);
+    if keep_alive < Duration::from_secs(2) { due } else { due - late }
+}
+
 pub type SocketConnector = Arc<dyn Fn(String, u16) -> ConnectFuture + Send + Sync>; // mqtt-cli patch 19
 pub type ConnectFuture = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Box<dyn AsyncReadWrite>>> + Send>>;
 
@@ -505,13 +515,13 @@ pub struct MqttOptions {
     /// If set to `true` MQTT acknowledgements are not sent automatically.
     /// Every incoming publish packet must be manually acknowledged with `client.ack(...)` method.
     manual_acks: bool,
-    v31: bool, // mqtt-cli patch 21
+    pub v31: bool, // mqtt-cli patch 21: MQTT 3.1 (MQIsdp, level 3)
     #[cfg(feature = "proxy")]
     /// Proxy configuration.
     proxy: Option<Proxy>,
     #[cfg(feature = "websocket")]
     request_modifier: Option<RequestModifierFn>,
-    socket_connector: Option<SocketConnector>, // mqtt-cli patch 19
+    pub socket_connector: Option<SocketConnector>, // mqtt-cli patch 19
 }
 
 impl MqttOptions {
@@ -732,11 +742,6 @@ impl MqttOptions {
         self
     }
 
-    pub fn set_mqtt_v31(&mut self, v31: bool) -> &mut Self { // mqtt-cli patch 21: MQTT 3.1 (MQIsdp, level 3)
-        self.v31 = v31;
-        self
-    }
-
     /// get manual acknowledgements
     pub fn manual_acks(&self) -> bool {
         self.manual_acks
@@ -751,15 +756,6 @@ impl MqttOptions {
     #[cfg(feature = "proxy")]
     pub fn proxy(&self) -> Option<Proxy> {
         self.proxy.clone()
-    }
-
-    pub fn set_socket_connector(&mut self, connector: SocketConnector) -> &mut Self { // mqtt-cli patch 19
-        self.socket_connector = Some(connector);
-        self
-    }
-
-    pub fn socket_connector(&self) -> Option<SocketConnector> { // mqtt-cli patch 19
-        self.socket_connector.clone()
     }
 
     #[cfg(feature = "websocket")]
@@ -973,6 +969,28 @@ impl Debug for MqttOptions {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn patch_24_keepalive_deadlines_fall_on_one_grid() {
+        let keep_alive = Duration::from_secs(5);
+        let mut deadlines = Vec::new();
+        for pause_ms in [0, 7, 130, 480, 999] {
+            std::thread::sleep(Duration::from_millis(pause_ms));
+            let now = tokio::time::Instant::now();
+            let deadline = keepalive_deadline(keep_alive);
+            // Never later than the keep-alive, and at most a second earlier.
+            assert!(deadline <= now + keep_alive + Duration::from_millis(5), "{pause_ms}");
+            assert!(deadline > now + keep_alive - Duration::from_secs(1), "{pause_ms}");
+            deadlines.push(deadline);
+        }
+        for deadline in &deadlines {
+            let apart = deadline.duration_since(deadlines[0]);
+            assert_eq!(apart.subsec_nanos(), 0, "{apart:?} between deadlines");
+        }
+        // Below two seconds nothing is rounded: the ping would come too soon.
+        let now = tokio::time::Instant::now();
+        assert!(keepalive_deadline(Duration::from_secs(1)) >= now + Duration::from_secs(1));
+    }
 
     #[test]
     #[cfg(all(feature = "use-rustls-no-provider", feature = "websocket"))]

@@ -6,7 +6,7 @@ use crate::framed::AsyncReadWrite;
 
 use flume::{bounded, Receiver, Sender};
 use tokio::select;
-use tokio::time::{self, error::Elapsed, Instant, Sleep};
+use tokio::time::{self, error::Elapsed, Sleep}; // mqtt-cli patch 24
 
 use std::collections::VecDeque;
 use std::io;
@@ -163,7 +163,7 @@ impl EventLoop {
 
             // mqtt-cli patch 8: no PINGREQ timer with keepalive 0.
             if self.keepalive_timeout.is_none() && !self.options.keep_alive.is_zero() {
-                self.keepalive_timeout = Some(Box::pin(time::sleep(self.options.keep_alive)));
+                self.keepalive_timeout = Some(Box::pin(time::sleep_until(crate::keepalive_deadline(self.options.keep_alive)))); // mqtt-cli patch 24
             }
 
             self.state
@@ -259,7 +259,7 @@ impl EventLoop {
             _ = self.keepalive_timeout.as_mut().unwrap_or(&mut no_sleep),
                 if self.keepalive_timeout.is_some() => {
                 let timeout = self.keepalive_timeout.as_mut().unwrap();
-                timeout.as_mut().reset(Instant::now() + self.options.keep_alive);
+                timeout.as_mut().reset(crate::keepalive_deadline(self.options.keep_alive)); // mqtt-cli patch 24
 
                 if let Some(outgoing) = self.state.handle_outgoing_packet(Request::PingReq)? {
                     network.write(outgoing).await?;
@@ -347,7 +347,7 @@ async fn network_connect(options: &MqttOptions) -> Result<Network, ConnectionErr
     };
 
     // mqtt-cli patch 19: the caller's stream.
-    let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector() {
+    let tcp_stream: Box<dyn AsyncReadWrite> = if let Some(connector) = options.socket_connector.clone() {
         connector(domain.clone(), port).await?
     } else {
         #[cfg(feature = "proxy")]
@@ -476,7 +476,7 @@ mod patch_19 {
         let stream = std::sync::Mutex::new(Some(stream));
         let asked = std::sync::Arc::new(std::sync::Mutex::new(None));
         let recorded = asked.clone();
-        options.set_socket_connector(std::sync::Arc::new(move |host, port| {
+        options.socket_connector = Some(std::sync::Arc::new(move |host, port| {
             *recorded.lock().unwrap() = Some((host, port));
             let stream = stream.lock().unwrap().take();
             Box::pin(async move {

@@ -112,7 +112,7 @@ pub struct MqttOptions {
     outgoing_inflight_upper_limit: Option<u16>,
     #[cfg(feature = "websocket")]
     request_modifier: Option<RequestModifierFn>,
-    socket_connector: Option<crate::SocketConnector>, // mqtt-cli patch 19
+    pub socket_connector: Option<crate::SocketConnector>, // mqtt-cli patch 19
 }
 
 impl MqttOptions {
@@ -197,15 +197,6 @@ impl MqttOptions {
 
     pub fn last_will(&self) -> Option<LastWill> {
         self.last_will.clone()
-    }
-
-    pub fn set_socket_connector(&mut self, connector: crate::SocketConnector) -> &mut Self { // mqtt-cli patch 19
-        self.socket_connector = Some(connector);
-        self
-    }
-
-    pub fn socket_connector(&self) -> Option<crate::SocketConnector> { // mqtt-cli patch 19
-        self.socket_connector.clone()
     }
 
     #[cfg(feature = "websocket")]
